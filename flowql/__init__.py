@@ -1,0 +1,77 @@
+"""flowql: write, check, translate and run filter expressions for flow and session APIs.
+
+FlowQL is the Conviva DPI Flow API filter syntax (``geo_country == 'Spain' AND (...)``, operators
+``==`` ``!=`` ``~~`` ``!~``) plus a few extensions (``NOT``, ``IN``, typed values) that always
+lower to plain Flow syntax.
+
+>>> import flowql
+>>> expr = flowql.parse("geo_country == 'Spain' and not device_os in ('iOS', 'tvOS')")
+>>> flowql.format(expr)
+"geo_country == 'Spain' AND NOT device_os IN ('iOS', 'tvOS')"
+
+The public API is what this module exports; everything else is internal.
+"""
+
+from __future__ import annotations
+
+from flowql import ast
+from flowql.ast import (
+    And,
+    Boolean,
+    Comparison,
+    Expr,
+    In,
+    Key,
+    Node,
+    Not,
+    Number,
+    Op,
+    Or,
+    Span,
+    String,
+    Value,
+    find,
+    find_all,
+    transform,
+    walk,
+)
+from flowql.diagnostics import Diagnostic, Severity
+from flowql.errors import FlowQLError, LimitError, ParseError
+from flowql.formatter import format
+from flowql.syntax import MAX_DEPTH, MAX_SOURCE_LENGTH, Token, parse, tokenize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_SOURCE_LENGTH",
+    "And",
+    "Boolean",
+    "Comparison",
+    "Diagnostic",
+    "Expr",
+    "FlowQLError",
+    "In",
+    "Key",
+    "LimitError",
+    "Node",
+    "Not",
+    "Number",
+    "Op",
+    "Or",
+    "ParseError",
+    "Severity",
+    "Span",
+    "String",
+    "Token",
+    "Value",
+    "__version__",
+    "ast",
+    "find",
+    "find_all",
+    "format",
+    "parse",
+    "tokenize",
+    "transform",
+    "walk",
+]

@@ -1,0 +1,798 @@
+"""Parsing FlowQL text into the AST.
+
+The syntax is defined by ``grammar/flowql.lark`` and nothing else: the lexer's terminals and the
+LALR(1) tables come from it, generated into :mod:`flowql._tables` (see :mod:`flowql._generate`).
+This module drives those tables without importing Lark, building the tree exactly as Lark would
+(``?rule`` expands a single child, ``_rule`` inlines, ``_TERMINAL`` is filtered out) and handing
+each rule's children to the AST builder of the same name.
+
+The driver is a loop over an explicit stack: nesting never recurses, so a filter nested 10,000
+deep fails with :class:`~flowql.errors.LimitError`, not ``RecursionError``. Everything is local to
+one call, so :func:`parse` is safe to call from many threads at once.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from flowql import _tables
+from flowql.ast import (
+    And,
+    Boolean,
+    Comparison,
+    Expr,
+    In,
+    Key,
+    Node,
+    Not,
+    Number,
+    Op,
+    Or,
+    Span,
+    String,
+)
+from flowql.diagnostics import Diagnostic
+from flowql.errors import LimitError, ParseError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+    # A node's span as the parser hands it over: (start, end, positions), made into a Span by
+    # the node on first use (see Node.span).
+    _SpanRef: TypeAlias = "tuple[int, int, _Positions]"
+    _Rule: TypeAlias = "tuple[str, int, int, tuple[tuple[int, bool], ...], Any, bool]"
+
+__all__ = ["MAX_DEPTH", "MAX_SOURCE_LENGTH", "Token", "parse", "tokenize"]
+
+MAX_SOURCE_LENGTH = 1_000_000
+"""The longest text :func:`parse` accepts, in characters (FQ016 above it)."""
+
+MAX_DEPTH = 100
+"""The deepest nesting :func:`parse` accepts: boolean nodes (AND, OR, NOT) on the path from the
+root to a comparison (FQ017 above it). Real filters rarely pass 5."""
+
+_END = "$END"
+_INVALID = "INVALID"
+_EOF = "EOF"
+_SPECIAL = frozenset({_INVALID, _EOF})
+_VALUE_KINDS = frozenset({"STRING", "NUMBER", "_TRUE", "_FALSE"})
+_CONNECTIVES = frozenset({"_AND", "_OR"})
+_OPERATORS = frozenset({"_AND", "_OR", "_NOT"})
+
+# One alternation of every terminal, in Lark's order, and a catch-all that turns any other
+# character into an INVALID token so that the lexer never skips text silently.
+_MASTER = re.compile(
+    "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.TERMINALS)
+    + rf"|(?P<{_INVALID}>[\s\S])"
+)
+_IGNORE = _tables.IGNORE
+# The parser's own pattern lets the ignored terminals (white space, comments) run ahead of each
+# token inside one match, which halves the matches a typical filter takes. The token is the
+# named group; the prefix is outside it. White space and comments at the very end match as EOF.
+_IGNORED_PREFIX = (
+    "(?:" + "|".join(regex for name, regex in _tables.TERMINALS if name in _IGNORE) + ")*"
+)
+_PARSE = re.compile(
+    _IGNORED_PREFIX
+    + "(?:"
+    + "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.TERMINALS if name not in _IGNORE)
+    + rf"|(?P<{_INVALID}>[\s\S])|(?P<{_EOF}>\Z))"
+)
+
+# What each terminal is called in messages: the user's words, never a grammar name.
+_DESCRIPTIONS = {
+    "KEY": "a dimension key",
+    "STRING": "a quoted value",
+    "NUMBER": "a number",
+    "_TRUE": "true",
+    "_FALSE": "false",
+    "COMPARE": "an operator (==, !=, ~~, !~)",
+    "_AND": "AND",
+    "_OR": "OR",
+    "_NOT": "NOT",
+    "_IN": "IN",
+    "_LPAR": "'('",
+    "_RPAR": "closing ')'",
+    "_COMMA": "','",
+    "COMMENT": "a comment",
+    "WHITESPACE": "white space",
+    _END: "the end of the filter",
+}
+
+# How a token that was found is named, before its text: "found the key geo_country".
+_FOUND = {"KEY": "the key", "STRING": "the value", "NUMBER": "the number"}
+
+_OPS = {op.value: op for op in Op}
+
+_ESCAPES = {"'": "'", '"': '"', "\\": "\\"}
+_ESCAPE_RE = re.compile(r"\\([\s\S])")
+
+
+class Token:
+    """A token of FlowQL text, as :func:`tokenize` returns it.
+
+    ``kind`` is the grammar's terminal name without a leading underscore (``KEY``, ``STRING``,
+    ``NUMBER``, ``COMPARE``, ``AND``, ``OR``, ``NOT``, ``IN``, ``TRUE``, ``FALSE``, ``LPAR``,
+    ``RPAR``, ``COMMA``, ``COMMENT``, ``WHITESPACE``), or ``INVALID`` for a character that starts
+    no token. ``start`` and ``end`` are offsets into the text.
+    """
+
+    __slots__ = ("end", "kind", "start", "text")
+
+    def __init__(self, kind: str, text: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.start}, {self.end})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Token):
+            return NotImplemented
+        return (self.kind, self.text, self.start, self.end) == (
+            other.kind,
+            other.text,
+            other.start,
+            other.end,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.text, self.start, self.end))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split text into tokens, comments and white space included. Never raises.
+
+    Every character belongs to exactly one token; characters that start no token come out as
+    ``INVALID`` tokens one character long (an unterminated string's opening quote, for one).
+    """
+    return [
+        Token((m.lastgroup or _INVALID).lstrip("_"), m.group(), m.start(), m.end())
+        for m in _MASTER.finditer(text)
+    ]
+
+
+class _Positions:
+    """Turns offsets into spans for one text."""
+
+    __slots__ = ("line_starts", "single_line", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.single_line = "\n" not in text
+        self.line_starts = [0]
+        if not self.single_line:
+            self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+
+    def span(self, start: int, end: int) -> Span:
+        if self.single_line:
+            return Span(start, end, 1, start + 1, 1, end + 1)
+        starts = self.line_starts
+        line = bisect_right(starts, start)
+        end_line = bisect_right(starts, end)
+        return Span(
+            start, end, line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1
+        )
+
+
+# --- AST builders: one per tree name in the grammar (rule name or alias) -------------------
+#
+# A builder gets the children Lark would give the tree (token values are re.Match objects; a
+# tree that always has exactly one child gets that child alone) and the node's span as a _SpanRef.
+
+
+def _build_start(child: object, span: _SpanRef) -> object:
+    return child
+
+
+def _build_or(children: list[object], span: _SpanRef) -> object:
+    return Or(*children, span=span)  # type: ignore[arg-type]
+
+
+def _build_and(children: list[object], span: _SpanRef) -> object:
+    return And(*children, span=span)  # type: ignore[arg-type]
+
+
+def _build_negation(children: list[object], span: _SpanRef) -> object:
+    return Not(children[0], span=span)  # type: ignore[arg-type]
+
+
+def _build_comparison(children: list[object], span: _SpanRef) -> object:
+    key, op, value = children
+    assert isinstance(op, re.Match)
+    return Comparison(key, _OPS[_token_text(op)], value, span=span)  # type: ignore[arg-type]
+
+
+def _build_membership(children: list[object], span: _SpanRef) -> object:
+    return In(children[0], children[1:], False, span=span)  # type: ignore[arg-type]
+
+
+def _build_negated_membership(children: list[object], span: _SpanRef) -> object:
+    return In(children[0], children[1:], True, span=span)  # type: ignore[arg-type]
+
+
+def _token_text(token: re.Match[str]) -> str:
+    # The parser's pattern puts white space before the token's own group.
+    return token[token.lastgroup or 0]
+
+
+def _build_key(token: re.Match[str], span: _SpanRef) -> object:
+    return Key(_token_text(token), span=span)  # type: ignore[arg-type]
+
+
+def _build_string(token: re.Match[str], span: _SpanRef) -> object:
+    body = _token_text(token)[1:-1]
+    if "\\" in body:
+        start, _, positions = span
+        body = _decode_escapes(body, positions, start + 1)
+    return String(body, span=span)  # type: ignore[arg-type]
+
+
+def _decode_escapes(body: str, pos: _Positions, offset: int) -> str:
+    def replace(m: re.Match[str]) -> str:
+        ch = m.group(1)
+        if ch in _ESCAPES:
+            return _ESCAPES[ch]
+        at = offset + m.start()
+        shown = "\\n" if ch == "\n" else m.group()
+        raise ParseError(
+            Diagnostic(
+                "FQ003",
+                f"'{shown}' is not an escape FlowQL knows",
+                pos.span(at, at + 2),
+                hint="the escapes are \\' \\\" and \\\\; write \\\\ for a backslash",
+            ),
+            pos.text,
+        )
+
+    return _ESCAPE_RE.sub(replace, body)
+
+
+def _build_number(token: re.Match[str], span: _SpanRef) -> object:
+    raw = _token_text(token)
+    value: int | float
+    try:
+        if "." in raw or "e" in raw or "E" in raw:
+            value = float(raw)
+            if value in (float("inf"), float("-inf")):
+                raise ValueError(raw)
+        else:
+            value = int(raw)
+    except ValueError:
+        start, end, positions = span
+        raise ParseError(
+            Diagnostic(
+                "FQ015",
+                f"the number {_clip(raw)} is too large",
+                positions.span(start, end),
+                hint="quote it to compare it as text: '" + _clip(raw) + "'",
+            ),
+            positions.text,
+        ) from None
+    return Number(value, span=span)  # type: ignore[arg-type]
+
+
+def _build_true(children: list[object], span: _SpanRef) -> object:
+    return Boolean(True, span=span)  # type: ignore[arg-type]
+
+
+def _build_false(children: list[object], span: _SpanRef) -> object:
+    return Boolean(False, span=span)  # type: ignore[arg-type]
+
+
+_BUILDERS = {
+    "start": _build_start,
+    "or_expr": _build_or,
+    "and_expr": _build_and,
+    "negation": _build_negation,
+    "comparison": _build_comparison,
+    "membership": _build_membership,
+    "negated_membership": _build_negated_membership,
+    "key": _build_key,
+    "string": _build_string,
+    "number": _build_number,
+    "true": _build_true,
+    "false": _build_false,
+}
+
+# --- rules, compiled from the tables into the few shapes the driver handles ---------------
+
+_UNIT = 0  # `?a: b`: the value passes through, only the state changes
+_SINGLE = 5  # `a: b`: a tree of exactly one child, built in place on the stack
+_PICK = 1  # `?a: "(" b ")"`: one child passes through, the symbol covers all of them
+_LIST = 2  # `_a: ...`: a list that its parent splices in
+_BUILD = 3  # a tree: the builder of that name gets the children
+_MAYBE = 4  # `?a: b c*`: a tree, or the one child when there is only one
+
+
+def _compile_rules() -> list[_Rule]:
+    compiled: list[_Rule] = []
+    for lhs, size, keep, name, expand1, inline in _tables.RULES:
+        builder = _BUILDERS.get(name) if name else None
+        if inline:
+            kind = _LIST
+        elif expand1 and size == 1 and keep == ((0, False),):
+            kind = _UNIT
+        elif expand1 and len(keep) == 1 and not keep[0][1]:
+            kind = _PICK
+        elif expand1:
+            kind = _MAYBE
+        elif size == 1 and keep == ((0, False),):
+            kind = _SINGLE
+        else:
+            kind = _BUILD
+        if kind in (_BUILD, _MAYBE, _SINGLE) and builder is None:
+            raise RuntimeError(f"no AST builder for grammar rule {name!r}")
+        # `whole`: every child is kept and none is spliced, so the children are the popped values.
+        whole = keep == tuple((i, False) for i in range(size))
+        compiled.append((lhs, size, kind, keep, builder, whole))
+    return compiled
+
+
+_RULES = _compile_rules()
+_STATES = _tables.STATES
+_END_STATE = _tables.END_STATE
+
+
+def parse(text: str, *, max_length: int = MAX_SOURCE_LENGTH, max_depth: int = MAX_DEPTH) -> Expr:
+    """Parse FlowQL text into an :class:`~flowql.ast.Expr`.
+
+    Raises :class:`~flowql.errors.ParseError` (a :class:`~flowql.errors.FlowQLError`) for text
+    that is not a filter, with the position of the problem and a hint, and
+    :class:`~flowql.errors.LimitError` for text longer than ``max_length`` characters or nested
+    deeper than ``max_depth`` (see :data:`MAX_SOURCE_LENGTH` and :data:`MAX_DEPTH`).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes a str, not {type(text).__name__}")
+    if len(text) > max_length:
+        pos = _Positions(text[: max_length + 1])
+        raise LimitError(
+            Diagnostic(
+                "FQ016",
+                f"the filter is {len(text):,} characters long; the limit is {max_length:,}",
+                pos.span(max_length, max_length + 1),
+                hint="split it into several filters",
+            ),
+            text,
+        )
+    return _Parse(text, max_depth).run()
+
+
+class _Parse:
+    """One parse: the LALR driver and everything an error message needs."""
+
+    __slots__ = ("max_depth", "pos", "text")
+
+    def __init__(self, text: str, max_depth: int) -> None:
+        self.text = text
+        self.pos = _Positions(text)
+        self.max_depth = max_depth
+
+    def run(self) -> Expr:
+        # The hot loop: locals only, reductions inlined, nothing done that only an error needs
+        # (errors re-read the text instead). `values` holds each stack symbol's value (the
+        # re.Match of a token, an AST node, or a list for a `_rule`), `spans` its offsets.
+        state = 0
+        states = [0]
+        values: list[Any] = []
+        spans: list[tuple[int, int]] = []
+        table = _STATES
+        rules = _RULES
+        pos = self.pos
+        kind: str | None = None
+        m = None
+        scanner = _PARSE.finditer(self.text)
+        while True:
+            if kind != _END:
+                m = next(scanner, None)
+                if m is None:
+                    kind = _END
+                else:
+                    kind = m.lastgroup
+                    if kind in _SPECIAL:
+                        if kind == _INVALID:
+                            raise self._invalid(m.start(kind))
+                        kind = _END
+            code = table[state].get(kind)  # type: ignore[arg-type]
+            while code is not None and code < 0:
+                lhs, size, rule_kind, keep, builder, whole = rules[-code - 1]
+                if rule_kind == _UNIT:
+                    state = table[states[-2]][lhs]
+                    states[-1] = state
+                    code = table[state].get(kind)  # type: ignore[arg-type]
+                    continue
+                if rule_kind == _SINGLE:
+                    where = spans[-1]
+                    values[-1] = builder(values[-1], (where[0], where[1], pos))
+                    state = table[states[-2]][lhs]
+                    states[-1] = state
+                    code = table[state].get(kind)  # type: ignore[arg-type]
+                    continue
+                first = spans[-size]
+                where = (first[0], spans[-1][1]) if size > 1 else first
+                popped = values[-size:]
+                del values[-size:], spans[-size:], states[-size:]
+                if rule_kind == _PICK:
+                    value = popped[keep[0][0]]
+                elif rule_kind == _LIST and keep[0][1]:
+                    items = popped[0]
+                    for i, _ in keep[1:]:
+                        items.append(popped[i])
+                    value = items
+                else:
+                    if whole:
+                        children = popped
+                    else:
+                        children = []
+                        for i, splice in keep:
+                            if splice:
+                                children.extend(popped[i])
+                            else:
+                                children.append(popped[i])
+                    if rule_kind == _LIST:
+                        value = children
+                    elif rule_kind == _MAYBE and len(children) == 1:
+                        value = children[0]
+                    else:
+                        value = builder(children, (where[0], where[1], pos))
+                state = table[states[-1]][lhs]
+                states.append(state)
+                values.append(value)
+                spans.append(where)
+                code = table[state].get(kind)  # type: ignore[arg-type]
+            if kind == _END:
+                if state == _END_STATE:
+                    break
+                raise self._unexpected(_END, spans[-1][1] if spans else 0, state)
+            if code is None:
+                assert m is not None
+                assert kind is not None
+                raise self._unexpected(kind, m.start(kind), state)
+            state = code
+            states.append(code)
+            values.append(m)
+            spans.append(m.span(kind))  # type: ignore[union-attr,arg-type]
+        tree = values[-1]
+        assert isinstance(tree, Expr)
+        # Each AND/OR/NOT level below the top two needs a '(' or a NOT in the text, so only a
+        # text with enough of them (counted generously, in strings too) can nest too deep.
+        text = self.text
+        if 2 * (text.count("(") + text.lower().count("not")) + 3 > self.max_depth:
+            self._check_depth(tree)
+        return tree
+
+    # --- errors ---------------------------------------------------------------------------
+
+    def _error(self, code: str, message: str, start: int, end: int, hint: str | None) -> ParseError:
+        return ParseError(
+            Diagnostic(code, message, self.pos.span(start, end), hint=hint), self.text
+        )
+
+    def _check_depth(self, tree: Expr) -> None:
+        stack: list[tuple[Node, int]] = [(tree, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if not isinstance(node, (And, Or, Not)):
+                continue
+            if depth > self.max_depth:
+                span = node.span
+                assert span is not None
+                raise LimitError(
+                    Diagnostic(
+                        "FQ017",
+                        f"the filter nests deeper than {self.max_depth} levels",
+                        span,
+                        hint="flatten the nested groups, or split the filter in several",
+                    ),
+                    self.text,
+                )
+            stack.extend((child, depth + 1) for child in node.children())
+
+    def _history(self, upto: int) -> tuple[list[str], list[int]]:
+        """The kinds of the significant tokens before offset ``upto``, and the offsets of the
+        '(' still open there: re-read on error so that parsing does not track them."""
+        kinds: list[str] = []
+        parens: list[int] = []
+        for m in _MASTER.finditer(self.text):
+            if m.start() >= upto:
+                break
+            kind = m.lastgroup
+            assert kind is not None
+            if kind in _IGNORE:
+                continue
+            kinds.append(kind)
+            if kind == "_LPAR":
+                parens.append(m.start())
+            elif kind == "_RPAR" and parens:
+                parens.pop()
+        return kinds, parens
+
+    def _invalid(self, at: int) -> ParseError:
+        text = self.text
+        ch = text[at]
+        two = text[at : at + 2]
+        if ch.isdigit() or (ch == "-" and text[at + 1 : at + 2].isdigit()):
+            run = _unquoted_run(text, at)
+            raw = text[at:run]
+            return self._error(
+                "FQ009",
+                f"the value {raw!r} is not in quotes",
+                at,
+                run,
+                "quote it: '" + raw.replace("\\", "\\\\").replace("'", "\\'") + "'",
+            )
+        if ch in "'\"":
+            rest = text[at:]
+            hint = f"add the closing {ch} at the end of the value"
+            if rest.rstrip().endswith("\\" + ch):
+                hint += f"; a value that ends in a backslash is written with \\\\ before the {ch}"
+            return self._error(
+                "FQ002", f"the value starting with {ch} is never closed", at, len(text), hint
+            )
+        if ch == "=":
+            return self._error(
+                "FQ006",
+                "a single '=' is not a FlowQL operator",
+                at,
+                at + 1,
+                "compare with '==' (equals) or '!=' (does not equal)",
+            )
+        if two == "<>":
+            return self._error(
+                "FQ007",
+                "'<>' is not a FlowQL operator",
+                at,
+                at + 2,
+                "write '!=' for does not equal",
+            )
+        if ch in "<>":
+            width = 2 if two in ("<=", ">=") else 1
+            return self._error(
+                "FQ019",
+                f"FlowQL has no '{text[at : at + width]}' operator",
+                at,
+                at + width,
+                "FlowQL compares with == (equals), != (does not equal), ~~ (contains) and !~ "
+                "(does not contain)",
+            )
+        if ch in "&|":
+            word = "AND" if ch == "&" else "OR"
+            width = 2 if two in ("&&", "||") else 1
+            return self._error(
+                "FQ008",
+                f"'{text[at : at + width]}' is not a FlowQL operator",
+                at,
+                at + width,
+                f"write {word}",
+            )
+        if ch == "!":
+            return self._error(
+                "FQ001",
+                "'!' on its own is not a FlowQL operator",
+                at,
+                at + 1,
+                "use != (does not equal), !~ (does not contain) or NOT",
+            )
+        if ch in "\u2018\u2019\u201c\u201d":
+            return self._error(
+                "FQ001",
+                f"the typographic quote {ch} is not a FlowQL quote",
+                at,
+                at + 1,
+                "use straight quotes: ' or \"",
+            )
+        shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"'{ch}'"
+        return self._error("FQ001", f"unexpected character {shown}", at, at + 1, None)
+
+    def _unexpected(self, kind: str, start: int, state: int) -> ParseError:
+        text = self.text
+        prev, parens = self._history(start)
+        if kind == _END:
+            return self._unexpected_end(start, prev[-1] if prev else None, state, parens)
+        match = _MASTER.match(text, start)
+        assert match is not None
+        end = match.end()
+        last = prev[-1] if prev else None
+        before = prev[-2] if len(prev) > 1 else None
+        found = self._found(kind, start, end)
+        if kind == "_RPAR":
+            if not parens:
+                return self._error(
+                    "FQ011", "this ')' has no '(' to close", start, end, "remove it, or add the '('"
+                )
+            if last == "_LPAR" and before in ("_IN", "_NOT") and len(prev) > 1:
+                word = "NOT IN" if before == "_NOT" or _before_in(prev) else "IN"
+                open_at = parens[-1]
+                return self._error(
+                    "FQ014",
+                    f"{word} needs at least one value",
+                    open_at,
+                    end,
+                    f"list the values: key {word} ('a', 'b')",
+                )
+            if last in _OPERATORS:
+                word = _DESCRIPTIONS[last]
+                return self._error(
+                    "FQ012",
+                    f"{word} has nothing on its right before this ')'",
+                    start,
+                    end,
+                    f"add a comparison after {word}, or remove the {word}",
+                )
+            if last == "_LPAR":
+                return self._error(
+                    "FQ004", "empty parentheses", start - 1, end, "put a comparison inside them"
+                )
+            if last == "_COMMA":
+                return self._error(
+                    "FQ004",
+                    "the list ends with ','",
+                    start,
+                    end,
+                    "remove the last ',' or add a value after it",
+                )
+        if kind in _CONNECTIVES and last in (None, "_LPAR", "_AND", "_OR", "_NOT"):
+            word = _DESCRIPTIONS[kind]
+            if last in ("_AND", "_OR", "_NOT"):
+                hint = "two operators in a row: remove one, or add a comparison between them"
+                message = f"{word} right after {_DESCRIPTIONS[last]}"
+            else:
+                hint = f"add a comparison before {word}, or remove it"
+                message = f"{word} has nothing on its left"
+            return self._error("FQ012", message, start, end, hint)
+        if kind == "KEY" and last == "COMPARE":
+            run = _unquoted_run(text, start)
+            value = text[start:run].replace("\\", "\\\\").replace("'", "\\'")
+            return self._error(
+                "FQ009",
+                f"the value {text[start:run]!r} is not in quotes",
+                start,
+                run,
+                f"quote it: '{value}'",
+            )
+        if last == "_NOT" and before == "KEY" and kind != "_IN":
+            return self._error(
+                "FQ004",
+                f"expected IN after NOT, found {found}",
+                start,
+                end,
+                "write key NOT IN ('a', 'b'), or negate a comparison with != or !~",
+            )
+        if kind in ("KEY", "_NOT", "_LPAR") and (last in _VALUE_KINDS or last == "_RPAR"):
+            return self._error(
+                "FQ018",
+                f"expected AND or OR before {found}",
+                start,
+                end,
+                "join comparisons with AND or OR",
+            )
+        if kind in _VALUE_KINDS and last == "KEY":
+            return self._error(
+                "FQ004",
+                f"expected an operator between the key and {found}",
+                start,
+                end,
+                "use == (equals), != (does not equal), ~~ (contains) or !~ (does not contain)",
+            )
+        if kind in _VALUE_KINDS and last == "_IN":
+            return self._error(
+                "FQ004",
+                f"expected '(' after IN, found {found}",
+                start,
+                end,
+                f"put the values in parentheses: IN ({text[start:end]})",
+            )
+        if kind in _VALUE_KINDS and "KEY" in self._expected(state):
+            return self._error(
+                "FQ004",
+                f"expected a dimension key, found {found}",
+                start,
+                end,
+                "a comparison starts with the key: key == 'value'",
+            )
+        return self._error(
+            "FQ004", f"expected {self._expected_words(state)}, found {found}", start, end, None
+        )
+
+    def _unexpected_end(
+        self, at: int, last: str | None, state: int, parens: list[int]
+    ) -> ParseError:
+        if last is None:
+            return self._error(
+                "FQ013",
+                "the filter is empty",
+                at,
+                at,
+                "write a comparison, for example: geo_country == 'Spain'",
+            )
+        if last in _OPERATORS:
+            word = _DESCRIPTIONS[last]
+            return self._error(
+                "FQ012",
+                f"the filter ends after {word}",
+                at,
+                at,
+                f"add a comparison after {word}, or remove the {word}",
+            )
+        if last == "COMPARE":
+            return self._error(
+                "FQ005",
+                "the filter ends where a value should be",
+                at,
+                at,
+                "add a quoted value: key == 'value'",
+            )
+        if last == "KEY":
+            return self._error(
+                "FQ005",
+                "the filter ends after a key; expected an operator",
+                at,
+                at,
+                "use == (equals), != (does not equal), ~~ (contains) or !~ (does not contain)",
+            )
+        if "_RPAR" in self._expected(state) and parens:
+            open_pos = self.pos.span(parens[-1], parens[-1] + 1)
+            return self._error(
+                "FQ010",
+                "expected closing ')'",
+                at,
+                at,
+                f"the '(' at line {open_pos.line}, column {open_pos.column} is never closed",
+            )
+        return self._error(
+            "FQ005",
+            f"the filter ends too early; expected {self._expected_words(state)}",
+            at,
+            at,
+            None,
+        )
+
+    def _found(self, kind: str, start: int, end: int) -> str:
+        if kind in _FOUND:
+            return f"{_FOUND[kind]} {_clip(self.text[start:end])}"
+        if kind == "COMPARE":
+            return f"'{self.text[start:end]}'"
+        return _DESCRIPTIONS[kind]
+
+    @staticmethod
+    def _expected(state: int) -> set[str]:
+        return {s for s in _STATES[state] if s in _DESCRIPTIONS}
+
+    def _expected_words(self, state: int) -> str:
+        expected = self._expected(state)
+        words = []
+        if expected >= _VALUE_KINDS:
+            expected -= _VALUE_KINDS
+            words.append("a value")
+        order = ["KEY", "COMPARE", "_NOT", "_IN", "_LPAR", "_AND", "_OR", "_COMMA", "_RPAR", _END]
+        words.extend(_DESCRIPTIONS[k] for k in order if k in expected)
+        words.extend(sorted(_DESCRIPTIONS[k] for k in expected if k not in order))
+        if len(words) == 1:
+            return words[0]
+        return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _before_in(prev: list[str]) -> bool:
+    # prev ends with ..., _NOT, _IN, _LPAR for NOT IN
+    return len(prev) >= 3 and prev[-3] == "_NOT"
+
+
+_RUN_END = re.compile(r"\s+(?i:and|or)(?![A-Za-z0-9_.-])|[)#\n]")
+
+
+def _unquoted_run(text: str, start: int) -> int:
+    """Where an unquoted value that starts at ``start`` most likely ends: before the next AND,
+    OR, ')' or comment on the same line, with trailing white space dropped."""
+    m = _RUN_END.search(text, start)
+    stop = m.start() if m else len(text)
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    return stop
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
