@@ -299,6 +299,10 @@ class String(Node):
         return self._value
 
 
+# Python refuses to turn ints of more than 4,300 digits into text; stay well inside that.
+_MAX_INT_BITS = 14_000
+
+
 class Number(Node):
     """A number value: an ``int``, or a finite ``float``."""
 
@@ -311,6 +315,8 @@ class Number(Node):
             raise TypeError("Number value must be an int or a float")
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("Number value must be finite")
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise ValueError("Number value is too large to print")
         self._value = value
         self._span = span
 

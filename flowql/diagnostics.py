@@ -160,14 +160,24 @@ def render(
         lines = source.split("\n")
         text = lines[span.line - 1] if span.line - 1 < len(lines) else ""
         text = text.rstrip("\r")
-        stop = span.end_column - 1 if span.end_line == span.line else len(text)
         start = span.column - 1
-        shown, caret_at = _display(text, start)
-        _, caret_end = _display(text, max(stop, start + 1))
+        stop = span.end_column - 1 if span.end_line == span.line else len(text)
+        stop = max(stop, start + 1)
+        # A long line (a 4,000-character filter) is shown as a window around the span.
+        lo, hi = 0, len(text)
+        if hi > _MAX_LINE:
+            lo = max(0, min(start - _CONTEXT, hi - _MAX_LINE))
+            hi = min(hi, max(stop + _CONTEXT, lo + _MAX_LINE // 2), lo + _MAX_LINE)
+        prefix = "\u2026" if lo > 0 else ""
+        suffix = "\u2026" if hi < len(text) else ""
+        shown, caret_at = _display(text[lo:hi], start - lo)
+        _, caret_end = _display(text[lo:hi], min(stop, hi) - lo)
+        caret_at += len(prefix)
+        caret_end += len(prefix)
         width = max(1, caret_end - caret_at)
         gutter = " " * len(str(line_no))
         out.append(f"{gutter} |")
-        out.append(f"{line_no} | {shown}".rstrip())
+        out.append(f"{line_no} | {prefix}{shown}{suffix}".rstrip())
         out.append(f"{gutter} | {' ' * caret_at}{'^' * width}")
         out.append(f"{gutter} |")
     if d.hint:
@@ -180,6 +190,10 @@ def render_all(
 ) -> str:
     """Render several diagnostics, separated by blank lines."""
     return "\n\n".join(render(d, source, filename) for d in diagnostics)
+
+
+_MAX_LINE = 100  # characters of a source line shown at most
+_CONTEXT = 30  # characters shown before the span when a long line is cut
 
 
 def _display(text: str, upto: int) -> tuple[str, int]:

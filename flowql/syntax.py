@@ -13,6 +13,7 @@ one call, so :func:`parse` is safe to call from many threads at once.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 
@@ -61,12 +62,18 @@ _VALUE_KINDS = frozenset({"STRING", "NUMBER", "_TRUE", "_FALSE"})
 _CONNECTIVES = frozenset({"_AND", "_OR"})
 _OPERATORS = frozenset({"_AND", "_OR", "_NOT"})
 
-# One alternation of every terminal, in Lark's order, and a catch-all that turns any other
-# character into an INVALID token so that the lexer never skips text silently.
-_MASTER = re.compile(
-    "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.TERMINALS)
-    + rf"|(?P<{_INVALID}>[\s\S])"
-)
+
+@functools.cache
+def _master() -> re.Pattern[str]:
+    """One alternation of every terminal, in Lark's order, and a catch-all that turns any other
+    character into an INVALID token, so the lexer never skips text silently. Only tokenize()
+    and error messages need it: compiled on first use, to keep it off the start-up path."""
+    return re.compile(
+        "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.TERMINALS)
+        + rf"|(?P<{_INVALID}>[\s\S])"
+    )
+
+
 _IGNORE = _tables.IGNORE
 # The parser's own pattern lets the ignored terminals (white space, comments) run ahead of each
 # token inside one match, which halves the matches a typical filter takes. The token is the
@@ -152,7 +159,7 @@ def tokenize(text: str) -> list[Token]:
     """
     return [
         Token((m.lastgroup or _INVALID).lstrip("_"), m.group(), m.start(), m.end())
-        for m in _MASTER.finditer(text)
+        for m in _master().finditer(text)
     ]
 
 
@@ -497,7 +504,7 @@ class _Parse:
         '(' still open there: re-read on error so that parsing does not track them."""
         kinds: list[str] = []
         parens: list[int] = []
-        for m in _MASTER.finditer(self.text):
+        for m in _master().finditer(self.text):
             if m.start() >= upto:
                 break
             kind = m.lastgroup
@@ -593,7 +600,7 @@ class _Parse:
         prev, parens = self._history(start)
         if kind == _END:
             return self._unexpected_end(start, prev[-1] if prev else None, state, parens)
-        match = _MASTER.match(text, start)
+        match = _master().match(text, start)
         assert match is not None
         end = match.end()
         last = prev[-1] if prev else None

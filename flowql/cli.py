@@ -1,0 +1,370 @@
+"""The ``flowql`` command line.
+
+Every verb takes its input the same way: ``--expr TEXT`` (repeatable), file or directory paths
+(directories are searched for ``*.flowql`` files), or ``-`` for standard input. Exit codes: 0 when
+all is well, 1 when there are findings (a parse error, a file that would be reformatted), 2 for a
+usage or input error (a missing file, text that is not UTF-8). Machine output goes to stdout and
+nothing else does; messages for people go to stderr.
+
+This module is on the start-up path of every ``flowql`` run, so it imports only what the verb at
+hand needs, and only when it needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from flowql import __version__
+from flowql.errors import FlowQLError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+_BOM = "\ufeff"
+
+
+class InputError(Exception):
+    """An input that cannot be read: reported on stderr, exit code 2."""
+
+
+class Source:
+    """One input: where it came from and its text."""
+
+    __slots__ = ("name", "path", "text")
+
+    def __init__(self, name: str, text: str, path: str | None = None) -> None:
+        self.name = name
+        self.text = text
+        self.path = path
+
+
+def _read_file(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    return _decode(data, path)
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def _find_files(directory: str) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        # Hidden directories (.git, .venv, ...) never hold filters worth checking.
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(os.path.join(root, f) for f in files if f.endswith(".flowql"))
+    return sorted(found)
+
+
+def read_sources(
+    exprs: Sequence[str] | None,
+    paths: Sequence[str],
+    *,
+    stdin: TextIO | None = None,
+    stdin_filename: str | None = None,
+) -> list[Source]:
+    """Collect the inputs of a verb: inline expressions, then paths in the order given."""
+    sources = [
+        Source("<expr>" if len(exprs or ()) == 1 else f"<expr {i}>", text)
+        for i, text in enumerate(exprs or (), 1)
+    ]
+    seen_stdin = False
+    for path in paths:
+        if path == "-":
+            if seen_stdin:
+                raise InputError("standard input ('-') can be read only once")
+            seen_stdin = True
+            stream = stdin if stdin is not None else sys.stdin
+            buffer = getattr(stream, "buffer", None)
+            text = _decode(buffer.read(), "<stdin>") if buffer else stream.read()
+            sources.append(Source(stdin_filename or "<stdin>", text))
+        elif os.path.isdir(path):
+            files = _find_files(path)
+            sources.extend(Source(f, _read_file(f), f) for f in files)
+        else:
+            sources.append(Source(path, _read_file(path), path))
+    if not sources:
+        raise InputError("nothing to read: give --expr TEXT, a file or directory, or - for stdin")
+    return sources
+
+
+def _strip_bom(text: str) -> tuple[str, str]:
+    if text.startswith(_BOM):
+        return _BOM, text[1:]
+    return "", text
+
+
+# --- parse ---------------------------------------------------------------------------------
+
+
+def _cmd_parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.ast import dump, to_dict
+    from flowql.syntax import parse
+
+    sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
+    results: list[tuple[Source, object]] = []
+    errors: list[tuple[Source, FlowQLError]] = []
+    for source in sources:
+        try:
+            results.append((source, parse(_strip_bom(source.text)[1])))
+        except FlowQLError as exc:
+            errors.append((source, exc))
+    if args.format == "json":
+        import json
+
+        def tree(expr: object) -> object:
+            return to_dict(expr, spans=not args.no_spans)  # type: ignore[arg-type]
+
+        if len(sources) == 1 and results:
+            document: object = tree(results[0][1])
+        else:
+            document = [{"file": s.name, "ast": tree(e)} for s, e in results]
+        if results:
+            json.dump(document, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        if errors:
+            json.dump(_error_dicts(errors), err, indent=2, ensure_ascii=False)
+            err.write("\n")
+    else:
+        for i, (source, expr) in enumerate(results):
+            if len(sources) > 1:
+                out.write(("\n" if i else "") + f"{source.name}:\n")
+            out.write(dump(expr, spans=not args.no_spans) + "\n")  # type: ignore[arg-type]
+        for source, exc in errors:
+            err.write(exc.render(source.name) + "\n")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _error_dicts(errors: list[tuple[Source, FlowQLError]]) -> list[dict[str, object]]:
+    out = []
+    for source, exc in errors:
+        for diagnostic in exc.diagnostics:
+            entry: dict[str, object] = {"file": source.name}
+            entry.update(diagnostic.to_dict())
+            out.append(entry)
+    return out
+
+
+# --- fmt -----------------------------------------------------------------------------------
+
+
+def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.formatter import format_source
+
+    sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
+    failed = changed = unchanged = 0
+    for source in sources:
+        bom, text = _strip_bom(source.text)
+        try:
+            formatted = format_source(text, line_length=args.line_length)
+        except FlowQLError as exc:
+            err.write(exc.render(source.name) + "\n")
+            failed += 1
+            continue
+        if "\r\n" in text:
+            formatted = formatted.replace("\n", "\r\n")
+        formatted = bom + formatted
+        if source.path is None and text.endswith(("\n", "\r\n")) is False:
+            # Inline and stdin text need not end with a newline to be formatted.
+            is_same = formatted.rstrip("\r\n") == source.text
+        else:
+            is_same = formatted == source.text
+        if source.path is None and not args.check and not args.diff:
+            out.write(formatted)
+            continue
+        if is_same:
+            unchanged += 1
+            continue
+        changed += 1
+        if args.diff:
+            _write_diff(source, formatted, out)
+        elif args.check:
+            out.write(f"Would reformat: {source.name}\n")
+        else:
+            assert source.path is not None
+            _write_file(source.path, formatted)
+    if source_files := [s for s in sources if s.path is not None]:
+        if not args.check and not args.diff:
+            _summary(err, changed, "reformatted", unchanged, failed, len(source_files))
+        elif args.check:
+            _summary(err, changed, "would be reformatted", unchanged, failed, len(source_files))
+    if failed:
+        return EXIT_FINDINGS
+    if (args.check or args.diff) and changed:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _summary(err: TextIO, changed: int, verb: str, unchanged: int, failed: int, total: int) -> None:
+    parts = []
+    if changed:
+        parts.append(f"{_plural(changed, 'file')} {verb}")
+    if unchanged:
+        parts.append(f"{_plural(unchanged, 'file')} already formatted")
+    if failed:
+        parts.append(f"{_plural(failed, 'file')} with errors")
+    if parts:
+        err.write(", ".join(parts) + "\n")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _write_diff(source: Source, formatted: str, out: TextIO) -> None:
+    import difflib
+
+    out.writelines(
+        difflib.unified_diff(
+            source.text.splitlines(keepends=True),
+            formatted.splitlines(keepends=True),
+            fromfile=source.name,
+            tofile=source.name,
+        )
+    )
+
+
+def _write_file(path: str, text: str) -> None:
+    """Replace a file's text atomically: the old text stays whole until the new one is."""
+    import contextlib
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".flowql-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+
+def _add_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories (searched for *.flowql files); - reads standard input",
+    )
+    parser.add_argument(
+        "-e",
+        "--expr",
+        action="append",
+        metavar="TEXT",
+        help="a filter given inline (repeatable)",
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        help="the name to show for standard input in messages",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``flowql`` command."""
+    parser = argparse.ArgumentParser(
+        prog="flowql",
+        description="Write, check, translate and run FlowQL filters.",
+        epilog="Exit codes: 0 all is well, 1 findings, 2 usage or input error.",
+    )
+    parser.add_argument("--version", action="version", version=f"flowql {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = commands.add_parser(
+        "parse",
+        help="print the syntax tree of filters",
+        description="Parse filters and print their syntax tree, or the errors in them.",
+    )
+    _add_inputs(p)
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (an indented tree) or json (one document on stdout; errors as JSON on stderr)",
+    )
+    p.add_argument("--no-spans", action="store_true", help="leave source positions out")
+    p.set_defaults(handler=_cmd_parse)
+
+    f = commands.add_parser(
+        "fmt",
+        help="format filters canonically",
+        description="Format filters canonically. Files are rewritten in place (comments are "
+        "kept); inline and standard-input filters are printed to stdout.",
+    )
+    _add_inputs(f)
+    f.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list the files that would change and exit 1 if any would",
+    )
+    f.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print a unified diff of the changes and exit 1 if any",
+    )
+    f.add_argument(
+        "--line-length",
+        type=int,
+        default=88,
+        metavar="N",
+        help="break filters longer than N characters over several lines (default 88)",
+    )
+    f.set_defaults(handler=_cmd_fmt)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``flowql`` command; return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # argparse exits 2 on usage errors and 0 for --help/--version.
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = args.handler(args, sys.stdout, sys.stderr)
+        sys.stdout.flush()
+    except InputError as exc:
+        sys.stderr.write(f"flowql: error: {exc}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (flowql parse ... | head): not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    return code
