@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import TextIO
 
+    from flowql.ast import Expr
+
 __all__ = ["main"]
 
 EXIT_OK = 0
@@ -71,7 +73,7 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _find_files(directory: str) -> list[str]:
-    found = []
+    found: list[str] = []
     for root, dirs, files in os.walk(directory):
         # Hidden directories (.git, .venv, ...) never hold filters worth checking.
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -125,7 +127,7 @@ def _cmd_parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.syntax import parse
 
     sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
-    results: list[tuple[Source, object]] = []
+    results: list[tuple[Source, Expr]] = []
     errors: list[tuple[Source, FlowQLError]] = []
     for source in sources:
         try:
@@ -135,8 +137,8 @@ def _cmd_parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         import json
 
-        def tree(expr: object) -> object:
-            return to_dict(expr, spans=not args.no_spans)  # type: ignore[arg-type]
+        def tree(expr: Expr) -> object:
+            return to_dict(expr, spans=not args.no_spans)
 
         if len(sources) == 1 and results:
             document: object = tree(results[0][1])
@@ -152,9 +154,9 @@ def _cmd_parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for i, (source, expr) in enumerate(results):
             if len(sources) > 1:
                 out.write(("\n" if i else "") + f"{source.name}:\n")
-            out.write(dump(expr, spans=not args.no_spans) + "\n")  # type: ignore[arg-type]
-        for source, exc in errors:
-            err.write(exc.render(source.name) + "\n")
+            out.write(dump(expr, spans=not args.no_spans) + "\n")
+        for source, error in errors:
+            err.write(error.render(source.name) + "\n")
     return EXIT_FINDINGS if errors else EXIT_OK
 
 

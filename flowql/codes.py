@@ -44,7 +44,7 @@ _TABLE = [
     ("FQ012", "dangling-operator", "AND, OR or NOT without an expression on each side."),
     ("FQ013", "empty-filter", "The filter is empty, or holds only comments."),
     ("FQ014", "empty-in-list", "IN or NOT IN with an empty list."),
-    ("FQ015", "number-out-of-range", "A number too large to represent."),
+    ("FQ015", "number-out-of-range", "A number too large (or too small) to represent."),
     ("FQ016", "source-too-long", "The filter is longer than flowql's limit."),
     ("FQ017", "nesting-too-deep", "The filter nests deeper than flowql's limit."),
     ("FQ018", "missing-connective", "Two comparisons with no AND or OR between them."),

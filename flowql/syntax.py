@@ -262,25 +262,33 @@ def _decode_escapes(body: str, pos: _Positions, offset: int) -> str:
 def _build_number(token: re.Match[str], span: _SpanRef) -> object:
     raw = _token_text(token)
     value: int | float
-    try:
-        if "." in raw or "e" in raw or "E" in raw:
-            value = float(raw)
-            if value in (float("inf"), float("-inf")):
-                raise ValueError(raw)
-        else:
-            value = int(raw)
-    except ValueError:
+    if "." in raw or "e" in raw or "E" in raw:
+        value = float(raw)
+        mantissa = raw.lower().split("e")[0]
+        # A float that overflows to infinity, or underflows to zero from a non-zero literal,
+        # would silently mean another number.
+        in_range = value not in (float("inf"), float("-inf")) and (
+            value != 0 or not any(c in "123456789" for c in mantissa)
+        )
+    else:
+        # An explicit cap, rather than Python's int_max_str_digits, which users can change.
+        in_range = len(raw.lstrip("-")) <= _MAX_INT_DIGITS
+        value = int(raw) if in_range else 0
+    if not in_range:
         start, end, positions = span
         raise ParseError(
             Diagnostic(
                 "FQ015",
-                f"the number {_clip(raw)} is too large",
+                f"the number {_clip(raw)} is out of range",
                 positions.span(start, end),
                 hint="quote it to compare it as text: '" + _clip(raw) + "'",
             ),
             positions.text,
-        ) from None
+        )
     return Number(value, span=span)  # type: ignore[arg-type]
+
+
+_MAX_INT_DIGITS = 4000
 
 
 def _build_true(children: list[object], span: _SpanRef) -> object:
@@ -454,21 +462,24 @@ class _Parse:
             if kind == _END:
                 if state == _END_STATE:
                     break
-                raise self._unexpected(_END, spans[-1][1] if spans else 0, state)
+                raise self._unexpected(_END, spans[-1][1] if spans else 0, states)
             if code is None:
                 assert m is not None
                 assert kind is not None
-                raise self._unexpected(kind, m.start(kind), state)
+                raise self._unexpected(kind, m.start(kind), states)
             state = code
             states.append(code)
             values.append(m)
             spans.append(m.span(kind))  # type: ignore[union-attr,arg-type]
         tree = values[-1]
         assert isinstance(tree, Expr)
-        # Each AND/OR/NOT level below the top two needs a '(' or a NOT in the text, so only a
-        # text with enough of them (counted generously, in strings too) can nest too deep.
+        if not isinstance(tree, (And, Or, Not)):
+            return tree
+        # Below the top OR and AND levels, each deeper AND/OR level needs a '(' and each NOT
+        # level a NOT: only a text with enough of them (counted generously, in strings and IN
+        # lists too) can nest too deep, and only then is the tree measured.
         text = self.text
-        if 2 * (text.count("(") + text.lower().count("not")) + 3 > self.max_depth:
+        if 2 * text.count("(") + text.lower().count("not") + 2 > self.max_depth:
             self._check_depth(tree)
         return tree
 
@@ -481,10 +492,9 @@ class _Parse:
 
     def _check_depth(self, tree: Expr) -> None:
         stack: list[tuple[Node, int]] = [(tree, 1)]
+        boolean = (And, Or, Not)
         while stack:
             node, depth = stack.pop()
-            if not isinstance(node, (And, Or, Not)):
-                continue
             if depth > self.max_depth:
                 span = node.span
                 assert span is not None
@@ -497,12 +507,12 @@ class _Parse:
                     ),
                     self.text,
                 )
-            stack.extend((child, depth + 1) for child in node.children())
+            stack.extend((c, depth + 1) for c in node.children() if isinstance(c, boolean))
 
-    def _history(self, upto: int) -> tuple[list[str], list[int]]:
-        """The kinds of the significant tokens before offset ``upto``, and the offsets of the
-        '(' still open there: re-read on error so that parsing does not track them."""
-        kinds: list[str] = []
+    def _history(self, upto: int) -> tuple[list[tuple[str, int, int]], list[int]]:
+        """The significant tokens before offset ``upto`` as (kind, start, end), and the offsets
+        of the '(' still open there: re-read on error so that parsing does not track them."""
+        tokens: list[tuple[str, int, int]] = []
         parens: list[int] = []
         for m in _master().finditer(self.text):
             if m.start() >= upto:
@@ -511,43 +521,57 @@ class _Parse:
             assert kind is not None
             if kind in _IGNORE:
                 continue
-            kinds.append(kind)
+            tokens.append((kind, m.start(), m.end()))
             if kind == "_LPAR":
                 parens.append(m.start())
             elif kind == "_RPAR" and parens:
                 parens.pop()
-        return kinds, parens
+        return tokens, parens
+
+    def _next_kind(self, at: int) -> str:
+        """The kind of the first significant token at or after offset ``at``."""
+        for m in _master().finditer(self.text, at):
+            kind = m.lastgroup
+            assert kind is not None
+            if kind not in _IGNORE:
+                return kind
+        return _END
 
     def _invalid(self, at: int) -> ParseError:
         text = self.text
         ch = text[at]
         two = text[at : at + 2]
-        if ch.isdigit() or (ch == "-" and text[at + 1 : at + 2].isdigit()):
-            run = _unquoted_run(text, at)
-            raw = text[at:run]
+        tokens, _ = self._history(at)
+        kinds = [t[0] for t in tokens]
+        value_expected = _value_position(kinds)
+        if value_expected and (
+            ch.isalnum() or (two[:1] == "-" and len(two) == 2 and two[1] in _DIGITS)
+        ):
+            return self._unquoted(at, list_context=kinds[-1] != "COMPARE")
+        if ch in _DIGITS:
+            word = _WORD.match(text, at)
+            assert word is not None
+            run = word.end()
             return self._error(
-                "FQ009",
-                f"the value {raw!r} is not in quotes",
+                "FQ004",
+                f"expected a dimension key, found {_clip(text[at:run])!r}",
                 at,
                 run,
-                "quote it: '" + raw.replace("\\", "\\\\").replace("'", "\\'") + "'",
+                "a key starts with a letter or '_'",
             )
         if ch in "'\"":
-            rest = text[at:]
+            end = max(len(text.rstrip()), at + 1)
             hint = f"add the closing {ch} at the end of the value"
-            if rest.rstrip().endswith("\\" + ch):
+            if text[at:end].endswith("\\" + ch):
                 hint += f"; a value that ends in a backslash is written with \\\\ before the {ch}"
             return self._error(
-                "FQ002", f"the value starting with {ch} is never closed", at, len(text), hint
+                "FQ002", f"the value starting with {ch} is never closed", at, end, hint
             )
         if ch == "=":
-            return self._error(
-                "FQ006",
-                "a single '=' is not a FlowQL operator",
-                at,
-                at + 1,
-                "compare with '==' (equals) or '!=' (does not equal)",
-            )
+            hint = "compare with '==' (equals) or '!=' (does not equal)"
+            if two == "=~":
+                hint = "write '~~' for contains, or '==' for equals"
+            return self._error("FQ006", "a single '=' is not a FlowQL operator", at, at + 1, hint)
         if two == "<>":
             return self._error(
                 "FQ007",
@@ -576,14 +600,17 @@ class _Parse:
                 at + width,
                 f"write {word}",
             )
-        if ch == "!":
-            return self._error(
-                "FQ001",
-                "'!' on its own is not a FlowQL operator",
-                at,
-                at + 1,
-                "use != (does not equal), !~ (does not contain) or NOT",
-            )
+        hints = {
+            "!": "use != (does not equal), !~ (does not contain) or NOT",
+            "~": "use ~~ (contains) or !~ (does not contain)",
+            "[": "a list is written in parentheses: key IN ('a', 'b')",
+            "+": "write a number without a '+' sign",
+        }
+        if ch in hints:
+            message = f"unexpected character '{ch}'"
+            if ch in "!~":
+                message = f"'{ch}' on its own is not a FlowQL operator"
+            return self._error("FQ001", message, at, at + 1, hints[ch])
         if ch in "\u2018\u2019\u201c\u201d":
             return self._error(
                 "FQ001",
@@ -592,32 +619,52 @@ class _Parse:
                 at + 1,
                 "use straight quotes: ' or \"",
             )
+        if ch.isalpha():
+            return self._error(
+                "FQ001",
+                f"unexpected character '{ch}'",
+                at,
+                at + 1,
+                "keys use ASCII letters, digits, '_', '-' and '.'; other text goes in quotes",
+            )
         shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"'{ch}'"
         return self._error("FQ001", f"unexpected character {shown}", at, at + 1, None)
 
-    def _unexpected(self, kind: str, start: int, state: int) -> ParseError:
+    def _unquoted(self, start: int, *, list_context: bool) -> ParseError:
+        run = _unquoted_run(self.text, start, list_context=list_context)
+        raw = self.text[start:run]
+        return self._error(
+            "FQ009",
+            f"the value {_clip(raw)!r} is not in quotes",
+            start,
+            run,
+            "quote it: " + _quote(raw),
+        )
+
+    def _unexpected(self, kind: str, start: int, states: list[int]) -> ParseError:
         text = self.text
-        prev, parens = self._history(start)
+        tokens, parens = self._history(start)
+        kinds = [t[0] for t in tokens]
+        expected = _acceptable(states)
         if kind == _END:
-            return self._unexpected_end(start, prev[-1] if prev else None, state, parens)
+            return self._unexpected_end(start, tokens, expected, parens)
         match = _master().match(text, start)
         assert match is not None
         end = match.end()
-        last = prev[-1] if prev else None
-        before = prev[-2] if len(prev) > 1 else None
+        last = kinds[-1] if kinds else None
+        before = kinds[-2] if len(kinds) > 1 else None
         found = self._found(kind, start, end)
         if kind == "_RPAR":
             if not parens:
                 return self._error(
                     "FQ011", "this ')' has no '(' to close", start, end, "remove it, or add the '('"
                 )
-            if last == "_LPAR" and before in ("_IN", "_NOT") and len(prev) > 1:
-                word = "NOT IN" if before == "_NOT" or _before_in(prev) else "IN"
-                open_at = parens[-1]
+            if last == "_LPAR" and before == "_IN":
+                word = "NOT IN" if len(kinds) > 2 and kinds[-3] == "_NOT" else "IN"
                 return self._error(
                     "FQ014",
                     f"{word} needs at least one value",
-                    open_at,
+                    parens[-1],
                     end,
                     f"list the values: key {word} ('a', 'b')",
                 )
@@ -632,7 +679,7 @@ class _Parse:
                 )
             if last == "_LPAR":
                 return self._error(
-                    "FQ004", "empty parentheses", start - 1, end, "put a comparison inside them"
+                    "FQ004", "empty parentheses", parens[-1], end, "put a comparison inside them"
                 )
             if last == "_COMMA":
                 return self._error(
@@ -642,6 +689,11 @@ class _Parse:
                     end,
                     "remove the last ',' or add a value after it",
                 )
+        if kind in _RESERVED and "KEY" in expected and self._next_kind(end) in _AFTER_KEY:
+            return self._reserved(kind, start, end)
+        if kind in ("COMPARE", "_IN") and last in _RESERVED and before in _BEFORE_KEY:
+            _, word_start, word_end = tokens[-1]
+            return self._reserved(last, word_start, word_end)
         if kind in _CONNECTIVES and last in (None, "_LPAR", "_AND", "_OR", "_NOT"):
             word = _DESCRIPTIONS[kind]
             if last in ("_AND", "_OR", "_NOT"):
@@ -651,16 +703,8 @@ class _Parse:
                 hint = f"add a comparison before {word}, or remove it"
                 message = f"{word} has nothing on its left"
             return self._error("FQ012", message, start, end, hint)
-        if kind == "KEY" and last == "COMPARE":
-            run = _unquoted_run(text, start)
-            value = text[start:run].replace("\\", "\\\\").replace("'", "\\'")
-            return self._error(
-                "FQ009",
-                f"the value {text[start:run]!r} is not in quotes",
-                start,
-                run,
-                f"quote it: '{value}'",
-            )
+        if "STRING" in expected and (kind == "KEY" or kind in _RESERVED):
+            return self._unquoted(start, list_context=last != "COMPARE")
         if last == "_NOT" and before == "KEY" and kind != "_IN":
             return self._error(
                 "FQ004",
@@ -669,14 +713,32 @@ class _Parse:
                 end,
                 "write key NOT IN ('a', 'b'), or negate a comparison with != or !~",
             )
-        if kind in ("KEY", "_NOT", "_LPAR") and (last in _VALUE_KINDS or last == "_RPAR"):
+        if kind == "KEY" and last == "KEY":
+            word = text[start:end]
+            hint = "use == (equals), != (does not equal), ~~ (contains) or !~ (does not contain)"
+            if word.upper() == "LIKE":
+                hint = "FlowQL has no LIKE: use ~~ (contains) or !~ (does not contain)"
             return self._error(
-                "FQ018",
-                f"expected AND or OR before {found}",
+                "FQ004", f"expected an operator after the key, found {found}", start, end, hint
+            )
+        if kind in _VALUE_KINDS and last in _VALUE_KINDS and "_COMMA" in expected:
+            return self._error(
+                "FQ004",
+                f"expected ',' or ')' before {found}",
                 start,
                 end,
-                "join comparisons with AND or OR",
+                "separate the values in a list with ','",
             )
+        if kind in ("KEY", "_NOT", "_LPAR") and (last in _VALUE_KINDS or last == "_RPAR"):
+            hint = "join comparisons with AND or OR"
+            if last == "STRING" and _looks_unclosed(text[tokens[-1][1] : tokens[-1][2]]):
+                _, value_start, value_end = tokens[-1]
+                position = self.pos.span(value_start, value_end)
+                hint = (
+                    f"the value at line {position.line}, column {position.column} may be "
+                    "missing its closing quote"
+                )
+            return self._error("FQ018", f"expected AND or OR before {found}", start, end, hint)
         if kind in _VALUE_KINDS and last == "KEY":
             return self._error(
                 "FQ004",
@@ -686,14 +748,16 @@ class _Parse:
                 "use == (equals), != (does not equal), ~~ (contains) or !~ (does not contain)",
             )
         if kind in _VALUE_KINDS and last == "_IN":
+            word = "NOT IN" if before == "_NOT" else "IN"
+            run = _unquoted_run(text, start, list_context=False)
             return self._error(
                 "FQ004",
-                f"expected '(' after IN, found {found}",
+                f"expected '(' after {word}, found {found}",
                 start,
                 end,
-                f"put the values in parentheses: IN ({text[start:end]})",
+                f"put the values in parentheses: {word} ({text[start:run]})",
             )
-        if kind in _VALUE_KINDS and "KEY" in self._expected(state):
+        if kind in _VALUE_KINDS and "KEY" in expected:
             return self._error(
                 "FQ004",
                 f"expected a dimension key, found {found}",
@@ -702,12 +766,29 @@ class _Parse:
                 "a comparison starts with the key: key == 'value'",
             )
         return self._error(
-            "FQ004", f"expected {self._expected_words(state)}, found {found}", start, end, None
+            "FQ004", f"expected {_expected_words(expected)}, found {found}", start, end, None
+        )
+
+    def _reserved(self, kind: str, start: int, end: int) -> ParseError:
+        word = _DESCRIPTIONS[kind].upper()
+        return self._error(
+            "FQ004",
+            f"{word} is a reserved word and cannot be a key",
+            start,
+            end,
+            "AND, OR, NOT, IN, TRUE and FALSE are reserved in any case; rename the key",
         )
 
     def _unexpected_end(
-        self, at: int, last: str | None, state: int, parens: list[int]
+        self,
+        at: int,
+        tokens: list[tuple[str, int, int]],
+        expected: set[str],
+        parens: list[int],
     ) -> ParseError:
+        kinds = [t[0] for t in tokens]
+        last = kinds[-1] if kinds else None
+        before = kinds[-2] if len(kinds) > 1 else None
         if last is None:
             return self._error(
                 "FQ013",
@@ -715,6 +796,14 @@ class _Parse:
                 at,
                 at,
                 "write a comparison, for example: geo_country == 'Spain'",
+            )
+        if last == "_NOT" and before == "KEY":
+            return self._error(
+                "FQ005",
+                "the filter ends after NOT; expected IN",
+                at,
+                at,
+                "write key NOT IN ('a', 'b'), or negate a comparison with != or !~",
             )
         if last in _OPERATORS:
             word = _DESCRIPTIONS[last]
@@ -725,34 +814,45 @@ class _Parse:
                 at,
                 f"add a comparison after {word}, or remove the {word}",
             )
-        if last == "COMPARE":
-            return self._error(
-                "FQ005",
+        in_at = -1 if last == "_IN" else -2
+        word = "NOT IN" if len(kinds) > -in_at and kinds[in_at - 1] == "_NOT" else "IN"
+        endings = {
+            "COMPARE": (
                 "the filter ends where a value should be",
-                at,
-                at,
                 "add a quoted value: key == 'value'",
-            )
-        if last == "KEY":
-            return self._error(
-                "FQ005",
+            ),
+            "KEY": (
                 "the filter ends after a key; expected an operator",
-                at,
-                at,
                 "use == (equals), != (does not equal), ~~ (contains) or !~ (does not contain)",
+            ),
+            "_IN": (
+                f"the filter ends after {word}; expected '('",
+                f"write key {word} ('a', 'b')",
+            ),
+            "_COMMA": ("the list ends after ','", "add a value after the ',' and close the list"),
+            "_LPAR": ("the filter ends after '('", "add a comparison and the closing ')'"),
+        }
+        if last == "_LPAR" and before == "_IN":
+            endings["_LPAR"] = (
+                "the filter ends after '('; expected a value",
+                f"list the values and close the list: key {word} ('a', 'b')",
             )
-        if "_RPAR" in self._expected(state) and parens:
+        if last in endings:
+            message, hint = endings[last]
+            return self._error("FQ005", message, at, at, hint)
+        if "_RPAR" in expected and parens:
             open_pos = self.pos.span(parens[-1], parens[-1] + 1)
+            message = "the filter ends after '('" if last == "_LPAR" else "expected closing ')'"
             return self._error(
                 "FQ010",
-                "expected closing ')'",
+                message,
                 at,
                 at,
                 f"the '(' at line {open_pos.line}, column {open_pos.column} is never closed",
             )
         return self._error(
             "FQ005",
-            f"the filter ends too early; expected {self._expected_words(state)}",
+            f"the filter ends too early; expected {_expected_words(expected)}",
             at,
             at,
             None,
@@ -761,40 +861,91 @@ class _Parse:
     def _found(self, kind: str, start: int, end: int) -> str:
         if kind in _FOUND:
             return f"{_FOUND[kind]} {_clip(self.text[start:end])}"
-        if kind == "COMPARE":
-            return f"'{self.text[start:end]}'"
+        if kind == "COMPARE" or kind in _RESERVED:
+            return self.text[start:end] if kind in _RESERVED else f"'{self.text[start:end]}'"
         return _DESCRIPTIONS[kind]
 
-    @staticmethod
-    def _expected(state: int) -> set[str]:
-        return {s for s in _STATES[state] if s in _DESCRIPTIONS}
 
-    def _expected_words(self, state: int) -> str:
-        expected = self._expected(state)
-        words = []
-        if expected >= _VALUE_KINDS:
-            expected -= _VALUE_KINDS
-            words.append("a value")
-        order = ["KEY", "COMPARE", "_NOT", "_IN", "_LPAR", "_AND", "_OR", "_COMMA", "_RPAR", _END]
-        words.extend(_DESCRIPTIONS[k] for k in order if k in expected)
-        words.extend(sorted(_DESCRIPTIONS[k] for k in expected if k not in order))
-        if len(words) == 1:
-            return words[0]
-        return ", ".join(words[:-1]) + " or " + words[-1]
+_RESERVED = frozenset({"_AND", "_OR", "_NOT", "_IN", "_TRUE", "_FALSE"})
+_AFTER_KEY = frozenset({"COMPARE", "_IN", "_NOT"})  # what may follow a key
+_BEFORE_KEY = frozenset({None, "_LPAR", "_AND", "_OR", "_NOT"})  # what may come before a key
+_WORD = re.compile(r"[A-Za-z0-9_.-]+")
+_DIGITS = "0123456789"
 
 
-def _before_in(prev: list[str]) -> bool:
-    # prev ends with ..., _NOT, _IN, _LPAR for NOT IN
-    return len(prev) >= 3 and prev[-3] == "_NOT"
+def _value_position(kinds: list[str]) -> bool:
+    """Whether a value comes next after these token kinds: after an operator, or in a list."""
+    if not kinds:
+        return False
+    if kinds[-1] in ("COMPARE", "_COMMA"):
+        return True
+    return kinds[-1] == "_LPAR" and len(kinds) > 1 and kinds[-2] == "_IN"
+
+
+def _looks_unclosed(literal: str) -> bool:
+    """Whether a string literal probably swallowed the filter after a missing closing quote."""
+    body = literal[1:-1]
+    return bool(re.search(r"\s(?i:and|or)\s|==|!=|~~|!~", body))
+
+
+def _acceptable(states: list[int]) -> set[str]:
+    """The terminals the parser could really shift next from this stack.
+
+    A state's row lists every terminal an LALR parser may reduce on, including some that merged
+    states bring along and that fail a reduction later; simulating the reductions on a copy of
+    the stack keeps only the ones that lead to a shift, so messages never offer an impossible
+    token (Lark's interactive parser does the same in ``accepts()``).
+    """
+    result = set()
+    for terminal in _STATES[states[-1]]:
+        if terminal not in _DESCRIPTIONS:
+            continue
+        stack = list(states)
+        while True:
+            if stack[-1] == _END_STATE:
+                if terminal == _END:
+                    result.add(terminal)
+                break
+            code = _STATES[stack[-1]].get(terminal)
+            if code is None:
+                break
+            if code >= 0:
+                result.add(terminal)
+                break
+            lhs, size = _RULES[-code - 1][:2]
+            del stack[len(stack) - size :]
+            stack.append(_STATES[stack[-1]][lhs])
+    return result
+
+
+def _expected_words(expected: set[str]) -> str:
+    expected = set(expected)
+    words = []
+    if expected >= _VALUE_KINDS:
+        expected -= _VALUE_KINDS
+        words.append("a value")
+    order = ["KEY", "COMPARE", "_NOT", "_IN", "_LPAR", "_AND", "_OR", "_COMMA", "_RPAR", _END]
+    words.extend(_DESCRIPTIONS[k] for k in order if k in expected)
+    words.extend(sorted(_DESCRIPTIONS[k] for k in expected if k not in order))
+    if not words:
+        return "nothing more"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _quote(raw: str) -> str:
+    return "'" + raw.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 _RUN_END = re.compile(r"\s+(?i:and|or)(?![A-Za-z0-9_.-])|[)#\n]")
+_LIST_RUN_END = re.compile(r"\s+(?i:and|or)(?![A-Za-z0-9_.-])|[),#\n]")
 
 
-def _unquoted_run(text: str, start: int) -> int:
+def _unquoted_run(text: str, start: int, *, list_context: bool) -> int:
     """Where an unquoted value that starts at ``start`` most likely ends: before the next AND,
-    OR, ')' or comment on the same line, with trailing white space dropped."""
-    m = _RUN_END.search(text, start)
+    OR, ')' (or ',' in a list) or comment on the same line, trailing white space dropped."""
+    m = (_LIST_RUN_END if list_context else _RUN_END).search(text, start)
     stop = m.start() if m else len(text)
     while stop > start and text[stop - 1].isspace():
         stop -= 1
