@@ -549,9 +549,9 @@ class _Parse:
         ):
             return self._unquoted(at, list_context=kinds[-1] != "COMPARE")
         if ch in _DIGITS:
-            word = _WORD.match(text, at)
-            assert word is not None
-            run = word.end()
+            match = _WORD.match(text, at)
+            assert match is not None
+            run = match.end()
             return self._error(
                 "FQ004",
                 f"expected a dimension key, found {_clip(text[at:run])!r}",
@@ -591,14 +591,13 @@ class _Parse:
                 "(does not contain)",
             )
         if ch in "&|":
-            word = "AND" if ch == "&" else "OR"
             width = 2 if two in ("&&", "||") else 1
             return self._error(
                 "FQ008",
                 f"'{text[at : at + width]}' is not a FlowQL operator",
                 at,
                 at + width,
-                f"write {word}",
+                "write AND" if ch == "&" else "write OR",
             )
         hints = {
             "!": "use != (does not equal), !~ (does not contain) or NOT",
