@@ -187,7 +187,7 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             failed += 1
             continue
         if "\r\n" in text:
-            formatted = formatted.replace("\n", "\r\n")
+            formatted = _crlf(formatted)
         formatted = bom + formatted
         if source.path is None and text.endswith(("\n", "\r\n")) is False:
             # Inline and stdin text need not end with a newline to be formatted.
@@ -218,6 +218,15 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if (args.check or args.diff) and changed:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _crlf(text: str) -> str:
+    """Line breaks as CRLF, outside quoted values only: a newline inside a value is data."""
+    from flowql.syntax import tokenize
+
+    return "".join(
+        t.text.replace("\n", "\r\n") if t.kind == "WHITESPACE" else t.text for t in tokenize(text)
+    )
 
 
 def _summary(err: TextIO, changed: int, verb: str, unchanged: int, failed: int, total: int) -> None:

@@ -9,17 +9,30 @@
   else, so that neither a reader nor a server ever depends on precedence.
 
 ``parse(format(e)) == e`` for every expression ``e`` (spans aside).
+
+:func:`format_source` formats the text of a ``.flowql`` file in the same style, laying long
+filters out over several lines and keeping every comment (``flowql fmt`` runs it).
 """
 
 from __future__ import annotations
 
-from flowql.ast import And, Boolean, Comparison, In, Node, Not, Number, Or, String
+from bisect import bisect_left
+
+from flowql.ast import And, Boolean, Comparison, In, Node, Not, Number, Or, String, walk
+from flowql.syntax import parse, tokenize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from flowql.ast import Value
+    from typing import TypeAlias
 
-__all__ = ["format", "format_value", "quote"]
+    from flowql.ast import Expr, Value
+    from flowql.syntax import Token
+
+    # A line of output: indentation, text, the first and last leaf on it, and the first leaf of
+    # the AND/OR operand that starts on it (-1 for none).
+    _Line: TypeAlias = "tuple[int, str, int, int, int]"
+
+__all__ = ["format", "format_source", "format_value", "quote"]
 
 
 def quote(text: str) -> str:
@@ -81,3 +94,240 @@ def format(expr: Node) -> str:
             # Key, the only other node.
             out.append(item.name)  # type: ignore[attr-defined]
     return "".join(out)
+
+
+# --- whole files: layout over several lines, comments kept -------------------------------------
+
+_INDENT = 4
+# After one of these on the same line, a comment is about what follows, not what came before.
+_OPENERS = frozenset({"LPAR", "NOT"})
+
+
+def format_source(text: str, *, line_length: int = 88) -> str:
+    """Format the text of a ``.flowql`` file: one filter and its ``#`` comments.
+
+    The filter is printed as :func:`format` prints it when that fits in ``line_length``
+    characters and no comment needs a line break; otherwise each AND/OR group that does not fit
+    is broken one operand per line, operators leading, nested groups indented by four spaces
+    inside ``(`` and ``)``. Every comment is kept: comments above and below the filter stay there,
+    a comment on a line of its own stays right before the comparison that follows it, and a
+    comment after code stays at the end of that comparison's line. The result ends with one
+    newline and is a fixed point: ``format_source(format_source(t)) == format_source(t)``.
+
+    Raises :class:`~flowql.errors.ParseError` for text that does not parse, before producing
+    anything. White space inside string values is part of the value and is kept as is.
+    """
+    expr = parse(text)
+    leaves = [node for node in walk(expr) if isinstance(node, (Comparison, In))]
+    comments = _attach_comments(text, leaves)
+    forced, widths, bounds = _measure(expr, comments)
+    lines = _lay_out(expr, line_length, forced, widths, bounds)
+    return _render(lines, comments)
+
+
+class _Comments:
+    """The comments of a source, attached to where they are printed."""
+
+    __slots__ = ("count", "footer", "header", "header_gap", "inner", "outer", "trailing")
+
+    def __init__(self, leaf_count: int) -> None:
+        # Header and footer entries are (text, blank line before it in the source).
+        self.header: list[tuple[str, bool]] = []
+        self.footer: list[tuple[str, bool]] = []
+        self.header_gap = False
+        # Per leaf, in source order. Comments before it: `outer` ones before the AND/OR that joins
+        # it to the leaf before, printed above that operand's first line; `inner` ones after that
+        # AND/OR, printed above the leaf's own line. `trailing`: comments after it or inside it.
+        self.outer: list[list[str]] = [[] for _ in range(leaf_count)]
+        self.inner: list[list[str]] = [[] for _ in range(leaf_count)]
+        self.trailing: list[list[str]] = [[] for _ in range(leaf_count)]
+        self.count = 0
+
+
+def _attach_comments(text: str, leaves: list[Comparison | In]) -> _Comments:
+    """Give each comment of ``text`` its place: the header, the footer, or before or after a leaf
+    (a comparison or an IN test), ``leaves`` being the filter's leaves in source order."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for leaf in leaves:
+        span = leaf.span
+        assert span is not None
+        starts.append(span.start)
+        ends.append(span.end)
+    comments = _Comments(len(leaves))
+    previous: Token | None = None  # the last token that is neither a comment nor white space
+    connective = -1  # where the last AND/OR token ends
+    gap = False  # the white space just read holds a blank line
+    for token in tokenize(text):
+        kind = token.kind
+        if kind == "WHITESPACE":
+            gap = token.text.count("\n") >= 2
+            continue
+        if kind != "COMMENT":
+            if previous is None and comments.header:
+                comments.header_gap = gap
+            if kind in ("AND", "OR"):
+                connective = token.end
+            previous = token
+            gap = False
+            continue
+        comment = token.text.rstrip()
+        comments.count += 1
+        at = token.start
+        if previous is None:
+            comments.header.append((comment, gap))
+            gap = False
+            continue
+        # Leaves before the comment; a comment never starts where a leaf does.
+        index = bisect_left(starts, at)
+        same_line = "\n" not in text[previous.end : at]
+        inside = index > 0 and at < ends[index - 1]
+        if index > 0 and (inside or (same_line and previous.kind not in _OPENERS)):
+            comments.trailing[index - 1].append(comment)
+        elif index < len(leaves):
+            # Between two leaves there is exactly one AND or OR: is the comment before it?
+            before_connective = index > 0 and connective < ends[index - 1]
+            (comments.outer if before_connective else comments.inner)[index].append(comment)
+        else:
+            comments.footer.append((comment, gap))
+        gap = False
+    return comments
+
+
+def _measure(
+    expr: Expr, comments: _Comments
+) -> tuple[set[int], dict[int, int], dict[int, tuple[int, int]]]:
+    """For every node (by ``id``): its one-line width and its first and last leaf; and the ids of
+    the AND/OR groups that comments force to break. A post-order walk with an explicit stack."""
+    widths: dict[int, int] = {}
+    bounds: dict[int, tuple[int, int]] = {}
+    forced: set[int] = set()
+    outer, inner, trailing = comments.outer, comments.inner, comments.trailing
+    leaf_index = 0
+    stack: list[tuple[Node, bool]] = [(expr, False)]
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, (Comparison, In)):
+            widths[id(node)] = len(format(node))
+            bounds[id(node)] = (leaf_index, leaf_index)
+            leaf_index += 1
+        elif not done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.children()))
+        elif isinstance(node, Not):
+            operand = node.operand
+            widths[id(node)] = 4 + _inline_width(operand, widths)
+            bounds[id(node)] = bounds[id(operand)]
+            if id(operand) in forced:
+                forced.add(id(node))
+        else:
+            assert isinstance(node, (And, Or))
+            operands = node.operands
+            width = (len(operands) - 1) * (len(node.keyword) + 2)
+            must_break = False
+            for i, operand in enumerate(operands):
+                width += _inline_width(operand, widths)
+                must_break = must_break or id(operand) in forced
+                if i:
+                    # A comment after the previous operand's last leaf, or before this one's
+                    # first leaf, needs a line break between the two.
+                    end = bounds[id(operands[i - 1])][1]
+                    start = bounds[id(operand)][0]
+                    must_break = must_break or bool(trailing[end] or outer[start] or inner[start])
+            widths[id(node)] = width
+            bounds[id(node)] = (bounds[id(operands[0])][0], bounds[id(operands[-1])][1])
+            if must_break:
+                forced.add(id(node))
+    return forced, widths, bounds
+
+
+def _inline_width(node: Node, widths: dict[int, int]) -> int:
+    # A group inside a group or a NOT is printed in parentheses.
+    return widths[id(node)] + (2 if isinstance(node, (And, Or)) else 0)
+
+
+def _lay_out(
+    expr: Expr,
+    line_length: int,
+    forced: set[int],
+    widths: dict[int, int],
+    bounds: dict[int, tuple[int, int]],
+) -> list[_Line]:
+    """Break the tree into lines, top-down with an explicit stack: a group stays on one line
+    when it fits and no comment forces it apart, else it takes one line per operand."""
+    lines: list[_Line] = []
+    # Pending work, last first: (node, indent, prefix, parenthesised, operand), where `operand`
+    # is the first leaf of the AND/OR operand that starts on this line (-1 if none starts here);
+    # a None node is a closing ")" line.
+    stack: list[tuple[Node | None, int, str, bool, int]] = [(expr, 0, "", False, -1)]
+    while stack:
+        node, indent, prefix, parens, operand = stack.pop()
+        if node is None:
+            lines.append((indent, prefix, -1, -1, -1))
+        elif isinstance(node, Not):
+            stack.append((node.operand, indent, prefix + "NOT ", True, operand))
+        elif isinstance(node, (And, Or)):
+            first, last = bounds[id(node)]
+            width = indent + len(prefix) + widths[id(node)] + (2 if parens else 0)
+            if id(node) not in forced and width <= line_length:
+                body = format(node)
+                body = f"{prefix}({body})" if parens else prefix + body
+                lines.append((indent, body, first, last, operand))
+                continue
+            inner = indent + _INDENT if parens else indent
+            if parens:
+                stack.append((None, indent, ")", False, -1))
+            keyword = f"{node.keyword} "
+            operands = node.operands
+            for i in range(len(operands) - 1, 0, -1):
+                child = operands[i]
+                stack.append((child, inner, keyword, True, bounds[id(child)][0]))
+            if parens:
+                stack.append((operands[0], inner, "", True, -1))
+                lines.append((indent, prefix + "(", -1, -1, operand))
+            else:
+                stack.append((operands[0], inner, prefix, True, operand))
+        else:
+            first, last = bounds[id(node)]
+            lines.append((indent, prefix + format(node), first, last, operand))
+    return lines
+
+
+def _render(lines: list[_Line], comments: _Comments) -> str:
+    out: list[str] = []
+    placed = 0
+
+    def above(indent: int, texts: list[str]) -> None:
+        nonlocal placed
+        out.extend(" " * indent + text for text in texts)
+        placed += len(texts)
+
+    for i, (comment, blank) in enumerate(comments.header):
+        if blank and i:
+            out.append("")
+        out.append(comment)
+    placed += len(comments.header)
+    if comments.header_gap:
+        out.append("")
+    for indent, body, first, last, operand in lines:
+        if operand >= 0:
+            above(indent, comments.outer[operand])
+        if first >= 0:
+            above(indent, comments.inner[first])
+        if last >= 0 and comments.trailing[last]:
+            # One comment fits at the end of the line: any before it go on their own lines
+            # above, where they still read in source order.
+            *before, end = comments.trailing[last]
+            above(indent, before)
+            body = f"{body}  {end}"
+            placed += 1
+        out.append(" " * indent + body)
+    for comment, blank in comments.footer:
+        if blank:
+            out.append("")
+        out.append(comment)
+    placed += len(comments.footer)
+    if placed != comments.count:
+        # Never hand back a file with a comment missing: fail loudly instead.
+        raise AssertionError(f"internal error: {comments.count - placed} comment(s) not placed")
+    return "\n".join(out) + "\n"

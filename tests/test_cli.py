@@ -231,6 +231,10 @@ def test_fmt_keeps_crlf_line_endings_and_file_mode(
     assert run(capsys, "fmt", str(path))[0] == 0
     assert path.read_bytes() == b"# note\r\na == 'x'\r\n"
     assert path.stat().st_mode & 0o777 == 0o640
+    # A newline inside a value is data: it stays a bare LF.
+    path.write_bytes(b"a=='x\ny'  # c\r\nAND b == 1\r\n")
+    assert run(capsys, "fmt", str(path))[0] == 0
+    assert path.read_bytes() == b"a == 'x\ny'  # c\r\nAND b == 1\r\n"
 
 
 def test_console_script_runs(tmp_path: Path) -> None:
