@@ -7,12 +7,12 @@ Regenerate with ``python -m flowql._generate``; a test fails when this file is s
 
 # (name, regular expression) in the order the lexer tries them.
 TERMINALS: tuple[tuple[str, str], ...] = (
-    ('_FALSE', '(?i:false(?![A-Za-z0-9_.-]))'),
-    ('_TRUE', '(?i:true(?![A-Za-z0-9_.-]))'),
-    ('_AND', '(?i:and(?![A-Za-z0-9_.-]))'),
-    ('_NOT', '(?i:not(?![A-Za-z0-9_.-]))'),
-    ('_IN', '(?i:in(?![A-Za-z0-9_.-]))'),
-    ('_OR', '(?i:or(?![A-Za-z0-9_.-]))'),
+    ('_FALSE', '[fF][aA][lL][sS][eE](?![A-Za-z0-9_.-])'),
+    ('_TRUE', '[tT][rR][uU][eE](?![A-Za-z0-9_.-])'),
+    ('_AND', '[aA][nN][dD](?![A-Za-z0-9_.-])'),
+    ('_NOT', '[nN][oO][tT](?![A-Za-z0-9_.-])'),
+    ('_IN', '[iI][nN](?![A-Za-z0-9_.-])'),
+    ('_OR', '[oO][rR](?![A-Za-z0-9_.-])'),
     ('STRING', '(?:\'[^\'\\\\]*(?:\\\\[\\s\\S][^\'\\\\]*)*\'|"[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*")'),
     ('NUMBER', '-?[0-9]+(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![A-Za-z0-9_.])'),
     ('KEY', '[A-Za-z_][A-Za-z0-9_-]*(?:\\.[A-Za-z_][A-Za-z0-9_-]*)*'),

@@ -205,15 +205,31 @@ class Node:
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
 
+    def _scalars(self) -> tuple[Any, ...]:
+        """The fields that are not nodes: what, with the children, makes the node's identity."""
+        return ()
+
+    # Equality, hashing and repr never recurse, so they work on trees of any depth, like the
+    # other tree utilities.
+
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
         if type(other) is not type(self):
             return NotImplemented
         assert isinstance(other, Node)
-        if hash(self) != hash(other):
-            return False
-        return self._values() == other._values()
+        pairs: list[tuple[Node, Node]] = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if a is b:
+                continue
+            if type(a) is not type(b) or hash(a) != hash(b) or a._scalars() != b._scalars():
+                return False
+            left, right = a.children(), b.children()
+            if len(left) != len(right):
+                return False
+            pairs.extend(zip(left, right, strict=True))
+        return True
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -223,11 +239,25 @@ class Node:
         try:
             return self._hash
         except AttributeError:
-            value = hash((type(self).__name__, self._values()))
-            self._hash = value
-            return value
+            pass
+        # Post-order over the nodes whose hash is not cached yet, so that each hash is built from
+        # its children's cached ones.
+        stack: list[tuple[Node, bool]] = [(self, False)]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                children = tuple(child._hash for child in node.children())
+                node._hash = hash((type(node).__name__, node._scalars(), children))
+            elif not hasattr(node, "_hash"):
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children() if not hasattr(c, "_hash"))
+        return self._hash
 
     def __repr__(self) -> str:
+        result: str = _fold(self, lambda node, kids: node._repr(kids))
+        return result
+
+    def _repr(self, kids: list[str]) -> str:
         args = ", ".join(repr(v) for v in self._values())
         return f"{type(self).__name__}({args})"
 
@@ -279,6 +309,9 @@ class Key(Node):
         """The key as written, dots included."""
         return self._name
 
+    def _scalars(self) -> tuple[Any, ...]:
+        return (self._name,)
+
 
 class String(Node):
     """A string value (the text between the quotes, escapes decoded)."""
@@ -297,6 +330,9 @@ class String(Node):
     def value(self) -> str:
         """The decoded string."""
         return self._value
+
+    def _scalars(self) -> tuple[Any, ...]:
+        return (self._value,)
 
 
 # Python refuses to turn ints of more than 4,300 digits into text; stay well inside that.
@@ -325,21 +361,10 @@ class Number(Node):
         """The number."""
         return self._value
 
-    def __hash__(self) -> int:
+    def _scalars(self) -> tuple[Any, ...]:
         # 1 and 1.0 are distinct values in FlowQL (they print differently), so the type is part
         # of the identity as well as the value.
-        try:
-            return self._hash
-        except AttributeError:
-            value = hash(("Number", type(self._value).__name__, self._value))
-            self._hash = value
-            return value
-
-    def _values(self) -> tuple[Any, ...]:
         return (type(self._value).__name__, self._value)
-
-    def __repr__(self) -> str:
-        return f"Number({self._value!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (Number, (self._value,), self.span))
@@ -362,6 +387,9 @@ class Boolean(Node):
     def value(self) -> bool:
         """The boolean."""
         return self._value
+
+    def _scalars(self) -> tuple[Any, ...]:
+        return (self._value,)
 
 
 Value = String | Number | Boolean
@@ -412,6 +440,12 @@ class Comparison(Expr):
         """The key and the value."""
         return (self._key, self._value)
 
+    def _scalars(self) -> tuple[Any, ...]:
+        return (self._op,)
+
+    def _repr(self, kids: list[str]) -> str:
+        return f"Comparison({kids[0]}, {self._op!r}, {kids[1]})"
+
 
 class In(Expr):
     """``key IN (v1, v2, ...)``, or ``key NOT IN (...)`` when ``negated``."""
@@ -459,6 +493,13 @@ class In(Expr):
         """The key, then the values."""
         return (self._key, *self._values_)
 
+    def _scalars(self) -> tuple[Any, ...]:
+        return (self._negated,)
+
+    def _repr(self, kids: list[str]) -> str:
+        values = ", ".join(kids[1:]) + ("," if len(kids) == 2 else "")
+        return f"In({kids[0]}, ({values}), {self._negated})"
+
 
 class Not(Expr):
     """``NOT operand``."""
@@ -481,6 +522,9 @@ class Not(Expr):
     def children(self) -> tuple[Node, ...]:
         """The operand."""
         return (self._operand,)
+
+    def _repr(self, kids: list[str]) -> str:
+        return f"Not({kids[0]})"
 
 
 class _Connective(Expr):
@@ -515,8 +559,8 @@ class _Connective(Expr):
         """The operands."""
         return self._operands
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(repr(o) for o in self._operands)})"
+    def _repr(self, kids: list[str]) -> str:
+        return f"{type(self).__name__}({', '.join(kids)})"
 
 
 class And(_Connective):

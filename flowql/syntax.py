@@ -70,8 +70,14 @@ def _master() -> re.Pattern[str]:
     and error messages need it: compiled on first use, to keep it off the start-up path."""
     return re.compile(
         "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.TERMINALS)
-        + rf"|(?P<{_INVALID}>[\s\S])"
+        + rf"|(?P<{_INVALID}>{_INVALID_RUN})"
     )
+
+
+# What the tokenizer takes as one INVALID token: a word that starts with a digit but is not a
+# number (`12abc`), an unterminated string (to the end of the text), or any other character.
+# Taking the whole run keeps tokenize() linear: retrying at every digit or quote is quadratic.
+_INVALID_RUN = r"[0-9][A-Za-z0-9_.]*|'[\s\S]*|\"[\s\S]*|[\s\S]"
 
 
 _IGNORE = _tables.IGNORE
@@ -154,8 +160,9 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """Split text into tokens, comments and white space included. Never raises.
 
-    Every character belongs to exactly one token; characters that start no token come out as
-    ``INVALID`` tokens one character long (an unterminated string's opening quote, for one).
+    Every character belongs to exactly one token. Text that starts no token comes out as an
+    ``INVALID`` token: a word that starts with a digit but is no number (``12abc``), an
+    unterminated string (from its quote to the end of the text), or a single other character.
     """
     return [
         Token((m.lastgroup or _INVALID).lstrip("_"), m.group(), m.start(), m.end())

@@ -1,0 +1,426 @@
+"""Property tests of the parser, the formatter and the tokenizer (Hypothesis).
+
+- round trip: ``parse(format(e)) == e`` for generated trees;
+- varied text: any valid spelling of a tree (case, white space, comments, parentheses, quotes,
+  number spellings) parses to that tree, and nests exactly as deep as the tree;
+- no crash: on any text, :func:`flowql.parse` returns an expression or raises a
+  :class:`~flowql.FlowQLError` whose positions are real positions in the text;
+- agreement with Lark: Lark running ``grammar/flowql.lark`` accepts exactly the texts flowql
+  accepts, and builds the same tree;
+- spans: every node's span is where its text is;
+- tokenize: the tokens cover the text exactly, and match Lark's lexer.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+from lark.lexer import LexerThread
+from strategies import (
+    MAX_INT_DIGITS,
+    expr_depth,
+    exprs,
+    filters,
+    noisy_texts,
+    random_expr,
+    render,
+)
+
+import flowql
+from flowql.ast import (
+    And,
+    Boolean,
+    Comparison,
+    Expr,
+    In,
+    Key,
+    Node,
+    Not,
+    Number,
+    Op,
+    Or,
+    Span,
+    String,
+    walk,
+)
+from flowql.codes import CODES
+
+GRAMMAR = (Path(__file__).resolve().parent.parent / "grammar" / "flowql.lark").read_text("utf-8")
+LARK = Lark(GRAMMAR, parser="lalr", lexer="basic")
+# Lark's lexer with nothing ignored, built once (Lark.lex(dont_ignore=True) builds one per call).
+LEXER = LARK._build_lexer(dont_ignore=True)
+
+# Checks flowql makes beyond the grammar: an unknown escape, a number too large, the limits.
+BEYOND_GRAMMAR = frozenset({"FQ003", "FQ015", "FQ016", "FQ017"})
+
+STRING_RE = re.compile(r"""'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*\"""")
+NUMBER_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+ESCAPE_RE = re.compile(r"\\([\s\S])")
+
+# Names from the grammar that must never reach a user; checked in messages about texts that do
+# not themselves contain them (a message may quote the text).
+GRAMMAR_NAMES = tuple(
+    sorted({t.name for t in LARK.terminals} | {"$END", "or_expr", "and_expr", "not_expr"})
+)
+
+SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def decode_string(literal: str) -> str:
+    """The value of a STRING literal, decoded independently of flowql."""
+    assert STRING_RE.fullmatch(literal), literal
+    body = literal[1:-1]
+    assert all(ch in "'\"\\" for ch in ESCAPE_RE.findall(body)), literal
+    return ESCAPE_RE.sub(lambda m: m.group(1), body)
+
+
+def number_value(literal: str) -> int | float:
+    return float(literal) if any(c in literal for c in ".eE") else int(literal)
+
+
+def lark_expr(tree: Tree[Token] | Token) -> Expr:
+    """Lark's parse tree as flowql's AST (recursive: the trees here are shallow)."""
+    assert isinstance(tree, Tree), tree
+    name, kids = str(tree.data), tree.children
+    if name == "start":
+        return lark_expr(kids[0])
+    if name in ("or_expr", "and_expr"):
+        operands = [lark_expr(k) for k in kids]
+        return Or(*operands) if name == "or_expr" else And(*operands)
+    if name == "negation":
+        return Not(lark_expr(kids[0]))
+    if name == "comparison":
+        key, op, value = kids
+        assert isinstance(op, Token)
+        return Comparison(lark_key(key), Op(str(op)), lark_value(value))
+    if name in ("membership", "negated_membership"):
+        return In(
+            lark_key(kids[0]), [lark_value(v) for v in kids[1:]], name == "negated_membership"
+        )
+    raise AssertionError(f"unexpected tree {name!r}")
+
+
+def lark_key(tree: Tree[Token] | Token) -> Key:
+    assert isinstance(tree, Tree)
+    assert str(tree.data) == "key"
+    return Key(str(tree.children[0]))
+
+
+def lark_value(tree: Tree[Token] | Token) -> String | Number | Boolean:
+    assert isinstance(tree, Tree)
+    name = str(tree.data)
+    if name == "true":
+        return Boolean(True)
+    if name == "false":
+        return Boolean(False)
+    token = str(tree.children[0])
+    if name == "string":
+        return String(decode_string(token))
+    assert name == "number"
+    return Number(number_value(token))
+
+
+def lark_tree(text: str) -> Tree[Token] | None:
+    """Lark's parse tree for the text, or None when Lark rejects the text."""
+    try:
+        return LARK.parse(text)
+    except UnexpectedInput:
+        return None
+
+
+def lark_tokens(text: str) -> tuple[list[Token], int | None]:
+    """Lark's tokens (ignored ones too) up to the first character that starts none, and where
+    that character is (None when there is none)."""
+    tokens: list[Token] = []
+    try:
+        tokens.extend(LexerThread.from_text(LEXER, text).lex(None))  # type: ignore[no-untyped-call]
+    except UnexpectedCharacters as exc:
+        return tokens, exc.pos_in_stream
+    return tokens, None
+
+
+def sanitize(text: str) -> str:
+    """The text with every string flowql rejects for an unknown escape replaced by ``'s'``, and
+    every number it rejects as out of range by ``0`` (or ``-0``): the same tokens for Lark, and
+    no FQ003 or FQ015 for flowql. (Tokens after a character that starts none do not matter: both
+    parsers stop there.)"""
+    tokens, _ = lark_tokens(text)
+    for token in reversed(tokens):
+        if token.type in ("STRING", "NUMBER"):
+            code = outcome(f"v == {token}")
+            start, end = token.start_pos, token.end_pos
+            assert start is not None
+            assert end is not None
+            if code == "FQ003":
+                text = text[:start] + "'s'" + text[end:]
+            elif code == "FQ015":
+                # Keep the sign: in `0-1e999` the number follows a digit, and `00` is one token.
+                zero = "-0" if token.startswith("-") else "0"
+                text = text[:start] + zero + text[end:]
+    return text
+
+
+def attempt(text: str, **limits: int) -> Expr | flowql.FlowQLError:
+    """flowql's tree, or its error."""
+    try:
+        return flowql.parse(text, **limits)
+    except flowql.FlowQLError as err:
+        return err
+
+
+def outcome(text: str, **limits: int) -> Expr | str:
+    """flowql's tree, or the code of its error."""
+    result = attempt(text, **limits)
+    return result.code if isinstance(result, flowql.FlowQLError) else result
+
+
+def check_position(text: str, line: int | None, column: int | None) -> None:
+    lines = text.split("\n")
+    assert line is not None
+    assert column is not None
+    assert 1 <= line <= len(lines), (line, len(lines))
+    assert 1 <= column <= len(lines[line - 1]) + 1, (line, column, lines[line - 1])
+
+
+def check_error(text: str, err: flowql.FlowQLError) -> None:
+    """The error's positions are positions in the text, and it renders and reads well."""
+    assert err.code in CODES
+    assert isinstance(err, flowql.ParseError)
+    assert isinstance(err, flowql.LimitError) == (err.code in ("FQ016", "FQ017"))
+    span = err.span
+    assert span is not None
+    assert 0 <= span.start <= span.end <= len(text)
+    assert span == Span.from_offsets(text, span.start, span.end)
+    check_position(text, err.line, err.column)
+    check_position(text, err.end_line, err.end_column)
+    assert (span.line, span.column) <= (span.end_line, span.end_column)
+    rendered = err.render()
+    assert f"error[{err.code}]: " in rendered
+    words = f"{err.message}\n{err.hint or ''}"
+    for name in GRAMMAR_NAMES:
+        assert name in text or name not in words, (name, words)
+    for leak in ("re.Match", "Token(", "Tree(", "None"):
+        assert leak in text or leak not in words, (leak, words)
+
+
+# --- round trip and varied text -----------------------------------------------------------------
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=SLOW)
+@given(exprs(max_depth=4, max_operands=3))
+def test_format_round_trip(expr: Expr) -> None:
+    text = flowql.format(expr)
+    parsed = flowql.parse(text)
+    assert parsed == expr
+    assert "\n" not in text or any(isinstance(n, String) and "\n" in n.value for n in walk(expr))
+    assert flowql.format(parsed) == text
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=SLOW)
+@given(filters())
+def test_varied_text_parses_to_its_tree(pair: tuple[Expr, str]) -> None:
+    expr, text = pair
+    assert flowql.parse(text) == expr
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=SLOW)
+@given(st.integers(0, 2**32 - 1))
+def test_seeded_filters_parse_to_their_tree(seed: int) -> None:
+    # The fuzzing input builds on these, so they must be right too.
+    rng = random.Random(seed)
+    expr = random_expr(rng, rng.randrange(5))
+    assert flowql.parse(render(expr, rng)) == expr
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
+@given(filters(), st.integers(0, 8))
+def test_depth_limit_is_exact(pair: tuple[Expr, str], max_depth: int) -> None:
+    # The parser skips the depth check for texts that cannot nest too deep; the limit must hold
+    # exactly all the same, with any parentheses and NOTs.
+    expr, text = pair
+    depth = expr_depth(expr)
+    for candidate in (text, flowql.format(expr)):
+        result = outcome(candidate, max_depth=max_depth)
+        if depth <= max_depth:
+            assert result == expr
+        else:
+            assert result == "FQ017"
+
+
+# --- arbitrary text -----------------------------------------------------------------------------
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=SLOW)
+@given(noisy_texts())
+# Inputs that crashed some version of the parser:
+@example("\u00b9")  # a superscript digit: str.isdigit() is True, but no NUMBER starts there
+@example("a == \u00b9")
+@example("a == " + "9" * 4215)  # an int that Number refused as too large: a bare ValueError
+@example("k in (0-1E-7750)")  # a float that underflows to zero
+def test_parse_never_crashes(text: str) -> None:
+    result = attempt(text)
+    if isinstance(result, flowql.FlowQLError):
+        event(result.code)
+        check_error(text, result)
+    else:
+        event("parsed")
+        assert isinstance(result, Expr)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW)
+@given(noisy_texts(), st.integers(0, 40))
+def test_length_limit_errors_are_positioned(text: str, max_length: int) -> None:
+    result = attempt(text, max_length=max_length)
+    if isinstance(result, flowql.FlowQLError):
+        check_error(text, result)
+    if len(text) > max_length:
+        assert isinstance(result, flowql.LimitError)
+        assert result.code == "FQ016"
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=SLOW)
+@given(noisy_texts())
+def test_lark_accepts_exactly_what_flowql_accepts(text: str) -> None:
+    clean = sanitize(text)
+    ours = outcome(clean, max_depth=1_000_000)
+    tree = lark_tree(clean)
+    event("rejected" if isinstance(ours, str) else "accepted")
+    if isinstance(ours, str):
+        assert ours not in BEYOND_GRAMMAR
+        assert tree is None, f"Lark accepts {clean!r}, flowql says {ours}"
+    else:
+        assert tree is not None, f"Lark rejects {clean!r}, flowql accepts it"
+        assert lark_expr(tree) == ours, clean
+    if clean != text:
+        # Lark does not look inside strings or at a number's size...
+        assert (lark_tree(text) is None) == (tree is None)
+        # ...and flowql either reports the escape or the number, or the same as without them.
+        original = outcome(text, max_depth=1_000_000)
+        assert original in ("FQ003", "FQ015") or original == ours
+
+
+# --- spans --------------------------------------------------------------------------------------
+
+
+def _parents(tree: Node) -> list[tuple[Node, Node | None]]:
+    pairs: list[tuple[Node, Node | None]] = []
+    stack: list[tuple[Node, Node | None]] = [(tree, None)]
+    while stack:
+        node, parent = stack.pop()
+        pairs.append((node, parent))
+        stack.extend((child, node) for child in node.children())
+    return pairs
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
+@given(filters())
+def test_spans_point_at_the_text(pair: tuple[Expr, str]) -> None:
+    _, text = pair
+    tree = flowql.parse(text)
+    for node, parent in _parents(tree):
+        span = node.span
+        assert span is not None
+        assert span == Span.from_offsets(text, span.start, span.end)
+        piece = text[span.start : span.end]
+        if parent is not None:
+            outer = parent.span
+            assert outer is not None
+            assert outer.start <= span.start <= span.end <= outer.end
+        if isinstance(node, Key):
+            assert piece == node.name
+        elif isinstance(node, String):
+            assert decode_string(piece) == node.value
+            assert flowql.parse(f"k == {piece}") == Comparison(Key("k"), Op.EQ, node)
+        elif isinstance(node, Number):
+            assert NUMBER_RE.fullmatch(piece)
+            assert Number(number_value(piece)) == node
+        elif isinstance(node, Boolean):
+            assert piece.lower() == ("true" if node.value else "false")
+        else:
+            # An expression's text is that expression on its own.
+            assert isinstance(node, Expr)
+            assert flowql.parse(piece) == node, piece
+            if isinstance(node, (Comparison, In)):
+                assert span.start == node.key.span.start  # type: ignore[union-attr]
+
+
+# --- tokenize -----------------------------------------------------------------------------------
+
+KINDS = frozenset(
+    {"KEY", "STRING", "NUMBER", "COMPARE", "AND", "OR", "NOT", "IN", "TRUE", "FALSE"}
+    | {"LPAR", "RPAR", "COMMA", "COMMENT", "WHITESPACE", "INVALID"}
+)
+
+
+# An INVALID token is one character, a word that starts with a digit but is no number, or an
+# unterminated string running to the end of the text (whole runs keep tokenize() linear).
+_INVALID_TOKEN = re.compile(r"[\s\S]|[0-9][A-Za-z0-9_.]*|['\"][\s\S]*")
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=SLOW)
+@given(st.one_of(st.text(), noisy_texts()))
+@example("1" * 5000 + "x")
+@example("'" + "\\'" * 5000)
+def test_tokens_cover_the_text(text: str) -> None:
+    tokens = flowql.tokenize(text)
+    assert "".join(t.text for t in tokens) == text
+    at = 0
+    for token in tokens:
+        assert token.kind in KINDS
+        assert token.start == at
+        assert token.end == at + len(token.text) > at
+        assert text[token.start : token.end] == token.text
+        if token.kind == "INVALID":
+            assert _INVALID_TOKEN.fullmatch(token.text)
+        at = token.end
+    # Up to the first character that starts no token, Lark's lexer reads the same tokens.
+    theirs, stopped = lark_tokens(text)
+    ours = []
+    for token in tokens:
+        if token.kind == "INVALID":
+            assert stopped == token.start
+            break
+        ours.append((token.kind, token.text, token.start))
+    else:
+        assert stopped is None
+    assert ours == [(t.type.lstrip("_"), str(t), t.start_pos) for t in theirs]
+
+
+# --- numbers at the edge of what Python can print -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [MAX_INT_DIGITS, MAX_INT_DIGITS + 1, MAX_INT_DIGITS + 10, 4300, 4301, 5000],
+)
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_huge_int_parses_or_is_FQ015(digits: int, sign: str) -> None:
+    # Every int of MAX_INT_DIGITS digits is a Number; longer ones may be too large, and then the
+    # parser reports FQ015 (never a bare ValueError).
+    text = f"n == {sign}{'9' * digits}"
+    result = attempt(text)
+    if isinstance(result, flowql.FlowQLError):
+        assert digits > MAX_INT_DIGITS
+        assert result.code == "FQ015"
+        check_error(text, result)
+        assert (result.span.start, result.span.end) == (5, len(text))  # type: ignore[union-attr]
+    else:
+        assert isinstance(result, Comparison)
+        assert flowql.parse(flowql.format(result)) == result
+
+
+@pytest.mark.parametrize("text", ["1e309", "-1e309", "1.5e99999", "9" * 400 + ".0"])
+def test_huge_float_is_FQ015(text: str) -> None:
+    with pytest.raises(flowql.ParseError) as info:
+        flowql.parse(f"n == {text}")
+    assert info.value.code == "FQ015"

@@ -1,0 +1,207 @@
+"""The wheel, as a user installs it: built from the repository, into a fresh virtual environment.
+
+One module-scoped fixture builds the wheel (``pip wheel --no-deps --no-build-isolation``, so no
+network) and installs it with ``--no-index`` into a new venv: flowql has no runtime dependencies.
+Everything then runs from a directory outside the repository, so that nothing is imported from the
+source tree by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("lark", "httpx", "prompt_toolkit", "pygments")
+FILTER = "geo_country == 'Spain' and not (device_os in (\"iOS\", 'tvOS') or bitrate != 3.5)"
+CANONICAL = "geo_country == 'Spain' AND NOT (device_os IN ('iOS', 'tvOS') OR bitrate != 3.5)"
+
+
+class Installed:
+    """The built wheel and the venv it is installed in."""
+
+    def __init__(self, wheel: Path, env: Path, outside: Path) -> None:
+        self.wheel = wheel
+        self.env = env
+        self.outside = outside
+        bin_dir = "Scripts" if os.name == "nt" else "bin"
+        self.python = env / bin_dir / ("python.exe" if os.name == "nt" else "python")
+        self.flowql = env / bin_dir / ("flowql.exe" if os.name == "nt" else "flowql")
+
+    def run(self, *argv: str | Path) -> subprocess.CompletedProcess[str]:
+        return _run([*argv], cwd=self.outside)
+
+
+def _clean_env() -> dict[str, str]:
+    # Nothing that would let the new venv see the development environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["PYTHONNOUSERSITE"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def _run(argv: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in argv],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=_clean_env(),
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    base = tmp_path_factory.mktemp("wheel")
+    dist = base / "dist"
+    build = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            ROOT,
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "-w",
+            dist,
+        ],
+        cwd=base,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    wheels = list(dist.glob("flowql-*.whl"))
+    assert len(wheels) == 1, wheels
+    env = base / "venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(env)
+    outside = base / "elsewhere"
+    outside.mkdir()
+    result = Installed(wheels[0], env, outside)
+    install = result.run(
+        result.python, "-m", "pip", "install", "--no-index", "--quiet", "--no-cache-dir", wheels[0]
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    return result
+
+
+def test_wheel_contents(installed: Installed) -> None:
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    assert "flowql/__init__.py" in names
+    assert "flowql/_tables.py" in names
+    assert "flowql/py.typed" in names
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "grammar/", "docs/"))]
+    assert not [n for n in names if "/test_" in n or n.endswith((".pyc", ".lark"))]
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(installed.wheel).read(metadata).decode("utf-8")
+    assert "Requires-Dist" not in text.split("Provides-Extra")[0]
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
+    assert "flowql = flowql.cli:main" in scripts
+
+
+def test_installed_package_is_the_wheel(installed: Installed) -> None:
+    result = installed.run(
+        installed.python, "-c", "import flowql, sys; print(flowql.__file__); print(sys.prefix)"
+    )
+    assert result.returncode == 0, result.stderr
+    location, prefix = result.stdout.splitlines()
+    assert Path(location).resolve().is_relative_to(installed.env.resolve())
+    assert not Path(location).resolve().is_relative_to(ROOT)
+    assert Path(prefix).resolve() == installed.env.resolve()
+
+
+def test_parse_and_format(installed: Installed) -> None:
+    code = "import flowql, sys; print(flowql.format(flowql.parse(sys.argv[1])))"
+    result = installed.run(installed.python, "-c", code, FILTER)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == CANONICAL + "\n"
+
+
+def test_parse_error_in_installed_package(installed: Installed) -> None:
+    code = (
+        "import flowql\n"
+        "try:\n"
+        "    flowql.parse(\"geo_country = 'Spain'\")\n"
+        "except flowql.ParseError as err:\n"
+        "    print(err.code, err.line, err.column)\n"
+    )
+    result = installed.run(installed.python, "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "FQ006 1 13\n"
+
+
+IMPORTS = """
+import sys
+import flowql
+import flowql.cli
+flowql.format(flowql.parse("a == 1 or b in ('x', 'y')"))
+flowql.tokenize("a == 1")
+try:
+    flowql.parse("a = 1")
+except flowql.ParseError as err:
+    err.render()
+print(",".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _imported(python: Path | str, cwd: Path) -> set[str]:
+    result = _run([python, "-c", IMPORTS], cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.strip().split(","))
+
+
+def test_import_is_light_in_the_installed_package(installed: Installed) -> None:
+    imported = _imported(installed.python, installed.outside)
+    assert "flowql" in imported
+    assert imported.isdisjoint(HEAVY)
+
+
+def test_import_is_light_next_to_the_development_tools(installed: Installed) -> None:
+    # In the development venv every heavy package is installed, so an import would succeed
+    # (and show) rather than fail.
+    imported = _imported(sys.executable, installed.outside)
+    assert "flowql" in imported
+    assert imported.isdisjoint(HEAVY)
+
+
+def test_console_script_parse(installed: Installed) -> None:
+    assert installed.flowql.exists()
+    result = installed.run(installed.flowql, "parse", "--expr", FILTER)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("And ")
+    assert "Key geo_country" in result.stdout
+    assert "String 'Spain'" in result.stdout
+    assert "Number 3.5" in result.stdout
+
+
+def test_console_script_parse_json(installed: Installed) -> None:
+    result = installed.run(installed.flowql, "parse", "--expr", FILTER, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    tree = json.loads(result.stdout)
+    assert tree["type"] == "and"
+    first = tree["operands"][0]
+    assert first["key"]["name"] == "geo_country"
+    assert first["value"] == {"type": "string", "value": "Spain", "span": first["value"]["span"]}
+
+
+def test_console_script_reports_errors(installed: Installed) -> None:
+    result = installed.run(installed.flowql, "parse", "--expr", "geo_country = 'Spain'")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "FQ006" in result.stderr
+
+
+def test_python_dash_m(installed: Installed) -> None:
+    result = installed.run(installed.python, "-m", "flowql", "parse", "--expr", "a == 1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Comparison ")
