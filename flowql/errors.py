@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from flowql.ast import Span
 
-__all__ = ["FlowQLError", "LimitError", "ParseError"]
+__all__ = ["FlowQLError", "LimitError", "ParseError", "UnsupportedError"]
 
 
 class FlowQLError(Exception):
@@ -95,3 +95,9 @@ class ParseError(FlowQLError):
 
 class LimitError(ParseError):
     """The text exceeds one of flowql's documented limits on length or nesting."""
+
+
+class UnsupportedError(FlowQLError):
+    """A target cannot express part of a filter (code FQ601). Each diagnostic names the
+    construct, the target and where it is, and says what to do instead. A target collects every
+    such problem before it raises: it never emits a filter that means something else."""

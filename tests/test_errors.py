@@ -125,6 +125,10 @@ def test_parse_rejects_non_text_with_type_error() -> None:
         flowql.parse(b"a == 'b'")  # type: ignore[arg-type]
 
 
-def test_every_code_is_registered_with_a_summary() -> None:
+def test_every_code_is_registered_with_a_summary_family_and_severity() -> None:
     assert all(c.code == key and c.summary and c.name for key, c in CODES.items())
-    assert [int(code[2:]) for code in CODES] == list(range(1, len(CODES) + 1))
+    assert list(CODES) == sorted(CODES)
+    assert len({c.name for c in CODES.values()}) == len(CODES)
+    assert all(c.severity in ("error", "warning", "info") and c.family for c in CODES.values())
+    syntax = [int(code[2:]) for code in CODES if code.startswith("FQ0")]
+    assert syntax == list(range(1, len(syntax) + 1))
