@@ -21,7 +21,7 @@ from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import TextIO
 
     from flowql.ast import Expr
@@ -72,12 +72,28 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def _find_files(directory: str) -> list[str]:
+# Configuration files are never query manifests, whatever they hold.
+_CONFIG_NAMES = frozenset({"pyproject.toml", "flowql.toml"})
+
+
+def _find_files(
+    directory: str, suffixes: tuple[str, ...], excluded: Callable[[str], bool] | None
+) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(directory):
         # Hidden directories (.git, .venv, ...) never hold filters worth checking.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in files if f.endswith(".flowql"))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and not (excluded and excluded(os.path.join(root, d)))
+        )
+        for name in files:
+            path = os.path.join(root, name)
+            if not name.endswith(suffixes) or name in _CONFIG_NAMES:
+                continue
+            if excluded and excluded(path):
+                continue
+            found.append(path)
     return sorted(found)
 
 
@@ -87,8 +103,14 @@ def read_sources(
     *,
     stdin: TextIO | None = None,
     stdin_filename: str | None = None,
+    suffixes: tuple[str, ...] = (".flowql",),
+    excluded: Callable[[str], bool] | None = None,
 ) -> list[Source]:
-    """Collect the inputs of a verb: inline expressions, then paths in the order given."""
+    """Collect the inputs of a verb: inline expressions, then paths in the order given.
+
+    Directories are searched for files with one of ``suffixes``, skipping what ``excluded``
+    says; files named explicitly are always read.
+    """
     sources = [
         Source("<expr>" if len(exprs or ()) == 1 else f"<expr {i}>", text)
         for i, text in enumerate(exprs or (), 1)
@@ -104,7 +126,7 @@ def read_sources(
             text = _decode(buffer.read(), "<stdin>") if buffer else stream.read()
             sources.append(Source(stdin_filename or "<stdin>", text))
         elif os.path.isdir(path):
-            files = _find_files(path)
+            files = _find_files(path, suffixes, excluded)
             sources.extend(Source(f, _read_file(f), f) for f in files)
         else:
             sources.append(Source(path, _read_file(path), path))
@@ -277,6 +299,67 @@ def _write_file(path: str, text: str) -> None:
         raise
 
 
+# --- check ---------------------------------------------------------------------------------
+
+
+def _codes(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(code.strip().upper() for code in value.split(",") if code.strip())
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.check import Checker, Input
+    from flowql.config import find_config, load_config
+    from flowql.report import render_findings
+
+    config = load_config(args.config) if args.config else find_config(os.getcwd())
+    config = config.merged(
+        model=args.model,
+        flow=args.flow,
+        target=args.target,
+        endpoint=args.endpoint,
+        url_limit=args.url_limit,
+        select=_codes(args.select),
+        ignore=_codes(args.ignore),
+        strict=True if args.strict else None,
+    )
+    sources = read_sources(
+        args.expr,
+        args.paths,
+        stdin_filename=args.stdin_filename,
+        suffixes=(".flowql", ".toml"),
+        excluded=config.is_excluded,
+    )
+    inputs = [
+        Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
+        for s in sources
+        # Directories hold other TOML files too; only those with queries are manifests.
+        if not (s.name.endswith(".toml") and "[[query]]" not in s.text)
+    ]
+    result = Checker(config).run(inputs)
+    if result.input_errors:
+        err.write(
+            render_findings(result.input_errors, "text", files_checked=0, tool_version="") + "\n"
+        )
+    out.write(
+        render_findings(
+            result.findings,
+            args.format,
+            files_checked=result.inputs_checked,
+            tool_version=__version__,
+        )
+    )
+    return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
+
+
+def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.report import render_rules
+
+    out.write(render_rules(args.format))
+    return EXIT_OK
+
+
 # --- the parser ----------------------------------------------------------------------------
 
 
@@ -351,6 +434,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="break filters longer than N characters over several lines (default 88)",
     )
     f.set_defaults(handler=_cmd_fmt)
+
+    c = commands.add_parser(
+        "check",
+        help="check filters and query manifests against a data model",
+        description="Check .flowql files, query manifests (TOML) and inline filters: syntax, keys "
+        "against the data model, values, logic, style and the request URL budget. Settings come "
+        "from [tool.flowql] in the nearest pyproject.toml (or flowql.toml); flags win.",
+    )
+    _add_inputs(c)
+    c.add_argument(
+        "--format",
+        choices=("text", "concise", "json", "github", "sarif"),
+        default="text",
+        help="how to show findings (default text)",
+    )
+    c.add_argument(
+        "--model", metavar="PATH", help="a data model JSON file (default: built-in demo)"
+    )
+    c.add_argument("--flow", metavar="ID", help="check keys against this flow of the model")
+    c.add_argument("--target", metavar="TARGET", help="the target API (default conviva-flow)")
+    c.add_argument(
+        "--endpoint",
+        metavar="ENDPOINT",
+        help="real-time, historical, sessions/content, sessions/ad, ...",
+    )
+    c.add_argument("--url-limit", type=int, metavar="N", help="request URL limit (default 4096)")
+    c.add_argument("--select", metavar="CODES", help="only these codes or prefixes (FQ1,FQ301)")
+    c.add_argument("--ignore", metavar="CODES", help="never these codes or prefixes")
+    c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit 1)")
+    c.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when errors are found (report only)"
+    )
+    c.add_argument("--config", metavar="PATH", help="read settings from this file only")
+    c.set_defaults(handler=_cmd_check)
+
+    r = commands.add_parser("rules", help="list every diagnostic code")
+    r.add_argument("--format", choices=("text", "json"), default="text")
+    r.set_defaults(handler=_cmd_rules)
     return parser
 
 
@@ -370,6 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except InputError as exc:
         sys.stderr.write(f"flowql: error: {exc}\n")
+        return EXIT_USAGE
+    except FlowQLError as exc:
+        # A configuration or data model that cannot be read: nothing was checked.
+        sys.stderr.write(exc.render(getattr(exc, "path", None) or "<config>") + "\n")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (flowql parse ... | head): not an error worth a traceback.

@@ -36,6 +36,7 @@ __all__ = [
     "Metric",
     "ModelError",
     "demo_model",
+    "demo_sessions_model",
     "klaviyo_model",
     "load_model",
     "model_from_data",
@@ -359,6 +360,45 @@ def demo_model() -> DataModel:
         ],
     )
     return DataModel("conviva-flow", flows=[login, video], name="built-in demo model")
+
+
+# The dimensions the Sessions V3 guide shows (its sample session's selected dimensions and the
+# filters of its examples).
+_SESSIONS_DEMO = (
+    ("app_version", "App Version"),
+    ("asn", "ASN"),
+    ("browser_name", "Browser Name"),
+    ("browser_version", "Browser Version"),
+    ("cdn", "CDN"),
+    ("content_category", "Content Category"),
+    ("content_meta_channel", "Channel"),
+    ("content_meta_show_title", "Show Title"),
+    ("device_name", "Device Name"),
+    ("device_os", "Device Operating System"),
+    ("device_os_family", "Device OS Family"),
+    ("device_os_version", "Device OS Version"),
+    ("geo_city_name", "City"),
+    ("geo_state_name", "State"),
+    ("geo_country_name", "Country"),
+    ("geo_continent", "Continent"),
+    ("geo_dma", "DMA"),
+    ("isp", "ISP"),
+    ("player_name", "Player Name"),
+    ("video_asset_name", "Asset Name"),
+    ("ad_id", "Ad ID"),
+    ("ad_position", "Ad Position"),
+    ("ad_system", "Ad System"),
+    ("ad_technology", "Ad Technology"),
+)
+
+
+def demo_sessions_model() -> DataModel:
+    """The built-in Sessions V3 / Metrics V3 dimension list: the dimensions of the Sessions V3
+    guide, the boolean status filters, and any ``tag_<name>`` custom tag."""
+    return _sessions_model(
+        [{"name": label, "query_filter": f"?{key}"} for key, label in _SESSIONS_DEMO],
+        "built-in Sessions V3 demo dimensions",
+    )
 
 
 _EQ_ANY = ("==", "IN")  # `equals` and `contains-any` / `any`

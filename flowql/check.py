@@ -1,0 +1,365 @@
+"""The runner behind ``flowql check``: what to check, against which model, and what was found.
+
+Inputs are inline filters, ``.flowql`` files (one filter each) and query manifests (TOML files
+with ``[[query]]`` tables). Each filter is validated (:func:`flowql.validate.validate`) against
+the data model of the API it is for, budgeted against the request it will be sent in when the
+query names an endpoint or a flow, and compiled for its target when the query names one. Every
+diagnostic is placed in the file the user wrote, then ``# noqa`` comments are applied.
+"""
+
+from __future__ import annotations
+
+from flowql.codes import CODES
+from flowql.diagnostics import Diagnostic, Severity
+from flowql.errors import FlowQLError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from flowql.ast import Expr, Span
+    from flowql.config import Config
+    from flowql.endpoints import Endpoint
+    from flowql.manifest import Noqa, Query
+    from flowql.model import DataModel
+    from flowql.report import Finding
+
+__all__ = ["CheckResult", "Checker", "Input"]
+
+_FLOW_ENDPOINTS = ("real-time", "historical")
+_SESSIONS_PREFIX = "sessions/"
+
+
+class Input:
+    """One thing to check: a name to show, its text, and whether it is a manifest."""
+
+    __slots__ = ("manifest", "name", "path", "text")
+
+    def __init__(self, name: str, text: str, *, path: str | None = None, manifest: bool = False):
+        self.name = name
+        self.text = text
+        self.path = path
+        self.manifest = manifest
+
+
+class CheckResult:
+    """What a check run found: findings in report order, the inputs checked, and input errors
+    (files that could not be read as manifests), which make the command exit 2."""
+
+    __slots__ = ("findings", "input_errors", "inputs_checked")
+
+    def __init__(
+        self, findings: list[Finding], inputs_checked: int, input_errors: list[Finding]
+    ) -> None:
+        self.findings = findings
+        self.inputs_checked = inputs_checked
+        self.input_errors = input_errors
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.diagnostic.severity is severity)
+
+    def exit_code(self, *, strict: bool = False, exit_zero: bool = False) -> int:
+        """0 when nothing needs fixing, 1 for errors (warnings too with ``strict``), 2 when an
+        input could not be read; ``exit_zero`` reports without failing (except for 2)."""
+        if self.input_errors:
+            return 2
+        if exit_zero:
+            return 0
+        failing = self.count(Severity.ERROR) + (self.count(Severity.WARNING) if strict else 0)
+        return 1 if failing else 0
+
+
+def _matches(code: str, prefixes: Iterable[str]) -> bool:
+    return any(code.startswith(p.upper()) for p in prefixes)
+
+
+class Checker:
+    """Checks inputs with one configuration. Models are loaded once and shared."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._models: dict[str, DataModel] = {}
+
+    # --- models ---------------------------------------------------------------------------
+
+    def model_for(self, api: str, klaviyo_endpoint: str | None = None) -> DataModel:
+        """The data model for an API: the configured one when it is of that kind, else the
+        built-in one (the demo flow model, the Sessions V3 demo dimensions, Klaviyo's fields)."""
+        key = f"{api}:{klaviyo_endpoint or ''}"
+        if key in self._models:
+            return self._models[key]
+        from flowql import model as models
+
+        configured = self._configured_model()
+        if configured is not None and configured.kind == api:
+            found = configured
+        elif api == "conviva-sessions":
+            found = models.demo_sessions_model()
+        elif api == "klaviyo":
+            found = models.klaviyo_model(klaviyo_endpoint or "flow-report")
+        else:
+            found = models.demo_model()
+        self._models[key] = found
+        return found
+
+    def _configured_model(self) -> DataModel | None:
+        if "configured" not in self._models and self.config.model:
+            from flowql.model import load_model
+
+            self._models["configured"] = load_model(self.config.model)
+        return self._models.get("configured")
+
+    # --- running --------------------------------------------------------------------------
+
+    def run(self, inputs: Sequence[Input]) -> CheckResult:
+        """Check every input; collect every finding."""
+        from flowql.report import Finding
+
+        findings: list[Finding] = []
+        errors: list[Finding] = []
+        for item in inputs:
+            try:
+                found = self.check_manifest(item) if item.manifest else self.check_filter(item)
+            except FlowQLError as exc:
+                errors.extend(Finding(item.name, d, item.text) for d in exc.diagnostics)
+                continue
+            findings.extend(Finding(item.name, d, item.text) for d in found)
+        findings.sort(key=_finding_order)
+        errors.sort(key=_finding_order)
+        return CheckResult(findings, len(inputs), errors)
+
+    def check_filter(self, item: Input) -> list[Diagnostic]:
+        """Diagnostics for one filter text (a ``.flowql`` file, stdin or ``--expr``)."""
+        config = self.config
+        api, klaviyo = _api_of(config.target, config.endpoint)
+        model = self.model_for(api, klaviyo)
+        found = self._validate(item.text, model, config.flow, check_format=True)
+        if not _has_errors_from_parse(found):
+            found.extend(
+                self._request_checks(
+                    item.text, api, config.target, config.endpoint, config.flow, model, None
+                )
+            )
+        return self._suppress(item, self._select(found))
+
+    def check_manifest(self, item: Input) -> list[Diagnostic]:
+        """Diagnostics for every query of a manifest, placed in the manifest's text. A TOML
+        file without ``[[query]]`` tables (a Cargo.toml handed over by pre-commit) has none."""
+        from flowql.manifest import load_manifest_text
+
+        if "[[query]]" not in item.text and "[[ query ]]" not in item.text:
+            return []
+        found: list[Diagnostic] = []
+        for query in load_manifest_text(item.text, item.name):
+            found.extend(query.diagnostics)
+            if not query.has_filter:
+                continue
+            target = query.target or self.config.target
+            endpoint = query.endpoint or self.config.endpoint
+            flow = query.flow or self.config.flow
+            api, klaviyo = _api_of(target, endpoint)
+            model = self.model_for(api, klaviyo)
+            here = self._validate(query.filter, model, flow, check_format=False)
+            if not _has_errors_from_parse(here):
+                try:
+                    here.extend(
+                        self._request_checks(
+                            query.filter, api, target, endpoint, flow, model, query
+                        )
+                    )
+                except ValueError as exc:
+                    # The query's request is not one the API takes (checked field by field in
+                    # the manifest already; this is the last word of the endpoint itself).
+                    found.append(Diagnostic("FQ802", str(exc), query.span))
+            found.extend(_moved(d, query.to_file) for d in here)
+        return self._suppress(item, self._select(found))
+
+    def _validate(
+        self, text: str, model: DataModel, flow: str | None, *, check_format: bool
+    ) -> list[Diagnostic]:
+        from flowql.validate import validate
+
+        return validate(
+            text,
+            model=model,
+            flow=flow,
+            select=self.config.select or None,
+            ignore=self.config.ignore or None,
+            check_format=check_format,
+        )
+
+    def _request_checks(
+        self,
+        text: str,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+    ) -> list[Diagnostic]:
+        """Compile for the target and budget the request URL, when the query says enough."""
+        from flowql.syntax import parse
+
+        expr = parse(text)
+        found: list[Diagnostic] = []
+        if api == "conviva-flow" and (target or endpoint or flow):
+            found.extend(_compile_diagnostics(lambda: _flow_compile(expr)))
+        elif api == "conviva-sessions":
+            found.extend(_compile_diagnostics(lambda: _sessions_compile(expr)))
+        request = _endpoint(api, endpoint, flow, model, query)
+        if request is not None:
+            from flowql.endpoints import url_budget
+
+            found.extend(url_budget(request, expr, limit=self.config.url_limit))
+        return found
+
+    def _select(self, found: list[Diagnostic]) -> list[Diagnostic]:
+        select, ignore = self.config.select, self.config.ignore
+        return [
+            d
+            for d in found
+            if (not select or _matches(d.code, select))
+            and not (ignore and _matches(d.code, ignore))
+        ]
+
+    def _suppress(self, item: Input, found: list[Diagnostic]) -> list[Diagnostic]:
+        """Apply the input's ``# noqa`` comments, and report those that suppress nothing."""
+        from flowql.manifest import noqa_comments
+
+        comments = noqa_comments(item.text, manifest=item.manifest)
+        if not comments:
+            return found
+        by_line: dict[int, list[Noqa]] = {}
+        for comment in comments:
+            by_line.setdefault(comment.line, []).append(comment)
+        used: dict[int, set[str]] = {}  # by id() of the comment: the codes it suppressed
+        kept = []
+        for diagnostic in found:
+            here = by_line.get(diagnostic.line or 0, [])
+            match = next((c for c in here if c.suppresses(diagnostic.code)), None)
+            if match is None:
+                kept.append(diagnostic)
+            else:
+                used.setdefault(id(match), set()).add(diagnostic.code)
+        for comment in comments:
+            codes = used.get(id(comment), set())
+            if comment.codes is None:
+                unused = [] if codes else ["noqa"]
+            else:
+                # A code that is not checked at all (--select, --ignore) is not "unused".
+                unused = [
+                    c
+                    for c in sorted(comment.codes)
+                    if not any(x.startswith(c) for x in codes) and self._checked(c)
+                ]
+            if unused:
+                kept.extend(self._select([_unused_noqa(comment, unused, bool(codes))]))
+        return kept
+
+    def _checked(self, prefix: str) -> bool:
+        select, ignore = self.config.select, self.config.ignore
+        codes = [c for c in CODES if c.startswith(prefix)] or [prefix]
+        return any(
+            (not select or _matches(c, select)) and not (ignore and _matches(c, ignore))
+            for c in codes
+        )
+
+
+def _finding_order(finding: Finding) -> tuple[str, int, int, str]:
+    d = finding.diagnostic
+    return (finding.path, d.line or 0, d.column or 0, d.code)
+
+
+def _has_errors_from_parse(found: list[Diagnostic]) -> bool:
+    return any(d.code.startswith("FQ0") for d in found)
+
+
+def _api_of(target: str | None, endpoint: str | None) -> tuple[str, str | None]:
+    """The API a query is for, from its target and endpoint (Conviva Flow unless said)."""
+    if target and target.startswith("klaviyo"):
+        family = target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
+        return "klaviyo", family
+    if target == "conviva-sessions" or (endpoint or "").startswith(_SESSIONS_PREFIX):
+        return "conviva-sessions", None
+    return "conviva-flow", None
+
+
+def _endpoint(
+    api: str, endpoint: str | None, flow: str | None, model: DataModel, query: Query | None
+) -> Endpoint | None:
+    from flowql import endpoints
+
+    if api == "conviva-flow" and flow:
+        if endpoint == "real-time":
+            interval = (query.interval if query else None) or "PT15M"
+            group_by = query.group_by if query else None
+            granularity = query.granularity if query else None
+            return endpoints.flow_real_time(
+                flow, interval, group_by=group_by, granularity=granularity
+            )
+        if endpoint == "historical" and query is not None and query.start and query.end:
+            return endpoints.flow_historical(flow, query.start, query.end, group_by=query.group_by)
+        return endpoints.longest_flow_endpoint(flow, model)
+    if api == "conviva-sessions" and endpoint and endpoint.startswith(_SESSIONS_PREFIX):
+        kind = endpoint[len(_SESSIONS_PREFIX) :]
+        start = query.start if query else None
+        end = query.end if query else None
+        limit = query.limit if query else None
+        if start and end and start.isdigit() and end.isdigit():
+            return endpoints.sessions(kind, start_epoch=start, end_epoch=end, limit=limit)
+        return endpoints.sessions(kind, start_date=start, end_date=end, limit=limit)
+    return None
+
+
+def _flow_compile(expr: Expr) -> list[Diagnostic]:
+    from flowql.targets.conviva_flow import compile_filter
+
+    return compile_filter(expr)[1]
+
+
+def _sessions_compile(expr: Expr) -> list[Diagnostic]:
+    from flowql.targets.conviva_sessions import compile_params
+
+    compile_params(expr)
+    return []
+
+
+def _compile_diagnostics(compile_: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
+    from flowql.errors import UnsupportedError
+
+    try:
+        return compile_()
+    except UnsupportedError as exc:
+        return list(exc.diagnostics)
+
+
+def _moved(diagnostic: Diagnostic, to_file: Callable[[Span], Span]) -> Diagnostic:
+    """The diagnostic with its span moved from the filter text into the file."""
+    span = diagnostic.span
+    if span is None:
+        return diagnostic
+    return Diagnostic(
+        diagnostic.code,
+        diagnostic.message,
+        to_file(span),
+        hint=diagnostic.hint,
+        severity=diagnostic.severity,
+    )
+
+
+def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:
+    if unused == ["noqa"]:
+        what = "this noqa comment suppresses nothing"
+    elif len(unused) == 1:
+        what = f"{unused[0]} in this noqa comment suppresses nothing"
+    else:
+        what = f"{', '.join(unused)} in this noqa comment suppress nothing"
+    return Diagnostic(
+        "FQ901",
+        what,
+        comment.span,
+        hint="remove the codes that suppress nothing" if partly else "remove the comment",
+        severity=Severity(CODES["FQ901"].severity),
+    )

@@ -1,0 +1,1175 @@
+"""Query manifests: the queries a team keeps in its repository, in TOML.
+
+A manifest is a ``.toml`` file with a ``[[query]]`` table per query::
+
+    [[query]]
+    name = "android-spain"
+    endpoint = "historical"
+    flow = "825"
+    start = "2026-11-22T10:00:00Z"
+    end = "2026-11-22T11:00:00Z"
+    filter = \"\"\"
+    device_operating_system == 'Android'
+    AND geo_country == 'Spain'
+    \"\"\"
+
+:func:`load_manifest` reads one into :class:`Query` values. A query's ``filter`` is the decoded
+text of the TOML string, and :meth:`Query.to_file` maps a span in that text to the span in the
+manifest file, so a diagnostic about the filter points at the line and column the user wrote,
+whatever string form (basic, multi-line, literal) and escapes they used. ``tomllib`` gives values
+but no positions, so a small scanner here finds each value in the text and decodes it again,
+recording where each character came from.
+
+Errors come at two levels:
+
+- a file flowql cannot read as a manifest (not UTF-8, invalid TOML, no ``[[query]]`` tables,
+  keys outside them) raises :class:`ManifestError` (FQ802): nothing in it can be checked;
+- a problem in one query (no ``filter``, an unknown field, a field of the wrong type, an
+  ``interval`` out of range...) is an FQ802 diagnostic in :attr:`Query.diagnostics`, placed at
+  the field in the file. The other queries of the file are still good to check.
+
+:func:`noqa_comments` finds the ``# noqa`` comments of a ``.flowql`` file or a manifest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flowql.ast import Span
+from flowql.diagnostics import Diagnostic
+from flowql.errors import FlowQLError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+    _Path: TypeAlias = "tuple[str | int, ...]"
+
+__all__ = [
+    "ENDPOINTS",
+    "FIELDS",
+    "ManifestError",
+    "Noqa",
+    "Query",
+    "is_manifest",
+    "load_manifest",
+    "load_manifest_text",
+    "noqa_comments",
+    "noqa_lines",
+]
+
+FIELDS = (
+    "name",
+    "target",
+    "endpoint",
+    "flow",
+    "group_by",
+    "interval",
+    "granularity",
+    "start",
+    "end",
+    "limit",
+    "filter",
+)
+"""The fields of a ``[[query]]`` table (``group-by`` is accepted for ``group_by``)."""
+
+ENDPOINTS = ("real-time", "historical", "sessions/content", "sessions/ad")
+"""Endpoints flowql knows; others (``sessions/...``) are accepted as they are."""
+
+CONFIG_FILES = ("pyproject.toml", "flowql.toml")
+"""TOML files that are configuration, never manifests."""
+
+_BOM = "\ufeff"
+
+
+class ManifestError(FlowQLError):
+    """A query manifest flowql cannot read (code FQ802)."""
+
+
+def _error(message: str, span: Span | None = None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic("FQ802", message, span, hint=hint)
+
+
+# --- reading TOML ------------------------------------------------------------------------------
+
+
+class TomlSyntaxError(Exception):
+    """Text that is not TOML: tomllib's message and the 1-based position it gives (or None at
+    the end of the document)."""
+
+    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def span(self, text: str) -> Span:
+        """The position as a (one-character, or empty at the end) span of ``text``."""
+        if self.line is None or self.column is None:
+            return Span.from_offsets(text, len(text), len(text))
+        offset = 0
+        for _ in range(self.line - 1):
+            found = text.find("\n", offset)
+            if found < 0:
+                break
+            offset = found + 1
+        start = min(offset + self.column - 1, len(text))
+        end = start + 1 if start < len(text) and text[start] not in "\r\n" else start
+        return Span.from_offsets(text, start, end)
+
+
+_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """Parse TOML (tomllib, or tomli on Python 3.10); raise :class:`TomlSyntaxError`."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc.args[0]) if exc.args else str(exc)
+        match = _TOML_POSITION.search(message)
+        line = column = None
+        if match:
+            message = message[: match.start()]
+            if match.group(1):
+                line, column = int(match.group(1)), int(match.group(2))
+        raise TomlSyntaxError(message, line, column) from None
+    return data
+
+
+# --- finding values in TOML text ---------------------------------------------------------------
+#
+# tomllib says what a document means but not where anything is. The scanner below walks the
+# text once, the way a TOML parser does, and records for every value its key path (the tomllib
+# path: table names, keys and array indexes), the span of its key and of the value, and for a
+# string the decoded text with the file offsets each character came from. It also records every
+# comment and every table header. It trusts tomllib to have validated the text: on text that is
+# not TOML it stops with _ScanError, keeping what it found up to there.
+
+
+class _ScanError(Exception):
+    pass
+
+
+class _Str:
+    """A TOML string, decoded: ``value``, and for each character ``starts[i]``/``ends[i]``, the
+    file offsets of the text that produced it (the character itself, an escape, or the CRLF of a
+    newline). ``content_start``/``content_end`` delimit the text between the quotes."""
+
+    __slots__ = ("content_end", "content_start", "ends", "starts", "value")
+
+    def __init__(self) -> None:
+        self.value = ""
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.content_start = 0
+        self.content_end = 0
+
+
+class _Entry:
+    """A value in the text: its path, the span of its key (the value itself for an array item)
+    and of its value, and the decoded string when it is one."""
+
+    __slots__ = ("end", "key_end", "key_start", "path", "start", "string")
+
+    def __init__(
+        self, path: _Path, key_start: int, key_end: int, start: int, end: int, string: _Str | None
+    ) -> None:
+        self.path = path
+        self.key_start = key_start
+        self.key_end = key_end
+        self.start = start
+        self.end = end
+        self.string = string
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_SCALAR = re.compile(r"[^,\]}#\r\n]+")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+_SIMPLE_ESCAPES = {
+    "b": "\b",
+    "t": "\t",
+    "n": "\n",
+    "f": "\f",
+    "r": "\r",
+    '"': '"',
+    "\\": "\\",
+    "e": "\x1b",  # TOML 1.1
+}
+_HEX_ESCAPES = {"u": 4, "U": 8, "x": 2}  # \x: TOML 1.1
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.entries: dict[_Path, _Entry] = {}
+        self.headers: dict[_Path, tuple[int, int]] = {}
+        self.comments: list[tuple[int, int]] = []
+        self._arrays: dict[_Path, int] = {}
+
+    def run(self) -> None:
+        text = self.text
+        prefix: _Path = ()
+        while True:
+            self._blank(newlines=True)
+            if self.pos >= len(text):
+                return
+            if text[self.pos] == "[":
+                start = self.pos
+                double = text.startswith("[[", start)
+                self.pos += 2 if double else 1
+                self._spaces()
+                keys, _, _ = self._key()
+                close = "]]" if double else "]"
+                if not text.startswith(close, self.pos):
+                    raise _ScanError
+                self.pos += len(close)
+                prefix = self._resolve(keys, double)
+                self.headers.setdefault(prefix, (start, self.pos))
+            else:
+                keys, key_start, key_end = self._key()
+                self._expect("=")
+                self._spaces()
+                self._value((*prefix, *keys), key_start, key_end)
+            self._spaces()
+            self._blank(newlines=False)
+            if self.pos < len(text) and text[self.pos] not in "\r\n":
+                raise _ScanError
+
+    def _resolve(self, keys: tuple[str, ...], array: bool) -> _Path:
+        """The concrete path of a table header: each array of tables it passes through is
+        indexed by its latest element, as TOML says."""
+        path: _Path = ()
+        for i, key in enumerate(keys):
+            path = (*path, key)
+            if i < len(keys) - 1 and path in self._arrays:
+                path = (*path, self._arrays[path] - 1)
+        if array:
+            index = self._arrays.get(path, 0)
+            self._arrays[path] = index + 1
+            path = (*path, index)
+        return path
+
+    def _spaces(self) -> None:
+        text = self.text
+        while self.pos < len(text) and text[self.pos] in " \t":
+            self.pos += 1
+
+    def _blank(self, *, newlines: bool) -> None:
+        """Skip white space and comments (and line breaks, when ``newlines``)."""
+        text = self.text
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char in " \t" or (newlines and char in "\r\n"):
+                self.pos += 1
+            elif char == "#":
+                end = text.find("\n", self.pos)
+                end = len(text) if end < 0 else end
+                if end > self.pos and text[end - 1] == "\r":
+                    end -= 1
+                self.comments.append((self.pos, end))
+                self.pos = end
+            else:
+                return
+
+    def _expect(self, token: str) -> None:
+        self._spaces()
+        if not self.text.startswith(token, self.pos):
+            raise _ScanError
+        self.pos += len(token)
+
+    def _key(self) -> tuple[tuple[str, ...], int, int]:
+        """A dotted key: its parts, and the span from its first to its last character."""
+        text = self.text
+        keys: list[str] = []
+        start = self.pos
+        while True:
+            char = text[self.pos] if self.pos < len(text) else ""
+            if char == '"':
+                keys.append(self._basic().value)
+            elif char == "'":
+                keys.append(self._literal().value)
+            else:
+                match = _BARE_KEY.match(text, self.pos)
+                if match is None:
+                    raise _ScanError
+                keys.append(match.group())
+                self.pos = match.end()
+            end = self.pos
+            self._spaces()
+            if not text.startswith(".", self.pos):
+                return tuple(keys), start, end
+            self.pos += 1
+            self._spaces()
+
+    def _value(self, path: _Path, key_start: int, key_end: int | None) -> None:
+        text = self.text
+        start = self.pos
+        string: _Str | None = None
+        char = text[start] if start < len(text) else ""
+        if text.startswith('"""', start):
+            string = self._multiline_basic()
+        elif char == '"':
+            string = self._basic()
+        elif text.startswith("'''", start):
+            string = self._multiline_literal()
+        elif char == "'":
+            string = self._literal()
+        elif char == "[":
+            self.pos += 1
+            index = 0
+            while True:
+                self._blank(newlines=True)
+                if text.startswith("]", self.pos):
+                    self.pos += 1
+                    break
+                self._value((*path, index), self.pos, None)
+                index += 1
+                self._blank(newlines=True)
+                if text.startswith(",", self.pos):
+                    self.pos += 1
+                elif not text.startswith("]", self.pos):
+                    raise _ScanError
+        elif char == "{":
+            self.pos += 1
+            while True:
+                self._blank(newlines=True)
+                if text.startswith("}", self.pos):
+                    self.pos += 1
+                    break
+                keys, inner_start, inner_end = self._key()
+                self._expect("=")
+                self._spaces()
+                self._value((*path, *keys), inner_start, inner_end)
+                self._blank(newlines=True)
+                if text.startswith(",", self.pos):
+                    self.pos += 1
+                elif not text.startswith("}", self.pos):
+                    raise _ScanError
+            self.headers.setdefault(path, (start, self.pos))
+        else:
+            match = _SCALAR.match(text, start)
+            if match is None:
+                raise _ScanError
+            self.pos = start + len(match.group().rstrip(" \t"))
+        end = self.pos
+        entry = _Entry(path, key_start, end if key_end is None else key_end, start, end, string)
+        self.entries.setdefault(path, entry)
+
+    # --- strings: each decoded character with the offsets it came from ---
+
+    def _basic(self) -> _Str:
+        text = self.text
+        out = _Str()
+        chars: list[str] = []
+        self.pos += 1
+        out.content_start = self.pos
+        while True:
+            char = text[self.pos] if self.pos < len(text) else ""
+            if char == '"':
+                out.content_end = self.pos
+                self.pos += 1
+                break
+            if char == "\\":
+                self._escape(chars, out)
+            elif char in ("", "\r", "\n"):
+                raise _ScanError
+            else:
+                chars.append(char)
+                out.starts.append(self.pos)
+                self.pos += 1
+                out.ends.append(self.pos)
+        out.value = "".join(chars)
+        return out
+
+    def _multiline_basic(self) -> _Str:
+        text = self.text
+        out = _Str()
+        chars: list[str] = []
+        self.pos += 3
+        self._first_newline()
+        out.content_start = self.pos
+        while True:
+            char = text[self.pos] if self.pos < len(text) else ""
+            if char == "":
+                raise _ScanError
+            if char == '"' and text.startswith('"""', self.pos):
+                self._close(chars, out, '"')
+                break
+            if char == "\\":
+                after = self.pos + 1
+                while after < len(text) and text[after] in " \t":
+                    after += 1
+                if text.startswith(("\n", "\r\n"), after):
+                    # A line-ending backslash: it and all white space after it vanish.
+                    while after < len(text) and text[after] in " \t\r\n":
+                        after += 1
+                    self.pos = after
+                else:
+                    self._escape(chars, out)
+            else:
+                self._verbatim(chars, out)
+        out.value = "".join(chars)
+        return out
+
+    def _literal(self) -> _Str:
+        text = self.text
+        out = _Str()
+        self.pos += 1
+        out.content_start = self.pos
+        end = self.pos
+        while end < len(text) and text[end] not in "'\r\n":
+            end += 1
+        if not text.startswith("'", end):
+            raise _ScanError
+        out.value = text[self.pos : end]
+        out.starts = list(range(self.pos, end))
+        out.ends = list(range(self.pos + 1, end + 1))
+        out.content_end = end
+        self.pos = end + 1
+        return out
+
+    def _multiline_literal(self) -> _Str:
+        text = self.text
+        out = _Str()
+        chars: list[str] = []
+        self.pos += 3
+        self._first_newline()
+        out.content_start = self.pos
+        while True:
+            if self.pos >= len(text):
+                raise _ScanError
+            if text.startswith("'''", self.pos):
+                self._close(chars, out, "'")
+                break
+            self._verbatim(chars, out)
+        out.value = "".join(chars)
+        return out
+
+    def _first_newline(self) -> None:
+        """TOML drops a line break right after the opening delimiter of a multi-line string."""
+        if self.text.startswith("\n", self.pos):
+            self.pos += 1
+        elif self.text.startswith("\r\n", self.pos):
+            self.pos += 2
+
+    def _verbatim(self, chars: list[str], out: _Str) -> None:
+        """One character as it is, a CRLF being one newline (tomllib's reading)."""
+        start = self.pos
+        if self.text.startswith("\r\n", start):
+            chars.append("\n")
+            self.pos += 2
+        else:
+            chars.append(self.text[start])
+            self.pos += 1
+        out.starts.append(start)
+        out.ends.append(self.pos)
+
+    def _close(self, chars: list[str], out: _Str, quote: str) -> None:
+        """At three quotes: up to two more quotes before the closing three are content."""
+        run = self.pos
+        while run < len(self.text) and self.text[run] == quote:
+            run += 1
+        extra = run - self.pos - 3
+        if extra > 2:
+            raise _ScanError
+        for i in range(extra):
+            chars.append(quote)
+            out.starts.append(self.pos + i)
+            out.ends.append(self.pos + i + 1)
+        out.content_end = self.pos + extra
+        self.pos = run
+
+    def _escape(self, chars: list[str], out: _Str) -> None:
+        text = self.text
+        start = self.pos
+        kind = text[start + 1] if start + 1 < len(text) else ""
+        if kind in _SIMPLE_ESCAPES:
+            chars.append(_SIMPLE_ESCAPES[kind])
+            self.pos = start + 2
+        elif kind in _HEX_ESCAPES:
+            digits = text[start + 2 : start + 2 + _HEX_ESCAPES[kind]]
+            if len(digits) != _HEX_ESCAPES[kind] or not _HEX.fullmatch(digits):
+                raise _ScanError
+            try:
+                chars.append(chr(int(digits, 16)))
+            except ValueError:
+                raise _ScanError from None
+            self.pos = start + 2 + len(digits)
+        else:
+            raise _ScanError
+        out.starts.append(start)
+        out.ends.append(self.pos)
+
+
+def scan_toml(text: str) -> _Scanner:
+    """Scan TOML text for positions; on text that is not TOML, what was found before the
+    problem. Internal: :mod:`flowql.config` uses it too."""
+    scanner = _Scanner(text)
+    try:
+        scanner.run()
+    except (_ScanError, IndexError, RecursionError):
+        return scanner  # not TOML (or nested past reason): what was found before the problem
+    return scanner
+
+
+def entry_span(text: str, scanner: _Scanner, path: _Path, *, key: bool = False) -> Span | None:
+    """The span of the value (or its key) at ``path``, if the scanner found it. Internal."""
+    entry = scanner.entries.get(path)
+    if entry is None:
+        header = scanner.headers.get(path)
+        if header is None:
+            # An array of tables ([[queries]]) is known by its first element's header.
+            header = next((h for p, h in scanner.headers.items() if p[: len(path)] == path), None)
+        return Span.from_offsets(text, *header) if header else None
+    if key:
+        return Span.from_offsets(text, entry.key_start, entry.key_end)
+    return Span.from_offsets(text, entry.start, entry.end)
+
+
+def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
+    """``did you mean 'x'?`` for the closest choice, if one is close. Internal."""
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+class Query:
+    """One query of a manifest. Immutable.
+
+    ``filter`` is the decoded filter text; :meth:`to_file` maps spans in it to the manifest.
+    ``group_by`` is one dimension key. ``start`` and ``end`` are ISO 8601 date-times as written
+    (a TOML date-time value is written out as ``2026-11-22T10:00:00Z``). ``diagnostics`` holds
+    the FQ802 problems of this query, with spans in the manifest: a query that has any should be
+    reported, and its filter checked only if :attr:`has_filter` (a missing or mistyped
+    ``filter`` leaves ``filter`` empty). ``source`` is the manifest's text (the positions refer
+    to it), ``span`` the span of the query's ``[[query]]`` header, ``filter_span`` that of the
+    filter string (quotes included), ``index`` its 0-based place in the file.
+    """
+
+    __slots__ = (
+        "_content_start",
+        "_ends",
+        "_fallback",
+        "_has_filter",
+        "_starts",
+        "diagnostics",
+        "end",
+        "endpoint",
+        "filter",
+        "filter_span",
+        "flow",
+        "granularity",
+        "group_by",
+        "index",
+        "interval",
+        "limit",
+        "name",
+        "path",
+        "source",
+        "span",
+        "start",
+        "target",
+    )
+
+    name: str
+    target: str | None
+    endpoint: str | None
+    flow: str | None
+    group_by: str | None
+    interval: str | None
+    granularity: str | None
+    start: str | None
+    end: str | None
+    limit: int | None
+    filter: str
+    path: str | None
+    index: int
+    source: str | None
+    span: Span | None
+    filter_span: Span | None
+    diagnostics: tuple[Diagnostic, ...]
+    _starts: tuple[int, ...] | None
+    _ends: tuple[int, ...]
+    _content_start: int
+    _fallback: Span | None
+    _has_filter: bool
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        filter: str,
+        target: str | None = None,
+        endpoint: str | None = None,
+        flow: str | None = None,
+        group_by: str | None = None,
+        interval: str | None = None,
+        granularity: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int | None = None,
+        path: str | None = None,
+        index: int = 0,
+        source: str | None = None,
+        span: Span | None = None,
+        diagnostics: tuple[Diagnostic, ...] = (),
+    ) -> None:
+        values = dict(locals())
+        del values["self"]
+        for field, value in values.items():
+            object.__setattr__(self, field, value)
+        object.__setattr__(self, "filter_span", None)
+        object.__setattr__(self, "_starts", None)
+        object.__setattr__(self, "_ends", ())
+        object.__setattr__(self, "_content_start", 0)
+        object.__setattr__(self, "_fallback", None)
+        object.__setattr__(self, "_has_filter", True)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Query is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Query is immutable: cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        where = f" at {self.path}:{self.span.line}" if self.path and self.span else ""
+        return f"<Query {self.name!r}{where}: {self.filter!r}>"
+
+    @property
+    def has_filter(self) -> bool:
+        """Whether the query has a filter to check: False when its ``filter`` is missing or not a
+        string (an FQ802 diagnostic says so, and :attr:`filter` is empty)."""
+        return self._has_filter
+
+    def _place(self, string: _Str | None, fallback: Span | None, value_span: Span | None) -> None:
+        object.__setattr__(self, "filter_span", value_span)
+        if string is not None:
+            object.__setattr__(self, "_starts", tuple(string.starts))
+            object.__setattr__(self, "_ends", tuple(string.ends))
+            object.__setattr__(self, "_content_start", string.content_start)
+        object.__setattr__(self, "_fallback", fallback)
+
+    def to_file(self, span: Span) -> Span:
+        """The span in the manifest of a span in :attr:`filter`.
+
+        Offsets are into :attr:`source`; lines and columns are 1-based in the file. A span over
+        an escape (``\\n``, ``\\u00e9``) covers the whole escape. An empty span stays empty, just
+        after the character before it. A query built in code (no manifest) returns the span as
+        it is.
+        """
+        starts = self._starts
+        source = self.source
+        if source is None:
+            return span
+        if starts is None:
+            return self._fallback or span
+        ends = self._ends
+        size = len(starts)
+        lo = min(max(span.start, 0), size)
+        hi = min(max(span.end, lo), size)
+        if hi > lo:
+            start, end = starts[lo], ends[hi - 1]
+        else:
+            start = end = ends[lo - 1] if lo > 0 else self._content_start
+        return Span.from_offsets(source, start, end)
+
+
+def is_manifest(path: str) -> bool:
+    """Whether ``path`` is a query manifest: a ``.toml`` file (other than ``pyproject.toml`` and
+    ``flowql.toml``) with ``[[query]]`` tables. A file that has a ``[[query]]`` header but is not
+    valid TOML counts, so that its errors are reported rather than the file skipped."""
+    import os
+
+    name = os.path.basename(path)
+    if not name.endswith(".toml") or name in CONFIG_FILES:
+        return False
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "query" not in text:
+        return False
+    if re.search(r"^[ \t]*\[\[[ \t]*query[ \t]*\]\]", text, re.MULTILINE):
+        return True
+    try:
+        data = toml_loads(text)
+    except TomlSyntaxError:
+        return False
+    return isinstance(data.get("query"), list)
+
+
+def load_manifest(path: str) -> list[Query]:
+    """Read the queries of a manifest file. Raises :class:`ManifestError` for a file that
+    cannot be read as a manifest; problems in one query are in its ``diagnostics``."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ManifestError(_error(f"{path}: cannot read ({exc.strerror})")) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            _error(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        ) from None
+    return load_manifest_text(text, path)
+
+
+def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
+    """Read the queries of a manifest from its text (a leading byte order mark is dropped, and
+    positions are in the text without it). ``path`` is recorded in each query."""
+    if text.startswith(_BOM):
+        text = text[1:]
+    try:
+        data = toml_loads(text)
+    except TomlSyntaxError as exc:
+        raise ManifestError(
+            _error(f"not valid TOML: {exc.message[:1].lower()}{exc.message[1:]}", exc.span(text)),
+            text,
+        ) from None
+    scanner = scan_toml(text)
+    problems: list[Diagnostic] = []
+    for key in data:
+        if key != "query":
+            problems.append(
+                _error(
+                    f"'{key}' is not part of a query manifest",
+                    entry_span(text, scanner, (key,), key=True),
+                    did_you_mean(key, ["query"])
+                    or "a manifest holds [[query]] tables, and nothing outside them",
+                )
+            )
+    tables = data.get("query")
+    if tables is None:
+        problems.insert(0, _error("no [[query]] tables in this manifest", None))
+    elif not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        problems.insert(
+            0,
+            _error(
+                "'query' must be an array of tables: write each query as a [[query]] table",
+                entry_span(text, scanner, ("query",)),
+            ),
+        )
+    elif not tables:
+        problems.insert(
+            0, _error("no queries in this manifest", entry_span(text, scanner, ("query",)))
+        )
+    if problems:
+        raise ManifestError(problems, text)
+    assert isinstance(tables, list)
+    queries: list[Query] = []
+    names: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        query = _query(text, scanner, index, table, path, names)
+        queries.append(query)
+    return queries
+
+
+_INTERVAL = re.compile(r"PT([0-9]+)M")
+_DURATION = re.compile(
+    r"P(?=[0-9T])(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+S)?)?"
+)
+
+
+def _query(
+    text: str,
+    scanner: _Scanner,
+    index: int,
+    table: dict[str, Any],
+    path: str | None,
+    names: dict[str, int],
+) -> Query:
+    problems: list[Diagnostic] = []
+    base: _Path = ("query", index)
+    header = scanner.headers.get(base)
+    header_span = Span.from_offsets(text, *header) if header else None
+    label = f"query {index + 1}"
+    if isinstance(table.get("name"), str) and table["name"]:
+        label = f"query '{table['name']}'"
+
+    def at(key: str, *, key_only: bool = False) -> Span | None:
+        return entry_span(text, scanner, (*base, key), key=key_only) or header_span
+
+    def problem(message: str, key: str, hint: str | None = None, *, key_only: bool = False) -> None:
+        problems.append(_error(f"{message} in {label}", at(key, key_only=key_only), hint))
+
+    values: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in table.items():
+        field = key.replace("-", "_")
+        if field not in FIELDS:
+            hint = did_you_mean(field, FIELDS)
+            problem(
+                f"unknown field '{key}'",
+                key,
+                hint or f"the fields are {', '.join(FIELDS)}",
+                key_only=True,
+            )
+            continue
+        if field in spelled:
+            problem(f"'{key}' repeats '{spelled[field]}'", key, "keep one of them", key_only=True)
+            continue
+        spelled[field] = key
+        values[field] = value
+
+    def text_field(field: str, *, hint: str | None = None) -> str | None:
+        value = values.get(field)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            problem(
+                f"'{spelled[field]}' must be a string, not {_toml_type(value)}",
+                spelled[field],
+                hint or f'write it in quotes: {spelled[field]} = "{value}"',
+            )
+            return None
+        return value
+
+    name = text_field("name")
+    if name is None and "name" not in values:
+        problem("no 'name'", "name", 'give each query a name: name = "android-spain"')
+    elif name == "":
+        problem("the name is empty", "name")
+    if name:
+        if name in names:
+            problem(
+                f"the name '{name}' is used by query {names[name] + 1} too",
+                "name",
+                "give each query its own name",
+            )
+        else:
+            names[name] = index
+
+    target = text_field("target")
+    endpoint = text_field("endpoint")
+    if endpoint is not None and endpoint not in ENDPOINTS and not endpoint.startswith("sessions/"):
+        problem(
+            f"unknown endpoint '{endpoint}'",
+            "endpoint",
+            did_you_mean(endpoint, ENDPOINTS) or f"the endpoints are {', '.join(ENDPOINTS)}",
+        )
+    flow = text_field("flow", hint=f'flow ids are strings: flow = "{values.get("flow")}"')
+    if flow == "":
+        problem("the flow id is empty", "flow")
+    group_by = text_field("group_by", hint='name one dimension key: group_by = "geo_country"')
+    if group_by == "":
+        problem("group_by is empty", "group_by")
+
+    interval = text_field("interval")
+    if interval is not None:
+        match = _INTERVAL.fullmatch(interval)
+        if match is None or not 1 <= int(match.group(1)) <= 15:
+            problem(
+                f"the interval '{interval}' is not PT1M to PT15M",
+                "interval",
+                "a real-time interval is 1 to 15 minutes: PT1M, PT5M, PT15M",
+            )
+        elif endpoint is not None and endpoint != "real-time":
+            problem(
+                f"'interval' is for real-time queries, not {endpoint}",
+                "interval",
+                "use start and end for a time range",
+                key_only=True,
+            )
+    granularity = text_field("granularity")
+    if granularity is not None and not _DURATION.fullmatch(granularity):
+        problem(
+            f"the granularity '{granularity}' is not an ISO 8601 duration",
+            "granularity",
+            "for example PT1M, PT1H or P1D",
+        )
+
+    times: dict[str, Any] = {}
+    for field in ("start", "end"):
+        if field in values:
+            times[field] = _time(values[field], lambda m, h, f=field: problem(m, f, h))
+    start = times.get("start")
+    end = times.get("end")
+    if start is not None and end is not None:
+        if end[1] <= start[1]:
+            problem("the end is not after the start", "end", None)
+    elif ("start" in values) != ("end" in values):
+        given, missing = ("start", "end") if "start" in values else ("end", "start")
+        problem(f"'{given}' without '{missing}'", given, "give both, or neither", key_only=True)
+    if endpoint == "real-time" and ("start" in values or "end" in values):
+        problem(
+            "a real-time query takes an interval, not start and end",
+            "start" if "start" in values else "end",
+            key_only=True,
+        )
+
+    limit = values.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        problem(
+            f"the limit must be a positive whole number, not {_toml_type(limit)}",
+            "limit",
+            "for example: limit = 100",
+        )
+        limit = None
+
+    filter_text = text_field("filter", hint="write the filter as a TOML string")
+    if "filter" not in values:
+        problems.append(
+            _error(
+                f"no 'filter' in {label}",
+                header_span,
+                "add one: filter = \"geo_country == 'Spain'\"",
+            )
+        )
+
+    query = Query(
+        name=name or "",
+        filter=filter_text or "",
+        target=target,
+        endpoint=endpoint,
+        flow=flow or None,
+        group_by=group_by or None,
+        interval=interval,
+        granularity=granularity,
+        start=start[0] if start else None,
+        end=end[0] if end else None,
+        limit=limit,
+        path=path,
+        index=index,
+        source=text,
+        span=header_span,
+        diagnostics=tuple(problems),
+    )
+    if filter_text is not None:
+        entry = scanner.entries.get((*base, spelled["filter"]))
+        string = entry.string if entry is not None else None
+        fallback = header_span or Span.from_offsets(text, 0, 0)
+        value_span = None
+        if entry is not None:
+            fallback = Span.from_offsets(text, entry.key_start, entry.key_end)
+            value_span = Span.from_offsets(text, entry.start, entry.end)
+        if string is not None and string.value != filter_text:
+            # The scanner decoded the string differently from tomllib: a bug in the scanner, or a
+            # TOML feature it does not know. Positions would be wrong, so every span in the
+            # filter points at the `filter` key instead.
+            string = None
+        query._place(string, fallback, value_span)
+    else:
+        object.__setattr__(query, "_has_filter", False)
+    return query
+
+
+def _toml_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+def _time(value: object, problem: Any) -> tuple[str, Any] | None:
+    """A start or end: (the text as written, the datetime), or None after reporting."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        moment = value
+        written = value.isoformat().replace("+00:00", "Z")
+    elif isinstance(value, str):
+        written = value
+        try:
+            moment = datetime.datetime.fromisoformat(
+                value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+            )
+        except ValueError:
+            problem(
+                f"'{value}' is not an ISO 8601 date and time",
+                "for example 2026-11-22T10:00:00Z",
+            )
+            return None
+        if "T" not in value.upper() and " " not in value:
+            problem(f"'{value}' is a date without a time", "for example 2026-11-22T00:00:00Z")
+            return None
+    else:
+        problem(
+            f"a date and time must be a string, not {_toml_type(value)}",
+            'for example "2026-11-22T10:00:00Z"',
+        )
+        return None
+    if moment.tzinfo is None:
+        problem(
+            f"'{written}' has no time zone",
+            "add Z for UTC (2026-11-22T10:00:00Z) or an offset (+01:00)",
+        )
+        return None
+    return written, moment
+
+
+# --- noqa comments ---------------------------------------------------------------------------
+
+
+class Noqa:
+    """A ``# noqa`` comment: where it is (1-based line, column of its ``#``, column one past its
+    last code; offsets ``start``/``end`` into the text) and the codes or prefixes it names,
+    upper-cased, or None for a bare ``# noqa`` (every code). Immutable."""
+
+    __slots__ = ("codes", "column", "end", "end_column", "line", "start")
+
+    line: int
+    column: int
+    end_column: int
+    codes: frozenset[str] | None
+    start: int
+    end: int
+
+    def __init__(
+        self,
+        line: int,
+        column: int,
+        end_column: int,
+        codes: frozenset[str] | None,
+        start: int = 0,
+        end: int = 0,
+    ) -> None:
+        for field, value in (
+            ("line", line),
+            ("column", column),
+            ("end_column", end_column),
+            ("codes", codes),
+            ("start", start),
+            ("end", end),
+        ):
+            object.__setattr__(self, field, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Noqa is immutable: cannot set {name!r}")
+
+    @property
+    def span(self) -> Span:
+        """The comment's ``# noqa...`` part, as a span."""
+        return Span(self.start, self.end, self.line, self.column, self.line, self.end_column)
+
+    def suppresses(self, code: str) -> bool:
+        """Whether the comment silences ``code``: a bare noqa does; otherwise one of its codes
+        must be a prefix of it."""
+        if self.codes is None:
+            return True
+        return any(code.upper().startswith(c) for c in self.codes)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.line, self.column, self.end_column, self.codes, self.start, self.end)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Noqa):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        codes = "all" if self.codes is None else ",".join(sorted(self.codes)) or "none"
+        return f"Noqa({self.line}:{self.column}-{self.end_column}, {codes})"
+
+
+_CODE = r"FQ[0-9]*(?![A-Za-z0-9_])"
+_NOQA = re.compile(
+    rf"#[ \t]*noqa(?![A-Za-z0-9_-])"
+    rf"(?:[ \t]*(?P<colon>:)[ \t]*|[ \t]+)?"
+    rf"(?P<codes>{_CODE}(?:[ \t]*,?[ \t]*{_CODE})*)?",
+    re.IGNORECASE,
+)
+_CODE_RE = re.compile(_CODE, re.IGNORECASE)
+
+
+def _noqa_in(comment: str) -> tuple[int, int, frozenset[str] | None] | None:
+    """The first noqa in a comment's text: its start, end, and codes (None: every code).
+    ``# noqa: text`` with no code suppresses nothing (an empty set), never everything."""
+    match = _NOQA.search(comment)
+    if match is None:
+        return None
+    codes_text = match.group("codes")
+    if codes_text:
+        codes: frozenset[str] | None = frozenset(c.upper() for c in _CODE_RE.findall(codes_text))
+    elif match.group("colon"):
+        codes = frozenset()
+    else:
+        codes = None
+    end = len(match.group().rstrip(" \t")) + match.start()
+    return match.start(), end, codes
+
+
+def noqa_comments(text: str, *, manifest: bool = False) -> list[Noqa]:
+    """The ``# noqa`` comments of a ``.flowql`` file's text (FlowQL comments) or of a manifest
+    (TOML comments, and FlowQL comments inside the ``filter`` strings of its queries), in the
+    order of the text. ``# noqa`` inside a quoted value is text, not a comment."""
+    from flowql.syntax import tokenize
+
+    found: list[Noqa] = []
+    if not manifest:
+        for token in tokenize(text):
+            if token.kind == "COMMENT":
+                hit = _noqa_in(token.text)
+                if hit is not None:
+                    found.append(_noqa(text, token.start + hit[0], token.start + hit[1], hit[2]))
+        return found
+    scanner = scan_toml(text)
+    for start, end in scanner.comments:
+        hit = _noqa_in(text[start:end])
+        if hit is not None:
+            found.append(_noqa(text, start + hit[0], start + hit[1], hit[2]))
+    for path, entry in scanner.entries.items():
+        string = entry.string
+        if (
+            string is None
+            or len(path) != 3
+            or path[0] != "query"
+            or not isinstance(path[1], int)
+            or path[2] not in ("filter",)
+        ):
+            continue
+        for token in tokenize(string.value):
+            if token.kind != "COMMENT":
+                continue
+            hit = _noqa_in(token.text)
+            if hit is not None:
+                first = token.start + hit[0]
+                last = token.start + hit[1] - 1
+                found.append(_noqa(text, string.starts[first], string.ends[last], hit[2]))
+    found.sort(key=lambda n: n.start)
+    return found
+
+
+def _noqa(text: str, start: int, end: int, codes: frozenset[str] | None) -> Noqa:
+    span = Span.from_offsets(text, start, end)
+    end_column = span.end_column if span.end_line == span.line else span.column + (end - start)
+    return Noqa(span.line, span.column, end_column, codes, start, end)
+
+
+def noqa_lines(text: str, *, manifest: bool = False) -> dict[int, frozenset[str] | None]:
+    """The lines that carry a ``# noqa`` comment and the codes it names (None: every code);
+    see :func:`noqa_comments` for where and what."""
+    lines: dict[int, frozenset[str] | None] = {}
+    for noqa in noqa_comments(text, manifest=manifest):
+        if noqa.line in lines:
+            before = lines[noqa.line]
+            lines[noqa.line] = None if before is None or noqa.codes is None else before | noqa.codes
+        else:
+            lines[noqa.line] = noqa.codes
+    return lines

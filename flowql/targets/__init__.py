@@ -1,0 +1,12 @@
+"""Targets: what a FlowQL filter becomes when it is sent to an API.
+
+- :mod:`flowql.targets.conviva_flow`: the ``filter`` query parameter of the Conviva DPI Flow API
+  (``compile_filter``), the filter lowered to the Flow syntax: ``==`` ``!=`` ``~~`` ``!~``,
+  ``AND``, ``OR`` and parentheses.
+- :mod:`flowql.targets.conviva_sessions`: the ``key=value`` query parameters of Conviva
+  Sessions V3 and Metrics V3 (``compile_params``), which can only say "this key is one of these
+  values, and that key is one of those".
+
+A target never emits a filter that means something else: what it cannot express it refuses with
+:class:`~flowql.errors.UnsupportedError` (FQ601), every problem collected first.
+"""

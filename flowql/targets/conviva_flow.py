@@ -1,0 +1,181 @@
+"""The Conviva DPI Flow API target: a FlowQL filter as the API's ``filter`` parameter.
+
+The Flow API's filter language has ``==`` ``!=`` ``~~`` (contains) ``!~`` (does not contain),
+``AND``, ``OR``, parentheses and single-quoted values. FlowQL's extensions lower to it:
+
+- ``k IN ('a', 'b')`` becomes ``k == 'a' OR k == 'b'``; ``k NOT IN (...)`` becomes
+  ``k != 'a' AND k != 'b'``;
+- ``NOT`` is pushed down to the comparisons (De Morgan): ``==`` and ``!=`` swap, ``~~`` and
+  ``!~`` swap, AND and OR swap, and two NOTs cancel;
+- groups of one operator are flattened.
+
+The result is printed canonically (:func:`flowql.format`): upper-case ``AND``/``OR``, one space
+around operators, values in single quotes, and parentheses around every group whose operator
+differs from its parent's, so the server's precedence rules (undocumented) never matter.
+
+The Flow API compares text: a number or a boolean is refused (FQ601) rather than sent in a form
+that might mean something else. A ``'`` or ``\\`` in a value is written with a backslash, an
+escape the API does not document, so it comes with a warning (FQ602).
+"""
+
+from __future__ import annotations
+
+from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
+from flowql.diagnostics import Diagnostic, Severity
+from flowql.errors import UnsupportedError
+from flowql.formatter import format, format_value, quote
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.ast import Expr, Node, Span, Value
+
+__all__ = ["TARGET", "compile_filter", "lower"]
+
+TARGET = "conviva-flow"
+"""The target's name."""
+
+
+def lower(expr: Expr, origins: dict[int, tuple[Expr, Expr, bool]] | None = None) -> Expr:
+    """``expr`` in the Flow API's own terms: only :class:`Comparison`, :class:`And` and
+    :class:`Or`, meaning exactly what ``expr`` means.
+
+    ``IN`` becomes an OR of ``==`` (``NOT IN`` an AND of ``!=``), ``NOT`` is pushed down to the
+    comparisons by De Morgan, and groups are flattened. Values are kept as they are (typed), and
+    each new node keeps the span of the node it comes from.
+
+    With ``origins``, every node of the result is recorded as ``id(node) -> (node, source node,
+    negated)``: the node of ``expr`` it was made from, and whether a NOT above that node was
+    pushed into it. The tree is walked with an explicit stack, so any depth works.
+    """
+    results: list[Expr] = []
+    stack: list[tuple[Expr, bool, bool]] = [(expr, False, False)]
+    while stack:
+        node, negate, done = stack.pop()
+        out: Expr
+        if isinstance(node, Not):
+            stack.append((node.operand, not negate, False))
+            continue
+        if isinstance(node, Comparison):
+            if negate:
+                out = Comparison(node.key, node.op.negated, node.value, span=node.span)
+            else:
+                out = node
+        elif isinstance(node, In):
+            equal = node.negated == negate
+            op = Op.EQ if equal else Op.NE
+            tests = [Comparison(node.key, op, value, span=node.span) for value in node.values]
+            if origins is not None:
+                for test in tests:
+                    origins[id(test)] = (test, node, negate)
+            kind = Or if equal else And
+            out = tests[0] if len(tests) == 1 else kind(*tests, span=node.span)
+        elif isinstance(node, (And, Or)):
+            if not done:
+                stack.append((node, negate, True))
+                stack.extend((operand, negate, False) for operand in reversed(node.operands))
+                continue
+            count = len(node.operands)
+            operands = results[-count:]
+            del results[-count:]
+            flip = {And: Or, Or: And}
+            group = flip[type(node)] if negate else type(node)
+            out = group(*operands, span=node.span)
+        else:
+            raise TypeError(f"not a FlowQL expression: {node!r}")
+        if origins is not None:
+            origins[id(out)] = (out, node, negate)
+        results.append(out)
+    return results[0]
+
+
+def compile_filter(expr: Expr) -> tuple[str, list[Diagnostic]]:
+    """The Flow API ``filter`` parameter for ``expr`` (not yet percent-encoded), and warnings.
+
+    >>> from flowql import parse
+    >>> compile_filter(parse("geo_country IN ('Spain', 'France') AND NOT device_os ~~ 'iOS'"))[0]
+    "(geo_country == 'Spain' OR geo_country == 'France') AND device_os !~ 'iOS'"
+
+    Warnings are FQ602, one per value holding a ``'`` or a ``\\``. Raises
+    :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic per number or boolean
+    value, all of them collected first.
+    """
+    lowered = lower(expr)
+    refusals: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    for comparison in _comparisons(lowered):
+        value = comparison.value
+        span = value.span or comparison.span
+        if isinstance(value, String):
+            if "'" in value.value or "\\" in value.value:
+                warnings.append(_escape_warning(comparison, value, span))
+        else:
+            refusals.append(_refusal(value, span))
+    if refusals:
+        raise UnsupportedError(refusals)
+    return format(lowered), warnings
+
+
+def _comparisons(lowered: Expr) -> list[Comparison]:
+    """The comparisons of a lowered tree in source order; anything but Comparison, And and Or
+    is an internal error."""
+    found: list[Comparison] = []
+    stack: list[Node] = [lowered]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Comparison):
+            found.append(node)
+        elif isinstance(node, (And, Or)):
+            stack.extend(reversed(node.operands))
+        else:  # pragma: no cover - lower() never leaves anything else
+            raise AssertionError(f"internal error: {type(node).__name__} left after lowering")
+    return found
+
+
+def _refusal(value: Value, span: Span | None) -> Diagnostic:
+    text = format_value(value)
+    what = "boolean" if isinstance(value, Boolean) else "number"
+    assert isinstance(value, (Boolean, Number))
+    return Diagnostic(
+        "FQ601",
+        f"the {TARGET} target cannot send the {what} {text}: the Conviva Flow API compares "
+        "text, and has no unquoted values",
+        span,
+        hint=f"quote the value: {quote(text)}",
+    )
+
+
+def _escape_warning(comparison: Comparison, value: String, span: Span | None) -> Diagnostic:
+    text = value.value
+    quote_, backslash = "'" in text, "\\" in text
+    held = " and ".join(
+        name
+        for name, present in (("a quote (')", quote_), ("a backslash (\\)", backslash))
+        if present
+    )
+    written = " and ".join(
+        form for form, present in (("\\'", quote_), ("\\\\", backslash)) if present
+    )
+    hint = "if the server reads the value differently, "
+    part = _longest_plain_part(text)
+    if part:
+        op = Op.CONTAINS if comparison.op in (Op.EQ, Op.CONTAINS) else Op.NOT_CONTAINS
+        hint += (
+            f"compare with {op.value} on a part of the value without it: "
+            f"{comparison.key.name} {op.value} {quote(part)}"
+        )
+    else:
+        hint += f"compare with {Op.CONTAINS.value} on a part of the value without it"
+    return Diagnostic(
+        "FQ602",
+        f"the value holds {held}, written {written}: the Conviva Flow API does not document "
+        "how to escape it",
+        span,
+        hint=hint,
+        severity=Severity.WARNING,
+    )
+
+
+def _longest_plain_part(text: str) -> str:
+    """The longest run of ``text`` with neither a quote nor a backslash."""
+    parts = text.replace("\\", "'").split("'")
+    return max(parts, key=len)

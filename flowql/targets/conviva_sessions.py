@@ -1,0 +1,289 @@
+"""The Conviva Sessions V3 / Metrics V3 target: a FlowQL filter as ``key=value`` parameters.
+
+Sessions V3 and Metrics V3 filter with query parameters: parameters of different keys are
+ANDed, a key repeated is ORed (``device_os_version=Android 9&device_os_version=Android 10``).
+So a filter can be sent only when it means "each of these keys is one of these values":
+
+====================================== =================================================
+FlowQL                                  parameters
+====================================== =================================================
+``k == 'a'``                            ``k=a``
+``k IN ('a', 'b')``                     ``k=a&k=b``
+``k == 'a' OR k == 'b'``                ``k=a&k=b``
+``k == 'a' AND j IN ('x', 'y')``        ``k=a&j=x&j=y``
+``k IN ('a', 'b') AND k == 'a'``        ``k=a`` (the values of one key intersect)
+``NOT k != 'a'``                        ``k=a``
+``is_ended == true``, ``tag_n == 7``    ``is_ended=true``, ``tag_n=7``
+====================================== =================================================
+
+The filter is normalised first (IN expanded, NOT pushed down, groups flattened, the value sets
+of a key intersected across AND); what is left must be an AND of per-key ORs of ``==``.
+Everything else is refused with :class:`~flowql.errors.UnsupportedError` (FQ601): ``!=``,
+``~~``, ``!~``, ``NOT IN``, an OR across different keys, a key whose conditions have no value
+in common (repeating the parameter would mean OR), and keys that are request parameters of the
+API rather than dimensions. Every problem is collected before the error is raised.
+"""
+
+from __future__ import annotations
+
+from flowql.ast import And, Boolean, Comparison, In, Number, Op, Or, String
+from flowql.diagnostics import Diagnostic
+from flowql.errors import UnsupportedError
+from flowql.formatter import format, format_value
+from flowql.targets.conviva_flow import lower
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    from flowql.ast import Expr, Node, Value
+
+    # Each key's allowed values (rendered as sent), by key: an AND of per-key ORs.
+    Groups: TypeAlias = "dict[str, list[str]]"
+    Report: TypeAlias = "Callable[[Node, Diagnostic], None]"
+
+__all__ = ["RESERVED_PARAMETERS", "TARGET", "compile_params", "render_value"]
+
+TARGET = "conviva-sessions"
+"""The target's name."""
+
+RESERVED_PARAMETERS = frozenset(
+    {
+        "start_date",
+        "end_date",
+        "start_epoch",
+        "end_epoch",
+        "days",
+        "limit",
+        "viewer_id",
+        "viewer_ip",
+    }
+)
+"""Query parameters of the Sessions V3 requests themselves: a filter on one of these keys would
+be read as that parameter, so it is refused. (``filter_id``, a saved filter, is allowed alone.)"""
+
+SAVED_FILTER = "filter_id"
+
+_OPERATORS = {
+    Op.NE: "`!=` (does not equal)",
+    Op.CONTAINS: "`~~` (contains)",
+    Op.NOT_CONTAINS: "`!~` (does not contain)",
+}
+_EXCLUDE_HINT = (
+    "save a Conviva filter that excludes the value and pass its filter_id, or leave this "
+    "condition out of the request and post-filter the sessions on the client with the "
+    "python target"
+)
+_CONTAINS_HINT = (
+    "list the exact values with IN, save a Conviva filter and pass its filter_id, or leave this "
+    "condition out of the request and post-filter the sessions on the client with the "
+    "python target"
+)
+
+
+def render_value(value: Value) -> str:
+    """A value as a Sessions V3 parameter sends it: strings as they are, booleans ``true`` or
+    ``false``, numbers as Python prints them."""
+    if isinstance(value, String):
+        return value.value
+    if isinstance(value, Boolean):
+        return "true" if value.value else "false"
+    assert isinstance(value, Number)
+    return format_value(value)
+
+
+def compile_params(expr: Expr) -> list[tuple[str, str]]:
+    """The query parameters for ``expr``, keys in order of first appearance, each key's values
+    in order of first appearance, no duplicates (values not yet percent-encoded).
+
+    >>> from flowql import parse
+    >>> compile_params(parse("device_os IN ('iOS', 'tvOS') AND is_ended == true"))
+    [('device_os', 'iOS'), ('device_os', 'tvOS'), ('is_ended', 'true')]
+
+    Raises :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic per construct the
+    parameters cannot express, all of them collected first.
+    """
+    origins: dict[int, tuple[Expr, Expr, bool]] = {}
+    lowered = lower(expr, origins)
+    problems: list[Diagnostic] = []
+    reported: set[int] = set()
+
+    def report(source: Node, diagnostic: Diagnostic) -> None:
+        if id(source) not in reported:
+            reported.add(id(source))
+            problems.append(diagnostic)
+
+    # Post-order over the lowered tree: each node becomes its Groups, or None if it cannot be
+    # expressed; `keys` keeps the keys each subtree mentions, for the OR-across-keys check.
+    results: list[tuple[Groups | None, list[str]]] = []
+    stack: list[tuple[Expr, bool]] = [(lowered, False)]
+    while stack:
+        node, done = stack.pop()
+        _, source, negated = origins[id(node)]
+        if isinstance(node, Comparison):
+            key = node.key.name
+            groups: Groups | None = None
+            if key in RESERVED_PARAMETERS:
+                report(source, _reserved(key, source))
+            elif node.op is not Op.EQ:
+                report(source, _refuse_test(node, source, negated))
+            else:
+                groups = {key: [render_value(node.value)]}
+            results.append((groups, [key]))
+            continue
+        assert isinstance(node, (And, Or))
+        if not done:
+            stack.append((node, True))
+            stack.extend((operand, False) for operand in reversed(node.operands))
+            continue
+        count = len(node.operands)
+        children = results[-count:]
+        del results[-count:]
+        keys: list[str] = []
+        for _, child_keys in children:
+            keys.extend(k for k in child_keys if k not in keys)
+        if isinstance(node, And):
+            groups = _intersect(node, source, children, report)
+        elif len(keys) > 1:
+            report(source, _refuse_or(keys, node, source))
+            groups = None
+        elif all(child is not None for child, _ in children):
+            groups = {keys[0]: _union([child[keys[0]] for child, _ in children if child])}
+        else:
+            groups = None
+        results.append((groups, keys))
+
+    final = results[0][0]
+    if final is not None and SAVED_FILTER in final:
+        values = final[SAVED_FILTER]
+        if len(final) > 1 or len(values) > 1:
+            problems.append(_refuse_saved_filter(expr))
+    if problems:
+        problems.sort(key=lambda d: (d.span.start, -d.span.end) if d.span else (-1, 0))
+        raise UnsupportedError(problems)
+    assert final is not None
+    return [(key, value) for key, values in final.items() for value in values]
+
+
+def _union(lists: list[list[str]]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for values in lists:
+        for value in values:
+            if value not in seen:
+                seen.add(value)
+                out.append(value)
+    return out
+
+
+def _intersect(
+    node: And,
+    source: Node,
+    children: list[tuple[Groups | None, list[str]]],
+    report: Report,
+) -> Groups | None:
+    """AND the children's groups: keys in order of first appearance, each key's values the
+    intersection (in the order of their first appearance). None if a child is None or a key is
+    left with no value, which is reported."""
+    merged: Groups = {}
+    failed = False
+    empty: list[str] = []
+    for child, _ in children:
+        if child is None:
+            failed = True
+            continue
+        for key, values in child.items():
+            if key not in merged:
+                merged[key] = list(values)
+                continue
+            if not merged[key]:
+                continue
+            allowed = set(values)
+            merged[key] = [v for v in merged[key] if v in allowed]
+            if not merged[key]:
+                empty.append(key)
+    if empty:
+        report(source, _refuse_contradiction(empty, node, source))
+        return None
+    return None if failed else merged
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(source: Node) -> str:
+    return _clip(format(source))
+
+
+def _refuse_test(node: Comparison, source: Node, negated: bool) -> Diagnostic:
+    """FQ601 for a comparison that is not ``==`` once NOT is pushed down."""
+    op = node.op
+    hint = _EXCLUDE_HINT if op is Op.NE else _CONTAINS_HINT
+    if isinstance(source, In):
+        meaning = f"{node.key.name} NOT IN (...)"
+        construct = (
+            f"`NOT` before `{_where(source)}` (which means {meaning})" if negated else ("`NOT IN`")
+        )
+    elif negated:
+        construct = f"`NOT` before `{_where(source)}` (which means {_where(node)})"
+    else:
+        construct = _OPERATORS[op]
+    return Diagnostic(
+        "FQ601",
+        f"the {TARGET} target cannot express {construct}: Sessions V3 and Metrics V3 filters "
+        "are key=value parameters, which only test equality",
+        source.span,
+        hint=hint,
+    )
+
+
+def _refuse_or(keys: list[str], node: Expr, source: Node) -> Diagnostic:
+    shown = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+    what = (
+        "an OR across different keys"
+        if isinstance(source, Or)
+        else (f"`NOT` before `{_where(source)}`, an OR across different keys")
+    )
+    return Diagnostic(
+        "FQ601",
+        f"the {TARGET} target cannot express {what} ({shown}): parameters of different keys "
+        "are ANDed",
+        source.span,
+        hint=(
+            "split the query into one request per alternative, save a Conviva filter and pass "
+            "its filter_id, or post-filter the sessions on the client with the python target"
+        ),
+    )
+
+
+def _refuse_contradiction(keys: list[str], node: Expr, source: Node) -> Diagnostic:
+    names = ", ".join(keys)
+    return Diagnostic(
+        "FQ601",
+        f"the {TARGET} target cannot express these conditions on {names}: they have no value "
+        "in common, so the filter matches nothing, and repeated parameters would mean OR",
+        source.span,
+        hint=f"remove the contradiction: a session has one value of {keys[0]}",
+    )
+
+
+def _reserved(key: str, source: Node) -> Diagnostic:
+    return Diagnostic(
+        "FQ601",
+        f"the {TARGET} target cannot filter on {key}: it is a parameter of the request, not a "
+        "dimension",
+        source.span,
+        hint=f"set {key} on the endpoint instead (flowql.endpoints.Endpoint.sessions)",
+    )
+
+
+def _refuse_saved_filter(expr: Expr) -> Diagnostic:
+    return Diagnostic(
+        "FQ601",
+        f"the {TARGET} target cannot combine a saved filter ({SAVED_FILTER}) with other "
+        "filters, or send more than one: the API takes one filter_id and nothing else",
+        expr.span,
+        hint=f"put every condition in the saved filter and send {SAVED_FILTER} alone",
+    )
