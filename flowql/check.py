@@ -134,7 +134,9 @@ class Checker:
         config = self.config
         api, klaviyo = _api_of(config.target, config.endpoint)
         model = self.model_for(api, klaviyo)
-        found = self._validate(item.text, model, config.flow, check_format=True)
+        # Inline filters are not files: how `flowql fmt` would lay them out is not a finding.
+        inline = item.name.startswith("<expr")
+        found = self._validate(item.text, model, config.flow, check_format=not inline)
         if not _has_errors_from_parse(found):
             found.extend(
                 self._request_checks(
@@ -187,6 +189,7 @@ class Checker:
             select=self.config.select or None,
             ignore=self.config.ignore or None,
             check_format=check_format,
+            line_length=self.config.line_length,
         )
 
     def _request_checks(

@@ -93,7 +93,7 @@ def _find_files(
                 continue
             if excluded and excluded(path):
                 continue
-            found.append(path)
+            found.append(os.path.normpath(path))
     return sorted(found)
 
 

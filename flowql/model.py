@@ -220,7 +220,8 @@ def load_model(path: str) -> DataModel:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _model_error(
             f"{path}: not a JSON data model ({exc})",
-            "save it with: flowql model pull > model.json",
+            "save the JSON of GET /flow-data/metadata/data-model (or of Sessions V3's "
+            "_meta/references/dimensions) to a file",
         ) from None
     return model_from_data(data, name=path)
 

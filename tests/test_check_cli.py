@@ -1,0 +1,230 @@
+"""`flowql check` from the command line: formats (snapshots), exit codes, configuration,
+suppressions, manifests and the start-up path.
+
+The snapshots in tests/snapshots/check.<format>.txt are the output over tests/fixtures/check/;
+refresh them with FLOWQL_UPDATE_SNAPSHOTS=1 (the test then fails once, to have them reviewed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowql.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "check"
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+def run(
+    capsys: pytest.CaptureFixture[str], *args: str, cwd: Path = FIXTURES
+) -> tuple[int, str, str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = main(list(args))
+    finally:
+        os.chdir(old)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["text", "concise", "json", "github", "sarif"])
+def test_each_format_matches_its_snapshot(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, err = run(capsys, "check", "--format", fmt, ".")
+    assert code == 1
+    assert err == ""
+    # The version is part of SARIF's tool description; keep the snapshot stable across releases.
+    out = out.replace(f'"version": "{_version()}"', '"version": "X"')
+    snapshot = SNAPSHOTS / f"check.{fmt}.txt"
+    if os.environ.get("FLOWQL_UPDATE_SNAPSHOTS") == "1":
+        snapshot.write_text(out, encoding="utf-8")
+        pytest.fail(f"{snapshot.name} rewritten; review it and run again")
+    assert out == snapshot.read_text(encoding="utf-8")
+    if fmt in ("json", "sarif"):
+        json.loads(out)
+
+
+def _version() -> str:
+    import flowql
+
+    return flowql.__version__
+
+
+def test_machine_formats_print_only_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("json", "sarif"):
+        _, out, _ = run(capsys, "check", "--format", fmt, "clean.flowql")
+        assert isinstance(json.loads(out), (list, dict))
+    _, out, _ = run(capsys, "check", "--format", "github", "clean.flowql")
+    assert out == ""
+
+
+def test_exit_0_when_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "clean.flowql")
+    assert code == 0
+    assert out == "All checks passed (1 file checked).\n"
+
+
+def test_warnings_alone_exit_0_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    expr = "browser_name == ''"
+    assert run(capsys, "check", "--expr", expr)[0] == 0
+    assert run(capsys, "check", "--strict", "--expr", expr)[0] == 1
+
+
+def test_errors_exit_1_and_exit_zero_reports_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--expr", "geo_contry == 'Spain'")
+    assert code == 1
+    assert "did you mean 'geo_country'?" in out
+    code, out, _ = run(capsys, "check", "--exit-zero", "--expr", "geo_contry == 'Spain'")
+    assert code == 0
+    assert "FQ101" in out
+
+
+def test_unreadable_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[query]]\nname = 'x'\nfilter = 'a == 1\n")
+    code, _out, err = run(capsys, "check", str(bad), cwd=tmp_path)
+    assert code == 2
+    assert "FQ802" in err
+    model = tmp_path / "model.json"
+    model.write_text("{not json")
+    code, _, err = run(capsys, "check", "--model", str(model), "--expr", "a == 'b'", cwd=tmp_path)
+    assert code == 2
+    assert "FQ801" in err
+    assert run(capsys, "check", str(tmp_path / "missing.flowql"), cwd=tmp_path)[0] == 2
+    assert run(capsys, "check", "--format", "xml", "--expr", "a == 'b'")[0] == 2
+
+
+def test_bad_configuration_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.flowql]\nurl-limt = 4096\n")
+    code, _, err = run(capsys, "check", "--expr", "geo_country == 'Spain'", cwd=tmp_path)
+    assert code == 2
+    assert "FQ803" in err
+    assert "url-limit" in err
+
+
+def test_configuration_applies_and_flags_win(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.flowql]\nignore = ["FQ1"]\nflow = "825"\n')
+    expr = "geo_contry == 'Spain' AND cdn == 'x'"
+    assert run(capsys, "check", "--expr", expr, cwd=tmp_path)[0] == 0
+    code, out, _ = run(capsys, "check", "--ignore", "FQ3", "--expr", expr, cwd=tmp_path)
+    assert code == 1
+    assert "FQ101" in out
+    assert "FQ102" in out  # the configured flow (825) does not have cdn
+
+
+def test_a_flowql_toml_is_found_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "flowql.toml").write_text('select = ["FQ0"]\n')
+    assert run(capsys, "check", "--expr", "geo_contry == 'Spain'", cwd=tmp_path)[0] == 0
+
+
+def test_select_keeps_only_what_it_names(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--select", "FQ2", "--format", "concise", "problems.flowql")
+    assert code == 0
+    assert [line.split()[1] for line in out.splitlines()[:-1]] == ["FQ202"]
+
+
+def test_noqa_suppresses_its_line_and_unused_noqa_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "q.flowql"
+    path.write_text("geo_contry == 'Spain'  # noqa: FQ101\n")
+    assert run(capsys, "check", str(path), cwd=tmp_path)[0] == 0
+    path.write_text("geo_country == 'Spain'  # noqa: FQ101\n")
+    code, out, _ = run(capsys, "check", "--format", "concise", str(path), cwd=tmp_path)
+    assert code == 0
+    assert "FQ901" in out
+    # A code that is not checked at all is not "unused".
+    code, out, _ = run(capsys, "check", "--ignore", "FQ1", str(path), cwd=tmp_path)
+    assert "FQ901" not in out
+
+
+def test_manifest_positions_point_into_the_manifest(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "check", "--format", "json", "queries.toml")
+    found = {d["code"]: d for d in json.loads(out)}
+    assert (found["FQ102"]["line"], found["FQ102"]["column"]) == (11, 5)
+    lines = (FIXTURES / "queries.toml").read_text().splitlines()
+    assert lines[10][4:7] == "cdn"
+
+
+def test_a_toml_file_without_queries_has_nothing_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cargo = tmp_path / "Cargo.toml"
+    cargo.write_text('[package]\nname = "x"\n')
+    code, out, _ = run(capsys, "check", str(cargo), cwd=tmp_path)
+    assert code == 0
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "ok.flowql").write_text("isp == 'Vodafone'\n")
+    code, out, _ = run(capsys, "check", str(tmp_path), cwd=tmp_path)
+    assert (code, out) == (0, "All checks passed (1 file checked).\n")
+
+
+def test_a_bad_field_in_one_query_is_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "q.toml"
+    path.write_text(
+        '[[query]]\nname = "a"\nflwo = "825"\nfilter = "geo_country == \'Spain\'"\n\n'
+        '[[query]]\nname = "b"\nfilter = "geo_contry == \'Spain\'"\n'
+    )
+    code, out, _ = run(capsys, "check", "--format", "concise", str(path), cwd=tmp_path)
+    assert code == 1
+    assert f"{path}:3:1: FQ802" in out
+    assert f"{path}:8:11: FQ101" in out
+
+
+def test_url_budget_against_a_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    cities = ", ".join(f"'City number {i}'" for i in range(150))
+    expr = f"geo_city IN ({cities})"
+    code, out, _ = run(capsys, "check", "--flow", "825", "--format", "concise", "--expr", expr)
+    assert code == 1
+    assert "FQ501" in out
+    assert "over the limit of 4,096" in out
+    assert run(capsys, "check", "--flow", "825", "--url-limit", "100000", "--expr", expr)[0] == 0
+
+
+def test_stdin_with_a_filename(capsys: pytest.CaptureFixture[str]) -> None:
+    saved = sys.stdin
+    sys.stdin = open(FIXTURES / "problems.flowql", encoding="utf-8")  # noqa: SIM115
+    try:
+        code, out, _ = run(
+            capsys, "check", "--format", "concise", "--stdin-filename", "mine.flowql", "-"
+        )
+    finally:
+        sys.stdin.close()
+        sys.stdin = saved
+    assert code == 1
+    assert out.startswith("mine.flowql:2:1: FQ101")
+
+
+def test_rules_lists_every_code(capsys: pytest.CaptureFixture[str]) -> None:
+    from flowql.codes import CODES
+
+    code, out, _ = run(capsys, "rules", "--format", "json")
+    assert code == 0
+    assert [r["code"] for r in json.loads(out)] == list(CODES)
+
+
+def test_check_starts_without_heavy_modules(tmp_path: Path) -> None:
+    # CI and pre-commit run `flowql check` on every commit: nothing on its path may import the
+    # HTTP client or the REPL's libraries (nor Lark, a development tool).
+    probe = (
+        "import sys\n"
+        "from flowql.cli import main\n"
+        "code = main(['check', '--flow', '825', '--expr', \"geo_country == 'Spain'\"])\n"
+        "heavy = {'httpx', 'prompt_toolkit', 'pygments', 'lark'} & set(sys.modules)\n"
+        "print(sorted(heavy), code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert result.stdout.splitlines()[-1] == "[] 0"
