@@ -219,6 +219,7 @@ class Checker:
         return found
 
     def _select(self, found: list[Diagnostic]) -> list[Diagnostic]:
+        found = _without_echoes(found)
         select, ignore = self.config.select, self.config.ignore
         return [
             d
@@ -268,6 +269,19 @@ class Checker:
             (not select or _matches(c, select)) and not (ignore and _matches(c, ignore))
             for c in codes
         )
+
+
+def _without_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a target's refusal of a value that a type check already reports at the same spot:
+    `asn == 701` against a text dimension is one problem, with one fix (quote the value)."""
+    typed = {(d.line, d.column, d.end_line, d.end_column) for d in found if d.code == "FQ201"}
+    if not typed:
+        return found
+    return [
+        d
+        for d in found
+        if not (d.code == "FQ601" and (d.line, d.column, d.end_line, d.end_column) in typed)
+    ]
 
 
 def _finding_order(finding: Finding) -> tuple[str, int, int, str]:

@@ -228,3 +228,18 @@ def test_check_starts_without_heavy_modules(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert result.stdout.splitlines()[-1] == "[] 0"
+
+
+def test_a_number_for_a_text_key_is_one_finding_not_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The type check (FQ201) and the Flow target's refusal (FQ601) are the same problem here.
+    path = tmp_path / "q.toml"
+    path.write_text(
+        '[[query]]\nname = "rt"\nendpoint = "real-time"\nflow = "142"\n'
+        'filter = "asn IN (701, 702) AND cdn == true"\n'
+    )
+    code, out, _ = run(capsys, "check", "--format", "concise", str(path), cwd=tmp_path)
+    assert code == 1
+    codes = [line.split()[1] for line in out.splitlines()[:-1]]
+    assert codes == ["FQ201", "FQ201", "FQ201"]
