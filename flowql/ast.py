@@ -22,6 +22,7 @@ so they work on trees of any depth.
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 
 # `typing` costs milliseconds at start-up, and `flowql check` must start fast: annotations are
 # strings, and these names exist for the type checker only.
@@ -56,6 +57,9 @@ __all__ = [
     "to_dict",
     "walk",
 ]
+
+
+_line_index: tuple[str, list[int]] | None = None
 
 
 class Span:
@@ -111,11 +115,25 @@ class Span:
     @classmethod
     def from_offsets(cls, text: str, start: int, end: int) -> Span:
         """Build the span of ``text[start:end]``, computing lines and columns."""
-        line = text.count("\n", 0, start) + 1
-        column = start - text.rfind("\n", 0, start)
-        end_line = line + text.count("\n", start, end)
-        end_column = end - text.rfind("\n", 0, end)
-        return cls(start, end, line, column, end_line, end_column)
+        global _line_index
+        cached = _line_index
+        if cached is not None and cached[0] is text:
+            starts = cached[1]
+        else:
+            # Callers make many spans in one text (a manifest of thousands of filters): index
+            # its lines once, so each span costs a binary search, not a scan from the start.
+            # One entry, replaced whole, so threads at worst index a text twice.
+            starts = [0]
+            found = text.find("\n")
+            while found >= 0:
+                starts.append(found + 1)
+                found = text.find("\n", found + 1)
+            _line_index = (text, starts)
+        line = bisect_right(starts, start)
+        end_line = bisect_right(starts, end)
+        return cls(
+            start, end, line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1
+        )
 
     def _key(self) -> tuple[int, int, int, int, int, int]:
         return (

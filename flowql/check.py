@@ -16,6 +16,12 @@ from flowql.errors import FlowQLError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
+    from typing import TypeAlias
+
+    # A diagnostic as a worker process sends it back: code, message, span fields, hint, severity.
+    _Fields: TypeAlias = (
+        "tuple[str, str, tuple[int, int, int, int, int, int] | None, str | None, str]"
+    )
 
     from flowql.ast import Expr, Span
     from flowql.config import Config
@@ -80,6 +86,7 @@ class Checker:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._models: dict[str, DataModel] = {}
+        self._longest: dict[tuple[str, int], Endpoint] = {}
 
     # --- models ---------------------------------------------------------------------------
 
@@ -112,19 +119,51 @@ class Checker:
 
     # --- running --------------------------------------------------------------------------
 
-    def run(self, inputs: Sequence[Input]) -> CheckResult:
-        """Check every input; collect every finding."""
+    def run(self, inputs: Sequence[Input], *, jobs: int = 1) -> CheckResult:
+        """Check every input; collect every finding. With ``jobs`` > 1, inputs are checked in
+        that many worker processes (on Linux, when there are enough of them to pay for it)."""
+        if jobs > 1 and len(inputs) >= 4 * jobs and _can_fork():
+            return self._run_parallel(inputs, jobs)
         from flowql.report import Finding
 
         findings: list[Finding] = []
         errors: list[Finding] = []
         for item in inputs:
-            try:
-                found = self.check_manifest(item) if item.manifest else self.check_filter(item)
-            except FlowQLError as exc:
-                errors.extend(Finding(item.name, d, item.text) for d in exc.diagnostics)
-                continue
-            findings.extend(Finding(item.name, d, item.text) for d in found)
+            for is_error, diagnostic in self._check_input(item):
+                (errors if is_error else findings).append(Finding(item.name, diagnostic, item.text))
+        findings.sort(key=_finding_order)
+        errors.sort(key=_finding_order)
+        return CheckResult(findings, len(inputs), errors)
+
+    def _check_input(self, item: Input) -> list[tuple[bool, Diagnostic]]:
+        """(is an input error, diagnostic) for one input."""
+        try:
+            found = self.check_manifest(item) if item.manifest else self.check_filter(item)
+        except FlowQLError as exc:
+            return [(True, d) for d in exc.diagnostics]
+        return [(False, d) for d in found]
+
+    def _run_parallel(self, inputs: Sequence[Input], jobs: int) -> CheckResult:
+        import multiprocessing
+
+        from flowql.report import Finding
+
+        global _shared
+        # Workers are forked: they inherit the checker and the inputs, and send back plain
+        # tuples, so nothing but findings crosses between processes.
+        _shared = (self, inputs)
+        bounds = _chunks([len(item.text) for item in inputs], jobs * 4)
+        findings: list[Finding] = []
+        errors: list[Finding] = []
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for part in pool.imap_unordered(_check_range, bounds):
+                    for index, is_error, fields in part:
+                        item = inputs[index]
+                        finding = Finding(item.name, _diagnostic(fields), item.text)
+                        (errors if is_error else findings).append(finding)
+        finally:
+            _shared = None
         findings.sort(key=_finding_order)
         errors.sort(key=_finding_order)
         return CheckResult(findings, len(inputs), errors)
@@ -136,13 +175,9 @@ class Checker:
         model = self.model_for(api, klaviyo)
         # Inline filters are not files: how `flowql fmt` would lay them out is not a finding.
         inline = item.name.startswith("<expr")
-        found = self._validate(item.text, model, config.flow, check_format=not inline)
-        if not _has_errors_from_parse(found):
-            found.extend(
-                self._request_checks(
-                    item.text, api, config.target, config.endpoint, config.flow, model, None
-                )
-            )
+        found = self._check_one(
+            item.text, api, config.target, config.endpoint, config.flow, model, None, not inline
+        )
         return self._suppress(item, self._select(found))
 
     def check_manifest(self, item: Input) -> list[Diagnostic]:
@@ -162,37 +197,19 @@ class Checker:
             flow = query.flow or self.config.flow
             api, klaviyo = _api_of(target, endpoint)
             model = self.model_for(api, klaviyo)
-            here = self._validate(query.filter, model, flow, check_format=False)
-            if not _has_errors_from_parse(here):
-                try:
-                    here.extend(
-                        self._request_checks(
-                            query.filter, api, target, endpoint, flow, model, query
-                        )
-                    )
-                except ValueError as exc:
-                    # The query's request is not one the API takes (checked field by field in
-                    # the manifest already; this is the last word of the endpoint itself).
-                    found.append(Diagnostic("FQ802", str(exc), query.span))
+            try:
+                here = self._check_one(
+                    query.filter, api, target, endpoint, flow, model, query, False
+                )
+            except ValueError as exc:
+                # The query's request is not one the API takes (checked field by field in
+                # the manifest already; this is the last word of the endpoint itself).
+                found.append(Diagnostic("FQ802", str(exc), query.span))
+                continue
             found.extend(_moved(d, query.to_file) for d in here)
         return self._suppress(item, self._select(found))
 
-    def _validate(
-        self, text: str, model: DataModel, flow: str | None, *, check_format: bool
-    ) -> list[Diagnostic]:
-        from flowql.validate import validate
-
-        return validate(
-            text,
-            model=model,
-            flow=flow,
-            select=self.config.select or None,
-            ignore=self.config.ignore or None,
-            check_format=check_format,
-            line_length=self.config.line_length,
-        )
-
-    def _request_checks(
+    def _check_one(
         self,
         text: str,
         api: str,
@@ -201,22 +218,85 @@ class Checker:
         flow: str | None,
         model: DataModel,
         query: Query | None,
+        check_format: bool,
+    ) -> list[Diagnostic]:
+        """Validate one filter, then compile it and budget its request: parsed once."""
+        from flowql.errors import ParseError
+        from flowql.syntax import parse
+        from flowql.validate import validate
+
+        try:
+            expr = parse(text)
+        except ParseError as exc:
+            return list(exc.diagnostics)
+        found = validate(
+            text,
+            model=model,
+            flow=flow,
+            select=self.config.select or None,
+            ignore=self.config.ignore or None,
+            check_format=check_format,
+            line_length=self.config.line_length,
+            parsed=expr,
+        )
+        found.extend(self._request_checks(expr, api, target, endpoint, flow, model, query))
+        return found
+
+    def _request_checks(
+        self,
+        expr: Expr,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
     ) -> list[Diagnostic]:
         """Compile for the target and budget the request URL, when the query says enough."""
-        from flowql.syntax import parse
+        from flowql.errors import UnsupportedError
 
-        expr = parse(text)
         found: list[Diagnostic] = []
-        if api == "conviva-flow" and (target or endpoint or flow):
-            found.extend(_compile_diagnostics(lambda: _flow_compile(expr)))
-        elif api == "conviva-sessions":
-            found.extend(_compile_diagnostics(lambda: _sessions_compile(expr)))
-        request = _endpoint(api, endpoint, flow, model, query)
+        params: list[tuple[str, str]] | None = None
+        try:
+            if api == "conviva-flow" and (target or endpoint or flow):
+                from flowql.targets.conviva_flow import compile_filter
+
+                text, warnings = compile_filter(expr)
+                found.extend(warnings)
+                params = [("filter", text)]
+            elif api == "conviva-sessions":
+                from flowql.targets.conviva_sessions import compile_params
+
+                params = compile_params(expr)
+        except UnsupportedError as exc:
+            # The refusal is the finding; a request that cannot be made has no URL to budget.
+            return list(exc.diagnostics)
+        request = self._endpoint(api, endpoint, flow, model, query)
         if request is not None:
             from flowql.endpoints import url_budget
 
-            found.extend(url_budget(request, expr, limit=self.config.url_limit))
+            found.extend(
+                url_budget(request, expr, limit=self.config.url_limit, filter_params=params)
+            )
         return found
+
+    def _endpoint(
+        self,
+        api: str,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+    ) -> Endpoint | None:
+        if api == "conviva-flow" and flow and endpoint not in _FLOW_ENDPOINTS:
+            # The same for every filter on this flow: worked out once.
+            key = (flow, id(model))
+            if key not in self._longest:
+                from flowql.endpoints import longest_flow_endpoint
+
+                self._longest[key] = longest_flow_endpoint(flow, model)
+            return self._longest[key]
+        return _endpoint(api, endpoint, flow, model, query)
 
     def _select(self, found: list[Diagnostic]) -> list[Diagnostic]:
         found = _without_echoes(found)
@@ -230,6 +310,8 @@ class Checker:
 
     def _suppress(self, item: Input, found: list[Diagnostic]) -> list[Diagnostic]:
         """Apply the input's ``# noqa`` comments, and report those that suppress nothing."""
+        if "noqa" not in item.text.lower():
+            return found
         from flowql.manifest import noqa_comments
 
         comments = noqa_comments(item.text, manifest=item.manifest)
@@ -269,6 +351,56 @@ class Checker:
             (not select or _matches(c, select)) and not (ignore and _matches(c, ignore))
             for c in codes
         )
+
+
+_shared: tuple[Checker, Sequence[Input]] | None = None
+
+
+def _can_fork() -> bool:
+    import sys
+
+    return sys.platform == "linux"
+
+
+def _chunks(sizes: list[int], count: int) -> list[tuple[int, int]]:
+    """Split indices into about ``count`` contiguous ranges of similar total size."""
+    total = sum(sizes) or 1
+    target = total / count
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    running = 0
+    for index, size in enumerate(sizes):
+        running += size
+        if running >= target * (len(bounds) + 1) and index + 1 > start:
+            bounds.append((start, index + 1))
+            start = index + 1
+    if start < len(sizes):
+        bounds.append((start, len(sizes)))
+    return bounds
+
+
+def _check_range(bounds: tuple[int, int]) -> list[tuple[int, bool, _Fields]]:
+    assert _shared is not None
+    checker, inputs = _shared
+    out: list[tuple[int, bool, _Fields]] = []
+    for index in range(*bounds):
+        for is_error, d in checker._check_input(inputs[index]):
+            span = d.span
+            where = (
+                (span.start, span.end, span.line, span.column, span.end_line, span.end_column)
+                if span is not None
+                else None
+            )
+            out.append((index, is_error, (d.code, d.message, where, d.hint, d.severity.value)))
+    return out
+
+
+def _diagnostic(fields: _Fields) -> Diagnostic:
+    from flowql.ast import Span
+
+    code, message, where, hint, severity = fields
+    span = Span(*where) if where is not None else None
+    return Diagnostic(code, message, span, hint=hint, severity=Severity(severity))
 
 
 def _without_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
@@ -328,28 +460,6 @@ def _endpoint(
             return endpoints.sessions(kind, start_epoch=start, end_epoch=end, limit=limit)
         return endpoints.sessions(kind, start_date=start, end_date=end, limit=limit)
     return None
-
-
-def _flow_compile(expr: Expr) -> list[Diagnostic]:
-    from flowql.targets.conviva_flow import compile_filter
-
-    return compile_filter(expr)[1]
-
-
-def _sessions_compile(expr: Expr) -> list[Diagnostic]:
-    from flowql.targets.conviva_sessions import compile_params
-
-    compile_params(expr)
-    return []
-
-
-def _compile_diagnostics(compile_: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
-    from flowql.errors import UnsupportedError
-
-    try:
-        return compile_()
-    except UnsupportedError as exc:
-        return list(exc.diagnostics)
 
 
 def _moved(diagnostic: Diagnostic, to_file: Callable[[Span], Span]) -> Diagnostic:

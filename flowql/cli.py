@@ -337,7 +337,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # Directories hold other TOML files too; only those with queries are manifests.
         if not (s.name.endswith(".toml") and "[[query]]" not in s.text)
     ]
-    result = Checker(config).run(inputs)
+    jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
+    result = Checker(config).run(inputs, jobs=max(1, jobs))
     if result.input_errors:
         err.write(
             render_findings(result.input_errors, "text", files_checked=0, tool_version="") + "\n"
@@ -467,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-zero", action="store_true", help="exit 0 even when errors are found (report only)"
     )
     c.add_argument("--config", metavar="PATH", help="read settings from this file only")
+    c.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="check files in N processes (default: one per CPU, up to 8; 1 to stay in one)",
+    )
     c.set_defaults(handler=_cmd_check)
 
     r = commands.add_parser("rules", help="list every diagnostic code")

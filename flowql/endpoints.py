@@ -67,10 +67,14 @@ def percent_encode(text: str) -> str:
 
     No client encodes more than this, so it is the length the URL budget counts.
     """
+    if text.isascii():
+        # The common case, in C: one table lookup per character.
+        return text.translate(_ASCII_ESCAPES)
     data = text.encode("utf-8", "surrogatepass")
-    if all(byte in _UNRESERVED for byte in data):
-        return text
     return "".join(chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in data)
+
+
+_ASCII_ESCAPES = {byte: f"%{byte:02X}" for byte in range(128) if byte not in _UNRESERVED}
 
 
 def _text(value: object, what: str) -> str:
@@ -457,7 +461,12 @@ def _filter_params(endpoint: Endpoint, expr: Expr | None) -> list[tuple[str, str
     return compile_params(expr)
 
 
-def request_url(endpoint: Endpoint, expr: Expr | None = None) -> str:
+def request_url(
+    endpoint: Endpoint,
+    expr: Expr | None = None,
+    *,
+    filter_params: list[tuple[str, str]] | None = None,
+) -> str:
     """The full request URL for ``endpoint`` filtered by ``expr``, every key and value
     percent-encoded (:func:`percent_encode`).
 
@@ -466,8 +475,11 @@ def request_url(endpoint: Endpoint, expr: Expr | None = None) -> str:
     to ``key=value`` parameters after the time and limit ones
     (:func:`~flowql.targets.conviva_sessions.compile_params`). Raises
     :class:`~flowql.errors.UnsupportedError` when the target cannot express the filter.
+    ``filter_params``, when the caller already compiled ``expr``, are used as they are.
     """
-    params = endpoint.params() + _filter_params(endpoint, expr)
+    if filter_params is None:
+        filter_params = _filter_params(endpoint, expr)
+    params = endpoint.params() + filter_params
     url = BASE_URL + endpoint.path
     if params:
         url += "?" + "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params)
@@ -520,22 +532,30 @@ def _costliest(endpoint: Endpoint, expr: Expr) -> str:
 
 
 def url_budget(
-    endpoint: Endpoint, expr: Expr | None, *, limit: int = DEFAULT_URL_LIMIT
+    endpoint: Endpoint,
+    expr: Expr | None,
+    *,
+    limit: int = DEFAULT_URL_LIMIT,
+    filter_params: list[tuple[str, str]] | None = None,
 ) -> list[Diagnostic]:
     """Check the length of the request URL against ``limit`` characters.
 
     FQ501 (error) when the URL is longer than ``limit``, FQ502 (warning) when it is longer than
     90% of it, with a hint naming the costliest clauses; nothing otherwise. A filter the target
-    refuses gets no budget diagnostic: the refusal is reported on its own.
+    refuses gets no budget diagnostic: the refusal is reported on its own. ``filter_params``:
+    see :func:`request_url`.
     """
     if limit < 1:
         raise ValueError("the URL limit must be at least 1")
     try:
-        url = request_url(endpoint, expr)
+        url = request_url(endpoint, expr, filter_params=filter_params)
     except UnsupportedError:
         return []
     length = len(url)
+    if length * 100 <= limit * WARN_PERCENT:
+        return []
     span = expr.span if expr is not None else None
+    # Only now, when there is something to say: naming the costliest clauses compiles each one.
     hint = _costliest(endpoint, expr) if expr is not None else None
     if length > limit:
         return [

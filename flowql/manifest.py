@@ -204,6 +204,11 @@ _SIMPLE_ESCAPES = {
     "e": "\x1b",  # TOML 1.1
 }
 _HEX_ESCAPES = {"u": 4, "U": 8, "x": 2}  # \x: TOML 1.1
+# Runs of characters that stand for themselves, taken in one step (a manifest of thousands of
+# filters is mostly such runs): in basic strings, in multi-line basic and in multi-line literal.
+_BASIC_RUN = re.compile(r'[^"\\\r\n]+')
+_MULTILINE_BASIC_RUN = re.compile(r'[^"\\\r]+')
+_MULTILINE_LITERAL_RUN = re.compile(r"[^'\r]+")
 
 
 class _Scanner:
@@ -373,6 +378,8 @@ class _Scanner:
         self.pos += 1
         out.content_start = self.pos
         while True:
+            if self._run(_BASIC_RUN, chars, out):
+                continue
             char = text[self.pos] if self.pos < len(text) else ""
             if char == '"':
                 out.content_end = self.pos
@@ -398,6 +405,8 @@ class _Scanner:
         self._first_newline()
         out.content_start = self.pos
         while True:
+            if self._run(_MULTILINE_BASIC_RUN, chars, out):
+                continue
             char = text[self.pos] if self.pos < len(text) else ""
             if char == "":
                 raise _ScanError
@@ -445,6 +454,8 @@ class _Scanner:
         self._first_newline()
         out.content_start = self.pos
         while True:
+            if self._run(_MULTILINE_LITERAL_RUN, chars, out):
+                continue
             if self.pos >= len(text):
                 raise _ScanError
             if text.startswith("'''", self.pos):
@@ -453,6 +464,18 @@ class _Scanner:
             self._verbatim(chars, out)
         out.value = "".join(chars)
         return out
+
+    def _run(self, pattern: re.Pattern[str], chars: list[str], out: _Str) -> bool:
+        """Take a run of characters that stand for themselves, if one starts here."""
+        match = pattern.match(self.text, self.pos)
+        if match is None:
+            return False
+        start, end = match.span()
+        chars.append(match.group())
+        out.starts.extend(range(start, end))
+        out.ends.extend(range(start + 1, end + 1))
+        self.pos = end
+        return True
 
     def _first_newline(self) -> None:
         """TOML drops a line break right after the opening delimiter of a multi-line string."""

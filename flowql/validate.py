@@ -68,6 +68,7 @@ def validate(
     ignore: Iterable[str] | None = None,
     check_format: bool = True,
     line_length: int = _LINE_LENGTH,
+    parsed: Expr | None = None,
 ) -> list[Diagnostic]:
     """Every problem in a filter, sorted by position (diagnostics without a span first).
 
@@ -77,14 +78,18 @@ def validate(
     any flow's keys). ``select`` keeps only the codes that start with one of its prefixes
     (``"FQ3"``, ``"FQ301"``), ``ignore`` drops those that start with one of its; syntax errors
     are always returned, since no other check ran. ``check_format`` enables FQ402 (text only),
-    against what ``flowql fmt --line-length line_length`` would write.
+    against what ``flowql fmt --line-length line_length`` would write. ``parsed`` is the tree
+    of ``source`` when the caller has already parsed it (so it is not parsed twice).
     """
     enabled = _enabled(tuple(select) if select is not None else None, tuple(ignore or ()))
     if isinstance(source, str):
-        try:
-            expr = parse(source)
-        except ParseError as exc:
-            return sorted(exc.diagnostics, key=_position)
+        if parsed is not None:
+            expr = parsed
+        else:
+            try:
+                expr = parse(source)
+            except ParseError as exc:
+                return sorted(exc.diagnostics, key=_position)
         text: str | None = source
     else:
         if not isinstance(source, (Comparison, In, Not, And, Or)):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from flowql.cli import main
+from flowql.diagnostics import Severity
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "check"
@@ -243,3 +244,31 @@ def test_a_number_for_a_text_key_is_one_finding_not_two(
     assert code == 1
     codes = [line.split()[1] for line in out.splitlines()[:-1]]
     assert codes == ["FQ201", "FQ201", "FQ201"]
+
+
+def test_checking_in_several_processes_finds_the_same(tmp_path: Path) -> None:
+    from flowql.check import Checker, Input
+    from flowql.config import Config
+
+    inputs = []
+    for i in range(12):
+        text = "".join(
+            f'[[query]]\nname = "q{j}"\nflow = "{825 if j % 2 else 142}"\n'
+            f"filter = \"geo_country == 'C{i}' AND {'cdn' if j % 3 else 'geo_contry'} == 'x'\"\n\n"
+            for j in range(5)
+        )
+        inputs.append(Input(f"m{i:02}.toml", text, path=f"m{i:02}.toml", manifest=True))
+    inputs.append(Input("broken.toml", "[[query]]\nname = 'x", path="broken.toml", manifest=True))
+
+    def shape(result: object) -> list[tuple[str, str, int | None, int | None]]:
+        return [
+            (f.path, f.diagnostic.code, f.diagnostic.line, f.diagnostic.column)
+            for f in result.findings + result.input_errors  # type: ignore[attr-defined]
+        ]
+
+    one = Checker(Config()).run(inputs, jobs=1)
+    two = Checker(Config()).run(inputs, jobs=2)
+    assert shape(one) == shape(two)
+    assert one.count(Severity.ERROR) == two.count(Severity.ERROR) > 0
+    assert two.inputs_checked == len(inputs)
+    assert [f.diagnostic.hint for f in one.findings] == [f.diagnostic.hint for f in two.findings]

@@ -1,0 +1,622 @@
+"""How fast ``flowql check`` checks a repository of query manifests, and how fast it starts.
+
+Run it from the repository, with the ``dev`` extra installed::
+
+    python benchmarks/bench_check.py                    # the full run, a few minutes
+    python benchmarks/bench_check.py --profile          # also profile the 10,000-filter check
+    python benchmarks/bench_check.py --quick            # a smoke test, seconds
+    python benchmarks/bench_check.py --json out.json    # also write every figure as JSON
+
+It generates, from a seed, query manifests of 100 ``[[query]]`` tables each (a ``name``, a
+``flow``, 825 or 142, and a ``filter`` of about 100 characters made of the demo model's keys,
+with a few typos and keys of the other flow so that there are findings), and measures, in one
+run, medians of several runs:
+
+1. one ``flowql check DIR --format concise`` over 10,000 filters in 100 files: wall time,
+   filters per second, the median filter length and the number of findings;
+2. the same at 1,000, 10,000 and 100,000 filters (10, 100 and 1,000 files), interleaved round by
+   round, and how the cost per filter changes from 1,000 to 100,000 (linear: about 1);
+3. the cold start of ``flowql check --expr FILTER`` (built-in model) from a wheel installed in a
+   fresh virtual environment, against ``python -c pass`` from that environment;
+4. with ``--profile``, one in-process run of the 10,000-filter check under cProfile: the 15
+   functions with the most cumulative time.
+
+Goals (printed next to the figures): at least 10,000 filters per second end to end on the
+10,000-filter corpus; a cold start of at most 4 times ``python -c pass``. Nothing here asserts a
+time: the test suite runs this script with ``--quick`` to check that it works, never how fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import datetime
+import io
+import json
+import os
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# bench_parse.py sits next to this file (sys.path[0] when this runs as a script): its cold-start
+# helpers build the wheel, install it in a fresh environment and time commands interleaved.
+from bench_parse import _child_env, _install, _time_commands, environment
+
+REPO = Path(__file__).resolve().parent.parent
+
+SEED = 20261122
+QUERIES_PER_FILE = 100
+SIZES = (1_000, 10_000, 100_000)  # filters; part 1 is the middle one
+QUICK_SIZES = (100, 300, 1_000)
+
+GOAL_FILTERS_PER_S = 10_000
+GOAL_COLDSTART_RATIO = 4.0
+
+COLDSTART_EXPR = "geo_country == 'Spain' AND device_category IN ('Smart TV', 'Mobile')"
+
+# --- the corpus -----------------------------------------------------------------------------
+#
+# The keys of the built-in demo model (flowql.model.demo_model) with values of the kind each
+# holds: the keys both flows have, then those of flow 825 (Login Process) and of flow 142 (Video
+# Start) only. Contains (~~, !~) uses the fragments.
+
+SHARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "geo_country": (
+        ("Spain", "United States", "Germany", "Brazil", "India", "France", "United Kingdom"),
+        ("United", "Spain", "Kingdom", "Brazil"),
+    ),
+    "geo_state": (
+        ("California", "Texas", "Bavaria", "Catalonia", "Ontario", "Maharashtra"),
+        ("California", "Texas", "Bavaria"),
+    ),
+    "geo_city": (
+        ("Madrid", "Barcelona", "New York", "São Paulo", "München", "London", "Tokyo"),
+        ("Madrid", "York", "Paulo", "London"),
+    ),
+    "device_operating_system": (
+        ("Android", "iOS", "tvOS", "Roku OS", "Tizen", "webOS", "Fire OS", "Windows"),
+        ("Android", "OS", "Tizen", "Windows"),
+    ),
+    "device_operating_system_version": (
+        ("14", "13", "17.4.1", "12.0", "8.1", "10"),
+        ("17", "14", "12"),
+    ),
+    "device_category": (
+        ("Mobile", "Tablet", "Smart TV", "Set-top Box", "Desktop", "Game Console"),
+        ("TV", "Mobile", "Box", "Console"),
+    ),
+    "device_name": (
+        ("iPhone", "Galaxy S24", "Pixel 8", "Fire TV Stick", "Roku Ultra", "Apple TV 4K"),
+        ("iPhone", "Galaxy", "Fire", "Roku"),
+    ),
+    "browser_name": (
+        ("Chrome", "Safari", "Firefox", "Edge", "Samsung Internet", "Opera"),
+        ("Chrome", "Safari", "Internet"),
+    ),
+    "browser_version": (("131.0", "130.0.2", "17.6", "128"), ("131", "17")),
+    "app_version": (("5.2.1", "5.3.0", "6.0.0-beta", "4.9.12"), ("5.", "6.0", "beta")),
+    "isp": (
+        ("Comcast Cable", "Telefonica de Espana", "Verizon Fios", "Deutsche Telekom AG", "Jio"),
+        ("Comcast", "Telefonica", "Verizon", "Telekom"),
+    ),
+    "connection_type": (("WiFi", "Ethernet", "Cellular", "5G", "4G"), ("Cell", "G")),
+}
+LOGIN_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "login_method": (("password", "google", "apple", "facebook", "magic-link"), ("google",)),
+    "identity_provider": (("okta", "auth0", "azure-ad", "cognito"), ("auth", "azure")),
+}
+VIDEO_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cdn": (("Akamai", "Fastly", "Cloudfront", "Limelight", "Edgio"), ("Akamai", "front")),
+    "asn": (("7922", "3352", "3320", "55836", "701"), ("79", "33")),
+    "content_category": (("Sports", "Movies", "Kids", "News", "Series"), ("Sport", "Kid")),
+    "player_name": (("ExoPlayer", "AVPlayer", "Shaka Player", "Bitmovin"), ("Player", "Exo")),
+}
+FLOWS = {"825": {**SHARED, **LOGIN_ONLY}, "142": {**SHARED, **VIDEO_ONLY}}
+OTHER_FLOW = {"825": VIDEO_ONLY, "142": LOGIN_ONLY}
+# Misspelt keys, as people type them: each is an FQ101 finding.
+TYPOS = (
+    "geo_contry",
+    "geo_cty",
+    "device_categroy",
+    "device_operating_sytem",
+    "browsr_name",
+    "connection_tpe",
+    "isp_name",
+    "app_verison",
+)
+TYPO_RATE = 0.015  # of filters with one misspelt key
+OTHER_FLOW_RATE = 0.005  # of filters with a key of the other flow (FQ102)
+
+OPERATORS = ("==", "!=", "~~", "!~")
+OPERATOR_WEIGHTS = (5, 2, 2, 1)  # equality is the most common test in real filters
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _comparison(rng: random.Random, key: str, values: tuple[tuple[str, ...], ...]) -> str:
+    (op,) = rng.choices(OPERATORS, OPERATOR_WEIGHTS)
+    value = rng.choice(values[0] if op in ("==", "!=") else values[1])
+    return f"{key} {op} {_quote(value)}"
+
+
+def _membership(rng: random.Random, key: str, values: tuple[tuple[str, ...], ...]) -> str:
+    chosen = rng.sample(values[0], min(len(values[0]), rng.randint(2, 4)))
+    word = "NOT IN" if rng.random() < 0.3 else "IN"
+    return f"{key} {word} ({', '.join(_quote(v) for v in chosen)})"
+
+
+def _target_length(rng: random.Random) -> int:
+    """How long a filter should be: a skewed spread around 80 characters (30 to 260), so that
+    the median filter, which overshoots its target by part of a clause, is about 100."""
+    return max(30, min(260, round(rng.lognormvariate(4.37, 0.45))))
+
+
+def make_filter(rng: random.Random, flow: str) -> str:
+    """One filter for ``flow``: clauses joined by AND (sometimes by OR), each a comparison, an
+    IN or NOT IN test, or a parenthesised OR group (sometimes under NOT), until the text reaches
+    a target length. Every key appears once, so that the logic checks find nothing; a few
+    filters get a misspelt key or a key of the other flow."""
+    dims = FLOWS[flow]
+    keys = list(dims)
+    rng.shuffle(keys)
+    target = _target_length(rng)
+    top_or = rng.random() < 0.1
+    clauses: list[str] = []
+    while keys and len(" AND ".join(clauses)) < target:
+        r = rng.random()
+        key = keys.pop()
+        if r < 0.12:
+            clauses.append(_membership(rng, key, dims[key]))
+        elif r < 0.30 and keys and not top_or:
+            other = keys.pop()
+            group = [_comparison(rng, key, dims[key]), _comparison(rng, other, dims[other])]
+            negated = rng.random() < 0.25
+            clauses.append(("NOT (" if negated else "(") + " OR ".join(group) + ")")
+        else:
+            clauses.append(_comparison(rng, key, dims[key]))
+    r = rng.random()
+    if r < TYPO_RATE:
+        clauses[0] = _comparison(rng, rng.choice(TYPOS), next(iter(SHARED.values())))
+    elif r < TYPO_RATE + OTHER_FLOW_RATE:
+        key = rng.choice(list(OTHER_FLOW[flow]))
+        clauses[-1] = _comparison(rng, key, OTHER_FLOW[flow][key])
+    return (" OR " if top_or else " AND ").join(clauses)
+
+
+def _toml_basic(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    text: str
+    filters: tuple[str, ...]
+
+
+def make_manifest(index: int) -> Manifest:
+    """The ``index``-th manifest of the corpus: the same for a given index whatever the corpus
+    size, so that a smaller corpus is the start of a larger one. Long filters are written as
+    multi-line strings, one AND per line, as people do."""
+    rng = random.Random(SEED * 100_003 + index)
+    lines = [f"# generated by benchmarks/bench_check.py, manifest {index}", ""]
+    filters: list[str] = []
+    for i in range(QUERIES_PER_FILE):
+        flow = rng.choice(("825", "142"))
+        text = make_filter(rng, flow)
+        filters.append(text)
+        if len(text) > 120 and " AND " in text and rng.random() < 0.6:
+            body = '"""\n' + text.replace(" AND ", "\nAND ").replace("\\", "\\\\") + '\n"""'
+            filters[-1] = text.replace(" AND ", "\nAND ") + "\n"
+        else:
+            body = _toml_basic(text)
+        lines += [
+            "[[query]]",
+            f'name = "m{index:04d}-q{i:03d}"',
+            f'flow = "{flow}"',
+            f"filter = {body}",
+            "",
+        ]
+    return Manifest(f"queries-{index:04d}.toml", "\n".join(lines), tuple(filters))
+
+
+@dataclass(frozen=True)
+class Corpus:
+    directory: str  # relative to the working directory of the runs
+    files: int
+    filters: int
+    median_chars: float
+    bytes: int
+
+
+def write_corpus(root: Path, filters: int) -> Corpus:
+    """Write ``filters // 100`` manifests into ``root/corpus-<filters>``."""
+    name = f"corpus-{filters}"
+    directory = root / name
+    directory.mkdir()
+    files = max(1, filters // QUERIES_PER_FILE)
+    lengths: list[int] = []
+    size = 0
+    for index in range(files):
+        manifest = make_manifest(index)
+        data = manifest.text.encode("utf-8")
+        (directory / manifest.name).write_bytes(data)
+        lengths.extend(len(f) for f in manifest.filters)
+        size += len(data)
+    return Corpus(name, files, len(lengths), statistics.median(lengths), size)
+
+
+# --- 1 and 2. flowql check over a corpus ----------------------------------------------------
+
+
+def _flowql_script() -> str:
+    """The ``flowql`` of the environment that runs this script."""
+    scripts = Path(sys.executable).parent
+    found = sorted(scripts.glob("flowql*"))
+    if not found:
+        raise RuntimeError(f"no flowql script next to {sys.executable}: pip install -e .")
+    return str(found[0])
+
+
+def _check_command(flowql: str, directory: str) -> list[str]:
+    return [flowql, "check", directory, "--format", "concise"]
+
+
+def _run_check(cmd: list[str], env: dict[str, str], cwd: Path, out: Path) -> float:
+    """Seconds of one ``flowql check``, start to exit; its output goes to ``out``. Exit code 1
+    means findings, as expected here; anything else is a failure."""
+    with open(out, "wb") as handle:
+        start = time.perf_counter()
+        done = subprocess.run(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise RuntimeError(
+            f"flowql check failed ({done.returncode}): {' '.join(cmd)}\n"
+            f"{done.stderr.decode(errors='replace')}"
+        )
+    return elapsed
+
+
+def _count_findings(out: Path) -> tuple[int, dict[str, int]]:
+    """The findings of a concise report (``path:line:col: CODE [severity] message`` lines; the
+    summary line is not one), and how many of each code."""
+    codes: dict[str, int] = {}
+    for line in out.read_text(encoding="utf-8").splitlines():
+        parts = line.split(": ", 2)
+        if len(parts) >= 2 and parts[1].startswith("FQ"):
+            code = parts[1].split()[0]
+            codes[code] = codes.get(code, 0) + 1
+    return sum(codes.values()), dict(sorted(codes.items()))
+
+
+def bench_check(
+    root: Path, corpora: dict[int, Corpus], rounds: int, env: dict[str, str]
+) -> dict[str, Any]:
+    """Median wall time of ``flowql check`` over each corpus, and over a one-query manifest (the
+    fixed cost of a run: start, configuration, model), all interleaved in a new order each
+    round, after one untimed run of each."""
+    flowql = _flowql_script()
+    (root / "corpus-one").mkdir()
+    one = make_manifest(0)
+    head = one.text.split("[[query]]")
+    (root / "corpus-one" / "one.toml").write_text(head[0] + "[[query]]" + head[1], encoding="utf-8")
+    commands = {n: _check_command(flowql, c.directory) for n, c in corpora.items()}
+    commands[1] = _check_command(flowql, "corpus-one")
+    findings: dict[int, tuple[int, dict[str, int]]] = {}
+    for n, cmd in commands.items():  # warm the disk cache and the bytecode cache
+        out = root / f"out-{n}.txt"
+        _run_check(cmd, env, root, out)
+        findings[n] = _count_findings(out)
+    samples: dict[int, list[float]] = {n: [] for n in commands}
+    order = list(commands)
+    rng = random.Random(SEED)
+    for _ in range(rounds):
+        rng.shuffle(order)
+        for n in order:
+            samples[n].append(_run_check(commands[n], env, root, root / f"out-{n}.txt"))
+    fixed = statistics.median(samples[1])
+    sizes: dict[str, dict[str, Any]] = {}
+    for n, corpus in corpora.items():
+        wall = statistics.median(samples[n])
+        count, codes = findings[n]
+        sizes[str(n)] = {
+            "filters": corpus.filters,
+            "files": corpus.files,
+            "bytes": corpus.bytes,
+            "median_chars": corpus.median_chars,
+            "wall_s": wall,
+            "wall_s_min": min(samples[n]),
+            "wall_s_max": max(samples[n]),
+            "filters_per_s": corpus.filters / wall,
+            "us_per_filter": wall / corpus.filters * 1e6,
+            "marginal_us_per_filter": max(wall - fixed, 0.0) / corpus.filters * 1e6,
+            "findings": count,
+            "findings_by_code": codes,
+        }
+    small, large = sizes[str(min(corpora))], sizes[str(max(corpora))]
+    marginal_small = small["marginal_us_per_filter"]
+    return {
+        "rounds": rounds,
+        "command": "flowql check DIR --format concise",
+        "one_query_s": fixed,
+        "sizes": sizes,
+        "ratio": large["us_per_filter"] / small["us_per_filter"],
+        "marginal_ratio": (
+            large["marginal_us_per_filter"] / marginal_small if marginal_small > 0 else None
+        ),
+    }
+
+
+# --- 3. cold start --------------------------------------------------------------------------
+
+
+def bench_coldstart(rounds: int, expr: str) -> dict[str, Any]:
+    env = _child_env()
+    with tempfile.TemporaryDirectory(prefix="flowql-bench-check-") as tmp:
+        python, flowql = _install(Path(tmp), env)
+        compiled = any((Path(tmp) / "venv").rglob("flowql/__pycache__/*.pyc"))
+        commands = {
+            "python_pass": [python, "-c", "pass"],
+            "import_flowql": [python, "-c", "import flowql"],
+            "flowql_check": [flowql, "check", "--expr", expr],
+        }
+        medians = _time_commands(commands, rounds, env, Path(tmp))
+    ms = {name: seconds * 1000 for name, seconds in medians.items()}
+    ratio = ms["flowql_check"] / ms["python_pass"]
+    return {
+        "rounds": rounds,
+        "expr": expr,
+        "bytecode_compiled": compiled,
+        "python_pass_ms": ms["python_pass"],
+        "import_flowql_ms": ms["import_flowql"],
+        "flowql_check_ms": ms["flowql_check"],
+        "ratio": ratio,
+        "goal_ratio": GOAL_COLDSTART_RATIO,
+        "goal_met": ratio <= GOAL_COLDSTART_RATIO,
+    }
+
+
+# --- 4. the profile -------------------------------------------------------------------------
+
+
+# pstats keys a function by (file, line, name); its get_stats_profile() keys by name alone, so
+# that two functions named ``run`` would collide. The raw table is read instead.
+_Raw = dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
+
+
+def _label(func: tuple[str, int, str]) -> str:
+    file, line, name = func
+    return name if file == "~" else f"{os.path.basename(file)}:{line}({name})"  # "~": built-in
+
+
+def _entry(func: tuple[str, int, str], row: tuple[int, int, float, float, Any]) -> dict[str, Any]:
+    primitive, calls, tottime, cumtime, _ = row
+    return {
+        "function": _label(func),
+        "ncalls": calls if calls == primitive else f"{calls}/{primitive}",
+        "tottime_s": tottime,
+        "cumtime_s": cumtime,
+    }
+
+
+def profile_check(root: Path, corpus: Corpus, top: int = 15) -> dict[str, Any]:
+    """One in-process ``flowql check`` of the corpus under cProfile (its report discarded): the
+    ``top`` functions by cumulative time as pstats prints them, and by own time."""
+    from flowql.cli import main as flowql_main
+
+    argv = ["check", corpus.directory, "--format", "concise"]
+    profiler = cProfile.Profile()
+    here = os.getcwd()
+    os.chdir(root)  # as the subprocess runs: relative paths, no configuration file above
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            start = time.perf_counter()
+            profiler.enable()
+            code = flowql_main(argv)
+            profiler.disable()
+            elapsed = time.perf_counter() - start
+    finally:
+        os.chdir(here)
+    if code not in (0, 1):
+        raise RuntimeError(f"flowql check exited {code} in-process")
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.strip_dirs().sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
+    raw: _Raw = vars(stats)["stats"]
+    total: float = vars(stats)["total_tt"]
+    by_cum = sorted(raw.items(), key=lambda kv: kv[1][3], reverse=True)[:top]
+    by_own = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:10]
+    return {
+        "filters": corpus.filters,
+        "argv": argv,
+        "wall_s_profiled": elapsed,
+        "total_s": total,
+        "top_cumulative": [_entry(f, row) for f, row in by_cum],
+        "top_own_time": [_entry(f, row) for f, row in by_own],
+        "text": text.getvalue(),
+    }
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def _met(ok: bool | None) -> str:
+    return {True: "MET", False: "MISSED", None: "NOT CHECKED"}[ok]
+
+
+def print_part1(check: dict[str, Any], size: int, goal: int) -> dict[str, Any]:
+    r = check["sizes"][str(size)]
+    ok = r["filters_per_s"] >= goal
+    print(
+        f"1. flowql check corpus-{size} --format concise: {r['filters']:,} filters in "
+        f"{r['files']} files, median of {check['rounds']} runs"
+    )
+    print(f"   median filter length   {r['median_chars']:>10,.0f} characters")
+    print(
+        f"   wall time              {r['wall_s']:>10.3f} s  (min {r['wall_s_min']:.3f}, "
+        f"max {r['wall_s_max']:.3f})"
+    )
+    print(f"   filters per second     {r['filters_per_s']:>10,.0f}  goal >= {goal:,}: {_met(ok)}")
+    codes = ", ".join(f"{c} {n}" for c, n in r["findings_by_code"].items())
+    print(f"   findings               {r['findings']:>10,}  ({codes or 'none'})")
+    print()
+    return {**r, "goal_filters_per_s": goal, "goal_met": ok}
+
+
+def print_part2(check: dict[str, Any]) -> None:
+    print(
+        f"2. Linearity: the same check at each size, interleaved, median of {check['rounds']} "
+        "rounds"
+    )
+    print(
+        f"   {'filters':>9}{'files':>7}{'MB':>7}{'wall s':>9}{'filters/s':>11}{'µs/filter':>11}"
+        f"{'µs/filter - fixed':>19}{'findings':>10}"
+    )
+    for r in check["sizes"].values():
+        print(
+            f"   {r['filters']:>9,}{r['files']:>7,}{r['bytes'] / 1e6:>7.1f}{r['wall_s']:>9.3f}"
+            f"{r['filters_per_s']:>11,.0f}{r['us_per_filter']:>11.1f}"
+            f"{r['marginal_us_per_filter']:>19.1f}{r['findings']:>10,}"
+        )
+    print(f"   fixed cost (a one-query manifest): {check['one_query_s'] * 1000:.1f} ms")
+    sizes = [int(s) for s in check["sizes"]]
+    marginal = check["marginal_ratio"]
+    print(
+        f"   per-filter cost {max(sizes):,} / {min(sizes):,}: {check['ratio']:.2f} end to end, "
+        + ("n/a" if marginal is None else f"{marginal:.2f}")
+        + " without the fixed cost (linear: about 1)"
+    )
+    print()
+
+
+def print_coldstart(results: dict[str, Any]) -> None:
+    print(
+        f"3. Cold start: wheel in a fresh venv (bytecode compiled: "
+        f"{'yes' if results['bytecode_compiled'] else 'NO'}), interleaved, "
+        f"median of {results['rounds']} rounds"
+    )
+    print(f"   {'python -c pass':<46}{results['python_pass_ms']:>8.1f} ms")
+    import_label = 'python -c "import flowql"'
+    print(f"   {import_label:<46}{results['import_flowql_ms']:>8.1f} ms")
+    print(
+        f"   {'flowql check --expr FILTER (built-in model)':<46}"
+        f"{results['flowql_check_ms']:>8.1f} ms"
+    )
+    print(
+        f"   ratio flowql check / python -c pass: {results['ratio']:.2f}  "
+        f"goal <= {results['goal_ratio']}: {_met(results['goal_met'])}"
+    )
+    print(f"   FILTER: {results['expr']}")
+    print()
+
+
+def print_profile(results: dict[str, Any]) -> None:
+    print(
+        f"4. Profile: one in-process check of {results['filters']:,} filters under cProfile "
+        f"({results['wall_s_profiled']:.2f} s profiled, {results['unprofiled_wall_s']:.2f} s "
+        "unprofiled in part 1), top 15 by cumulative time"
+    )
+    for line in results["text"].strip("\n").splitlines():
+        if line.strip():
+            print(f"   {line.rstrip()}")
+    print("   most own time:")
+    total = results["total_s"]
+    for e in results["top_own_time"]:
+        share = e["tottime_s"] / total * 100 if total else 0.0
+        print(f"   {e['tottime_s']:>8.3f} s {share:>5.1f}%  {e['ncalls']:>10}  {e['function']}")
+    print()
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small corpora, few rounds")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument("--skip-coldstart", action="store_true", help="skip the cold start")
+    parser.add_argument("--profile", action="store_true", help="profile the middle-size check")
+    parser.add_argument("--rounds", type=_positive, help="rounds of parts 1 and 2 (5)")
+    parser.add_argument("--coldstart-rounds", type=_positive, help="rounds of part 3 (30)")
+    args = parser.parse_args(argv)
+
+    sizes = QUICK_SIZES if args.quick else SIZES
+    rounds = args.rounds or (1 if args.quick else 5)
+    coldstart_rounds = args.coldstart_rounds or (3 if args.quick else 30)
+    main_size = sizes[1]
+
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each part as it is done, even into a file
+    env = environment()
+    print(
+        f"flowql {env['flowql']} check benchmark: Python {env['python']} "
+        f"({env['implementation']}), {env['platform']}, {env['cpu_count']} CPUs"
+    )
+    print()
+    child_env = _child_env()
+    coldstart = profile = None
+    with tempfile.TemporaryDirectory(prefix="flowql-bench-corpus-") as tmp:
+        root = Path(tmp)
+        corpora = {n: write_corpus(root, n) for n in sizes}
+        check = bench_check(root, corpora, rounds, child_env)
+        part1 = print_part1(check, main_size, GOAL_FILTERS_PER_S)
+        print_part2(check)
+        if args.profile:
+            profile = profile_check(root, corpora[main_size])
+            profile["unprofiled_wall_s"] = part1["wall_s"]
+    if not args.skip_coldstart:
+        try:
+            coldstart = bench_coldstart(coldstart_rounds, COLDSTART_EXPR)
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            print(f"the cold start could not run: {exc}", file=sys.stderr)
+            print(
+                'it needs pip and hatchling (pip install -e ".[dev]"); --skip-coldstart skips it',
+                file=sys.stderr,
+            )
+            return 1
+        print_coldstart(coldstart)
+    if profile is not None:
+        print_profile(profile)
+
+    if args.json:
+        report = {
+            "date": datetime.date.today().isoformat(),
+            "quick": args.quick,
+            "argv": sys.argv[1:] if argv is None else list(argv),
+            "seed": SEED,
+            "environment": env,
+            "queries_per_file": QUERIES_PER_FILE,
+            "check": part1,
+            "linearity": check,
+            "coldstart": coldstart,
+            "profile": profile,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""benchmarks/bench_check.py works and checks what it says: a smoke run, and its corpus.
+
+Nothing here asserts how fast anything is: timings belong to the benchmark's output only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from flowql.check import Checker, Input
+from flowql.config import Config
+from flowql.manifest import load_manifest_text
+from flowql.model import demo_model
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+SCRIPT = BENCHMARKS / "bench_check.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    """The script as a module; it imports bench_parse from its own directory."""
+    spec = importlib.util.spec_from_file_location("bench_check", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    added = str(BENCHMARKS) not in sys.path
+    if added:
+        sys.path.insert(0, str(BENCHMARKS))
+    had_parse = "bench_parse" in sys.modules
+    sys.modules["bench_check"] = module  # dataclasses look their module up while being made
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules["bench_check"]
+        if not had_parse:
+            sys.modules.pop("bench_parse", None)
+        if added:
+            sys.path.remove(str(BENCHMARKS))
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+# --- the smoke run ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    """One --quick run with the profile and the cold start (it builds and installs a wheel)."""
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, str(SCRIPT), "--quick", "--profile"),
+            *("--coldstart-rounds", "2", "--json", str(out)),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return done.stdout, report
+
+
+def test_quick_run_reports_the_check(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    assert report["quick"] is True
+    assert report["queries_per_file"] == 100
+    assert _positive(report["environment"]["cpu_count"])
+    assert "1. flowql check" in stdout
+    check = report["check"]
+    for key in ("filters", "files", "wall_s", "filters_per_s", "median_chars", "findings"):
+        assert _positive(check[key]), (key, check)
+    assert check["filters"] == check["files"] * 100
+    assert 85 <= check["median_chars"] <= 115
+    assert check["goal_filters_per_s"] == 10_000
+    assert isinstance(check["goal_met"], bool)
+    assert set(check["findings_by_code"]) <= {"FQ101", "FQ102"}
+    assert sum(check["findings_by_code"].values()) == check["findings"]
+
+
+def test_quick_run_measures_linearity(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    assert "2. Linearity" in stdout
+    linearity = report["linearity"]
+    sizes = linearity["sizes"]
+    assert len(sizes) == 3
+    assert [sizes[s]["filters"] for s in sizes] == sorted(int(s) for s in sizes)
+    for figures in sizes.values():
+        for key in ("filters", "files", "bytes", "wall_s", "filters_per_s", "us_per_filter"):
+            assert _positive(figures[key]), (key, figures)
+    assert _positive(linearity["one_query_s"])
+    assert _positive(linearity["ratio"])
+    assert linearity["marginal_ratio"] is None or _positive(linearity["marginal_ratio"])
+    assert report["check"]["wall_s"] == sizes[str(report["check"]["filters"])]["wall_s"]
+
+
+def test_quick_run_measures_the_cold_start(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    assert "3. Cold start" in stdout
+    cold = report["coldstart"]
+    assert cold["bytecode_compiled"] is True
+    for key in ("rounds", "python_pass_ms", "import_flowql_ms", "flowql_check_ms", "ratio"):
+        assert _positive(cold[key]), (key, cold)
+    assert cold["goal_ratio"] == 4.0
+    assert isinstance(cold["goal_met"], bool)
+
+
+def test_quick_run_profiles_the_check(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    assert "4. Profile" in stdout
+    profile = report["profile"]
+    assert _positive(profile["total_s"])
+    assert len(profile["top_cumulative"]) == 15
+    functions = [e["function"] for e in profile["top_cumulative"]]
+    assert any(f.startswith("check.py:") and f.endswith("(run)") for f in functions), functions
+    for entry in profile["top_cumulative"]:
+        assert entry["cumtime_s"] >= 0
+    assert "cumulative" in profile["text"]
+
+
+def test_skip_coldstart_and_no_profile(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--skip-coldstart", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["coldstart"] is None
+    assert report["profile"] is None
+    assert "3. Cold start" not in done.stdout
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+def test_manifests_are_deterministic(bench: ModuleType) -> None:
+    assert bench.make_manifest(3) == bench.make_manifest(3)
+    assert bench.make_manifest(3).text != bench.make_manifest(4).text
+
+
+def test_manifests_hold_realistic_filters(bench: ModuleType) -> None:
+    manifests = [bench.make_manifest(i) for i in range(20)]
+    filters = [f for m in manifests for f in m.filters]
+    assert len(filters) == 2000
+    assert 90 <= statistics.median(len(f) for f in filters) <= 110
+    joined = "\n".join(filters)
+    for piece in ("==", "!=", "~~", "!~", " AND ", " OR ", " NOT IN (", " IN (", "NOT (", "\nAND "):
+        assert piece in joined, piece
+    for manifest in manifests:
+        queries = load_manifest_text(manifest.text, manifest.name)
+        assert [q.filter for q in queries] == list(manifest.filters)
+        assert {q.flow for q in queries} == {"825", "142"}
+        assert all(not q.diagnostics for q in queries)
+
+
+def test_manifests_use_the_demo_model_with_a_few_mistakes(bench: ModuleType) -> None:
+    model = demo_model()
+    for flow, dims in bench.FLOWS.items():
+        assert set(dims) == set(model.flows[flow].dimensions)
+    manifests = [bench.make_manifest(i) for i in range(10)]
+    checker = Checker(Config())
+    result = checker.run([Input(m.name, m.text, manifest=True) for m in manifests])
+    codes = [f.diagnostic.code for f in result.findings]
+    assert set(codes) == {"FQ101", "FQ102"}
+    # a few findings per thousand filters: mostly valid
+    assert 5 <= len(codes) <= 50
