@@ -544,6 +544,22 @@ def scan_toml(text: str) -> _Scanner:
     return scanner
 
 
+class _LazyScan:
+    """The scan of one manifest, made on first use: finding positions costs more than reading
+    the TOML, and a clean query never needs them (only findings and problems do)."""
+
+    __slots__ = ("_scanner", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._scanner: _Scanner | None = None
+
+    def get(self) -> _Scanner:
+        if self._scanner is None:
+            self._scanner = scan_toml(self.text)
+        return self._scanner
+
+
 def entry_span(text: str, scanner: _Scanner, path: _Path, *, key: bool = False) -> Span | None:
     """The span of the value (or its key) at ``path``, if the scanner found it. Internal."""
     entry = scanner.entries.get(path)
@@ -586,13 +602,15 @@ class Query:
         "_content_start",
         "_ends",
         "_fallback",
+        "_filter_span",
         "_has_filter",
+        "_lazy",
+        "_span",
         "_starts",
         "diagnostics",
         "end",
         "endpoint",
         "filter",
-        "filter_span",
         "flow",
         "granularity",
         "group_by",
@@ -602,7 +620,6 @@ class Query:
         "name",
         "path",
         "source",
-        "span",
         "start",
         "target",
     )
@@ -621,9 +638,10 @@ class Query:
     path: str | None
     index: int
     source: str | None
-    span: Span | None
-    filter_span: Span | None
+    _span: Span | None
+    _filter_span: Span | None
     diagnostics: tuple[Diagnostic, ...]
+    _lazy: tuple[_LazyScan, _Path, _Path | None] | None
     _starts: tuple[int, ...] | None
     _ends: tuple[int, ...]
     _content_start: int
@@ -652,9 +670,11 @@ class Query:
     ) -> None:
         values = dict(locals())
         del values["self"]
+        values["_span"] = values.pop("span")
         for field, value in values.items():
             object.__setattr__(self, field, value)
-        object.__setattr__(self, "filter_span", None)
+        object.__setattr__(self, "_lazy", None)
+        object.__setattr__(self, "_filter_span", None)
         object.__setattr__(self, "_starts", None)
         object.__setattr__(self, "_ends", ())
         object.__setattr__(self, "_content_start", 0)
@@ -672,13 +692,57 @@ class Query:
         return f"<Query {self.name!r}{where}: {self.filter!r}>"
 
     @property
+    def span(self) -> Span | None:
+        """The span of the query's ``[[query]]`` header in the manifest, if known."""
+        if self._span is None and self._lazy is not None:
+            scan, base, _ = self._lazy
+            header = scan.get().headers.get(base)
+            if header is not None:
+                object.__setattr__(self, "_span", Span.from_offsets(scan.text, *header))
+        return self._span
+
+    @property
+    def filter_span(self) -> Span | None:
+        """The span of the filter string in the manifest (quotes included), if known."""
+        self._locate()
+        return self._filter_span
+
+    def _locate(self) -> None:
+        """Find the filter in the manifest's text, once, when a position is first needed."""
+        if self._lazy is None:
+            return
+        scan, base, filter_path = self._lazy
+        object.__setattr__(self, "_lazy", None)
+        span = self._span
+        if span is None:
+            header = scan.get().headers.get(base)
+            span = Span.from_offsets(scan.text, *header) if header else None
+            object.__setattr__(self, "_span", span)
+        if filter_path is None:
+            return
+        text = scan.text
+        entry = scan.get().entries.get(filter_path)
+        string = entry.string if entry is not None else None
+        fallback = span or Span.from_offsets(text, 0, 0)
+        value_span = None
+        if entry is not None:
+            fallback = Span.from_offsets(text, entry.key_start, entry.key_end)
+            value_span = Span.from_offsets(text, entry.start, entry.end)
+        if string is not None and string.value != self.filter:
+            # The scanner decoded the string differently from tomllib: a bug in the scanner, or a
+            # TOML feature it does not know. Positions would be wrong, so every span in the
+            # filter points at the `filter` key instead.
+            string = None
+        self._place(string, fallback, value_span)
+
+    @property
     def has_filter(self) -> bool:
         """Whether the query has a filter to check: False when its ``filter`` is missing or not a
         string (an FQ802 diagnostic says so, and :attr:`filter` is empty)."""
         return self._has_filter
 
     def _place(self, string: _Str | None, fallback: Span | None, value_span: Span | None) -> None:
-        object.__setattr__(self, "filter_span", value_span)
+        object.__setattr__(self, "_filter_span", value_span)
         if string is not None:
             object.__setattr__(self, "_starts", tuple(string.starts))
             object.__setattr__(self, "_ends", tuple(string.ends))
@@ -693,6 +757,7 @@ class Query:
         after the character before it. A query built in code (no manifest) returns the span as
         it is.
         """
+        self._locate()
         starts = self._starts
         source = self.source
         if source is None:
@@ -764,14 +829,14 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
             _error(f"not valid TOML: {exc.message[:1].lower()}{exc.message[1:]}", exc.span(text)),
             text,
         ) from None
-    scanner = scan_toml(text)
+    scan = _LazyScan(text)
     problems: list[Diagnostic] = []
     for key in data:
         if key != "query":
             problems.append(
                 _error(
                     f"'{key}' is not part of a query manifest",
-                    entry_span(text, scanner, (key,), key=True),
+                    entry_span(text, scan.get(), (key,), key=True),
                     did_you_mean(key, ["query"])
                     or "a manifest holds [[query]] tables, and nothing outside them",
                 )
@@ -784,12 +849,12 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
             0,
             _error(
                 "'query' must be an array of tables: write each query as a [[query]] table",
-                entry_span(text, scanner, ("query",)),
+                entry_span(text, scan.get(), ("query",)),
             ),
         )
     elif not tables:
         problems.insert(
-            0, _error("no queries in this manifest", entry_span(text, scanner, ("query",)))
+            0, _error("no queries in this manifest", entry_span(text, scan.get(), ("query",)))
         )
     if problems:
         raise ManifestError(problems, text)
@@ -797,7 +862,7 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
     queries: list[Query] = []
     names: dict[str, int] = {}
     for index, table in enumerate(tables):
-        query = _query(text, scanner, index, table, path, names)
+        query = _query(text, scan, index, table, path, names)
         queries.append(query)
     return queries
 
@@ -810,7 +875,7 @@ _DURATION = re.compile(
 
 def _query(
     text: str,
-    scanner: _Scanner,
+    scan: _LazyScan,
     index: int,
     table: dict[str, Any],
     path: str | None,
@@ -818,14 +883,17 @@ def _query(
 ) -> Query:
     problems: list[Diagnostic] = []
     base: _Path = ("query", index)
-    header = scanner.headers.get(base)
-    header_span = Span.from_offsets(text, *header) if header else None
+
+    def header_span() -> Span | None:
+        header = scan.get().headers.get(base)
+        return Span.from_offsets(text, *header) if header else None
+
     label = f"query {index + 1}"
     if isinstance(table.get("name"), str) and table["name"]:
         label = f"query '{table['name']}'"
 
     def at(key: str, *, key_only: bool = False) -> Span | None:
-        return entry_span(text, scanner, (*base, key), key=key_only) or header_span
+        return entry_span(text, scan.get(), (*base, key), key=key_only) or header_span()
 
     def problem(message: str, key: str, hint: str | None = None, *, key_only: bool = False) -> None:
         problems.append(_error(f"{message} in {label}", at(key, key_only=key_only), hint))
@@ -949,7 +1017,7 @@ def _query(
         problems.append(
             _error(
                 f"no 'filter' in {label}",
-                header_span,
+                header_span(),
                 "add one: filter = \"geo_country == 'Spain'\"",
             )
         )
@@ -969,24 +1037,12 @@ def _query(
         path=path,
         index=index,
         source=text,
-        span=header_span,
         diagnostics=tuple(problems),
     )
-    if filter_text is not None:
-        entry = scanner.entries.get((*base, spelled["filter"]))
-        string = entry.string if entry is not None else None
-        fallback = header_span or Span.from_offsets(text, 0, 0)
-        value_span = None
-        if entry is not None:
-            fallback = Span.from_offsets(text, entry.key_start, entry.key_end)
-            value_span = Span.from_offsets(text, entry.start, entry.end)
-        if string is not None and string.value != filter_text:
-            # The scanner decoded the string differently from tomllib: a bug in the scanner, or a
-            # TOML feature it does not know. Positions would be wrong, so every span in the
-            # filter points at the `filter` key instead.
-            string = None
-        query._place(string, fallback, value_span)
-    else:
+    # Positions (the header's, the filter's) are found when first asked for: see Query._locate.
+    filter_path = (*base, spelled["filter"]) if filter_text is not None else None
+    object.__setattr__(query, "_lazy", (scan, base, filter_path))
+    if filter_text is None:
         object.__setattr__(query, "_has_filter", False)
     return query
 
