@@ -49,7 +49,7 @@ from typing import Any
 
 # bench_parse.py sits next to this file (sys.path[0] when this runs as a script): its cold-start
 # helpers build the wheel, install it in a fresh environment and time commands interleaved.
-from bench_parse import _child_env, _install, _time_commands, environment
+from bench_parse import _child_env, _install, _positive, _time_commands, environment
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -544,13 +544,6 @@ def print_profile(results: dict[str, Any]) -> None:
         share = e["tottime_s"] / total * 100 if total else 0.0
         print(f"   {e['tottime_s']:>8.3f} s {share:>5.1f}%  {e['ncalls']:>10}  {e['function']}")
     print()
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
