@@ -38,7 +38,18 @@ from flowql.ast import (
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError, LimitError, ParseError
 from flowql.formatter import format
+from flowql.model import (
+    DataModel,
+    Dimension,
+    FlowModel,
+    ModelError,
+    demo_model,
+    klaviyo_model,
+    load_model,
+    model_from_data,
+)
 from flowql.syntax import MAX_DEPTH, MAX_SOURCE_LENGTH, Token, parse, tokenize
+from flowql.validate import validate
 
 __version__ = "0.1.0"
 
@@ -48,12 +59,16 @@ __all__ = [
     "And",
     "Boolean",
     "Comparison",
+    "DataModel",
     "Diagnostic",
+    "Dimension",
     "Expr",
+    "FlowModel",
     "FlowQLError",
     "In",
     "Key",
     "LimitError",
+    "ModelError",
     "Node",
     "Not",
     "Number",
@@ -67,11 +82,16 @@ __all__ = [
     "Value",
     "__version__",
     "ast",
+    "demo_model",
     "find",
     "find_all",
     "format",
+    "klaviyo_model",
+    "load_model",
+    "model_from_data",
     "parse",
     "tokenize",
     "transform",
+    "validate",
     "walk",
 ]
