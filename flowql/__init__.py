@@ -36,7 +36,7 @@ from flowql.ast import (
     walk,
 )
 from flowql.diagnostics import Diagnostic, Severity
-from flowql.errors import FlowQLError, LimitError, ParseError
+from flowql.errors import FlowQLError, LimitError, ParseError, UnsupportedError
 from flowql.formatter import format
 from flowql.model import (
     DataModel,
@@ -49,6 +49,7 @@ from flowql.model import (
     model_from_data,
 )
 from flowql.syntax import MAX_DEPTH, MAX_SOURCE_LENGTH, Token, parse, tokenize
+from flowql.targets import CompileResult, Target, TargetError, compile, targets
 from flowql.validate import validate
 
 __version__ = "0.1.0"
@@ -59,6 +60,7 @@ __all__ = [
     "And",
     "Boolean",
     "Comparison",
+    "CompileResult",
     "DataModel",
     "Diagnostic",
     "Dimension",
@@ -78,10 +80,14 @@ __all__ = [
     "Severity",
     "Span",
     "String",
+    "Target",
+    "TargetError",
     "Token",
+    "UnsupportedError",
     "Value",
     "__version__",
     "ast",
+    "compile",
     "demo_model",
     "find",
     "find_all",
@@ -90,6 +96,7 @@ __all__ = [
     "load_model",
     "model_from_data",
     "parse",
+    "targets",
     "tokenize",
     "transform",
     "validate",

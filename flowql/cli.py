@@ -354,6 +354,70 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
 
 
+def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.syntax import parse
+    from flowql.targets import TargetError, get_target
+
+    try:
+        target = get_target(args.target)
+        reader = get_target(args.read) if args.read else None
+    except TargetError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        raise InputError(f"{exc.message}{hint}") from None
+    if target.output == "predicate":
+        raise InputError(
+            "the python target compiles to a predicate for Python code "
+            "(flowql.compile(text, target='python').predicate); it has no text to print"
+        )
+    if reader is not None and not reader.reads:
+        raise InputError(f"the {reader.name} target has no text form to read")
+    sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
+    results: list[tuple[Source, object]] = []
+    errors: list[tuple[Source, FlowQLError]] = []
+    for source in sources:
+        text = _strip_bom(source.text)[1]
+        try:
+            expr = reader.read(text) if reader is not None else parse(text)
+            compiled = target.compile(expr)
+        except FlowQLError as exc:
+            # Keep the text with the error, for the code frame.
+            errors.append((source, FlowQLError(exc.diagnostics, text)))
+            continue
+        results.append((source, compiled.to_dict()))
+        for warning in compiled.warnings:
+            if args.format == "text":
+                from flowql.diagnostics import render
+
+                err.write(render(warning, text, source.name) + "\n")
+    if args.format == "json":
+        import json
+
+        if results:
+            document: object = (
+                results[0][1] if len(sources) == 1 else [{"file": s.name, **r} for s, r in results]  # type: ignore[dict-item]
+            )
+            json.dump(document, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        if errors:
+            json.dump(_error_dicts(errors), err, indent=2, ensure_ascii=False)
+            err.write("\n")
+    else:
+        for _, result in results:
+            out.write(_compiled_text(result) + "\n")
+        for source, error in errors:
+            err.write(error.render(source.name) + "\n")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _compiled_text(result: object) -> str:
+    assert isinstance(result, dict)
+    if "params" in result:
+        from flowql.endpoints import percent_encode
+
+        return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in result["params"])
+    return str(result["filter"])
+
+
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.report import render_rules
 
@@ -475,6 +539,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="check files in N processes (default: one per CPU, up to 8; 1 to stay in one)",
     )
     c.set_defaults(handler=_cmd_check)
+
+    k = commands.add_parser(
+        "compile",
+        help="compile filters for a target API",
+        description="Compile FlowQL filters (or, with --read, another target's filter text) "
+        "for a target API. A target that cannot express part of a filter refuses it, pointing "
+        "at that part; it never emits a filter that means something else.",
+    )
+    _add_inputs(k)
+    k.add_argument(
+        "--target",
+        required=True,
+        metavar="TARGET",
+        help="conviva-flow, conviva-sessions or klaviyo",
+    )
+    k.add_argument("--read", metavar="TARGET", help="read the input as this target's text")
+    k.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help='text, or json: {"target": T, "filter": ...} or {"target": T, "params": [...]}',
+    )
+    k.set_defaults(handler=_cmd_compile)
 
     r = commands.add_parser("rules", help="list every diagnostic code")
     r.add_argument("--format", choices=("text", "json"), default="text")

@@ -106,6 +106,7 @@ _TABLE: list[tuple[str, ...]] = [
         "A quote escaped in a way the API does not document.",
         "warning",
     ),
+    ("FQ603", "unknown-target", "A target name flowql does not know."),
     ("FQ801", "invalid-data-model", "A data model file flowql cannot read."),
     ("FQ802", "invalid-manifest", "A query manifest, or a query in it, flowql cannot read."),
     ("FQ803", "invalid-config", "A configuration flowql cannot read."),

@@ -152,8 +152,10 @@ def render(
     d = diagnostic
     out = [f"{d.severity.value}[{d.code}]: {d.message}"]
     span = d.span
-    if span is None or source is None:
+    if span is None:
         out.append(f" --> {filename}")
+    elif source is None:
+        out.append(f" --> {filename}:{span.line + line_offset}:{span.column}")
     else:
         line_no = span.line + line_offset
         out.append(f" --> {filename}:{line_no}:{span.column}")

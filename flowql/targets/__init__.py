@@ -14,3 +14,238 @@
 A target never emits a filter that means something else: what it cannot express it refuses with
 :class:`~flowql.errors.UnsupportedError` (FQ601), every problem collected first.
 """
+
+from __future__ import annotations
+
+from flowql.diagnostics import Diagnostic
+from flowql.errors import FlowQLError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flowql.ast import Expr
+    from flowql.targets.python import Predicate
+
+__all__ = ["CompileResult", "Target", "TargetError", "compile", "get_target", "targets"]
+
+
+class TargetError(FlowQLError):
+    """A target name flowql does not know (code FQ603), with the names it does know."""
+
+
+class CompileResult:
+    """What a target made of a filter.
+
+    ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``);
+    ``params`` the ``(key, value)`` query parameters for ``conviva-sessions``; ``predicate`` the
+    callable for ``python``. ``warnings`` are diagnostics about a filter that was compiled
+    nonetheless (FQ602). Immutable.
+    """
+
+    __slots__ = ("_filter", "_params", "_predicate", "_target", "_warnings")
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        filter: str | None = None,
+        params: list[tuple[str, str]] | None = None,
+        predicate: Predicate | None = None,
+        warnings: list[Diagnostic] | None = None,
+    ) -> None:
+        self._target = target
+        self._filter = filter
+        self._params = tuple(params) if params is not None else None
+        self._predicate = predicate
+        self._warnings = tuple(warnings or ())
+
+    @property
+    def target(self) -> str:
+        """The target's name."""
+        return self._target
+
+    @property
+    def filter(self) -> str | None:
+        """The compiled filter text, for text targets."""
+        return self._filter
+
+    @property
+    def params(self) -> tuple[tuple[str, str], ...] | None:
+        """The query parameters, for ``conviva-sessions``."""
+        return self._params
+
+    @property
+    def predicate(self) -> Predicate | None:
+        """The record predicate, for ``python``."""
+        return self._predicate
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """Diagnostics about the compiled filter (it was compiled nonetheless)."""
+        return self._warnings
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"target": T, "filter": "..."}`` or ``{"target": T, "params": [[k, v], ...]}``."""
+        if self._params is not None:
+            return {"target": self._target, "params": [list(p) for p in self._params]}
+        return {"target": self._target, "filter": self._filter}
+
+    def __repr__(self) -> str:
+        shown = self._params if self._params is not None else self._filter
+        return f"CompileResult({self._target!r}, {shown!r})"
+
+
+class Target:
+    """A target API: its name, what it is, and how to compile a filter for it (and read its text
+    form back, when it has one)."""
+
+    __slots__ = ("_compile", "_read", "description", "name", "output")
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        output: str,
+        compile: Callable[[Expr], CompileResult],
+        read: Callable[[str], Expr] | None = None,
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.output = output
+        self._compile = compile
+        self._read = read
+
+    @property
+    def reads(self) -> bool:
+        """Whether the target's text form can be read back into FlowQL."""
+        return self._read is not None
+
+    def compile(self, expr: Expr) -> CompileResult:
+        """Compile a tree for this target; raises UnsupportedError for what it cannot express."""
+        return self._compile(expr)
+
+    def read(self, text: str) -> Expr:
+        """Read this target's text form back into a tree, with positions in ``text``."""
+        if self._read is None:
+            raise TargetError(
+                Diagnostic("FQ603", f"the {self.name} target has no text form to read", None)
+            )
+        return self._read(text)
+
+    def __repr__(self) -> str:
+        return f"<Target {self.name}>"
+
+
+def _conviva_flow(expr: Expr) -> CompileResult:
+    from flowql.targets.conviva_flow import compile_filter
+
+    text, warnings = compile_filter(expr)
+    return CompileResult("conviva-flow", filter=text, warnings=warnings)
+
+
+def _conviva_sessions(expr: Expr) -> CompileResult:
+    from flowql.targets.conviva_sessions import compile_params
+
+    return CompileResult("conviva-sessions", params=compile_params(expr))
+
+
+def _klaviyo(expr: Expr) -> CompileResult:
+    from flowql.targets.klaviyo import compile_filter
+
+    return CompileResult("klaviyo", filter=compile_filter(expr))
+
+
+def _python(expr: Expr) -> CompileResult:
+    from flowql.targets.python import compile_predicate
+
+    return CompileResult("python", predicate=compile_predicate(expr))
+
+
+def _read_conviva_flow(text: str) -> Expr:
+    from flowql.targets.conviva_flow import read_filter
+
+    return read_filter(text)
+
+
+def _read_conviva_sessions(text: str) -> Expr:
+    from flowql.targets.conviva_sessions import read_query
+
+    return read_query(text)
+
+
+def _read_klaviyo(text: str) -> Expr:
+    from flowql.targets.klaviyo import read_filter
+
+    return read_filter(text)
+
+
+# Targets import their modules only when used: `flowql check` and `import flowql` stay quick.
+_TARGETS = {
+    t.name: t
+    for t in (
+        Target(
+            "conviva-flow",
+            "the filter parameter of the Conviva DPI Flow API",
+            "filter",
+            _conviva_flow,
+            _read_conviva_flow,
+        ),
+        Target(
+            "conviva-sessions",
+            "the key=value parameters of Conviva Sessions V3 and Metrics V3",
+            "params",
+            _conviva_sessions,
+            _read_conviva_sessions,
+        ),
+        Target(
+            "klaviyo",
+            "the general Klaviyo filter syntax (equals, any, contains, and)",
+            "filter",
+            _klaviyo,
+            _read_klaviyo,
+        ),
+        Target(
+            "python",
+            "a predicate over records: flowql's local evaluator",
+            "predicate",
+            _python,
+        ),
+    )
+}
+
+
+def targets() -> list[Target]:
+    """Every target flowql knows, by name."""
+    return [_TARGETS[name] for name in sorted(_TARGETS)]
+
+
+def get_target(name: str) -> Target:
+    """The target of this name; raises :class:`TargetError` (with "did you mean") if unknown."""
+    found = _TARGETS.get(name)
+    if found is not None:
+        return found
+    import difflib
+
+    close = difflib.get_close_matches(name, list(_TARGETS), n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'?" if close else None
+    known = ", ".join(sorted(_TARGETS))
+    raise TargetError(
+        Diagnostic("FQ603", f"unknown target '{name}'; the targets are {known}", None, hint=hint)
+    )
+
+
+def compile(source: str | Expr, target: str = "conviva-flow") -> CompileResult:
+    """Compile FlowQL text or a tree for a target.
+
+    Raises :class:`~flowql.errors.ParseError` for text that does not parse,
+    :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do
+    instead) for what the target cannot express, and :class:`TargetError` for an unknown
+    target. A compiled filter always means exactly what the source means.
+    """
+    chosen = get_target(target)
+    if isinstance(source, str):
+        from flowql.syntax import parse
+
+        return chosen.compile(parse(source))
+    return chosen.compile(source)

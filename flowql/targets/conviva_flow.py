@@ -29,7 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from flowql.ast import Expr, Node, Span, Value
 
-__all__ = ["TARGET", "compile_filter", "lower"]
+__all__ = ["TARGET", "compile_filter", "lower", "read_filter"]
 
 TARGET = "conviva-flow"
 """The target's name."""
@@ -179,3 +179,76 @@ def _longest_plain_part(text: str) -> str:
     """The longest run of ``text`` with neither a quote nor a backslash."""
     parts = text.replace("\\", "'").split("'")
     return max(parts, key=len)
+
+
+def read_filter(text: str) -> Expr:
+    """Read a Flow API ``filter`` parameter (already percent-decoded) into a FlowQL expression,
+    spans pointing into ``text``.
+
+    The Flow syntax is a subset of FlowQL, so ``text`` is parsed as FlowQL and then checked:
+    what the Flow API does not have is refused. Keywords are read in any case, as FlowQL reads
+    them, and ``\\'``, ``\\\\`` (and ``\\"``) escapes in values are decoded.
+
+    >>> read_filter("geo_country == 'Spain' AND (a ~~ 'x' OR a !~ 'y')")
+    And(Comparison(Key('geo_country'), <Op.EQ: '=='>, String('Spain')), \
+Or(Comparison(Key('a'), <Op.CONTAINS: '~~'>, String('x')), \
+Comparison(Key('a'), <Op.NOT_CONTAINS: '!~'>, String('y'))))
+
+    For every filter :func:`compile_filter` writes, ``read_filter(compile_filter(e)[0])`` equals
+    ``lower(e)``.
+
+    Raises :class:`~flowql.errors.ParseError` (or :class:`~flowql.errors.LimitError`) for text
+    FlowQL cannot read, and :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic
+    per FlowQL construct the Flow syntax does not have (``NOT``, ``IN``, ``NOT IN``, double
+    quotes, numbers, booleans, ``#`` comments), all of them collected, in source order.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"read_filter() takes a str, not {type(text).__name__}")
+    from flowql.ast import Span as _Span
+    from flowql.syntax import parse, tokenize
+
+    expr = parse(text)
+    problems: list[tuple[int, int, Diagnostic]] = []
+
+    def refuse(construct: str, span: Span | None, hint: str) -> None:
+        where = (span.start, -span.end) if span is not None else (-1, 0)
+        message = f"the {TARGET} filter syntax has no {construct}"
+        problems.append((where[0], where[1], Diagnostic("FQ601", message, span, hint=hint)))
+
+    stack: list[Node] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Not):
+            refuse(
+                "NOT",
+                node.span,
+                "push the NOT down: == and != swap, ~~ and !~ swap, AND and OR swap",
+            )
+        elif isinstance(node, In):
+            if node.negated:
+                refuse("NOT IN", node.span, "write key != 'a' AND key != 'b' instead")
+            else:
+                refuse("IN", node.span, "write key == 'a' OR key == 'b' instead")
+        elif isinstance(node, String):
+            span = node.span
+            if span is not None and text[span.start] == '"':
+                refuse("double-quoted strings", span, f"use single quotes: {quote(node.value)}")
+        elif isinstance(node, (Number, Boolean)):
+            what = "booleans" if isinstance(node, Boolean) else "numbers"
+            refuse(
+                f"{what} (unquoted values)",
+                node.span,
+                f"quote the value: {quote(format_value(node))}",
+            )
+        stack.extend(reversed(node.children()))
+    for token in tokenize(text):
+        if token.kind == "COMMENT":
+            refuse(
+                "comments",
+                _Span.from_offsets(text, token.start, token.end),
+                "remove the comment",
+            )
+    if problems:
+        problems.sort(key=lambda p: (p[0], p[1]))
+        raise UnsupportedError([d for _, _, d in problems], text)
+    return expr

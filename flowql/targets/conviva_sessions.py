@@ -43,7 +43,15 @@ if TYPE_CHECKING:
     Groups: TypeAlias = "dict[str, list[str]]"
     Report: TypeAlias = "Callable[[Node, Diagnostic], None]"
 
-__all__ = ["RESERVED_PARAMETERS", "TARGET", "compile_params", "render_value"]
+__all__ = [
+    "RESERVED_PARAMETERS",
+    "SKIPPED_PARAMETERS",
+    "TARGET",
+    "compile_params",
+    "read_params",
+    "read_query",
+    "render_value",
+]
 
 TARGET = "conviva-sessions"
 """The target's name."""
@@ -287,3 +295,209 @@ def _refuse_saved_filter(expr: Expr) -> Diagnostic:
         expr.span,
         hint=f"put every condition in the saved filter and send {SAVED_FILTER} alone",
     )
+
+
+SKIPPED_PARAMETERS = RESERVED_PARAMETERS | {SAVED_FILTER, "granularity", "metrics"}
+"""Query parameters :func:`read_query` and :func:`read_params` skip: the request's own
+parameters (dates, limits, the viewer, a saved filter, the granularity and metric list of
+Metrics V3), which are not dimension filters."""
+
+_STATUS_PREFIX = "is_"
+_BOOLEANS = {"true": True, "false": False}
+
+
+def read_params(params: list[tuple[str, str]]) -> Expr:
+    """Read already-split, already-decoded query parameters into a FlowQL expression.
+
+    A key given once is ``key == 'value'``; a key repeated is ``key IN ('v1', 'v2', ...)``
+    (every value, in order, duplicates kept); different keys are ANDed, in order of first
+    appearance. Values of status filters (keys starting ``is_``) that are exactly ``true`` or
+    ``false`` are booleans, every other value a string. Request parameters
+    (:data:`SKIPPED_PARAMETERS`) are skipped. The nodes have no spans.
+
+    >>> read_params([("device_os", "iOS"), ("device_os", "tvOS"), ("is_ended", "true")])
+    And(In(Key('device_os'), (String('iOS'), String('tvOS')), False), \
+Comparison(Key('is_ended'), <Op.EQ: '=='>, Boolean(True)))
+
+    Raises :class:`~flowql.errors.ParseError`: FQ004 for a key that is not a FlowQL key, FQ013
+    when no parameter is a filter.
+    """
+    return _Query(None, [(key, value, None) for key, value in params]).build()
+
+
+def read_query(text: str) -> Expr:
+    """Read a Sessions V3 / Metrics V3 query string into a FlowQL expression, spans pointing
+    into ``text``: the ``key=value`` pair for a comparison, the key and the (still encoded)
+    value for their nodes, from the first pair of a key to its last for an ``IN``.
+
+    ``text`` may start with ``?``; pairs are separated by ``&`` (empty pairs are skipped),
+    ``+`` is a space and ``%XX`` a UTF-8 byte, as in form encoding; characters that are not
+    encoded (a space, ``é``) are taken as they are. Then as :func:`read_params`.
+
+    >>> read_query("?device_os_version=Android%209&device_os_version=Android+10&browser_name=x")
+    And(In(Key('device_os_version'), (String('Android 9'), String('Android 10')), False), \
+Comparison(Key('browser_name'), <Op.EQ: '=='>, String('x')))
+
+    For every filter :func:`compile_params` accepts on keys that are not
+    :data:`SKIPPED_PARAMETERS`, reading back its URL-encoded parameters gives a filter that
+    selects the same sessions (values compared as the text the API receives).
+
+    Raises :class:`~flowql.errors.ParseError` with the position: FQ004 for a pair with no
+    ``=``, an empty key or a key that is not a FlowQL key, FQ003 for a ``%`` not followed by two
+    hex digits or bytes that are not UTF-8, FQ013 when no parameter is a filter.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"read_query() takes a str, not {type(text).__name__}")
+    from flowql.ast import Span
+    from flowql.errors import ParseError
+
+    start = 1 if text.startswith("?") else 0
+    pairs: list[tuple[str, str, tuple[int, int, int] | None]] = []
+    while start <= len(text):
+        end = text.find("&", start)
+        if end < 0:
+            end = len(text)
+        if end > start:
+            equals = text.find("=", start, end)
+            if equals < 0:
+                raise ParseError(
+                    Diagnostic(
+                        "FQ004",
+                        f"the parameter {_clip(text[start:end])!r} has no '='",
+                        Span.from_offsets(text, start, end),
+                        hint="write key=value; encode a '&' in a value as %26",
+                    ),
+                    text,
+                )
+            if equals == start:
+                raise ParseError(
+                    Diagnostic(
+                        "FQ004",
+                        "a parameter with an empty key",
+                        Span.from_offsets(text, start, end),
+                        hint="write key=value",
+                    ),
+                    text,
+                )
+            key = _decode(text, start, equals)
+            value = _decode(text, equals + 1, end)
+            pairs.append((key, value, (start, equals, end)))
+        start = end + 1
+    return _Query(text, pairs).build()
+
+
+def _decode(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` form-decoded: ``+`` a space, ``%XX`` a byte, the bytes UTF-8."""
+    from urllib.parse import unquote_to_bytes
+
+    from flowql.ast import Span
+    from flowql.errors import ParseError
+
+    part = text[start:end].replace("+", " ")
+    at = part.find("%")
+    while at >= 0:
+        digits = part[at + 1 : at + 3]
+        if len(digits) < 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+            raise ParseError(
+                Diagnostic(
+                    "FQ003",
+                    f"'%{digits}' is not a percent escape: '%' must be followed by two hex digits",
+                    Span.from_offsets(text, start + at, min(start + at + 3, end)),
+                    hint="write a '%' in a value as %25",
+                ),
+                text,
+            )
+        at = part.find("%", at + 3)
+    try:
+        return unquote_to_bytes(part).decode("utf-8")
+    except UnicodeError:
+        raise ParseError(
+            Diagnostic(
+                "FQ003",
+                "the percent escapes are not UTF-8 text",
+                Span.from_offsets(text, start, end),
+                hint="encode the text as UTF-8 before percent-encoding it",
+            ),
+            text,
+        ) from None
+
+
+if TYPE_CHECKING:
+    from flowql.ast import Span
+
+
+class _Query:
+    """Decoded pairs, with their offsets ``(start, equals, end)`` in ``text`` when read from
+    text, built into an expression."""
+
+    def __init__(
+        self, text: str | None, pairs: list[tuple[str, str, tuple[int, int, int] | None]]
+    ) -> None:
+        self.text = text
+        self.pairs = pairs
+
+    def span(self, start: int, end: int) -> Span:
+        from flowql.ast import Span as _Span
+
+        assert self.text is not None
+        return _Span.from_offsets(self.text, start, end)
+
+    def build(self) -> Expr:
+        import re
+
+        from flowql.ast import Key
+        from flowql.errors import ParseError
+
+        key_pattern = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*")
+        reserved = {"and", "or", "not", "in", "true", "false"}
+        groups: dict[str, list[tuple[Value, Key, tuple[int, int, int] | None]]] = {}
+        for name, raw, where in self.pairs:
+            if name in SKIPPED_PARAMETERS:
+                continue
+            if not key_pattern.fullmatch(name) or name.lower() in reserved:
+                raise ParseError(
+                    Diagnostic(
+                        "FQ004",
+                        f"{_clip(name)!r} is not a FlowQL key",
+                        None if where is None else self.span(where[0], where[1]),
+                        hint="a key is letters, digits, '_' and '-', in dotted parts, "
+                        "not starting with a digit, and not a keyword",
+                    ),
+                    self.text,
+                )
+            value_span = None if where is None else self.span(where[1] + 1, where[2])
+            value: Value
+            if name.startswith(_STATUS_PREFIX) and raw in _BOOLEANS:
+                value = Boolean(_BOOLEANS[raw], span=value_span)
+            else:
+                value = String(raw, span=value_span)
+            key = Key(name, span=None if where is None else self.span(where[0], where[1]))
+            groups.setdefault(name, []).append((value, key, where))
+        if not groups:
+            raise ParseError(
+                Diagnostic(
+                    "FQ013",
+                    "the query has no filter parameters",
+                    None if self.text is None else self.span(0, len(self.text)),
+                    hint="add key=value parameters; "
+                    + ", ".join(sorted(SKIPPED_PARAMETERS))
+                    + " are not filters",
+                ),
+                self.text,
+            )
+        tests: list[Expr] = []
+        for entries in groups.values():
+            first, last = entries[0][2], entries[-1][2]
+            span = None if first is None or last is None else self.span(first[0], last[2])
+            if len(entries) == 1:
+                value, key, _ = entries[0]
+                tests.append(Comparison(key, Op.EQ, value, span=span))
+            else:
+                tests.append(In(entries[0][1], [v for v, _, _ in entries], span=span))
+        if len(tests) == 1:
+            return tests[0]
+        offsets = [w for entries in groups.values() for _, _, w in entries if w is not None]
+        span = (
+            self.span(min(w[0] for w in offsets), max(w[2] for w in offsets)) if offsets else None
+        )
+        return And(*tests, span=span)

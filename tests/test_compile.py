@@ -1,0 +1,126 @@
+"""The target registry, flowql.compile and `flowql compile`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import flowql
+from flowql.cli import main
+
+
+def test_targets_lists_the_registry() -> None:
+    names = [t.name for t in flowql.targets()]
+    assert names == ["conviva-flow", "conviva-sessions", "klaviyo", "python"]
+    assert all(t.description for t in flowql.targets())
+
+
+def test_compile_each_target() -> None:
+    text = "device_os IN ('Android', 'iOS') AND geo_country == 'Spain'"
+    assert flowql.compile(text).filter == (
+        "(device_os == 'Android' OR device_os == 'iOS') AND geo_country == 'Spain'"
+    )
+    assert flowql.compile(text, target="conviva-sessions").params == (
+        ("device_os", "Android"),
+        ("device_os", "iOS"),
+        ("geo_country", "Spain"),
+    )
+    assert flowql.compile(text, target="klaviyo").filter == (
+        'and(any(device_os,["Android","iOS"]),equals(geo_country,"Spain"))'
+    )
+    predicate = flowql.compile(text, target="python").predicate
+    assert predicate is not None
+    assert predicate({"device_os": "iOS", "geo_country": "Spain"})
+    assert not predicate({"device_os": "iOS", "geo_country": "France"})
+
+
+def test_compile_accepts_a_tree_and_reports_warnings() -> None:
+    result = flowql.compile(flowql.parse("k == 'it\\'s'"))
+    assert result.filter == "k == 'it\\'s'"
+    assert [w.code for w in result.warnings] == ["FQ602"]
+    assert result.to_dict() == {"target": "conviva-flow", "filter": "k == 'it\\'s'"}
+
+
+def test_refusals_collect_every_problem_with_spans() -> None:
+    with pytest.raises(flowql.UnsupportedError) as info:
+        flowql.compile("a != 'b' AND c ~~ 'd'", target="conviva-sessions")
+    assert [(d.code, d.column) for d in info.value.diagnostics] == [("FQ601", 1), ("FQ601", 14)]
+
+
+def test_unknown_target_says_did_you_mean() -> None:
+    with pytest.raises(flowql.TargetError) as info:
+        flowql.compile("a == 'b'", target="convia-flow")
+    assert info.value.code == "FQ603"
+    assert info.value.hint == "did you mean 'conviva-flow'?"
+
+
+def test_reading_a_target_back() -> None:
+    target = next(t for t in flowql.targets() if t.name == "klaviyo")
+    expr = target.read('and(equals(flow_id,"T7K2j8"),any(send_channel,["email","sms"]))')
+    assert flowql.format(expr) == "flow_id == 'T7K2j8' AND send_channel IN ('email', 'sms')"
+    python = next(t for t in flowql.targets() if t.name == "python")
+    assert not python.reads
+    with pytest.raises(flowql.TargetError):
+        python.read("anything")
+
+
+def test_cli_compile_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compile", "--target", "conviva-flow", "--expr", "a IN ('x', 'y')"]) == 0
+    assert capsys.readouterr().out == "a == 'x' OR a == 'y'\n"
+    expr = "device_os IN ('Android 9', 'Android 10')"
+    assert main(["compile", "--target", "conviva-sessions", "--expr", expr]) == 0
+    assert capsys.readouterr().out == "device_os=Android%209&device_os=Android%2010\n"
+    args = ["compile", "--target", "conviva-sessions", "--format", "json", "--expr", expr]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "target": "conviva-sessions",
+        "params": [["device_os", "Android 9"], ["device_os", "Android 10"]],
+    }
+
+
+def test_cli_translates_between_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    klaviyo = 'and(equals(flow_id,"T7K2j8"),any(send_channel,["email","sms"]))'
+    args = ["compile", "--read", "klaviyo", "--target", "conviva-flow", "--expr", klaviyo]
+    assert main(args) == 0
+    assert capsys.readouterr().out == (
+        "flow_id == 'T7K2j8' AND (send_channel == 'email' OR send_channel == 'sms')\n"
+    )
+
+
+def test_cli_compile_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["compile", "--target", "conviva-sessions", "--format", "json", "--expr", "a != 'b'"]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    found = json.loads(err)
+    assert [(d["file"], d["code"], d["line"], d["column"]) for d in found] == [
+        ("<expr>", "FQ601", 1, 1)
+    ]
+    assert main(["compile", "--target", "convia-flow", "--expr", "a == 'b'"]) == 2
+    assert "did you mean 'conviva-flow'?" in capsys.readouterr().err
+    assert main(["compile", "--target", "python", "--expr", "a == 'b'"]) == 2
+    assert main(["compile", "--read", "python", "--target", "klaviyo", "--expr", "x"]) == 2
+    assert main(["compile", "--target", "klaviyo", "--expr", "a == "]) == 1
+
+
+def test_every_text_target_reads_its_own_output(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "device_os IN ('Android 9', 'Android 10') AND browser_name == 'Native App'"
+    for name in ("conviva-flow", "conviva-sessions", "klaviyo"):
+        target = next(t for t in flowql.targets() if t.name == name)
+        compiled = target.compile(flowql.parse(text))
+        if compiled.params is not None:
+            from urllib.parse import urlencode
+
+            written = urlencode(list(compiled.params))
+        else:
+            assert compiled.filter is not None
+            written = compiled.filter
+        again = target.compile(target.read(written))
+        assert again.to_dict() == compiled.to_dict(), name
+    query = "device_os=Android%209&device_os=Android%2010&browser_name=Native%20App"
+    args = ["compile", "--read", "conviva-sessions", "--target", "klaviyo", "--expr", query]
+    assert main(args) == 0
+    assert capsys.readouterr().out == (
+        'and(any(device_os,["Android 9","Android 10"]),equals(browser_name,"Native App"))\n'
+    )
