@@ -12,7 +12,17 @@ from flowql.cli import main
 
 def test_targets_lists_the_registry() -> None:
     names = [t.name for t in flowql.targets()]
-    assert names == ["conviva-flow", "conviva-sessions", "klaviyo", "python"]
+    assert names == [
+        "conviva-flow",
+        "conviva-sessions",
+        "klaviyo",
+        "klaviyo-campaign-report",
+        "klaviyo-flow-report",
+        "klaviyo-form-report",
+        "klaviyo-metrics",
+        "klaviyo-segment-report",
+        "python",
+    ]
     assert all(t.description for t in flowql.targets())
 
 
@@ -124,3 +134,18 @@ def test_every_text_target_reads_its_own_output(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == (
         'and(any(device_os,["Android 9","Android 10"]),equals(browser_name,"Native App"))\n'
     )
+
+
+def test_klaviyo_endpoint_targets_are_registered() -> None:
+    from flowql.targets.klaviyo_endpoints import ENDPOINT_TARGETS
+
+    registered = {t.name for t in flowql.targets()}
+    assert set(ENDPOINT_TARGETS) <= registered
+    result = flowql.compile(
+        "flow_id == 'T7K2j8' AND send_channel IN ('email', 'sms')", target="klaviyo-flow-report"
+    )
+    assert (
+        result.filter == 'and(equals(flow_id,"T7K2j8"),contains-any(send_channel,["email","sms"]))'
+    )
+    with pytest.raises(flowql.UnsupportedError):
+        flowql.compile("integration.name ~~ 'Shop'", target="klaviyo-metrics")

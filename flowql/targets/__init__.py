@@ -215,6 +215,29 @@ _TARGETS = {
 }
 
 
+def _klaviyo_endpoint(name: str) -> Callable[[Expr], CompileResult]:
+    def compile_(expr: Expr) -> CompileResult:
+        from flowql.targets.klaviyo_endpoints import ENDPOINT_TARGETS
+
+        return CompileResult(name, filter=ENDPOINT_TARGETS[name][1](expr))
+
+    return compile_
+
+
+# One per Klaviyo endpoint family, each with the capability table of its reference page.
+_KLAVIYO_ENDPOINTS = {
+    "klaviyo-flow-report": "the filter of Klaviyo's flow values and series reports",
+    "klaviyo-campaign-report": "the filter of Klaviyo's campaign values reports",
+    "klaviyo-form-report": "the filter of Klaviyo's form values and series reports",
+    "klaviyo-segment-report": "the filter of Klaviyo's segment values and series reports",
+    "klaviyo-metrics": "the filter of Klaviyo's GET /api/metrics (integration name or category)",
+}
+_TARGETS.update(
+    (name, Target(name, description, "filter", _klaviyo_endpoint(name)))
+    for name, description in _KLAVIYO_ENDPOINTS.items()
+)
+
+
 def targets() -> list[Target]:
     """Every target flowql knows, by name."""
     return [_TARGETS[name] for name in sorted(_TARGETS)]

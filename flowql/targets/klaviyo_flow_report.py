@@ -1,0 +1,48 @@
+"""The Klaviyo flow report target: the ``filter`` of ``flow-values-reports`` and
+``flow-series-reports``, checked against the fields those reports filter on.
+
+Scalar fields take ``equals`` (FlowQL ``==``) and ``contains-any`` (``IN``, or an OR of ``==``);
+``tag_id`` and ``tag_name`` are lists and take ``contains-any`` (``tag_name ~~ 'a' OR tag_name ~~
+'b'``) and ``contains-all`` (``tag_name ~~ 'a' AND tag_name ~~ 'b'``); one filter per field, AND
+only, at most 100 items in a list. See :mod:`flowql.targets.klaviyo_endpoints`.
+
+>>> from flowql import parse
+>>> compile_filter(parse("flow_id == 'T7K2j8' AND send_channel IN ('email', 'sms')"))
+'and(equals(flow_id,"T7K2j8"),contains-any(send_channel,["email","sms"]))'
+"""
+
+from __future__ import annotations
+
+from flowql.model import KLAVIYO_SEND_CHANNELS
+from flowql.targets.klaviyo_endpoints import Family, list_field, scalar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.ast import Expr
+
+__all__ = ["FAMILY", "FIELDS", "TARGET", "compile_filter"]
+
+TARGET = "klaviyo-flow-report"
+"""The target's name."""
+
+FIELDS = (
+    scalar("flow_id", "equals", "contains-any"),
+    scalar("flow_name", "equals", "contains-any"),
+    scalar("send_channel", "equals", "contains-any", values=KLAVIYO_SEND_CHANNELS),
+    scalar("flow_message_id", "equals", "contains-any"),
+    scalar("flow_message_name", "equals", "contains-any"),
+    scalar("text_message_format", "equals", "contains-any"),
+    scalar("variation", "equals", "contains-any"),
+    scalar("variation_name", "equals", "contains-any"),
+    list_field("tag_id", "contains-any", "contains-all"),
+    list_field("tag_name", "contains-any", "contains-all"),
+)
+"""The capability table: each field the flow reports filter on, and its operators."""
+
+FAMILY = Family(TARGET, "the flow report", FIELDS, one_per_field=True)
+
+
+def compile_filter(expr: Expr) -> str:
+    """The flow report ``filter`` for ``expr`` (not yet JSON-quoted); raises
+    :class:`~flowql.errors.UnsupportedError` (FQ601, every problem collected)."""
+    return FAMILY.compile_filter(expr)

@@ -1,0 +1,123 @@
+"""benchmarks/bench_compile.py works: a smoke run with --quick --json, and its sorting of filters.
+
+Nothing here asserts how fast anything is: timings belong to the benchmark's output only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from flowql.syntax import parse
+from flowql.targets import get_target, targets
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+SCRIPT = BENCHMARKS / "bench_compile.py"
+SIZES = ("small", "medium", "large")
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    """The script as a module; it imports bench_parse from its own directory."""
+    spec = importlib.util.spec_from_file_location("bench_compile", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    added = str(BENCHMARKS) not in sys.path
+    if added:
+        sys.path.insert(0, str(BENCHMARKS))
+    had_parse = "bench_parse" in sys.modules
+    sys.modules["bench_compile"] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules["bench_compile"]
+        if not had_parse:
+            sys.modules.pop("bench_parse", None)
+        if added:
+            sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return done.stdout, report
+
+
+def test_report_keys(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, report = quick_run
+    for key in ("date", "quick", "seed", "environment", "sizes", "rounds", "targets", "compile"):
+        assert key in report
+    assert report["quick"] is True
+    assert report["targets"] == [t.name for t in targets()]
+    assert set(report["compile"]) == set(report["targets"])
+    assert list(report["sizes"]) == list(SIZES)
+
+
+def test_every_target_and_size_has_figures(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, report = quick_run
+    for name, sizes in report["compile"].items():
+        assert list(sizes) == list(SIZES), name
+        for size, r in sizes.items():
+            where = f"{name} {size}"
+            assert _positive(r["filters"]), where
+            assert r["accepted"] + r["refused"] == r["filters"], where
+            assert sum(r["refused_by_code"].values()) == r["refused"], where
+            if r["accepted"]:
+                assert _positive(r["filters_per_s"]), where
+                assert _positive(r["us_per_filter"]), where
+                assert _positive(r["mean_chars_accepted"]), where
+            else:
+                assert r["filters_per_s"] is None, where
+                assert r["us_per_filter"] is None, where
+
+
+def test_targets_that_express_everything_accept_every_filter(
+    quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = quick_run
+    for name in ("conviva-flow", "python"):  # the generated filters hold no numbers or booleans
+        for size in SIZES:
+            r = report["compile"][name][size]
+            assert r["accepted"] == r["filters"], (name, size)
+
+
+def test_stdout_names_every_target(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    assert "Compile throughput" in stdout
+    for name in report["targets"]:
+        assert name in stdout
+
+
+def test_sort_filters_counts_refusals(bench: ModuleType) -> None:
+    trees = [parse("a == 'x'"), parse("a != 'x'"), parse("a ~~ 'x' OR b == 'y'")]
+    accepted, refused = bench.sort_filters(get_target("conviva-sessions"), trees)
+    assert accepted == trees[:1]
+    assert refused == {"FQ601": 2}
+    accepted, refused = bench.sort_filters(get_target("python"), trees)
+    assert accepted == trees
+    assert refused == {}
