@@ -83,8 +83,11 @@ def _matches(code: str, prefixes: Iterable[str]) -> bool:
 class Checker:
     """Checks inputs with one configuration. Models are loaded once and shared."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, read: str | None = None) -> None:
+        """``read`` names a target whose text the filters are written in (``klaviyo``,
+        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL."""
         self.config = config
+        self.read = read
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
 
@@ -221,23 +224,29 @@ class Checker:
         check_format: bool,
     ) -> list[Diagnostic]:
         """Validate one filter, then compile it and budget its request: parsed once."""
-        from flowql.errors import ParseError
         from flowql.syntax import parse
         from flowql.validate import validate
 
         try:
-            expr = parse(text)
-        except ParseError as exc:
+            if self.read is not None:
+                from flowql.targets import get_target
+
+                expr = get_target(self.read).read(text)
+            else:
+                expr = parse(text)
+        except FlowQLError as exc:
             return list(exc.diagnostics)
         found = validate(
-            text,
+            # Another target's text gets the checks of the tree only: FlowQL's style rules
+            # (FQ401, FQ402) are about FlowQL text.
+            text if self.read is None else expr,
             model=model,
             flow=flow,
             select=self.config.select or None,
             ignore=self.config.ignore or None,
             check_format=check_format,
             line_length=self.config.line_length,
-            parsed=expr,
+            parsed=expr if self.read is None else None,
         )
         found.extend(self._request_checks(expr, api, target, endpoint, flow, model, query))
         return found

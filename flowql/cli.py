@@ -338,7 +338,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not (s.name.endswith(".toml") and "[[query]]" not in s.text)
     ]
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
-    result = Checker(config).run(inputs, jobs=max(1, jobs))
+    if args.read:
+        from flowql.targets import TargetError, get_target
+
+        try:
+            reader = get_target(args.read)
+        except TargetError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            raise InputError(f"{exc.message}{hint}") from None
+        if not reader.reads:
+            raise InputError(f"the {reader.name} target has no text form to read")
+    result = Checker(config, read=args.read).run(inputs, jobs=max(1, jobs))
     if result.input_errors:
         err.write(
             render_findings(result.input_errors, "text", files_checked=0, tool_version="") + "\n"
@@ -532,6 +542,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-zero", action="store_true", help="exit 0 even when errors are found (report only)"
     )
     c.add_argument("--config", metavar="PATH", help="read settings from this file only")
+    c.add_argument(
+        "--read",
+        metavar="TARGET",
+        help="the filters are written in this target's syntax (klaviyo, conviva-flow, "
+        "conviva-sessions), not FlowQL",
+    )
     c.add_argument(
         "--jobs",
         type=int,

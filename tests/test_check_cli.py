@@ -272,3 +272,22 @@ def test_checking_in_several_processes_finds_the_same(tmp_path: Path) -> None:
     assert one.count(Severity.ERROR) == two.count(Severity.ERROR) > 0
     assert two.inputs_checked == len(inputs)
     assert [f.diagnostic.hint for f in one.findings] == [f.diagnostic.hint for f in two.findings]
+
+
+def test_checking_filters_written_in_another_targets_syntax(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = 'and(equals(flow_id,"T7K2j8"),any(send_chanel,["email","sms"]))'
+    args = ["check", "--read", "klaviyo", "--target", "klaviyo-flow-report", "--format"]
+    code, out, _ = run(capsys, *args, "concise", "--expr", text)
+    assert code == 1
+    assert out.splitlines()[0].startswith("<expr>:1:34: FQ101 [error] 'send_chanel'")
+    clean = 'and(equals(flow_id,"T7K2j8"),any(send_channel,["email","sms"]))'
+    assert run(capsys, *args, "concise", "--expr", clean)[0] == 0
+    code, out, _ = run(
+        capsys, "check", "--read", "klaviyo", "--format", "concise", "--expr", "less-than(x,5)"
+    )
+    assert code == 1
+    assert "FQ601" in out
+    assert run(capsys, "check", "--read", "python", "--expr", "x")[0] == 2
+    assert run(capsys, "check", "--read", "klavio", "--expr", "x")[0] == 2
