@@ -701,3 +701,17 @@ def noisy_texts() -> st.SearchStrategy[str]:
     # (Hypothesis draws from the branches of one_of unevenly, favouring those with more choices
     # to make; the chunks keep plain text from being crowded out.)
     return st.one_of(st.lists(chunk, min_size=1, max_size=3).map("".join), mutated_texts())
+
+
+def small_trees(leaves: st.SearchStrategy[Expr], *, max_leaves: int) -> st.SearchStrategy[Expr]:
+    """Small trees over ``leaves``: NOT, and AND/OR of 2 or 3 operands, at most ``max_leaves``
+    leaves. The target tests evaluate them on every record of a small domain."""
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            inner.map(Not),
+            st.lists(inner, min_size=2, max_size=3).map(lambda ops: And(*ops)),
+            st.lists(inner, min_size=2, max_size=3).map(lambda ops: Or(*ops)),
+        ),
+        max_leaves=max_leaves,
+    )

@@ -15,9 +15,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import small_trees
 
 import flowql
-from flowql.ast import And, Boolean, Comparison, Expr, In, Key, Not, Number, Op, Or, String
+from flowql.ast import Boolean, Comparison, Expr, In, Key, Number, Op, String
 from flowql.targets.python import compile_predicate
 
 _TOKEN = re.compile(
@@ -123,15 +124,7 @@ def _leaves(keys: list[str]) -> st.SearchStrategy[Expr]:
 
 
 def _exprs(keys: list[str]) -> st.SearchStrategy[Expr]:
-    return st.recursive(
-        _leaves(keys),
-        lambda inner: st.one_of(
-            inner.map(Not),
-            st.lists(inner, min_size=2, max_size=3).map(lambda ops: And(*ops)),
-            st.lists(inner, min_size=2, max_size=3).map(lambda ops: Or(*ops)),
-        ),
-        max_leaves=5,
-    )
+    return small_trees(_leaves(keys), max_leaves=5)
 
 
 def _records(keys: list[str]) -> st.SearchStrategy[dict[str, object]]:

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import string_values
+from strategies import small_trees, string_values
 
 import flowql
 from flowql import parse
@@ -258,15 +258,7 @@ _leaves: st.SearchStrategy[Expr] = st.one_of(
     st.builds(Comparison, _keys, st.sampled_from(list(Op)), _values),
     st.builds(In, _keys, st.lists(_values, min_size=1, max_size=3), st.booleans()),
 )
-small_exprs: st.SearchStrategy[Expr] = st.recursive(
-    _leaves,
-    lambda inner: st.one_of(
-        inner.map(Not),
-        st.lists(inner, min_size=2, max_size=3).map(lambda ops: And(*ops)),
-        st.lists(inner, min_size=2, max_size=3).map(lambda ops: Or(*ops)),
-    ),
-    max_leaves=8,
-)
+small_exprs = small_trees(_leaves, max_leaves=8)
 records = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(WORDS))
 
 
