@@ -266,22 +266,28 @@ def _decode_escapes(body: str, pos: _Positions, offset: int) -> str:
     return _ESCAPE_RE.sub(replace, body)
 
 
-def _build_number(token: re.Match[str], span: _SpanRef) -> object:
-    raw = _token_text(token)
-    value: int | float
+def number_value(raw: str) -> int | float | None:
+    """The number a numeric literal stands for, or None when it is out of range: a float that
+    overflows to infinity or underflows to zero from a non-zero literal (it would silently mean
+    another number), or an int of more than 4,000 digits (an explicit cap, rather than Python's
+    int_max_str_digits, which users can change). Shared with the readers of other syntaxes."""
     if "." in raw or "e" in raw or "E" in raw:
         value = float(raw)
         mantissa = raw.lower().split("e")[0]
-        # A float that overflows to infinity, or underflows to zero from a non-zero literal,
-        # would silently mean another number.
-        in_range = value not in (float("inf"), float("-inf")) and (
-            value != 0 or not any(c in "123456789" for c in mantissa)
-        )
-    else:
-        # An explicit cap, rather than Python's int_max_str_digits, which users can change.
-        in_range = len(raw.lstrip("-")) <= _MAX_INT_DIGITS
-        value = int(raw) if in_range else 0
-    if not in_range:
+        if value in (float("inf"), float("-inf")):
+            return None
+        if value == 0 and any(c in "123456789" for c in mantissa):
+            return None
+        return value
+    if len(raw.lstrip("-")) > _MAX_INT_DIGITS:
+        return None
+    return int(raw)
+
+
+def _build_number(token: re.Match[str], span: _SpanRef) -> object:
+    raw = _token_text(token)
+    value = number_value(raw)
+    if value is None:
         start, end, positions = span
         raise ParseError(
             Diagnostic(

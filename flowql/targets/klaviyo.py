@@ -38,7 +38,7 @@ from flowql.ast import And, Boolean, Comparison, In, Key, Number, Op, Or, Span, 
 from flowql.diagnostics import Diagnostic
 from flowql.errors import LimitError, ParseError, UnsupportedError
 from flowql.formatter import format
-from flowql.syntax import MAX_SOURCE_LENGTH
+from flowql.syntax import MAX_SOURCE_LENGTH, number_value
 from flowql.targets.conviva_flow import lower
 
 TYPE_CHECKING = False
@@ -100,7 +100,6 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_REST = re.compile(r"[^,()\[\]\"'\s]*")
 _BARE_CONTINUES = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:+-")
 _STRING_BODY = {'"': re.compile(r'[^"\\]*'), "'": re.compile(r"[^'\\]*")}
-_MAX_INT_DIGITS = 4000
 
 _SCALAR_OPERATORS = frozenset(
     {
@@ -554,17 +553,8 @@ class _Reader:
         )
 
     def number(self, raw: str, start: int, end: int) -> Number:
-        value: int | float
-        if "." in raw or "e" in raw or "E" in raw:
-            value = float(raw)
-            mantissa = raw.lower().split("e")[0]
-            in_range = value not in (float("inf"), float("-inf")) and (
-                value != 0 or not any(c in "123456789" for c in mantissa)
-            )
-        else:
-            in_range = len(raw.lstrip("-")) <= _MAX_INT_DIGITS
-            value = int(raw) if in_range else 0
-        if not in_range:
+        value = number_value(raw)
+        if value is None:
             self.fail(
                 "FQ015",
                 f"the number {_clip(raw)} is out of range",
