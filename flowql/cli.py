@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from flowql.ast import Expr
+    from flowql.targets import Target
 
 __all__ = ["main"]
 
@@ -339,48 +340,53 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     ]
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
     if args.read:
-        from flowql.targets import TargetError, get_target
-
-        try:
-            reader = get_target(args.read)
-        except TargetError as exc:
-            hint = f" ({exc.hint})" if exc.hint else ""
-            raise InputError(f"{exc.message}{hint}") from None
-        if not reader.reads:
-            raise InputError(f"the {reader.name} target has no text form to read")
+        _target(args.read, reading=True)
     result = Checker(config, read=args.read).run(inputs, jobs=max(1, jobs))
     if result.input_errors:
         err.write(
-            render_findings(result.input_errors, "text", files_checked=0, tool_version="") + "\n"
+            render_findings(
+                result.input_errors, "text", files_checked=0, tool_version="", summary=False
+            )
         )
+    unreadable = len({f.path for f in result.input_errors})
     out.write(
         render_findings(
             result.findings,
             args.format,
-            files_checked=result.inputs_checked,
+            files_checked=result.inputs_checked - unreadable,
             tool_version=__version__,
+            # "All checks passed" would be untrue when a file could not even be read.
+            summary=not (unreadable and not result.findings),
         )
     )
     return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
 
 
-def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.syntax import parse
+def _target(name: str, *, reading: bool = False) -> Target:
+    """The target of that name, or a usage error with "did you mean"; with ``reading``, one
+    whose text form can be read."""
     from flowql.targets import TargetError, get_target
 
     try:
-        target = get_target(args.target)
-        reader = get_target(args.read) if args.read else None
+        found = get_target(name)
     except TargetError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         raise InputError(f"{exc.message}{hint}") from None
+    if reading and not found.reads:
+        raise InputError(f"the {found.name} target has no text form to read")
+    return found
+
+
+def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.syntax import parse
+
+    target = _target(args.target)
+    reader = _target(args.read, reading=True) if args.read else None
     if target.output == "predicate":
         raise InputError(
             "the python target compiles to a predicate for Python code "
             "(flowql.compile(text, target='python').predicate); it has no text to print"
         )
-    if reader is not None and not reader.reads:
-        raise InputError(f"the {reader.name} target has no text form to read")
     sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
     results: list[tuple[Source, object]] = []
     errors: list[tuple[Source, FlowQLError]] = []

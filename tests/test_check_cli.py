@@ -90,9 +90,10 @@ def test_errors_exit_1_and_exit_zero_reports_only(capsys: pytest.CaptureFixture[
 def test_unreadable_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[[query]]\nname = 'x'\nfilter = 'a == 1\n")
-    code, _out, err = run(capsys, "check", str(bad), cwd=tmp_path)
+    code, out, err = run(capsys, "check", str(bad), cwd=tmp_path)
     assert code == 2
     assert "FQ802" in err
+    assert "All checks passed" not in out
     model = tmp_path / "model.json"
     model.write_text("{not json")
     code, _, err = run(capsys, "check", "--model", str(model), "--expr", "a == 'b'", cwd=tmp_path)
