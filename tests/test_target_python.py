@@ -68,7 +68,7 @@ MISSING = object()
         (True, "k == 'true'", False),
         (None, "k == 'None'", False),
         (MISSING, "k == 'Spain'", False),
-        (["Spain"], "k == 'Spain'", False),
+        (["Spain"], "k == 'Spain'", True),
         ({"x": 1}, "k == 'Spain'", False),
         # == on numbers: by value across int and float, never a boolean.
         (1, "k == 1", True),
@@ -102,6 +102,15 @@ MISSING = object()
         (True, "k != 1", True),
         (True, "k != true", False),
         (None, "k != 'x'", True),
+        (["Spain", "France"], "k == 'Spain'", True),
+        (["Spain", "France"], "k == 'Spai'", False),
+        ([1, 2.5], "k == 2.5", True),
+        ([1], "k == true", False),
+        ([True], "k == true", True),
+        (["1"], "k == 1", False),
+        ([["x"]], "k == 'x'", False),
+        (["Spain"], "k != 'Spain'", False),
+        ([], "k != 'Spain'", True),
         (MISSING, "k != 'Spain'", True),
         (MISSING, "k != 1", True),
         (MISSING, "k != true", True),
@@ -113,7 +122,12 @@ MISSING = object()
         ("", "k ~~ ''", True),
         ("", "k ~~ 'a'", False),
         (123, "k ~~ '2'", False),
-        (["adr"], "k ~~ 'adr'", False),
+        # On a list, ~~ (like ==) tests whole items: the list holds the value.
+        (["adr"], "k ~~ 'adr'", True),
+        (["Madrid"], "k ~~ 'adr'", False),
+        (("x", "adr"), "k ~~ 'adr'", True),
+        ([], "k ~~ ''", False),
+        (["1"], "k ~~ 1", False),
         (None, "k ~~ ''", False),
         (MISSING, "k ~~ ''", False),
         ("a1b", "k ~~ 1", False),
@@ -150,7 +164,13 @@ def test_operator(value: object, text: str, expected: bool) -> None:
         (1, "k IN (true, 'x')", False),
         (True, "k IN (true, 'x')", True),
         (Decimal(2), "k IN (1, 2)", True),
-        (["a"], "k IN ('a', 'b')", False),
+        (["a"], "k IN ('a', 'b')", True),
+        (["c", "b"], "k IN ('a', 'b')", True),
+        (["c"], "k IN ('a', 'b')", False),
+        ([2], "k IN ('2', 2)", True),
+        ([True], "k IN (1, 'x')", False),
+        ([["a"]], "k IN ('a', 'b')", False),
+        (["a"], "k NOT IN ('a', 'b')", False),
         ("b", "k NOT IN ('a', 'b')", False),
         ("c", "k NOT IN ('a', 'b')", True),
         (MISSING, "k NOT IN ('a', 'b')", True),
@@ -373,6 +393,8 @@ def _get(record: Mapping[str, object], name: str) -> object:
 
 
 def _equal(found: object, value: Value) -> bool:
+    if isinstance(found, (list, tuple)):
+        return any(_equal(item, value) for item in found if not isinstance(item, (list, tuple)))
     if isinstance(value, Boolean):
         return isinstance(found, bool) and found == value.value
     if isinstance(value, Number):
@@ -397,9 +419,14 @@ def reference(expr: Expr, record: Mapping[str, object]) -> bool:
                 result = _equal(found, node.value)
             else:
                 value = node.value
-                result = (
-                    isinstance(found, str) and isinstance(value, String) and value.value in found
-                )
+                if isinstance(found, (list, tuple)):
+                    result = isinstance(value, String) and _equal(found, value)
+                else:
+                    result = (
+                        isinstance(found, str)
+                        and isinstance(value, String)
+                        and value.value in found
+                    )
             results[id(node)] = result if node.op in (Op.EQ, Op.CONTAINS) else not result
         elif isinstance(node, In):
             found = _get(record, node.key.name)
@@ -453,7 +480,8 @@ _SCALARS: st.SearchStrategy[object] = st.one_of(
     st.sampled_from(_NUMBERS),
     st.booleans(),
     st.none(),
-    st.sampled_from([Decimal("1.5"), Fraction(1, 1), ["x"], float("nan")]),
+    st.sampled_from([Decimal("1.5"), Fraction(1, 1), ["x"], ("xy", 1), [True, "1"], float("nan")]),
+    st.lists(st.sampled_from(_STRINGS), max_size=3),
 )
 
 

@@ -326,8 +326,10 @@ def _refuse_key(key: Key, source: Node) -> Diagnostic:
 def read_filter(text: str) -> Expr:
     """Read a Klaviyo filter into a FlowQL expression, spans pointing into ``text``.
 
-    ``equals`` becomes ``==``, ``contains`` ``~~``, ``any`` ``IN``, and ``and(...)`` and
-    top-level commas AND. Strings may be in double or single quotes, with ``\\"``, ``\\'`` and
+    ``equals`` becomes ``==``, ``contains`` ``~~``, ``any`` and ``contains-any`` ``IN``,
+    ``contains-all(k,[a,b])`` ``k == a AND k == b`` (on a list field, FlowQL's ``==`` and ``IN``
+    test the list's items, as Klaviyo's operators do), and ``and(...)`` and top-level commas
+    AND. Strings may be in double or single quotes, with ``\\"``, ``\\'`` and
     ``\\\\`` escapes; ``true``/``false`` and numbers are values.
 
     >>> read_filter('equals(flow_id,"T7K2j8"),any(send_channel,[\\'email\\',"sms"])')
@@ -338,8 +340,8 @@ In(Key('send_channel'), (String('email'), String('sms')), False))
     Klaviyo filter, :class:`~flowql.errors.LimitError` for ``and()`` nested deeper than
     :data:`MAX_DEPTH` or text longer than :data:`flowql.syntax.MAX_SOURCE_LENGTH`, and
     :class:`~flowql.errors.UnsupportedError` (FQ601, every one collected) for each operator
-    (``less-than``, ``starts-with``, ``has``, ``contains-any``...) and value (``null``, a
-    datetime) FlowQL has no construct for.
+    (``less-than``, ``starts-with``, ``has``...) and value (``null``, a datetime) FlowQL has
+    no construct for.
     """
     if not isinstance(text, str):
         raise TypeError(f"read_filter() takes a str, not {type(text).__name__}")
@@ -447,13 +449,13 @@ class _Reader:
         values = self.list_(name) if name in _LIST_OPERATORS else [self.scalar(name)]
         self.expect(")", f"')' to close {name}(")
         span = self.span(start, self.pos)
-        if name not in ("equals", "contains", "any"):
+        if name not in _READ_OPERATORS:
             self.refuse_operator(name, start)
             return None
         if not values:
             self.fail(
                 "FQ014",
-                "any() with an empty list, which matches nothing",
+                f"{name}() with an empty list, which matches nothing",
                 value_start,
                 self.pos - 1,
                 hint="list at least one value",
@@ -466,8 +468,11 @@ class _Reader:
                 found.append(value)
         if len(found) < len(values):
             return None
-        if name == "any":
+        if name in ("any", "contains-any"):
             return In(field, found, span=span)
+        if name == "contains-all":
+            tests = [Comparison(field, Op.EQ, value, span=span) for value in found]
+            return tests[0] if len(tests) == 1 else And(*tests, span=span)
         op = Op.EQ if name == "equals" else Op.CONTAINS
         return Comparison(field, op, found[0], span=span)
 
@@ -651,12 +656,7 @@ _FOREIGN_OPERATORS = {
         "FlowQL has no test for whether a field is present",
         "leave the condition out and " + _POST_FILTER,
     ),
-    "contains-any": (
-        "on a list field it tests the list's items, which FlowQL's ~~ and IN do not",
-        "for a text field, write it as an OR of ~~ tests in FlowQL",
-    ),
-    "contains-all": (
-        "on a list field it tests the list's items, which FlowQL's ~~ and IN do not",
-        "for a text field, write it as an AND of ~~ tests in FlowQL",
-    ),
 }
+# contains-any and contains-all test a list field's items, as FlowQL's == and IN do on a list
+# (see flowql.targets.python); on a scalar field, contains-any is Klaviyo's equals-any.
+_READ_OPERATORS = frozenset({"equals", "contains", "any", "contains-any", "contains-all"})

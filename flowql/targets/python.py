@@ -41,6 +41,11 @@ Semantics (those of ``docs/rules/logic.md``, made concrete for Python values):
   contains nothing, and a number or boolean FlowQL value is contained in nothing.
 - **``!=`` and ``!~``** are the negations of ``==`` and ``~~``, so a missing key matches ``!=``
   and ``!~``, and only those: it equals nothing and contains nothing.
+- **Lists.** A record value that is a :class:`list` or :class:`tuple` holds items, as Klaviyo's
+  list fields (``tag_id``, ``tag_name``) do: ``==`` and ``~~`` hold when the list has an item
+  equal to the value (whole items, typed as above: ``tag_name ~~ 'vip'`` holds for
+  ``['vip', 'new']``, not for ``['vips']``), and ``IN`` when it has an item equal to one of the
+  values. This is what the Klaviyo report targets send as ``contains-any`` and ``contains-all``.
 - ``k IN (a, b)`` is ``k == a OR k == b``; ``k NOT IN (a, b)`` is ``k != a AND k != b``;
   ``NOT`` negates; ``AND`` holds when every operand does and ``OR`` when any does, each
   stopping at the first operand that decides.
@@ -83,6 +88,10 @@ TARGET = "python"
 MAX_CLOSURE_DEPTH = 100
 """The most nested AND/OR levels compiled to nested closures (the parser's own limit on
 nesting, :data:`flowql.MAX_DEPTH`); deeper trees are compiled to a flat program."""
+
+
+_LISTS = (list, tuple)
+"""Record values that hold items (Klaviyo's list fields)."""
 
 
 class _Missing:
@@ -221,33 +230,41 @@ def _equals(value: Value) -> ValueTest:
         text = value.value
 
         def equals_string(x: object) -> bool:
-            return isinstance(x, str) and x == text
+            if isinstance(x, str):
+                return x == text
+            return isinstance(x, _LISTS) and any(isinstance(i, str) and i == text for i in x)
 
         return equals_string
     if isinstance(value, Boolean):
         flag = value.value
 
         def equals_boolean(x: object) -> bool:
-            return x is flag  # bool has exactly two instances, and no subclasses
+            # bool has exactly two instances, and no subclasses
+            return x is flag or (isinstance(x, _LISTS) and any(i is flag for i in x))
 
         return equals_boolean
     assert isinstance(value, Number)
     number = value.value
 
     def equals_number(x: object) -> bool:
-        return _is_number(x) and bool(x == number)
+        if _is_number(x):
+            return bool(x == number)
+        return isinstance(x, _LISTS) and any(_is_number(i) and bool(i == number) for i in x)
 
     return equals_number
 
 
 def _contains(value: Value) -> ValueTest:
-    """The test ``x ~~ value`` on a record value ``x``."""
+    """The test ``x ~~ value`` on a record value ``x``: a substring of a string, an item of a
+    list."""
     if not isinstance(value, String):
         return _never
     part = value.value
 
     def contains(x: object) -> bool:
-        return isinstance(x, str) and part in x
+        if isinstance(x, str):
+            return part in x
+        return isinstance(x, _LISTS) and any(isinstance(i, str) and i == part for i in x)
 
     return contains
 
@@ -272,6 +289,8 @@ def _one_of(values: tuple[Value, ...]) -> ValueTest:
                 return x in amounts
             except TypeError:  # an unhashable number type: compare one by one
                 return any(bool(x == amount) for amount in amounts)
+        if isinstance(x, _LISTS):
+            return any(one_of(i) for i in x if not isinstance(i, _LISTS))
         return False
 
     return one_of
