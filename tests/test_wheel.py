@@ -1,8 +1,9 @@
 """The wheel, as a user installs it: built from the repository, into a fresh virtual environment.
 
 One module-scoped fixture builds the wheel (``pip wheel --no-deps --no-build-isolation``, so no
-network) and installs it with ``--no-index`` into a new venv: flowql has no runtime dependencies
-(but tomli on Python 3.10, which this Python is not).
+network) and installs it with ``--no-index --no-deps`` into a new venv. That venv has none of
+flowql's runtime dependencies (httpx, prompt_toolkit, pygments, platformdirs: the client and the
+REPL), which shows that parsing, formatting, checking and compiling need none of them.
 Everything then runs from a directory outside the repository, so that nothing is imported from the
 source tree by accident.
 """
@@ -89,7 +90,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     outside.mkdir()
     result = Installed(wheels[0], env, outside)
     install = result.run(
-        result.python, "-m", "pip", "install", "--no-index", "--quiet", "--no-cache-dir", wheels[0]
+        *(result.python, "-m", "pip", "install", "--no-index", "--no-deps", "--quiet"),
+        *("--no-cache-dir", wheels[0]),
     )
     assert install.returncode == 0, install.stdout + install.stderr
     return result
@@ -104,14 +106,22 @@ def test_wheel_contents(installed: Installed) -> None:
     assert not [n for n in names if "/test_" in n or n.endswith((".pyc", ".lark"))]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(installed.wheel).read(metadata).decode("utf-8")
-    # Nothing at run time but tomli on Python 3.10 (3.11 has tomllib) for configs and manifests.
+    # The chosen dependencies and nothing else: tomli on Python 3.10 (3.11 has tomllib), httpx
+    # for the client, prompt_toolkit, pygments and platformdirs for the REPL.
     requires = [
         line for line in text.split("Provides-Extra")[0].splitlines() if "Requires-Dist" in line
     ]
-    assert requires == ["Requires-Dist: tomli>=1.1; python_version < '3.11'"]
+    assert requires == [
+        "Requires-Dist: httpx<1,>=0.27",
+        "Requires-Dist: platformdirs>=4",
+        "Requires-Dist: prompt-toolkit<4,>=3.0.43",
+        "Requires-Dist: pygments>=2.17",
+        "Requires-Dist: tomli>=1.1; python_version < '3.11'",
+    ]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
+    assert "flowql = flowql.highlight:FlowQLLexer" in scripts
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:
