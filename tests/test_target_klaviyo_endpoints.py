@@ -1,6 +1,8 @@
-"""Tests for the Klaviyo endpoint targets (flowql.targets.klaviyo_endpoints and the five family
-modules): the expected filter for each accepted construct, and the expected refusals (code,
-span, every one collected)."""
+"""What the Klaviyo endpoint targets share (flowql.targets.klaviyo_endpoints): list limits,
+every refusal collected in source order, hints, the registry, and the capability tables against
+the data model. Each family has its own file of accepted and refused constructs:
+test_target_klaviyo_flow_report.py, ..._campaign_report.py, ..._form_report.py,
+..._segment_report.py and test_target_klaviyo_metrics.py."""
 
 from __future__ import annotations
 
@@ -38,87 +40,6 @@ def refusals(target: str, source: str) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize(
-    ("target", "source", "expected"),
-    [
-        # flow report: equals, contains-any on scalars; contains-any / contains-all on tags
-        (flow.TARGET, "flow_id == 'T7K2j8'", 'equals(flow_id,"T7K2j8")'),
-        (
-            flow.TARGET,
-            "flow_id == 'T7K2j8' AND send_channel IN ('email', 'sms')",
-            'and(equals(flow_id,"T7K2j8"),contains-any(send_channel,["email","sms"]))',
-        ),
-        (
-            flow.TARGET,
-            "send_channel == 'push-notification' OR send_channel == 'whatsapp'",
-            'contains-any(send_channel,["push-notification","whatsapp"])',
-        ),
-        (flow.TARGET, "flow_name IN ('a', 'b', 'a')", 'contains-any(flow_name,["a","b"])'),
-        (flow.TARGET, "flow_name IN ('a')", 'equals(flow_name,"a")'),
-        (flow.TARGET, "flow_id == 'a' AND flow_id == 'a'", 'equals(flow_id,"a")'),
-        (
-            flow.TARGET,
-            "flow_id IN ('a', 'b') AND flow_id IN ('b', 'a')",
-            'contains-any(flow_id,["a","b"])',
-        ),
-        (flow.TARGET, "NOT flow_id != 'a'", 'equals(flow_id,"a")'),
-        (
-            flow.TARGET,
-            "NOT (flow_id != 'a' OR variation != 'v')",
-            'and(equals(flow_id,"a"),equals(variation,"v"))',
-        ),
-        (flow.TARGET, "tag_name ~~ 'x'", 'contains-any(tag_name,["x"])'),
-        (flow.TARGET, "tag_name == 'x'", 'contains-any(tag_name,["x"])'),
-        (flow.TARGET, "tag_name ~~ 'a' OR tag_name ~~ 'b'", 'contains-any(tag_name,["a","b"])'),
-        (flow.TARGET, "tag_id IN ('a', 'b')", 'contains-any(tag_id,["a","b"])'),
-        (flow.TARGET, "tag_name ~~ 'a' AND tag_name ~~ 'b'", 'contains-all(tag_name,["a","b"])'),
-        (
-            flow.TARGET,
-            "tag_name ~~ 'a' AND flow_id == 'f' AND tag_name == 'b' AND tag_name ~~ 'a'",
-            'and(contains-all(tag_name,["a","b"]),equals(flow_id,"f"))',
-        ),
-        (flow.TARGET, "flow_name == 'say \"hi\"'", 'equals(flow_name,"say \\"hi\\"")'),
-        # campaign report
-        (
-            campaign.TARGET,
-            "campaign_id == 'C1' AND send_channel == 'email'",
-            'and(equals(campaign_id,"C1"),equals(send_channel,"email"))',
-        ),
-        (
-            campaign.TARGET,
-            "campaign_message_id IN ('m1', 'm2') AND tag_name ~~ 'vip'",
-            'and(contains-any(campaign_message_id,["m1","m2"]),contains-any(tag_name,["vip"]))',
-        ),
-        # form report: equals and any; several filters on one field are allowed
-        (form.TARGET, "form_id == 'Y6nRLr'", 'equals(form_id,"Y6nRLr")'),
-        (form.TARGET, "form_id IN ('a', 'b')", 'any(form_id,["a","b"])'),
-        (
-            form.TARGET,
-            "form_version_id == 'v' OR form_version_id == 'w'",
-            'any(form_version_id,["v","w"])',
-        ),
-        (
-            form.TARGET,
-            "form_id IN ('a', 'b') AND form_id == 'a' AND form_version_id == 'v'",
-            'and(any(form_id,["a","b"]),equals(form_id,"a"),equals(form_version_id,"v"))',
-        ),
-        # segment report
-        (segment.TARGET, "segment_id == 'S1'", 'equals(segment_id,"S1")'),
-        (segment.TARGET, "segment_id == 'S1' OR segment_id == 'S2'", 'any(segment_id,["S1","S2"])'),
-        # metrics: equals only
-        (metrics.TARGET, "integration.name == 'Shopify'", 'equals(integration.name,"Shopify")'),
-        (
-            metrics.TARGET,
-            "integration.name == 'Shopify' AND integration.category == 'ecommerce'",
-            'and(equals(integration.name,"Shopify"),equals(integration.category,"ecommerce"))',
-        ),
-        (metrics.TARGET, "integration.name IN ('x', 'x')", 'equals(integration.name,"x")'),
-    ],
-)
-def test_accepted(target: str, source: str, expected: str) -> None:
-    assert COMPILERS[target](parse(source)) == expected
-
-
 def test_built_trees_without_spans() -> None:
     tree = In(Key("flow_id"), [String("a"), String("b")])
     assert flow.compile_filter(tree) == 'contains-any(flow_id,["a","b"])'
@@ -126,67 +47,6 @@ def test_built_trees_without_spans() -> None:
         flow.compile_filter(Comparison(Key("nope"), Op.EQ, String("a")))
     assert caught.value.code == "FQ601"
     assert caught.value.span is None
-
-
-@pytest.mark.parametrize(
-    ("target", "source", "expected"),
-    [
-        # unknown field (the span is the key)
-        (flow.TARGET, "flow_idd == 'a'", [("FQ601", "flow_idd")]),
-        (campaign.TARGET, "flow_id == 'a'", [("FQ601", "flow_id")]),
-        (metrics.TARGET, "integration.id == 'a'", [("FQ601", "integration.id")]),
-        # an operator the field does not take
-        (flow.TARGET, "flow_name ~~ 'x'", [("FQ601", "flow_name ~~ 'x'")]),
-        (form.TARGET, "form_id ~~ 'x'", [("FQ601", "form_id ~~ 'x'")]),
-        (flow.TARGET, "flow_id != 'x'", [("FQ601", "flow_id != 'x'")]),
-        (flow.TARGET, "tag_name !~ 'x'", [("FQ601", "tag_name !~ 'x'")]),
-        (flow.TARGET, "flow_id NOT IN ('a', 'b')", [("FQ601", "flow_id NOT IN ('a', 'b')")]),
-        (flow.TARGET, "NOT flow_id == 'a'", [("FQ601", "flow_id == 'a'")]),
-        (
-            metrics.TARGET,
-            "integration.name IN ('a', 'b')",
-            [("FQ601", "integration.name IN ('a', 'b')")],
-        ),
-        (
-            metrics.TARGET,
-            "integration.name == 'a' OR integration.name == 'b'",
-            [("FQ601", "integration.name == 'a' OR integration.name == 'b'")],
-        ),
-        # OR across fields
-        (
-            flow.TARGET,
-            "flow_id == 'a' OR flow_name == 'b'",
-            [("FQ601", "flow_id == 'a' OR flow_name == 'b'")],
-        ),
-        (
-            segment.TARGET,
-            "NOT (segment_id == 'a' AND segment_id == 'b')",
-            [("FQ601", "segment_id == 'a'"), ("FQ601", "segment_id == 'b'")],
-        ),
-        # a second filter on one field (flow and campaign reports)
-        (flow.TARGET, "flow_id == 'a' AND flow_id == 'b'", [("FQ601", "flow_id == 'b'")]),
-        (
-            campaign.TARGET,
-            "variation IN ('a', 'b') AND variation == 'a'",
-            [("FQ601", "variation == 'a'")],
-        ),
-        (
-            flow.TARGET,
-            "(tag_name ~~ 'a' OR tag_name ~~ 'b') AND tag_name ~~ 'c'",
-            [("FQ601", "tag_name ~~ 'c'")],
-        ),
-        # values
-        (flow.TARGET, "send_channel == 'fax'", [("FQ601", "'fax'")]),
-        (
-            flow.TARGET,
-            "send_channel IN ('email', 'fax', 'pager')",
-            [("FQ601", "'fax'"), ("FQ601", "'pager'")],
-        ),
-        (flow.TARGET, "flow_id == 7", [("FQ601", "7")]),
-    ],
-)
-def test_refused(target: str, source: str, expected: list[tuple[str, str]]) -> None:
-    assert refusals(target, source) == expected
 
 
 def test_long_lists_refused() -> None:
