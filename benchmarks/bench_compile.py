@@ -6,9 +6,12 @@ Run it from the repository, with the ``dev`` extra installed::
     python benchmarks/bench_compile.py --quick          # a smoke test, a second or two
     python benchmarks/bench_compile.py --json out.json  # also write every figure as JSON
 
-It uses the small (~60 characters), medium (~400) and large (~4,000) filter sets of
-``bench_parse.py`` (the same generator and seed, so the same text), parses each filter once,
-untimed, and then, for every target registered in :func:`flowql.targets.targets` when it runs:
+Part 1 uses the small (~60 characters), medium (~400) and large (~4,000) filter sets of
+``bench_parse.py`` (the same generator and seed, so the same text): Conviva Flow filters, which
+most targets can express only a few of. Part 2 gives each target its own sets of the same sizes,
+written in what that target expresses (:func:`make_native_sets`), so every target has a figure
+at every size. Each filter is parsed once, untimed, and then, for every target registered in
+:func:`flowql.targets.targets` when it runs:
 
 1. compiles every filter once, untimed, and sorts them into accepted and refused
    (:class:`~flowql.errors.UnsupportedError`); refused filters are counted, never timed;
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import random
 import statistics
@@ -48,6 +52,145 @@ from flowql.ast import Expr
 from flowql.errors import UnsupportedError
 from flowql.syntax import parse
 from flowql.targets import Target, targets
+
+# --- filters each target accepts, of every size ---------------------------------------------
+#
+# The common sets are Conviva Flow filters (AND and OR, ==, !=, ~~, !~ on any key); most targets
+# can express only a few of them. So each target also gets its own sets, of the same sizes,
+# written in what it does express: an AND of its fields' tests, with lists as long as the size
+# needs (and at most 100 items, Klaviyo's limit).
+
+_WORDS = (
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+)  # fmt: skip
+_SESSIONS_KEYS = (
+    "app_version", "asn", "browser_name", "browser_version", "cdn", "content_category",
+    "device_name", "device_os", "device_os_family", "geo_city_name", "geo_country_name",
+    "geo_continent", "isp", "player_name", "video_asset_name",
+)  # fmt: skip
+_REPORT_FIELDS = {
+    "klaviyo-flow-report": (
+        "flow_id", "flow_name", "flow_message_id", "flow_message_name", "text_message_format",
+        "variation", "variation_name",
+    ),
+    "klaviyo-campaign-report": (
+        "campaign_id", "campaign_message_id", "campaign_message_name", "variation",
+        "variation_name", "text_message_format",
+    ),
+}  # fmt: skip
+_CHANNELS = ("email", "sms", "push-notification", "whatsapp")
+
+
+def _word(rng: random.Random) -> str:
+    return f"{rng.choice(_WORDS)}-{rng.randrange(10_000)}"
+
+
+def _values(rng: random.Random, count: int) -> str:
+    """``count`` distinct quoted values, comma-separated."""
+    chosen: list[str] = []
+    while len(chosen) < count:
+        word = _word(rng)
+        if word not in chosen:
+            chosen.append(word)
+    return ", ".join(f"'{w}'" for w in chosen)
+
+
+def _test(rng: random.Random, key: str, room: int, *, contains: bool = False) -> str:
+    """A test of ``key`` about ``room`` characters long: ``==`` (or ``~~``) when little room is
+    left, else an IN list long enough to fill it (at most 100 values)."""
+    if room < 40:
+        return f"{key} {'~~' if contains else '=='} '{_word(rng)}'"
+    count = max(2, min(100, (room - len(key) - 8) // 15))
+    return f"{key} IN ({_values(rng, count)})"
+
+
+def _native_clauses(name: str, rng: random.Random, size: int) -> list[str]:
+    """The clauses, ANDed, of one filter of about ``size`` characters for target ``name``."""
+    clauses: list[str] = []
+    if name == "conviva-sessions":
+        # Different keys AND, a key's values OR: the built-in dimensions, then custom tags.
+        keys = list(_SESSIONS_KEYS) + [f"tag_custom{i}" for i in range(200)]
+        rng.shuffle(keys)
+        per_key = max(24, size // 12)
+        for key in keys:
+            clauses.append(_test(rng, key, rng.randint(per_key // 2, per_key)))
+            if len(" AND ".join(clauses)) >= size:
+                break
+        return clauses
+    if name == "klaviyo":
+        kinds = ("==", "~~", "IN", "number", "boolean")
+        index = 0
+        while len(" AND ".join(clauses)) < size:
+            index += 1
+            key = rng.choice((f"{rng.choice(_WORDS)}_{index}", f"properties.k{index}"))
+            kind = rng.choice(kinds)
+            if kind == "IN":
+                clauses.append(f"{key} IN ({_values(rng, rng.randint(2, 6))})")
+            elif kind == "number":
+                clauses.append(f"{key} == {rng.randrange(1000)}")
+            elif kind == "boolean":
+                clauses.append(f"{key} == {rng.choice(('true', 'false'))}")
+            else:
+                clauses.append(f"{key} {kind} '{_word(rng)}'")
+        return clauses
+    if name in _REPORT_FIELDS:
+        # One filter per field: its fields, send_channel and the tag lists, each a share.
+        makers: list[Callable[[int], str]] = [
+            lambda room: (
+                "send_channel IN ("
+                + ", ".join(f"'{c}'" for c in rng.sample(_CHANNELS, rng.randint(1, 3)))
+                + ")"
+            ),
+            lambda room: f"tag_name ~~ '{_word(rng)}' AND tag_name ~~ '{_word(rng)}'",
+            lambda room: _test(rng, "tag_id", room),
+        ]
+        makers += [functools.partial(_test, rng, field) for field in _REPORT_FIELDS[name]]
+        rng.shuffle(makers)
+        share = size if size <= 100 else size // 6
+        for make in makers:
+            room = size - len(" AND ".join(clauses))
+            if room <= 0:
+                break
+            clauses.append(make(min(share, room)))
+        return clauses
+    if name in ("klaviyo-form-report", "klaviyo-segment-report"):
+        # equals and any; several filters on one field are allowed.
+        fields = ("form_id", "form_version_id") if "form" in name else ("segment_id",)
+        while len(" AND ".join(clauses)) < size:
+            room = size - len(" AND ".join(clauses))
+            clauses.append(_test(rng, rng.choice(fields), min(room, 1500)))
+        return clauses
+    if name == "klaviyo-metrics":
+        # equals on two fields only: a larger filter has longer values.
+        category = f"integration.category == '{_word(rng)}'"
+        length = max(8, size - len(category) - len(" AND integration.name == ''"))
+        words = " ".join(_word(rng) for _ in range(length // 8 + 1))
+        return [f"integration.name == '{words[:length].strip()}'", category]
+    raise ValueError(f"no native filters for target {name!r}")
+
+
+def make_native_sets(name: str, seed: int = SEED) -> dict[str, list[str]] | None:
+    """Filters of every size that target ``name`` accepts, or None for the targets the common
+    sets already fit (``conviva-flow``, ``python``)."""
+    if name in ("conviva-flow", "python"):
+        return None
+    rng = random.Random(f"{seed}-{name}")
+    sets: dict[str, list[str]] = {}
+    for size in SIZES:
+        found: list[str] = []
+        # Within twice the common sets' tolerance: clauses here are coarser (whole IN lists).
+        slack = 2 * size.tolerance * size.target
+        for _ in range(1000 * size.count):
+            text = " AND ".join(_native_clauses(name, rng, size.target))
+            if abs(len(text) - size.target) <= slack and text not in found:
+                found.append(text)
+                if len(found) == size.count:
+                    break
+        else:
+            raise RuntimeError(f"could not make {size.name} filters for {name}")
+        sets[size.name] = found
+    return sets
 
 
 def sort_filters(target: Target, trees: Sequence[Expr]) -> tuple[list[Expr], dict[str, int]]:
@@ -119,10 +262,33 @@ def bench_compile(
     return results
 
 
-def print_results(results: dict[str, dict[str, dict[str, Any]]], rounds: int) -> None:
-    print(f"Compile throughput of Target.compile on parsed filters (median of {rounds} rounds)")
+def bench_native(
+    chosen: Sequence[Target],
+    common: dict[str, dict[str, dict[str, Any]]],
+    rounds: int,
+    sample_seconds: float,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{target: {size: figures}}`` on each target's own filters (:func:`make_native_sets`),
+    which it accepts all of; the targets the common sets fit keep their common figures."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for target in chosen:
+        native = make_native_sets(target.name)
+        if native is None:
+            results[target.name] = common[target.name]
+            continue
+        sets = {size: [Query(text, "", 0) for text in texts] for size, texts in native.items()}
+        results[target.name] = bench_compile(sets, [target], rounds, sample_seconds)[target.name]
+    return results
+
+
+def print_results(
+    results: dict[str, dict[str, dict[str, Any]]],
+    rounds: int,
+    title: str = "Target.compile on parsed filters",
+) -> None:
+    print(f"{title}: compile throughput (median of {rounds} rounds)")
     print(
-        f"   {'target':<18}{'size':<8}{'accepted':>10}{'mean chars':>12}"
+        f"   {'target':<25}{'size':<8}{'accepted':>10}{'mean chars':>12}"
         f"{'filters/s':>12}{'µs/filter':>11}  refused by code"
     )
     for target_name, sizes in results.items():
@@ -133,7 +299,7 @@ def print_results(results: dict[str, dict[str, dict[str, Any]]], rounds: int) ->
             us = "-" if r["us_per_filter"] is None else f"{r['us_per_filter']:,.1f}"
             codes = ", ".join(f"{c} {n}" for c, n in r["refused_by_code"].items()) or "-"
             print(
-                f"   {target_name:<18}{name:<8}{accepted:>10}{chars:>12}{rate:>12}{us:>11}  {codes}"
+                f"   {target_name:<25}{name:<8}{accepted:>10}{chars:>12}{rate:>12}{us:>11}  {codes}"
             )
     print()
 
@@ -156,7 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     chosen = targets()
     results = bench_compile(make_sets(), chosen, rounds, sample_seconds)
-    print_results(results, rounds)
+    print_results(
+        results, rounds, "1. The common sets (Conviva Flow filters): what each target accepts"
+    )
+    native = bench_native(chosen, results, rounds, sample_seconds)
+    print_results(native, rounds, "2. Each target's own filters, of the same sizes: all accepted")
 
     if args.json:
         report = {
@@ -169,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rounds": rounds,
             "targets": [t.name for t in chosen],
             "compile": results,
+            "native": native,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

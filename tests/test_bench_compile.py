@@ -70,11 +70,13 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
 
 def test_report_keys(quick_run: tuple[str, dict[str, Any]]) -> None:
     _, report = quick_run
-    for key in ("date", "quick", "seed", "environment", "sizes", "rounds", "targets", "compile"):
+    keys = ("date", "quick", "seed", "environment", "sizes", "rounds", "targets", "compile")
+    for key in (*keys, "native"):
         assert key in report
     assert report["quick"] is True
     assert report["targets"] == [t.name for t in targets()]
     assert set(report["compile"]) == set(report["targets"])
+    assert set(report["native"]) == set(report["targets"])
     assert list(report["sizes"]) == list(SIZES)
 
 
@@ -106,9 +108,37 @@ def test_targets_that_express_everything_accept_every_filter(
             assert r["accepted"] == r["filters"], (name, size)
 
 
+def test_every_target_has_a_figure_at_every_size_on_its_own_filters(
+    quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = quick_run
+    for name, sizes in report["native"].items():
+        assert list(sizes) == list(SIZES), name
+        for size, r in sizes.items():
+            where = f"{name} {size}"
+            assert r["accepted"] == r["filters"] > 0, where
+            assert _positive(r["filters_per_s"]), where
+            assert _positive(r["mean_chars_accepted"]), where
+
+
+def test_native_sets_are_accepted_and_near_their_sizes(bench: ModuleType) -> None:
+    for target in targets():
+        sets = bench.make_native_sets(target.name)
+        if sets is None:
+            assert target.name in ("conviva-flow", "python")
+            continue
+        for size in bench.SIZES:
+            texts = sets[size.name]
+            assert len(texts) == size.count == len(set(texts)), (target.name, size.name)
+            for text in texts:
+                assert abs(len(text) - size.target) <= 2 * size.tolerance * size.target, text
+                target.compile(parse(text))  # raises if refused
+    assert bench.make_native_sets("klaviyo") == bench.make_native_sets("klaviyo")
+
+
 def test_stdout_names_every_target(quick_run: tuple[str, dict[str, Any]]) -> None:
     stdout, report = quick_run
-    assert "Compile throughput" in stdout
+    assert stdout.count("compile throughput") == 2
     for name in report["targets"]:
         assert name in stdout
 
