@@ -441,6 +441,46 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_repl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.repl import main as repl
+
+    return repl(target=args.target, model=args.model, flow=args.flow, stdout=out, stderr=err)
+
+
+def _cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.sandbox import serve
+
+    now = None
+    if args.now is not None:
+        from datetime import datetime, timezone
+
+        try:
+            now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"--now must be an ISO 8601 date-time, not {args.now!r}") from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+    try:
+        return serve(
+            args.host,
+            args.port,
+            seed=args.seed,
+            now=now,
+            latency=args.latency,
+            rate_limits=False if args.no_rate_limits else None,
+            error_rate=args.error_rate,
+            drop_rate=args.drop_rate,
+            quiet=args.quiet,
+            out=err,
+        )
+    except (ValueError, OverflowError) as exc:  # a bad rate, latency or port number
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})"
+        ) from None
+
+
 # --- the parser ----------------------------------------------------------------------------
 
 
@@ -585,9 +625,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     k.set_defaults(handler=_cmd_compile)
 
+    # `query` and `model pull` live with the clients; the module imports nothing heavy.
+    from flowql.client._cli import add_commands
+
+    add_commands(commands)
+
     r = commands.add_parser("rules", help="list every diagnostic code")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.set_defaults(handler=_cmd_rules)
+
+    i = commands.add_parser(
+        "repl",
+        help="write filters interactively, with completion and live checks",
+        description="An interactive prompt that highlights, completes and checks filters as "
+        "they are typed. With standard input not a terminal, runs its lines as a script "
+        "(commands and filters) and exits 1 at the first error.",
+    )
+    i.add_argument("--target", metavar="TARGET", help="the target to start with (conviva-flow)")
+    i.add_argument("--model", metavar="PATH", help="a data model JSON file (default: built-in)")
+    i.add_argument("--flow", metavar="ID", help="the flow to start with")
+    i.set_defaults(handler=_cmd_repl)
+    s = commands.add_parser(
+        "sandbox",
+        help="serve the four APIs locally, from synthetic data",
+        description="Run a local server that behaves like the Conviva DPI Flow and Sessions V3, "
+        "Klaviyo and Flow XO APIs, each at its real paths, answering from deterministic "
+        "synthetic data. Every API accepts the secret 'sandbox'. Runs until Ctrl-C.",
+    )
+    s.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
+    s.add_argument(
+        "--port", type=int, default=8787, metavar="N", help="the port (8787; 0 picks a free one)"
+    )
+    s.add_argument("--seed", type=int, default=0, metavar="N", help="which synthetic data (0)")
+    s.add_argument(
+        "--now", metavar="TIME", help="fix the clock at this ISO 8601 time (default: real time)"
+    )
+    s.add_argument(
+        "--latency", type=float, default=0.0, metavar="SECONDS", help="add to every response"
+    )
+    s.add_argument(
+        "--error-rate", type=float, default=0.0, metavar="P", help="answer this share with 503"
+    )
+    s.add_argument(
+        "--drop-rate", type=float, default=0.0, metavar="P", help="drop this share of connections"
+    )
+    s.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
+    s.add_argument("--quiet", action="store_true", help="no line on stderr per request")
+    s.set_defaults(handler=_cmd_sandbox)
     return parser
 
 

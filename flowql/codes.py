@@ -11,6 +11,7 @@ FQ3xx  logic: filters that can never match, always match, or repeat themselves
 FQ4xx  style: what a reader (or a server) could misread, and formatting
 FQ5xx  URL budget: requests longer than the API accepts
 FQ6xx  targets: what a target API cannot express
+FQ7xx  queries and requests: what a server would reject, and failed requests
 FQ8xx  inputs: data models, manifests and configuration flowql cannot read
 FQ9xx  suppressions: ``# noqa`` comments
 ====== ==================================================================
@@ -29,6 +30,7 @@ FAMILIES = {
     "FQ4": "style",
     "FQ5": "URL budget",
     "FQ6": "targets",
+    "FQ7": "queries and requests",
     "FQ8": "inputs",
     "FQ9": "suppressions",
 }
@@ -107,6 +109,34 @@ _TABLE: list[tuple[str, ...]] = [
         "warning",
     ),
     ("FQ603", "unknown-target", "A target name flowql does not know."),
+    ("FQ701", "invalid-query", "A query field that is missing, of the wrong type or unknown."),
+    ("FQ702", "invalid-time-range", "A time range that is unreadable, empty or backwards."),
+    ("FQ703", "too-far-back", "A time range starting before the API keeps data."),
+    ("FQ704", "interval-out-of-range", "An interval or granularity the endpoint does not take."),
+    ("FQ705", "mixed-time-formats", "Two time formats in one Sessions V3 request."),
+    ("FQ706", "limit-out-of-range", "A limit outside what the endpoint accepts."),
+    ("FQ707", "viewer-id-or-ip", "A viewer request without exactly one of viewer_id, viewer_ip."),
+    ("FQ708", "saved-filter-conflict", "A saved filter (filter_id) with dimension filters."),
+    ("FQ709", "unknown-timeframe", "A Klaviyo timeframe key that does not exist."),
+    ("FQ710", "timeframe-too-long", "A Klaviyo timeframe too long for the report or interval."),
+    ("FQ711", "missing-conversion", "A Klaviyo report without the conversion_metric_id it needs."),
+    ("FQ712", "unknown-statistic", "A statistic the report does not have."),
+    ("FQ713", "unknown-group-by", "A group-by field the endpoint does not have."),
+    ("FQ714", "filter-not-sendable", "A filter the API cannot take, without post-filtering."),
+    ("FQ715", "post-filter-blocked", "A post-filter on a key the results do not carry."),
+    ("FQ720", "insecure-url", "A plain http URL to a host that is not this machine."),
+    ("FQ721", "missing-credentials", "No credentials given for the API."),
+    ("FQ722", "bad-request", "The server rejected the request as malformed (400)."),
+    ("FQ723", "unauthorized", "The server refused the credentials (401 or 403)."),
+    ("FQ724", "not-found", "The server has no such path or id (404)."),
+    ("FQ725", "uri-too-long", "The server refused the URL as too long (414)."),
+    ("FQ726", "unprocessable", "The server refused a value in the request (422)."),
+    ("FQ727", "rate-limited", "Still rate limited (429) when the retries ran out."),
+    ("FQ728", "server-error", "The server failed (5xx), after the retries where they apply."),
+    ("FQ729", "api-error", "Another error status from the server."),
+    ("FQ730", "transport-error", "A timeout or dropped connection, after the retries."),
+    ("FQ731", "invalid-response", "A response flowql cannot read."),
+    ("FQ732", "partial-result", "Some windows of a multi-window fetch could not be fetched."),
     ("FQ801", "invalid-data-model", "A data model file flowql cannot read."),
     ("FQ802", "invalid-manifest", "A query manifest, or a query in it, flowql cannot read."),
     ("FQ803", "invalid-config", "A configuration flowql cannot read."),

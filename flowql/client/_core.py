@@ -1,0 +1,703 @@
+"""The machinery every flowql client shares: one async implementation, used by the sync
+clients through an event loop of their own.
+
+- :class:`Secret` keeps a credential out of every repr, str, log line, exception and pickle.
+- :func:`check_url` allows ``https`` anywhere and plain ``http`` only to this machine (the
+  sandbox): 127.0.0.0/8, ``::1``, ``localhost``.
+- :class:`RetryPolicy`: 429, 503, 504 and transport errors are retried with exponential backoff
+  and full jitter, ``Retry-After`` honoured as the least wait, bounded in attempts and in total
+  time.
+- :class:`RateLimiter`: sliding windows (``(count, seconds)`` pairs), shared by every request
+  of one client; every request waits for room in all of its limiter's windows.
+- :class:`Core` sends one request through all of that and maps error statuses to the typed
+  errors of :mod:`flowql.client.errors`; :class:`AsyncClientBase` runs a query's plan (several
+  windows at once, within a concurrency limit), merges and post-filters;
+  :class:`SyncClientBase` runs the same coroutines on a private loop in a background thread, so
+  a sync client works inside a running loop (Jupyter) too.
+
+The clock, the sleep and the random source are injectable, so tests run retries and rate
+limits in no time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import hmac
+import ipaddress
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from flowql.client.errors import (
+    REDACTED,
+    ClientError,
+    InvalidResponse,
+    PartialResultError,
+    RequestInfo,
+    TransportError,
+    error_for_status,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+    from types import TracebackType
+
+    from flowql.query import Plan, Request, Window
+    from flowql.results import Result
+
+    Clock = Callable[[], float]
+    Sleep = Callable[[float], Awaitable[None]]
+    Progress = Callable[[int, int], None]
+
+__all__ = [
+    "LOGGER",
+    "AsyncClientBase",
+    "Core",
+    "RateLimiter",
+    "RetryPolicy",
+    "Secret",
+    "SyncClientBase",
+    "check_url",
+    "is_loopback",
+    "retry_after_seconds",
+    "secret_from",
+]
+
+LOGGER = logging.getLogger("flowql.client")
+"""Where the clients log: each request at DEBUG, retries at INFO, giving up at WARNING.
+Credentials never appear in a record."""
+
+T = TypeVar("T")
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+class Secret:
+    """A credential. ``repr`` and ``str`` show ``'********'``; :meth:`reveal` gives the value
+    to the code that sends it. It refuses to be pickled, so it never reaches a file by accident.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if not isinstance(value, str):
+            raise TypeError("a secret is a str")
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself: only for putting it in a request header."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"'{REDACTED}'"
+
+    def __str__(self) -> str:
+        return REDACTED
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, len(self._value)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+
+def secret_from(value: str | Secret | None, env: str, what: str) -> Secret:
+    """The credential given, else the environment variable ``env``; a :class:`ClientError`
+    (FQ721) naming both when neither is set."""
+    if value is None or (isinstance(value, str) and not value):
+        value = os.environ.get(env) or None
+    if value is None:
+        raise ClientError(
+            f"no {what}: pass it to the client or set {env}",
+            code="FQ721",
+            hint="without credentials, `flowql query` uses the built-in sandbox",
+        )
+    return value if isinstance(value, Secret) else Secret(value)
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, what: str = "base URL") -> str:
+    """``url`` if it is ``https``, or plain ``http`` to this machine; otherwise a
+    :class:`ClientError` (FQ720), before any request is sent."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return url
+    if parts.scheme == "http":
+        raise ClientError(
+            f"the {what} {url} is plain http: credentials would cross the network unencrypted",
+            code="FQ720",
+            hint="use https (plain http is allowed only to this machine, for the sandbox)",
+        )
+    raise ClientError(
+        f"the {what} {url!r} is not an https URL",
+        code="FQ720",
+        hint="give a URL such as https://api.conviva.com",
+    )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to retry.
+
+    A request that fails with one of ``statuses`` or a transport error is tried again, up to
+    ``max_attempts`` tries in all, waiting a random time between 0 and ``min(max_delay,
+    base_delay * 2**(attempt - 1))`` (full jitter), or ``Retry-After`` if longer. No retry
+    starts if it would end more than ``max_retry_time`` seconds after the first try began.
+    """
+
+    max_attempts: int = 5
+    max_retry_time: float = 60.0
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    statuses: frozenset[int] = field(default=frozenset({429, 503, 504}))
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.max_retry_time < 0 or self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("retry times must not be negative")
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """The jittered wait after failed try number ``attempt`` (1-based)."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** min(attempt - 1, 60))
+        return rng.uniform(0, ceiling)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A ``Retry-After`` header in seconds: delay-seconds, or an HTTP date (``now`` is the
+    current epoch time, for tests). None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        current = time.time() if now is None else now
+        return max(0.0, moment.timestamp() - current)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Sliding-window rate limits: ``limits`` is ``[(count, seconds), ...]`` and no window of
+    ``seconds`` ever holds more than ``count`` requests of this limiter. Waiters are served in
+    order; the clock and sleep are the client's."""
+
+    def __init__(self, limits: Sequence[tuple[int, float]], *, clock: Clock, sleep: Sleep) -> None:
+        for count, seconds in limits:
+            if count < 1 or seconds <= 0:
+                raise ValueError(
+                    f"a rate limit is (count >= 1, seconds > 0), not {(count, seconds)}"
+                )
+        self.limits = tuple((int(c), float(s)) for c, s in limits)
+        self._clock = clock
+        self._sleep = sleep
+        self._history: deque[float] = deque(maxlen=max((c for c, _ in self.limits), default=1))
+        self._lock: asyncio.Lock | None = None
+
+    async def acquire(self) -> None:
+        """Wait until a request fits every window, then count it."""
+        if not self.limits:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            while True:
+                now = self._clock()
+                wait = 0.0
+                for count, seconds in self.limits:
+                    if len(self._history) >= count:
+                        wait = max(wait, self._history[-count] + seconds - now)
+                if wait <= 0:
+                    self._history.append(now)
+                    return
+                await self._sleep(wait)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{c} per {s:g} s" for c, s in self.limits)
+        return f"RateLimiter({shown})"
+
+
+# --- one request -----------------------------------------------------------------------------
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The server's own words about an error: Klaviyo's JSON:API ``errors[]`` details, a
+    ``message`` or ``error`` field, or the start of the body."""
+    try:
+        data = response.json()
+    except ValueError:
+        return " ".join(response.text.split())[:300]
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            parts = []
+            for item in errors:
+                if isinstance(item, dict):
+                    text = item.get("detail") or item.get("title") or item.get("code")
+                    if text:
+                        parts.append(str(text))
+            if parts:
+                return "; ".join(parts)[:500]
+        for key in ("message", "detail", "error", "title"):
+            if isinstance(data.get(key), str) and data[key]:
+                return str(data[key])[:500]
+    return " ".join(str(data).split())[:300]
+
+
+class Core:
+    """Sends requests for one client: base URL, auth headers, timeout, rate limits, retries,
+    error mapping and logging, every secret redacted from what it reports."""
+
+    def __init__(
+        self,
+        *,
+        api: str,
+        base_url: str,
+        headers: Callable[[], dict[str, str]],
+        secrets: Sequence[Secret],
+        timeout: float,
+        retry: RetryPolicy,
+        limiters: Mapping[str, RateLimiter],
+        transport: httpx.AsyncBaseTransport | None,
+        clock: Clock,
+        sleep: Sleep,
+        rng: random.Random,
+    ) -> None:
+        self.api = api
+        self.base_url = check_url(base_url)
+        self._headers = headers
+        self._secrets = tuple(secrets)
+        self._timeout = timeout
+        self.retry = retry
+        self.limiters = dict(limiters)
+        self._transport = transport
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._client: httpx.AsyncClient | None = None
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of this client (and its header forms) replaced."""
+        for secret in self._secrets:
+            value = secret.reveal()
+            if value:
+                text = text.replace(value, REDACTED)
+        for name, value in self._headers().items():
+            if name.lower() != "authorization":
+                continue
+            # The whole header value, and its credential part (a Basic token, say).
+            for form in (value, value.partition(" ")[2]):
+                if len(form) >= 8:
+                    text = text.replace(form, REDACTED)
+        return text
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path``: relative to the base URL, or an absolute link the
+        server gave (which must point where the base URL does: a next-page link to another
+        host would get the credentials)."""
+        if path.startswith(("http://", "https://")):
+            if _origin(path) != _origin(self.base_url):
+                raise InvalidResponse(
+                    f"the server links to {self.redact(path)}, outside {self.base_url}; "
+                    "flowql does not send credentials there",
+                    RequestInfo("GET", self.redact(path)),
+                )
+            return check_url(path, "link")
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout),
+                transport=self._transport,
+                follow_redirects=False,
+                # A proxy from the environment must not see sandbox traffic on this machine.
+                trust_env=self._transport is None
+                and not is_loopback(urlsplit(self.base_url).hostname or ""),
+            )
+        return self._client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, object] | None = None,
+        limiter: str = "default",
+    ) -> object:
+        """Send one request (retrying as the policy says) and return its decoded JSON."""
+        url = self.url(path)
+        headers = self._headers()
+        info = RequestInfo(method, self.redact(url), headers)
+        gate = self.limiters.get(limiter) or self.limiters.get("default")
+        policy = self.retry
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            if gate is not None:
+                await gate.acquire()
+            sent = self._clock()
+            error: ClientError
+            retry_after: float | None = None
+            try:
+                response = await self._http().request(method, url, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                reason = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+                LOGGER.debug("%s %s failed: %s", method, info.url, reason)
+                error = TransportError(reason, info, attempts=attempt)
+                retryable = True
+            else:
+                took = (self._clock() - sent) * 1000
+                LOGGER.debug("%s %s -> %d in %.0f ms", method, info.url, response.status_code, took)
+                if response.is_success:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        raise InvalidResponse(
+                            f"the answer is not JSON ({response.headers.get('content-type')})",
+                            info,
+                        ) from None
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                status = response.status_code
+                error = error_for_status(status)(
+                    status,
+                    self.redact(_server_message(response)),
+                    info,
+                    retry_after=retry_after,
+                    attempts=attempt,
+                )
+                retryable = status in policy.statuses
+            if not retryable or attempt >= policy.max_attempts:
+                if retryable:
+                    LOGGER.warning("%s %s: giving up after %d attempts", method, info.url, attempt)
+                raise error
+            delay = max(retry_after or 0.0, policy.backoff(attempt, self._rng))
+            if self._clock() - started + delay > policy.max_retry_time:
+                LOGGER.warning(
+                    "%s %s: giving up, a retry in %.2f s would pass the %g s retry budget",
+                    method,
+                    info.url,
+                    delay,
+                    policy.max_retry_time,
+                )
+                raise error
+            LOGGER.info(
+                "%s %s: %s; retry %d of %d in %.2f s",
+                method,
+                info.url,
+                error.code if not isinstance(error, TransportError) else error.reason,
+                attempt + 1,
+                policy.max_attempts,
+                delay,
+            )
+            await self._sleep(delay)
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+async def _real_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+class AsyncClientBase:
+    """What every async client shares: options, the :class:`Core`, running a plan.
+
+    Options (every client takes them as keywords): ``base_url``; ``timeout`` in seconds for
+    each request (default 30); ``retry`` (a :class:`RetryPolicy`); ``rate_limits``, a mapping
+    from limiter name (``default``, and ``reports`` for Klaviyo's reporting endpoints) to
+    ``[(count, seconds), ...]`` replacing the client's defaults; ``max_concurrency``, how many
+    windows are fetched at once (default 8); ``transport`` (an httpx transport, such as
+    ``httpx.MockTransport`` in tests); ``clock``, ``sleep`` and ``seed`` (monotonic time, async
+    sleep and the jitter's random seed); ``now`` (a function giving the current wall time, for
+    "how far back" rules); ``progress``, called with ``(done, total)`` as windows arrive.
+    """
+
+    api: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {}
+
+    def __init__(
+        self,
+        *,
+        secrets: Sequence[Secret],
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        rate_limits: Mapping[str, Sequence[tuple[int, float]]] | None = None,
+        max_concurrency: int = 8,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        seed: int | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        clock = clock or time.monotonic
+        sleep = sleep or _real_sleep
+        limits = dict(self.default_rate_limits)
+        limits.update({k: tuple(v) for k, v in (rate_limits or {}).items()})
+        self._core = Core(
+            api=self.api,
+            base_url=base_url or self.default_base_url,
+            headers=self._auth_headers,
+            secrets=secrets,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            limiters={
+                name: RateLimiter(spec, clock=clock, sleep=sleep) for name, spec in limits.items()
+            },
+            transport=transport,
+            clock=clock,
+            sleep=sleep,
+            rng=random.Random(seed),
+        )
+        self._max_concurrency = max_concurrency
+        self._now = now
+        self.progress = progress
+
+    def _auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        """Where the requests go."""
+        return self._core.base_url
+
+    def now(self) -> dt.datetime:
+        """The current wall time, as the client sees it (aware UTC)."""
+        return self._now() if self._now is not None else dt.datetime.now(dt.timezone.utc)
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self._core.close()
+
+    aclose = close
+
+    async def __aenter__(self: T) -> T:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def _get(self, request: Request) -> object:
+        return await self._core.request(
+            request.method, request.path, body=request.body, limiter=request.limiter
+        )
+
+    async def _run(
+        self,
+        plan: Plan,
+        fetch: Callable[[Request], Awaitable[T]],
+        merge: Callable[[list[tuple[Request, T]]], Result],
+    ) -> Result:
+        """Fetch every request of ``plan`` (windows at once, within the concurrency limit),
+        merge what arrived in time order, apply the post-filter and the plan's metadata.
+
+        A failed window does not stop the others; if any failed, :class:`PartialResultError`
+        names them and carries the merged result of the rest.
+        """
+        requests = plan.requests
+        if len(requests) == 1:
+            return self._finish(plan, merge([(requests[0], await fetch(requests[0]))]))
+        gate = asyncio.Semaphore(self._max_concurrency)
+        done = 0
+
+        async def one(request: Request) -> T:
+            nonlocal done
+            async with gate:
+                try:
+                    return await fetch(request)
+                finally:
+                    done += 1
+                    if self.progress is not None:
+                        self.progress(done, len(requests))
+
+        outcomes = await asyncio.gather(*(one(r) for r in requests), return_exceptions=True)
+        got: list[tuple[Request, T]] = []
+        missing: list[tuple[Window, ClientError]] = []
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, ClientError):
+                assert request.window is not None
+                missing.append((request.window, outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                got.append((request, outcome))
+        result = self._finish(plan, merge(got))
+        if missing:
+            raise PartialResultError(missing, result)
+        return result
+
+    def _finish(self, plan: Plan, result: Result) -> Result:
+        import dataclasses
+
+        local = plan.filter.local
+        if local is not None:
+            from flowql.targets.python import compile_predicate
+
+            result = result.filtered(compile_predicate(local))
+        return dataclasses.replace(
+            result,
+            sent_filter=plan.filter.sent_text,
+            post_filter=plan.filter.local_text,
+            warnings=plan.warnings,
+        )
+
+
+class _LoopThread:
+    """An event loop running in a daemon thread of its own."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="flowql-client", daemon=True
+        )
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if not self.thread.is_alive():
+            coro.close()
+            raise RuntimeError("the client is closed")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+        if not self.loop.is_closed():
+            self.loop.close()
+
+
+def _stop(loop: _LoopThread) -> None:
+    loop.close()
+
+
+A = TypeVar("A", bound=AsyncClientBase)
+
+
+class SyncClientBase(Generic[A]):
+    """A sync client: the async client ``A`` run on a private event loop in a background thread
+    owned by this object (so it also works where a loop is already running). Takes the async
+    client's arguments."""
+
+    _async_class: ClassVar[type[AsyncClientBase]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._async: A = self._async_class(*args, **kwargs)  # type: ignore[assignment]
+        self._loop = _LoopThread()
+        self._finalizer = weakref.finalize(self, _stop, self._loop)
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run(coro)
+
+    @property
+    def base_url(self) -> str:
+        """Where the requests go."""
+        return self._async.base_url
+
+    @property
+    def async_client(self) -> A:
+        """The async client this one runs."""
+        return self._async
+
+    def close(self) -> None:
+        """Close the connections and stop the background loop."""
+        if self._loop.thread.is_alive():
+            self._loop.run(self._async.close())
+        self._finalizer()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"

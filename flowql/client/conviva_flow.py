@@ -1,0 +1,343 @@
+"""The Conviva DPI Flow API client: data model, real-time and historical metrics, group-by.
+
+>>> from flowql.client import ConvivaFlowClient
+>>> with ConvivaFlowClient() as flow:  # doctest: +SKIP
+...     series = flow.historical("825", "-3h", "now", filter="geo_country == 'Spain'")
+...     print(series.to_csv())
+
+Credentials: ``client_id`` and ``client_secret`` (HTTP Basic), or ``CONVIVA_CLIENT_ID`` and
+``CONVIVA_CLIENT_SECRET``. Rate limit: 3000 requests per 5 minutes (Conviva's, per IP across
+its APIs), shared by every request of the client. A historical range longer than 1 hour is
+fetched as 1-hour windows, at most ``max_concurrency`` (8) at once, and merged.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar
+
+from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
+from flowql.client.errors import ClientError, InvalidResponse, NotFound, RequestInfo
+from flowql.query import FlowQuery, parse_time
+from flowql.results import DimensionalRow, DimensionalRows, Point, TimeSeries, sum_totals
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.ast import Expr
+    from flowql.client._core import Secret
+    from flowql.model import DataModel
+    from flowql.query import Request, TimeValue, Window
+
+__all__ = ["AsyncConvivaFlowClient", "ConvivaFlowClient"]
+
+DATA_MODEL_PATHS = ("/flow-data/metadata/data-model", "/flow-data/metadata/flow-models")
+"""Where the data model is: the guide's path, then the newer documented one."""
+
+
+class _Piece:
+    """One response, parsed."""
+
+    __slots__ = ("points", "rows", "totals")
+
+    def __init__(
+        self,
+        points: list[Point],
+        rows: list[DimensionalRow],
+        totals: dict[str, object],
+    ) -> None:
+        self.points = points
+        self.rows = rows
+        self.totals = totals
+
+
+def _timestamp(entry: dict[str, Any]) -> Any:
+    stamp = entry.get("timestamp")
+    if isinstance(stamp, dict):
+        if isinstance(stamp.get("epoch_ms"), (int, float)):
+            return parse_time(stamp["epoch_ms"])
+        if isinstance(stamp.get("iso_date"), str):
+            return parse_time(stamp["iso_date"])
+    return None
+
+
+def _parse(data: object, request: Request, info: RequestInfo, group_by: str | None) -> _Piece:
+    if not isinstance(data, dict) or not isinstance(data.get("time_series", []), list):
+        raise InvalidResponse("expected an object with a 'time_series' list", info)
+    totals = data.get("aggregated_metric_data") or {}
+    if not isinstance(totals, dict):
+        raise InvalidResponse("'aggregated_metric_data' is not an object", info)
+    points: list[Point] = []
+    rows: list[DimensionalRow] = []
+    for entry in data.get("time_series", []):
+        if not isinstance(entry, dict):
+            raise InvalidResponse("a 'time_series' entry is not an object", info)
+        moment = _timestamp(entry)
+        if group_by is None:
+            metrics = entry.get("metric_data")
+            if not isinstance(metrics, dict):
+                raise InvalidResponse("a point has no 'metric_data' object", info)
+            points.append(Point(moment, dict(metrics)))
+            continue
+        for item in entry.get("dimensional_data", []):
+            if not isinstance(item, dict) or not isinstance(item.get("dimension"), dict):
+                raise InvalidResponse("a 'dimensional_data' entry has no 'dimension'", info)
+            dimension = dict(item["dimension"])
+            dimension.pop("key", None)
+            value = dimension.pop("value", None)
+            metrics = item.get("metric_data")
+            rows.append(
+                DimensionalRow(
+                    value,
+                    dict(metrics) if isinstance(metrics, dict) else {},
+                    dimension,
+                    request.window,
+                    moment,
+                )
+            )
+    return _Piece(points, rows, dict(totals))
+
+
+class AsyncConvivaFlowClient(AsyncClientBase):
+    """Async client of the Conviva DPI Flow API.
+
+    ``client_id`` and ``client_secret`` default to ``CONVIVA_CLIENT_ID`` and
+    ``CONVIVA_CLIENT_SECRET``; ``model`` is a data model to check queries against (flow ids,
+    group-by keys) and to tell count metrics from others when totals are merged (without one,
+    the client fetches the account's when it first needs it). Other options: see
+    :class:`~flowql.client._core.AsyncClientBase`.
+    """
+
+    api = "conviva-flow"
+    default_base_url = "https://api.conviva.com"
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
+        "default": ((3000, 300.0),)
+    }
+
+    def __init__(
+        self,
+        client_id: str | Secret | None = None,
+        client_secret: str | Secret | None = None,
+        *,
+        model: DataModel | None = None,
+        **options: Any,
+    ) -> None:
+        self._client_id = secret_from(client_id, "CONVIVA_CLIENT_ID", "Conviva client id")
+        self._client_secret = secret_from(
+            client_secret, "CONVIVA_CLIENT_SECRET", "Conviva client secret"
+        )
+        self.model = model
+        self._units: DataModel | None = None
+        super().__init__(secrets=[self._client_secret], **options)
+
+    def _auth_headers(self) -> dict[str, str]:
+        pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
+        return {
+            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
+            "Accept": "application/json",
+        }
+
+    async def data_model_json(self) -> dict[str, Any]:
+        """The account's data model as the API returns it (``{"flow_models": [...]}``)."""
+        last: ClientError | None = None
+        for path in DATA_MODEL_PATHS:
+            try:
+                data = await self._core.request("GET", path)
+            except NotFound as exc:
+                last = exc
+                continue
+            if not isinstance(data, dict) or not isinstance(data.get("flow_models"), list):
+                raise InvalidResponse(
+                    "expected an object with a 'flow_models' list",
+                    RequestInfo("GET", self._core.url(path)),
+                )
+            return data
+        assert last is not None
+        raise last
+
+    async def data_model(self) -> DataModel:
+        """The account's flows, their metrics and dimensions, as a
+        :class:`~flowql.model.DataModel` (what ``flowql check --model`` reads)."""
+        from flowql.model import ModelError, model_from_data
+
+        data = await self.data_model_json()
+        try:
+            return model_from_data(data, name=f"{self.base_url} data model")
+        except ModelError as exc:
+            raise InvalidResponse(
+                exc.message, RequestInfo("GET", self._core.url(DATA_MODEL_PATHS[0]))
+            ) from None
+
+    async def real_time(
+        self,
+        flow_id: str | int,
+        interval: str = "PT15M",
+        *,
+        granularity: str | None = None,
+        group_by: str | None = None,
+        filter: str | Expr | None = None,
+        post_filter: bool = False,
+    ) -> TimeSeries | DimensionalRows:
+        """The last ``interval`` (``PT1M`` to ``PT15M``) of a flow's metrics, sliced by
+        ``granularity``, grouped by ``group_by`` when given."""
+        return await self.query(
+            FlowQuery(
+                flow_id,
+                "real-time",
+                interval=interval,
+                granularity=granularity,
+                group_by=group_by,
+                filter=filter,
+                post_filter=post_filter,
+            )
+        )
+
+    async def historical(
+        self,
+        flow_id: str | int,
+        start: TimeValue,
+        end: TimeValue,
+        *,
+        group_by: str | None = None,
+        filter: str | Expr | None = None,
+        post_filter: bool = False,
+    ) -> TimeSeries | DimensionalRows:
+        """A flow's metrics from ``start`` to ``end`` (at most 7 days back; split into 1-hour
+        windows), grouped by ``group_by`` when given."""
+        return await self.query(
+            FlowQuery(
+                flow_id,
+                "historical",
+                start=start,
+                end=end,
+                group_by=group_by,
+                filter=filter,
+                post_filter=post_filter,
+            )
+        )
+
+    async def query(self, query: FlowQuery) -> TimeSeries | DimensionalRows:
+        """Run a :class:`~flowql.query.FlowQuery`: validated first (no request for a query the
+        server would reject), split, fetched, merged, post-filtered."""
+        plan = query.plan(now=self.now(), model=self.model)
+        counts: frozenset[str] = frozenset()
+        if len(plan.requests) > 1:
+            counts = await self._count_metrics(str(query.flow_id))
+        group_by = query.group_by
+
+        async def fetch(request: Request) -> _Piece:
+            data = await self._get(request)
+            info = RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
+            return _parse(data, request, info, group_by)
+
+        def merge(pieces: list[tuple[Request, _Piece]]) -> TimeSeries | DimensionalRows:
+            windows = tuple(r.window for r, _ in pieces if r.window is not None)
+            all_totals = [p.totals for _, p in pieces]
+            if len(plan.requests) == 1:
+                totals: dict[str, object] = dict(all_totals[0]) if all_totals else {}
+                recomputed: tuple[str, ...] = ()
+                not_recomputed: tuple[str, ...] = ()
+            else:
+                totals, recomputed, not_recomputed = sum_totals(all_totals, counts)
+            common: dict[str, Any] = {
+                "api": self.api,
+                "endpoint": query.endpoint,
+                "windows": windows,
+                "totals": totals,
+                "recomputed": recomputed,
+                "not_recomputed": not_recomputed,
+                "window_totals": tuple(all_totals) if len(plan.requests) > 1 else (),
+            }
+            if group_by is None:
+                points = [p for _, piece in pieces for p in piece.points]
+                points.sort(key=lambda p: (p.timestamp is None, p.timestamp or 0))
+                return TimeSeries(points=tuple(points), **common)
+            rows = [r for _, piece in pieces for r in piece.rows]
+            rows.sort(key=_row_order)
+            return DimensionalRows(dimension=group_by, rows=tuple(rows), **common)
+
+        result = await self._run(plan, fetch, merge)
+        assert isinstance(result, (TimeSeries, DimensionalRows))
+        return result
+
+    async def _count_metrics(self, flow_id: str) -> frozenset[str]:
+        """The flow's metrics whose unit is ``count`` (their totals add up across windows)."""
+        model = self.model if self.model is not None else self._units
+        if model is None:
+            try:
+                model = self._units = await self.data_model()
+            except ClientError:
+                return frozenset()
+        flow = model.flow(flow_id)
+        if flow is None:
+            return frozenset()
+        return frozenset(key for key, metric in flow.metrics.items() if metric.unit == "count")
+
+
+def _row_order(row: DimensionalRow) -> tuple[object, ...]:
+    window: Window | None = row.window
+    start = window.start.timestamp() if window is not None else 0.0
+    moment = row.timestamp.timestamp() if row.timestamp is not None else 0.0
+    return (start, moment)
+
+
+class ConvivaFlowClient(SyncClientBase[AsyncConvivaFlowClient]):
+    """Sync client of the Conviva DPI Flow API: :class:`AsyncConvivaFlowClient`'s methods and
+    arguments, without ``await``."""
+
+    _async_class = AsyncConvivaFlowClient
+
+    @property
+    def model(self) -> DataModel | None:
+        """The data model queries are checked against."""
+        return self._async.model
+
+    def data_model_json(self) -> dict[str, Any]:
+        """See :meth:`AsyncConvivaFlowClient.data_model_json`."""
+        return self._call(self._async.data_model_json())
+
+    def data_model(self) -> DataModel:
+        """See :meth:`AsyncConvivaFlowClient.data_model`."""
+        return self._call(self._async.data_model())
+
+    def real_time(
+        self,
+        flow_id: str | int,
+        interval: str = "PT15M",
+        *,
+        granularity: str | None = None,
+        group_by: str | None = None,
+        filter: str | Expr | None = None,
+        post_filter: bool = False,
+    ) -> TimeSeries | DimensionalRows:
+        """See :meth:`AsyncConvivaFlowClient.real_time`."""
+        return self._call(
+            self._async.real_time(
+                flow_id,
+                interval,
+                granularity=granularity,
+                group_by=group_by,
+                filter=filter,
+                post_filter=post_filter,
+            )
+        )
+
+    def historical(
+        self,
+        flow_id: str | int,
+        start: TimeValue,
+        end: TimeValue,
+        *,
+        group_by: str | None = None,
+        filter: str | Expr | None = None,
+        post_filter: bool = False,
+    ) -> TimeSeries | DimensionalRows:
+        """See :meth:`AsyncConvivaFlowClient.historical`."""
+        return self._call(
+            self._async.historical(
+                flow_id, start, end, group_by=group_by, filter=filter, post_filter=post_filter
+            )
+        )
+
+    def query(self, query: FlowQuery) -> TimeSeries | DimensionalRows:
+        """See :meth:`AsyncConvivaFlowClient.query`."""
+        return self._call(self._async.query(query))

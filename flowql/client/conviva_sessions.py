@@ -1,0 +1,239 @@
+"""The Conviva Sessions V3 client: content and ad sample sessions, a viewer's sessions and
+summary, and the account's dimension list.
+
+Credentials as for the Flow API (``CONVIVA_CLIENT_ID``, ``CONVIVA_CLIENT_SECRET``; HTTP Basic),
+and the same rate limit (3000 requests per 5 minutes). A content or ad range longer than 3 hours
+is fetched as 3-hour windows and merged in session start order; ``limit`` applies to each
+request, as the API applies it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar
+
+from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
+from flowql.client.errors import InvalidResponse, RequestInfo
+from flowql.query import SessionsQuery
+from flowql.results import Sessions, ViewerSummary, session_start
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from flowql.ast import Expr
+    from flowql.client._core import Secret
+    from flowql.model import DataModel
+    from flowql.query import Request
+
+__all__ = ["AsyncConvivaSessionsClient", "ConvivaSessionsClient"]
+
+DIMENSIONS_PATH = "/insights/3.0/sessions/_meta/references/dimensions"
+"""The account's Sessions V3 filter dimensions."""
+
+
+class AsyncConvivaSessionsClient(AsyncClientBase):
+    """Async client of Conviva Sessions V3. ``client_id`` and ``client_secret`` default to
+    ``CONVIVA_CLIENT_ID`` and ``CONVIVA_CLIENT_SECRET``; other options: see
+    :class:`~flowql.client._core.AsyncClientBase`."""
+
+    api = "conviva-sessions"
+    default_base_url = "https://api.conviva.com"
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
+        "default": ((3000, 300.0),)
+    }
+
+    def __init__(
+        self,
+        client_id: str | Secret | None = None,
+        client_secret: str | Secret | None = None,
+        **options: Any,
+    ) -> None:
+        self._client_id = secret_from(client_id, "CONVIVA_CLIENT_ID", "Conviva client id")
+        self._client_secret = secret_from(
+            client_secret, "CONVIVA_CLIENT_SECRET", "Conviva client secret"
+        )
+        super().__init__(secrets=[self._client_secret], **options)
+
+    def _auth_headers(self) -> dict[str, str]:
+        pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
+        return {
+            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
+            "Accept": "application/json",
+        }
+
+    async def dimensions_json(self) -> dict[str, Any]:
+        """The dimension list as the API returns it (``{"dimensions": [...]}``)."""
+        data = await self._core.request("GET", DIMENSIONS_PATH)
+        if not isinstance(data, dict) or not isinstance(data.get("dimensions"), list):
+            raise InvalidResponse(
+                "expected an object with a 'dimensions' list",
+                RequestInfo("GET", self._core.url(DIMENSIONS_PATH)),
+            )
+        return data
+
+    async def dimensions(self) -> DataModel:
+        """The account's filter dimensions as a Sessions V3
+        :class:`~flowql.model.DataModel`."""
+        from flowql.model import ModelError, model_from_data
+
+        data = await self.dimensions_json()
+        try:
+            return model_from_data(data, name=f"{self.base_url} Sessions V3 dimensions")
+        except ModelError as exc:
+            raise InvalidResponse(
+                exc.message, RequestInfo("GET", self._core.url(DIMENSIONS_PATH))
+            ) from None
+
+    async def content(self, **fields: Any) -> Sessions:
+        """Sample content sessions; ``fields`` are :class:`~flowql.query.SessionsQuery`'s
+        (``start_date``, ``end_date``, ``limit``, ``filter``, ``post_filter``...)."""
+        result = await self.query(SessionsQuery("content", **fields))
+        assert isinstance(result, Sessions)
+        return result
+
+    async def ad(self, **fields: Any) -> Sessions:
+        """Sample ad sessions; ``fields`` as for :meth:`content`."""
+        result = await self.query(SessionsQuery("ad", **fields))
+        assert isinstance(result, Sessions)
+        return result
+
+    async def viewer(
+        self,
+        *,
+        viewer_id: str | None = None,
+        viewer_ip: str | None = None,
+        days: int | None = None,
+        limit: int | None = None,
+        filter: str | Expr | None = None,
+        post_filter: bool = False,
+    ) -> Sessions:
+        """A viewer's content sessions, by ``viewer_id`` or ``viewer_ip`` (exactly one). The
+        endpoint takes no dimension filter: a ``filter`` needs ``post_filter=True``."""
+        result = await self.query(
+            SessionsQuery(
+                "viewer",
+                viewer_id=viewer_id,
+                viewer_ip=viewer_ip,
+                days=days,
+                limit=limit,
+                filter=filter,
+                post_filter=post_filter,
+            )
+        )
+        assert isinstance(result, Sessions)
+        return result
+
+    async def viewer_summary(
+        self,
+        *,
+        viewer_id: str | None = None,
+        viewer_ip: str | None = None,
+        days: int | None = None,
+    ) -> ViewerSummary:
+        """A viewer's summary metrics, by ``viewer_id`` or ``viewer_ip`` (exactly one)."""
+        result = await self.query(
+            SessionsQuery("viewer-summary", viewer_id=viewer_id, viewer_ip=viewer_ip, days=days)
+        )
+        assert isinstance(result, ViewerSummary)
+        return result
+
+    async def query(self, query: SessionsQuery) -> Sessions | ViewerSummary:
+        """Run a :class:`~flowql.query.SessionsQuery`: validated first, split into 3-hour
+        windows where needed, fetched, merged in start order, post-filtered."""
+        plan = query.plan(now=self.now())
+
+        async def fetch(request: Request) -> Mapping[str, Any]:
+            data = await self._get(request)
+            info = RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
+            if query.endpoint == "viewer-summary":
+                if not isinstance(data, dict) or not isinstance(data.get("total"), dict):
+                    raise InvalidResponse("expected an object with a 'total' object", info)
+            elif (
+                not isinstance(data, dict)
+                or not isinstance(data.get("sessions"), list)
+                or not all(isinstance(s, dict) for s in data["sessions"])
+            ):
+                raise InvalidResponse("expected an object with a 'sessions' list", info)
+            return data
+
+        def merge(pieces: list[tuple[Request, Mapping[str, Any]]]) -> Sessions | ViewerSummary:
+            windows = tuple(r.window for r, _ in pieces if r.window is not None)
+            if query.endpoint == "viewer-summary":
+                data = pieces[0][1] if pieces else {}
+                return ViewerSummary(
+                    api=self.api,
+                    endpoint=query.endpoint,
+                    total=data.get("total", {}),
+                    info=data.get("_meta", {}) if isinstance(data.get("_meta"), dict) else {},
+                )
+            sessions = [s for _, piece in pieces for s in piece["sessions"]]
+            sessions.sort(key=session_start)
+            return Sessions(
+                api=self.api, endpoint=query.endpoint, windows=windows, sessions=tuple(sessions)
+            )
+
+        result = await self._run(plan, fetch, merge)
+        assert isinstance(result, (Sessions, ViewerSummary))
+        return result
+
+
+class ConvivaSessionsClient(SyncClientBase[AsyncConvivaSessionsClient]):
+    """Sync client of Conviva Sessions V3: :class:`AsyncConvivaSessionsClient`'s methods and
+    arguments, without ``await``."""
+
+    _async_class = AsyncConvivaSessionsClient
+
+    def dimensions_json(self) -> dict[str, Any]:
+        """See :meth:`AsyncConvivaSessionsClient.dimensions_json`."""
+        return self._call(self._async.dimensions_json())
+
+    def dimensions(self) -> DataModel:
+        """See :meth:`AsyncConvivaSessionsClient.dimensions`."""
+        return self._call(self._async.dimensions())
+
+    def content(self, **fields: Any) -> Sessions:
+        """See :meth:`AsyncConvivaSessionsClient.content`."""
+        return self._call(self._async.content(**fields))
+
+    def ad(self, **fields: Any) -> Sessions:
+        """See :meth:`AsyncConvivaSessionsClient.ad`."""
+        return self._call(self._async.ad(**fields))
+
+    def viewer(
+        self,
+        *,
+        viewer_id: str | None = None,
+        viewer_ip: str | None = None,
+        days: int | None = None,
+        limit: int | None = None,
+        filter: str | Expr | None = None,
+        post_filter: bool = False,
+    ) -> Sessions:
+        """See :meth:`AsyncConvivaSessionsClient.viewer`."""
+        return self._call(
+            self._async.viewer(
+                viewer_id=viewer_id,
+                viewer_ip=viewer_ip,
+                days=days,
+                limit=limit,
+                filter=filter,
+                post_filter=post_filter,
+            )
+        )
+
+    def viewer_summary(
+        self,
+        *,
+        viewer_id: str | None = None,
+        viewer_ip: str | None = None,
+        days: int | None = None,
+    ) -> ViewerSummary:
+        """See :meth:`AsyncConvivaSessionsClient.viewer_summary`."""
+        return self._call(
+            self._async.viewer_summary(viewer_id=viewer_id, viewer_ip=viewer_ip, days=days)
+        )
+
+    def query(self, query: SessionsQuery) -> Sessions | ViewerSummary:
+        """See :meth:`AsyncConvivaSessionsClient.query`."""
+        return self._call(self._async.query(query))

@@ -1,0 +1,68 @@
+"""benchmarks/bench_client.py works: a smoke run with --quick --json, and its rate-window count.
+
+Nothing here asserts how fast anything is: timings and goals belong to the benchmark's output.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "benchmarks" / "bench_client.py"
+
+
+def _module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_client", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("times", "period", "expected"),
+    [
+        ([], 1.0, 0),
+        ([0.0], 1.0, 1),
+        ([0.0, 0.5, 0.99, 1.0], 1.0, 3),
+        ([3.0, 0.0, 1.0, 2.0, 2.5], 1.0, 2),
+        ([0.0, 0.0, 0.0], 0.5, 3),
+    ],
+)
+def test_max_in_window(times: list[float], period: float, expected: int) -> None:
+    assert _module().max_in_window(times, period) == expected
+
+
+def test_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "client.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--windows", "6", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    r = report["results"]
+    assert report["quick"] is True
+    assert r["windows"] == 6
+    assert r["rounds"] == 1
+    assert r["flowql_s"] > 0
+    assert r["sequential_s"] > 0
+    assert r["ideal_s"] == pytest.approx(6 / 8 * 0.02)
+    # The warm-up run and one timed run of each: three fetches of six windows.
+    assert r["requests"] == 18
+    assert r["answered_429"] == 0
+    assert all(x["most_seen"] <= x["requests"] for x in r["rate_limits"])
+    for line in ("flowql faster by", "flowql / ideal", "rate limit:"):
+        assert line in done.stdout
