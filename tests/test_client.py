@@ -484,8 +484,9 @@ def test_klaviyo_reports_keep_to_one_per_second_and_two_per_minute() -> None:
         )
 
     run(three())
-    assert stamps[:2] == [0.0, 1.0]
-    assert stamps[2] >= 60.0
+    # One second apart, then a minute after the first, each with the 50 ms (or 1%) margin.
+    assert stamps[:2] == [0.0, pytest.approx(1.05)]
+    assert stamps[2] >= 60.6
 
 
 def test_rate_limits_must_make_sense() -> None:

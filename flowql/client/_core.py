@@ -234,9 +234,14 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 # --- rate limits -----------------------------------------------------------------------------
 
 
+_MARGIN = 0.01  # of each window's length
+_MIN_MARGIN = 0.05  # seconds
+
+
 class RateLimiter:
     """Sliding-window rate limits: ``limits`` is ``[(count, seconds), ...]`` and no window of
-    ``seconds`` ever holds more than ``count`` requests of this limiter. Waiters are served in
+    ``seconds`` ever holds more than ``count`` requests of this limiter (with a margin of 1% of
+    the window, at least 50 ms, for the network's jitter). Waiters are served in
     order; the clock and sleep are the client's."""
 
     def __init__(self, limits: Sequence[tuple[int, float]], *, clock: Clock, sleep: Sleep) -> None:
@@ -263,7 +268,10 @@ class RateLimiter:
                 wait = 0.0
                 for count, seconds in self.limits:
                     if len(self._history) >= count:
-                        wait = max(wait, self._history[-count] + seconds - now)
+                        # A margin: the server counts arrivals, which network jitter can move
+                        # closer together than the moments they were sent.
+                        margin = max(_MIN_MARGIN, seconds * _MARGIN)
+                        wait = max(wait, self._history[-count] + seconds + margin - now)
                 if wait <= 0:
                     self._history.append(now)
                     return
