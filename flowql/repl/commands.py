@@ -1,0 +1,681 @@
+"""The REPL's commands (``:target``, ``:show``, ...), and what submitting a filter prints.
+
+:func:`execute` runs one command line against a :class:`~flowql.repl.session.Session` and
+returns its output as text; :func:`submit` checks and compiles a filter. Both are plain
+Python, shared by the interactive application and by scripts (``flowql repl < script``).
+Errors are :class:`~flowql.errors.FlowQLError` values: :class:`~flowql.repl.session.
+CommandError` for the command itself, or the error of the part that refused (an unknown
+target, a data model that cannot be read, a filter that does not parse).
+
+A command is a :class:`Command` in :data:`COMMANDS`; adding one is one handler and one entry
+there, and it appears in ``:help`` and in completion by itself. ``:run`` and ``:export`` run the
+query and save its result through :mod:`flowql.repl.run`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flowql.diagnostics import Diagnostic
+from flowql.errors import FlowQLError
+from flowql.repl.session import CommandError, Session, api_of, compiled_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from flowql.model import Dimension
+    from flowql.repl.session import Check
+
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "Completions",
+    "Outcome",
+    "arguments",
+    "execute",
+    "help_text",
+    "submit",
+]
+
+
+class Outcome:
+    """What a command or a submitted filter printed (``text``; ``warnings`` to show as
+    diagnostics, with positions in ``source``; ``notes``, messages about the session rather than
+    output, such as where results come from, shown before the text and on standard error in a
+    script), whether the REPL should end (``quit``), and whether the command failed although
+    it printed something (``failed``: a run that got only some of its windows; a script stops
+    there)."""
+
+    __slots__ = ("failed", "notes", "quit", "source", "text", "warnings")
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        quit: bool = False,
+        warnings: Sequence[Diagnostic] = (),
+        source: str | None = None,
+        notes: Sequence[str] = (),
+        failed: bool = False,
+    ) -> None:
+        self.text = text
+        self.quit = quit
+        self.warnings = list(warnings)
+        self.source = source
+        self.notes = list(notes)
+        self.failed = failed
+
+
+class Command:
+    """A REPL command: its name, how to call it, a one-line summary, more help, and the handler
+    that runs it (``handler(session, args) -> Outcome``)."""
+
+    __slots__ = ("aliases", "handler", "help", "name", "summary", "usage")
+
+    def __init__(
+        self,
+        name: str,
+        usage: str,
+        summary: str,
+        help: str,
+        handler: Callable[[Session, str], Outcome],
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.usage = usage
+        self.summary = summary
+        self.help = help
+        self.handler = handler
+        self.aliases = aliases
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+
+def _none(args: str) -> bool:
+    return args.lower() in ("none", "-", "off")
+
+
+def _target(session: Session, args: str) -> Outcome:
+    from flowql.targets import targets
+
+    if args:
+        session.set_target(args)
+        return Outcome(f"target {session.target} ({_model_line(session)})")
+    width = max(len(t.name) for t in targets())
+    lines = [
+        f"{'*' if t.name == session.target else ' '} {t.name:<{width}}  {t.description}"
+        for t in targets()
+    ]
+    return Outcome("\n".join(lines))
+
+
+def _model_line(session: Session) -> str:
+    model = session.model()
+    return f"{model.name}, {len(model.dimensions())} keys"
+
+
+def _model(session: Session, args: str) -> Outcome:
+    if args:
+        loaded = session.load_model(None if args == "demo" else args)
+        lines = [f"model {loaded.name} ({loaded.kind}, {len(loaded.dimensions())} keys)"]
+        if loaded.kind != session.model().kind:
+            lines.append(
+                f"  it is for the {loaded.kind} API; the {session.target} target keeps "
+                f"the {session.model().name}"
+            )
+        return Outcome("\n".join(lines))
+    model = session.model()
+    kind = "records" if session.over_results else model.kind
+    lines = [f"model {model.name} ({kind}, {len(model.dimensions())} keys)"]
+    lines.extend(f"  flow {f.id:>5}  {f.label}" for f in model.flows.values())
+    return Outcome("\n".join(lines))
+
+
+def _flow(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_flow(None if _none(args) else args)
+    flow = session.active_flow()
+    model = session.model()
+    if flow is None:
+        listed = ", ".join(f"{f.id} ({f.label})" for f in model.flows.values())
+        if session.flow is not None:
+            return Outcome(f"flow {session.flow} (not used by the {session.target} target)")
+        return Outcome("no flow: keys of every flow" + (f"; flows: {listed}" if listed else ""))
+    found = model.flow(flow)
+    assert found is not None
+    return Outcome(f"flow {flow} {found.label} ({len(found.dimensions)} keys)")
+
+
+def _range(session: Session, args: str) -> Outcome:
+    if args:
+        parts = args.split()
+        if len(parts) != 2:
+            raise CommandError(_usage("range"))
+        session.set_range(parts[0], parts[1])
+    return Outcome(f"time {session.time_range}")
+
+
+def _last(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_last(args)
+    return Outcome(f"time {session.time_range}")
+
+
+def _group_by(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_group_by(None if _none(args) else args)
+    if session.group_by is None:
+        return Outcome("no grouping")
+    note = "" if session.api == "conviva-flow" else " (used by the conviva-flow target only)"
+    return Outcome(f"group by {session.group_by}{note}")
+
+
+def _limit(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_limit(None if _none(args) else args)
+    return Outcome(f"limit {session.limit}" if session.limit is not None else "no limit")
+
+
+def _show(session: Session, args: str) -> Outcome:
+    import json
+
+    query = session.current_query(args or None)
+    lines = [f"target   {query.target}"]
+    if query.flow is not None:
+        found = query.model.flow(query.flow)
+        lines.append(f"flow     {query.flow} {found.label if found else ''}".rstrip())
+    lines.append(f"time     {query.time_range}")
+    if query.windows > 1:
+        size = "3 hours" if query.api == "conviva-sessions" else "1 hour"
+        lines.append(f"windows  {query.windows} requests of at most {size}; the first is shown")
+    if query.group_by is not None and query.api == "conviva-flow":
+        lines.append(f"group by {query.group_by}")
+    if query.limit is not None and query.api == "conviva-sessions":
+        lines.append(f"limit    {query.limit}")
+    output = "params" if query.compiled.params is not None else "filter"
+    lines.append(f"{output:<8} {compiled_text(query.compiled)}")
+    request = query.request
+    if request is not None:
+        lines.append(f"{request.method:<8} {request.url}")
+        if request.body is not None:
+            body = json.dumps(request.body, indent=2, ensure_ascii=False)
+            lines.extend("         " + line for line in body.splitlines())
+            lines.append(f"         (and its statistics: {_statistics_line(session)})")
+            if query.family in ("flow-report", "campaign-report"):
+                lines.append(
+                    f"         (and its conversion_metric_id: {_conversion_line(session)})"
+                )
+        if query.endpoint is not None:
+            length = len(request.url)
+            share = length * 100 // session.url_limit
+            lines.append(f"URL      {length:,} of {session.url_limit:,} characters ({share}%)")
+    return Outcome("\n".join(lines), warnings=query.compiled.warnings, source=query.text)
+
+
+def _explain(session: Session, args: str) -> Outcome:
+    from flowql.ast import dump
+    from flowql.errors import FlowQLError
+    from flowql.formatter import format
+    from flowql.syntax import parse
+    from flowql.targets import targets
+
+    text = args or session.filter
+    if not text:
+        raise CommandError(_no_filter())
+    expr = parse(text)
+    lines = ["tree", *("  " + line for line in dump(expr).splitlines())]
+    lines.append(f"canonical  {format(expr)}")
+    width = max(len(t.name) for t in targets())
+    for target in targets():
+        try:
+            shown = compiled_text(target.compile(expr))
+        except FlowQLError as exc:
+            first = exc.diagnostics[0]
+            where = f" at {first.line}:{first.column}" if first.span else ""
+            more = f" (+{len(exc.diagnostics) - 1} more)" if len(exc.diagnostics) > 1 else ""
+            # The message up to its explanation: `:show` under that target tells the rest.
+            shown = f"refused: {first.code}{where} {first.message.split(': ', 1)[0]}{more}"
+        lines.append(f"{target.name:<{width}}  {shown}")
+    return Outcome("\n".join(lines))
+
+
+def _statistics_line(session: Session) -> str:
+    return ", ".join(session.statistics) if session.statistics else "none set, see :statistics"
+
+
+def _conversion_line(session: Session) -> str:
+    metric = session.conversion
+    if metric is None:
+        return "none set, see :conversion"
+    name = session.metrics.get(metric)
+    return f"{metric} ({name})" if name else metric
+
+
+def _run(session: Session, args: str) -> Outcome:
+    from flowql.repl.run import render
+
+    warnings: list[Diagnostic] = []
+    if args:
+        check = session.check(args)
+        if not check.ok:
+            raise FlowQLError(check.diagnostics, args)
+        assert check.expr is not None
+        session.filter = args
+        session.remember_filter(check.expr)
+        warnings = check.diagnostics
+    run = session.runner().run(session)
+    outcome = Outcome(render(run, session), notes=run.notes, warnings=warnings, source=args or None)
+    if run.error is not None:
+        outcome.warnings.extend(run.error.diagnostics)
+        outcome.failed = True
+    return outcome
+
+
+def _export(session: Session, args: str) -> Outcome:
+    import shlex
+
+    from flowql.repl.run import FORMATS, export
+
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        raise CommandError(_usage("export")) from None
+    force = False
+    fmt = None
+    paths: list[str] = []
+    for word in words:
+        if word in ("--force", "-f"):
+            force = True
+        elif paths and word.lower() in FORMATS:
+            fmt = word
+        else:
+            paths.append(word)
+    if len(paths) != 1:
+        raise CommandError(_usage("export"))
+    if session.last_result is None:
+        raise CommandError(
+            Diagnostic("FQ803", "there is no result to export yet", None, hint="run one: :run")
+        )
+    return Outcome(export(session.last_result, paths[0], fmt, force=force))
+
+
+def _list(args: str) -> list[str]:
+    return args.replace(",", " ").split()
+
+
+def _statistics(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_statistics(() if _none(args) else _list(args))
+    note = "" if _report(session) else " (used by the Klaviyo report targets)"
+    return Outcome(f"statistics {_statistics_line(session)}{note}")
+
+
+def _conversion(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_conversion(None if _none(args) else args)
+    family = api_of(session.target)[1]
+    note = (
+        ""
+        if family in ("flow-report", "campaign-report")
+        else " (used by flow and campaign reports)"
+    )
+    return Outcome(f"conversion metric {_conversion_line(session)}{note}")
+
+
+def _columns(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_columns(() if args.lower() == "all" else _list(args))
+    if not session.columns:
+        return Outcome("every column: the time first, then the keys the filter names")
+    return Outcome("columns " + ", ".join(session.columns))
+
+
+def _report(session: Session) -> str | None:
+    """The Klaviyo values report the session's target runs (``flow-values``...), or None."""
+    family = api_of(session.target)[1]
+    if family is None or not family.endswith("-report"):
+        return None
+    return family.replace("-report", "") + "-values"
+
+
+def _help(session: Session, args: str) -> Outcome:
+    return Outcome(help_text(args.lstrip(":") or None))
+
+
+def _quit(session: Session, args: str) -> Outcome:
+    return Outcome(quit=True)
+
+
+def _no_filter() -> Diagnostic:
+    return Diagnostic(
+        "FQ803", "there is no filter yet", None, hint="type a filter first, or give one here"
+    )
+
+
+def _usage(name: str) -> Diagnostic:
+    command = COMMANDS[name]
+    return Diagnostic(
+        "FQ803", f"usage: :{command.name} {command.usage}".rstrip(), None, hint=command.summary
+    )
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command(
+            "target",
+            "[NAME]",
+            "show the targets, or compile for another one",
+            "Without a name, lists every target (the current one marked *). With one, filters "
+            "are checked and compiled for that target from now on: conviva-flow, "
+            "conviva-sessions, klaviyo, klaviyo-flow-report, ... The keys completed and checked "
+            "are those of the target's data model.",
+            _target,
+        ),
+        Command(
+            "model",
+            "[FILE|demo]",
+            "show the data model, or load one from a JSON file",
+            "Loads a Conviva flow data model (the JSON of GET /flow-data/metadata/data-model) "
+            "or a Sessions V3 dimension list; it is used for the targets of its API. 'demo' "
+            "goes back to the built-in models. Klaviyo targets use the fields flowql knows for "
+            "each endpoint family.",
+            _model,
+        ),
+        Command(
+            "flow",
+            "[ID|none]",
+            "show the flow, or check keys against one flow",
+            "Names the flow model of a Conviva flow data model, by id or by a word of its "
+            "label (:flow video). Keys are then completed and checked against that flow; "
+            "'none' goes back to the keys of every flow. The Flow API needs a flow to query.",
+            _flow,
+        ),
+        Command(
+            "range",
+            "START END",
+            "query a fixed time range",
+            "START and END are ISO 8601 (2026-11-22T10:00:00Z; UTC when no offset is given) or "
+            "epoch milliseconds. A longer range than one request covers (the Flow API: 1 hour, "
+            "Sessions V3: 3 hours) is fetched in windows; Klaviyo reports cover a year at most.",
+            _range,
+        ),
+        Command(
+            "last",
+            "DURATION",
+            "query the last 15m, 1h, 7d, ...",
+            "The time range ends now: 15m, 1h, 1h30m, 7d or ISO 8601 (PT15M). Up to 15 whole "
+            "minutes, the Flow API is asked for real-time metrics; longer, for historical ones.",
+            _last,
+        ),
+        Command(
+            "group-by",
+            "[KEY|none]",
+            "group the Flow API's metrics by a dimension",
+            "Adds /group-by/KEY to Flow API requests. KEY must be a key of the model (of the "
+            "flow, when one is set).",
+            _group_by,
+        ),
+        Command(
+            "limit",
+            "[N|none]",
+            "how many sessions to fetch (1 to 500), and rows to show",
+            "Sets Sessions V3's limit parameter: the number of sample sessions returned (per "
+            "3-hour window). It is also how many rows the table of a :run shows (50 when unset; "
+            ":export writes every row).",
+            _limit,
+        ),
+        Command(
+            "show",
+            "[FILTER]",
+            "the compiled filter and the request it goes in",
+            "Shows the current query: the last filter submitted (or the one given) compiled "
+            "for the target, and the full request: the Conviva URL with its length against the "
+            "URL limit, or the Klaviyo request URL and body.",
+            _show,
+        ),
+        Command(
+            "explain",
+            "[FILTER]",
+            "the syntax tree, and what each target makes of it",
+            "Prints the tree of the last filter submitted (or the one given), its canonical "
+            "form, and what every target compiles it to, or why it refuses.",
+            _explain,
+        ),
+        Command(
+            "run",
+            "[FILTER]",
+            "run the query and show the result as a table",
+            "Runs the current query (the last filter submitted, or the one given, which becomes "
+            "the filter) through the target's API: conviva-flow (real time or historical, as the "
+            "time range says; grouped with :group-by), conviva-sessions (content sessions), "
+            "klaviyo-*-report (a values report: set :statistics, and :conversion for flow and "
+            "campaign reports), klaviyo-metrics. The python target sends nothing: it filters the "
+            "rows of the last result an API returned, here. Credentials come from the "
+            "environment (CONVIVA_CLIENT_ID and CONVIVA_CLIENT_SECRET, KLAVIYO_API_KEY); without "
+            "them the query runs against the built-in sandbox, started on the first :run. A "
+            "range longer than one request covers is fetched in windows. Ctrl-C cancels a run.",
+            _run,
+        ),
+        Command(
+            "export",
+            "PATH [csv|json] [--force]",
+            "write the last result to a CSV or JSON file",
+            "Writes every row of the last result: CSV (the records, a header row first) or JSON "
+            "(the metadata and the records), the format from PATH's extension unless given. The "
+            "file appears whole or not at all; an existing file is left as it is unless --force "
+            "is given. Credentials are never written.",
+            _export,
+        ),
+        Command(
+            "statistics",
+            "[NAME ...|none]",
+            "the statistics Klaviyo reports are asked for",
+            "Klaviyo's reports need at least one statistic (clicks, opens, open_rate...; Tab "
+            "lists the report's). Several are separated by spaces or commas.",
+            _statistics,
+        ),
+        Command(
+            "conversion",
+            "[METRIC_ID|none]",
+            "the conversion metric of flow and campaign reports",
+            "Klaviyo's flow and campaign reports need a conversion_metric_id: a metric's id. "
+            "Tab lists the metrics known: from a klaviyo-metrics :run, or the sandbox's.",
+            _conversion,
+        ),
+        Command(
+            "columns",
+            "[KEY ...|all]",
+            "the columns a result's table shows",
+            "Shows only these columns of a result, in this order ('all' goes back to every "
+            "column, the time first, then the keys the filter names). :export writes every "
+            "column.",
+            _columns,
+        ),
+        Command(
+            "help",
+            "[COMMAND]",
+            "list the commands, or explain one",
+            "Lists the commands and the keys that matter, or explains one command.",
+            _help,
+        ),
+        Command(
+            "quit", "", "leave the REPL (Ctrl-D too)", "Ends the session.", _quit, ("q", "exit")
+        ),
+    )
+}
+"""Every command, by name."""
+
+_ALIASES = {alias: c.name for c in COMMANDS.values() for alias in c.aliases}
+
+_KEYS_HELP = """\
+Type a filter and press Enter to check it and compile it for the target. Enter on an
+unfinished filter (an open parenthesis or string) continues it on a new line; Alt-Enter always
+starts a new line. An error moves the cursor to it instead of submitting.
+Tab completes keys, operators and values; Ctrl-R searches the history; the right arrow takes
+the grey suggestion from the history; Ctrl-C clears the line, or cancels a :run; Ctrl-D
+quits."""
+
+
+def help_text(name: str | None = None) -> str:
+    """The text of ``:help`` (every command) or of ``:help NAME``."""
+    if name is not None:
+        command = _find(name)
+        import textwrap
+
+        body = textwrap.fill(
+            command.help, 94, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+        )
+        return f":{command.name} {command.usage}".rstrip() + "\n" + body
+    width = max(len(f":{c.name} {c.usage}") for c in COMMANDS.values())
+    lines = [f"  {f':{c.name} {c.usage}':<{width}}  {c.summary}" for c in COMMANDS.values()]
+    return "Commands:\n" + "\n".join(lines) + "\n\n" + _KEYS_HELP
+
+
+def _find(name: str) -> Command:
+    name = name.lower()
+    found = COMMANDS.get(_ALIASES.get(name, name))
+    if found is not None:
+        return found
+    import difflib
+
+    close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+    hint = f"did you mean :{close[0]}?" if close else ":help lists the commands"
+    raise CommandError(Diagnostic("FQ803", f"unknown command ':{name}'", None, hint=hint))
+
+
+def execute(session: Session, line: str) -> Outcome:
+    """Run one command line (``:target klaviyo``). Raises :class:`~flowql.errors.FlowQLError`
+    for an unknown command or one that cannot be carried out."""
+    body = line.strip()
+    if body.startswith(":"):
+        body = body[1:]
+    name, _, args = body.strip().partition(" ")
+    if not name:
+        raise CommandError(
+            Diagnostic("FQ803", "a command name goes after ':'", None, hint=":help lists them")
+        )
+    return _find(name).handler(session, args.strip())
+
+
+def submit(session: Session, text: str) -> tuple[Check, Outcome | None]:
+    """Check a filter and, when nothing of error severity is found, make it the session's
+    filter and compile it for the target: the outcome's text is the compiled form, its warnings
+    what the check found. With errors, the outcome is None (the check says what they are)."""
+    check = session.check(text)
+    if not check.ok:
+        return check, None
+    assert check.expr is not None
+    assert check.compiled is not None
+    session.filter = text
+    session.remember_filter(check.expr)
+    return check, Outcome(compiled_text(check.compiled), warnings=check.diagnostics, source=text)
+
+
+# --- completion of commands ------------------------------------------------------------------
+
+
+def arguments(session: Session, name: str, args: str) -> list[tuple[str, str]]:
+    """Candidates for the last word of a command's arguments, each with a description."""
+    name = _ALIASES.get(name, name)
+    if name == "target":
+        from flowql.targets import targets
+
+        return [(t.name, t.description) for t in targets()]
+    if name == "model":
+        return [("demo", "the built-in models"), *_paths(args.split(" ")[-1])]
+    if name == "flow":
+        model = session.model()
+        return [(f.id, f.label) for f in model.flows.values()] + [("none", "every flow")]
+    if name == "group-by":
+        return [(k, d.label) for k, d in sorted(session.keys().items())] + [("none", "no grouping")]
+    if name == "last":
+        return [(d, "") for d in ("5m", "15m", "30m", "1h", "3h", "7d", "30d")]
+    if name == "statistics":
+        return _statistic_choices(session, args)
+    if name == "conversion":
+        return [(i, n) for i, n in sorted(session.metrics.items())] + [("none", "unset")]
+    if name == "columns":
+        result = session.last_result
+        columns = result.columns() if result is not None else []
+        given = _given(args)
+        return [(c, "column") for c in columns if c not in given] + [("all", "every column")]
+    if name == "export":
+        words = args.split(" ")
+        if len(words) > 1 and words[0]:
+            return [("csv", "the records"), ("json", "metadata and records"), ("--force", "")]
+        return [(p, m) for p, m in _paths(words[-1]) if m == "directory"]
+    if name == "help":
+        return [(c.name, c.summary) for c in COMMANDS.values()]
+    return []
+
+
+def _statistic_choices(session: Session, args: str) -> list[tuple[str, str]]:
+    from flowql.query import KLAVIYO_REPORTS
+
+    report = _report(session)
+    if report is not None:
+        known = KLAVIYO_REPORTS[report].statistics
+        meta = f"{report} report"
+    else:
+        known = tuple(sorted({s for r in KLAVIYO_REPORTS.values() for s in r.statistics}))
+        meta = "statistic"
+    return [(s, meta) for s in known if s not in _given(args)] + [("none", "unset")]
+
+
+def _given(args: str) -> set[str]:
+    """The words of a list argument before the one being typed."""
+    words = _list(args)
+    if args and not args[-1].isspace() and args[-1] != ",":
+        words = words[:-1]
+    return set(words)
+
+
+def _paths(word: str) -> list[tuple[str, str]]:
+    """Files and directories that complete ``word`` as a path (JSON files, directories)."""
+    directory, _, _ = word.rpartition("/")
+    base = directory + "/" if directory else ""
+    try:
+        names = sorted(os.listdir(os.path.expanduser(directory) if directory else "."))
+    except OSError:
+        return []
+    out = []
+    for entry in names:
+        if entry.startswith(".") and not word.rpartition("/")[2].startswith("."):
+            continue
+        path = base + entry
+        if os.path.isdir(os.path.expanduser(path)):
+            out.append((path + "/", "directory"))
+        elif entry.endswith(".json"):
+            out.append((path, "data model?"))
+    return out
+
+
+class Completions:
+    """The completion source for a session (:class:`flowql.repl.completion.Source`): the
+    session's keys and values, and the commands of :data:`COMMANDS`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def keys(self) -> Mapping[str, Dimension]:
+        """The keys a filter may use now."""
+        return self.session.keys()
+
+    def dimension(self, key: str) -> Dimension | None:
+        """The dimension a key names, or None."""
+        return self.session.dimension(key)
+
+    def values(self, key: str) -> list[tuple[str, str]]:
+        """Known values of a key, with where each is known from."""
+        return self.session.values(key)
+
+    def commands(self) -> list[tuple[str, str]]:
+        """Command names and summaries."""
+        return [(c.name, c.summary) for c in COMMANDS.values()]
+
+    def arguments(self, command: str, args: str) -> list[tuple[str, str]]:
+        """Candidates for a command's last argument."""
+        return arguments(self.session, command, args)

@@ -1,0 +1,934 @@
+"""The REPL's session: the settings a query is made of, the checks, and the current query.
+
+A :class:`Session` holds what the commands set: the target, the data model, the flow, the time
+range, the group-by dimension and the limit, and the last filter submitted. From them it
+
+- checks a filter as it is typed (:meth:`Session.check`): syntax, the data model's keys and
+  values, logic, what the target can express, and the request URL budget, the same checks as
+  ``flowql check`` with the same codes;
+- builds the current query (:meth:`Session.current_query`): the filter compiled for the target
+  and the request it goes in (a Conviva URL, a Klaviyo request). This is what ``:show`` prints,
+  and what running a query takes;
+- answers completion (:meth:`keys`, :meth:`dimension`, :meth:`values`): the keys of the model
+  for the flow, and values known from the model, from results (:meth:`remember_values`), from
+  filters typed before, and from any source added with :meth:`add_value_source`;
+- keeps what running a query needs and gives: the Klaviyo report settings
+  (:attr:`Session.statistics`, :attr:`Session.conversion`), the :class:`~flowql.repl.run.Runner`
+  that runs queries (:meth:`Session.runner`), and the last result (:meth:`Session.set_result`).
+
+Nothing here imports prompt_toolkit: scripts (``flowql repl < script``) run on this alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+
+from flowql.diagnostics import Diagnostic, Severity
+from flowql.errors import FlowQLError, UnsupportedError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from flowql.ast import Expr
+    from flowql.endpoints import Endpoint
+    from flowql.model import DataModel, Dimension
+    from flowql.repl.run import Runner
+    from flowql.results import Result
+    from flowql.targets import CompileResult
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "Check",
+    "CommandError",
+    "Query",
+    "Request",
+    "Session",
+    "TimeRange",
+    "api_of",
+    "parse_duration",
+    "parse_time",
+]
+
+DEFAULT_TARGET = "conviva-flow"
+"""The target a session starts with."""
+
+SESSIONS_MAX_LIMIT = 500
+"""The largest Sessions V3 ``limit`` (the guide's 1..500)."""
+
+_UTC = dt.timezone.utc
+_REAL_TIME_MAX = dt.timedelta(minutes=15)
+# How long a time range each API takes in one request.
+_FLOW_MAX = dt.timedelta(hours=1)
+_SESSIONS_MAX = dt.timedelta(hours=3)
+_KLAVIYO_MAX = dt.timedelta(days=366)
+_KLAVIYO_BASE = "https://a.klaviyo.com/api"
+# Klaviyo's relative timeframes, used when `:last` is exactly one of them.
+_KLAVIYO_KEYS = {
+    dt.timedelta(days=7): "last_7_days",
+    dt.timedelta(days=30): "last_30_days",
+    dt.timedelta(days=90): "last_90_days",
+    dt.timedelta(days=365): "last_365_days",
+}
+# Values remembered per key, at most: completion lists, not a database.
+_MAX_VALUES = 500
+# Record keys whose values are times or ids of a row, shown first in a table.
+_LEADING_COLUMNS = (
+    "timestamp",
+    "date_time",
+    "window_start",
+    "window_end",
+    "timestamps.start.iso_date",
+)
+
+
+class CommandError(FlowQLError):
+    """A command the REPL cannot carry out: an unknown command, a missing or malformed argument,
+    or a setting the current query cannot use. Its diagnostic has no span (it is not about a
+    filter's text) and says what to type instead."""
+
+
+def _error(message: str, hint: str | None = None, code: str = "FQ803") -> CommandError:
+    return CommandError(Diagnostic(code, message, None, hint=hint))
+
+
+def api_of(target: str) -> tuple[str, str | None]:
+    """The API a target sends to (``conviva-flow``, ``conviva-sessions``, ``klaviyo`` or
+    ``python``) and, for a Klaviyo endpoint target, its family (``flow-report``...)."""
+    if target.startswith("klaviyo"):
+        return "klaviyo", target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
+    return target, None
+
+
+# --- time ------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", re.IGNORECASE)
+_ISO_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """A duration written ``15m``, ``1h``, ``1h30m``, ``7d``, ``90s`` or in ISO 8601
+    (``PT15M``, ``P7D``). Raises :class:`CommandError`."""
+    text = text.strip()
+    m = (_ISO_DURATION if text[:1] in ("P", "p") else _DURATION).fullmatch(text)
+    if not text or m is None or not any(m.groups()):
+        raise _error(
+            f"'{text}' is not a duration",
+            "write it as 15m, 1h, 1h30m, 7d or PT15M",
+        )
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
+    duration = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if duration <= dt.timedelta(0):
+        raise _error("the duration must be longer than zero", "for example :last 15m")
+    return duration
+
+
+def parse_time(text: str) -> dt.datetime:
+    """A point in time: ISO 8601 (``2026-11-22T10:00Z``; no offset means UTC) or epoch
+    milliseconds (13 digits) or seconds. Raises :class:`CommandError`."""
+    text = text.strip()
+    if text.isdigit():
+        number = int(text)
+        seconds = number / 1000 if len(text) >= 12 else number
+        try:
+            return dt.datetime.fromtimestamp(seconds, _UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _error(f"'{text}' is out of range as a time") from None
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        raise _error(
+            f"'{text}' is not a time",
+            "write ISO 8601 (2026-11-22T10:00:00Z) or epoch milliseconds",
+        ) from None
+    return when.replace(tzinfo=_UTC) if when.tzinfo is None else when.astimezone(_UTC)
+
+
+def _show_duration(duration: dt.timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch_ms(when: dt.datetime) -> str:
+    return str(int(when.timestamp() * 1000))
+
+
+class TimeRange:
+    """The time a query covers: the last ``duration`` before now, or ``start`` to ``end``."""
+
+    __slots__ = ("duration", "end", "start")
+
+    def __init__(
+        self,
+        *,
+        duration: dt.timedelta | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> None:
+        if (duration is None) == (start is None or end is None):
+            raise ValueError("give a duration, or a start and an end")
+        if start is not None and end is not None and start >= end:
+            raise _error(
+                "the range ends before it starts", "give the earlier time first", code="FQ803"
+            )
+        self.duration = duration
+        self.start = start
+        self.end = end
+
+    @property
+    def relative(self) -> bool:
+        """Whether the range is the last ``duration`` before now."""
+        return self.duration is not None
+
+    def bounds(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """Start and end, for a relative range as of ``now``."""
+        if self.duration is not None:
+            return now - self.duration, now
+        assert self.start is not None
+        assert self.end is not None
+        return self.start, self.end
+
+    def length(self) -> dt.timedelta:
+        """How long the range is."""
+        if self.duration is not None:
+            return self.duration
+        assert self.start is not None
+        assert self.end is not None
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        if self.duration is not None:
+            return f"last {_show_duration(self.duration)}"
+        assert self.start is not None
+        assert self.end is not None
+        return f"{_iso(self.start)} to {_iso(self.end)}"
+
+
+# --- results of a check and of a query -------------------------------------------------------
+
+
+class Check:
+    """What :meth:`Session.check` found in a filter.
+
+    ``diagnostics`` are sorted by position; ``expr`` is the tree (None when the text does not
+    parse); ``unfinished`` says the text is the start of a filter that is not complete yet
+    (Enter then continues it on a new line); ``half_typed`` is the operator character the text
+    ends with when an operator is being typed there (``geo_country ~``); ``compiled`` is the
+    target's output when the target accepts the filter; ``url_length`` the request URL's length
+    for a Conviva target (None when there is no request to measure, and ``request_note`` says
+    why).
+    """
+
+    __slots__ = (
+        "compiled",
+        "diagnostics",
+        "expr",
+        "half_typed",
+        "request_note",
+        "text",
+        "unfinished",
+        "url_length",
+        "url_limit",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        expr: Expr | None = None,
+        diagnostics: Sequence[Diagnostic] = (),
+        unfinished: bool = False,
+        half_typed: str | None = None,
+        compiled: CompileResult | None = None,
+        url_length: int | None = None,
+        url_limit: int = 4096,
+        request_note: str | None = None,
+    ) -> None:
+        self.text = text
+        self.expr = expr
+        self.diagnostics = list(diagnostics)
+        self.unfinished = unfinished
+        self.half_typed = half_typed
+        self.compiled = compiled
+        self.url_length = url_length
+        self.url_limit = url_limit
+        self.request_note = request_note
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The diagnostics of error severity."""
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the filter parses, and nothing of error severity was found."""
+        return self.expr is not None and not self.errors
+
+
+class Request:
+    """A request as it would be sent: method, URL, and the JSON body (None for a GET)."""
+
+    __slots__ = ("body", "method", "url")
+
+    def __init__(self, method: str, url: str, body: dict[str, object] | None = None) -> None:
+        self.method = method
+        self.url = url
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"Request({self.method!r}, {self.url!r})"
+
+
+class Query:
+    """The current query: the session's settings and the filter, compiled and ready to send.
+
+    ``request`` is the request flowql can build for the target (None for the general
+    ``klaviyo`` and the ``python`` targets, which have no one endpoint); ``endpoint`` the Conviva
+    :class:`~flowql.endpoints.Endpoint` it is made from (for a range longer than one request
+    covers, the first of ``windows`` requests); ``start``/``end`` the time range as of when the
+    query was built.
+    """
+
+    __slots__ = (
+        "api",
+        "compiled",
+        "end",
+        "endpoint",
+        "expr",
+        "family",
+        "flow",
+        "group_by",
+        "limit",
+        "model",
+        "request",
+        "start",
+        "target",
+        "text",
+        "time_range",
+        "windows",
+    )
+
+    def __init__(
+        self,
+        *,
+        target: str,
+        model: DataModel,
+        flow: str | None,
+        time_range: TimeRange,
+        start: dt.datetime,
+        end: dt.datetime,
+        group_by: str | None,
+        limit: int | None,
+        text: str,
+        expr: Expr,
+        compiled: CompileResult,
+        endpoint: Endpoint | None,
+        request: Request | None,
+        windows: int = 1,
+    ) -> None:
+        self.target = target
+        self.api, self.family = api_of(target)
+        self.model = model
+        self.flow = flow
+        self.time_range = time_range
+        self.start = start
+        self.end = end
+        self.group_by = group_by
+        self.limit = limit
+        self.text = text
+        self.expr = expr
+        self.compiled = compiled
+        self.endpoint = endpoint
+        self.request = request
+        self.windows = windows
+
+
+def compiled_text(compiled: CompileResult) -> str:
+    """The target's output as one line: the filter text, the query parameters
+    (``key=value&...``, percent-encoded), or for the python target a note."""
+    if compiled.params is not None:
+        from flowql.endpoints import percent_encode
+
+        return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in compiled.params)
+    if compiled.filter is not None:
+        return compiled.filter
+    return "a predicate over records (flowql's local evaluator); nothing is sent"
+
+
+# --- the session ------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(_UTC).replace(microsecond=0)
+
+
+class Session:
+    """The REPL's state, and everything computed from it.
+
+    Settings change through the ``set_*`` methods (the commands call them), each of which
+    checks its argument and raises :class:`CommandError` (or the :class:`FlowQLError` of the
+    part that refused it) with a hint. ``version`` grows with every change, so that cached
+    checks can tell they are stale. ``clock`` gives the current time (UTC), for relative ranges.
+
+    Running queries: ``runner`` is the :class:`~flowql.repl.run.Runner` to use (by default one
+    is made on first use, with the environment's credentials or the sandbox); ``width`` is how
+    wide a table may be (the terminal's; None in scripts). ``last_result`` is what ``:export``
+    writes; ``fetched_result`` the last result an API returned, which the ``python`` target
+    filters. ``metrics`` maps Klaviyo metric ids to names, as results have shown them, for
+    completing ``:conversion``. ``statistics``, ``conversion`` and ``columns`` are what
+    ``:statistics``, ``:conversion`` and ``:columns`` set. Call :meth:`close` at the end (it
+    stops the runner's sandbox).
+    """
+
+    def __init__(
+        self,
+        *,
+        target: str = DEFAULT_TARGET,
+        url_limit: int = 4096,
+        clock: Callable[[], dt.datetime] = _now,
+        runner: Runner | None = None,
+    ) -> None:
+        self.target = DEFAULT_TARGET
+        self.loaded: DataModel | None = None
+        self.loaded_from: str | None = None
+        self.flow: str | None = None
+        self.time_range = TimeRange(duration=dt.timedelta(minutes=15))
+        self.group_by: str | None = None
+        self.limit: int | None = None
+        self.filter: str | None = None
+        self.url_limit = url_limit
+        self.clock = clock
+        self.version = 0
+        self._builtin: dict[str, DataModel] = {}
+        self._results: dict[str, dict[str, None]] = {}
+        self._typed: dict[str, dict[str, None]] = {}
+        self._sources: list[tuple[str, Callable[[str], Iterable[str]]]] = []
+        self.statistics: tuple[str, ...] = ()
+        self.conversion: str | None = None
+        self.columns: tuple[str, ...] = ()
+        self.width: int | None = None
+        self.last_result: Result | None = None
+        self.fetched_result: Result | None = None
+        self.metrics: dict[str, str] = {}
+        self._records: DataModel | None = None
+        self._runner = runner
+        if target != DEFAULT_TARGET:
+            self.set_target(target)
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    # --- the model ---------------------------------------------------------------------------
+
+    @property
+    def api(self) -> str:
+        """The API the current target sends to."""
+        return api_of(self.target)[0]
+
+    def model(self) -> DataModel:
+        """The data model for the current target: the loaded one when it is for this API, else
+        the built-in one (the demo flow model, the Sessions V3 demo dimensions, the fields of
+        the Klaviyo family), as ``flowql check`` chooses."""
+        api, family = api_of(self.target)
+        if api == "python":
+            if self._records is not None:
+                return self._records  # the python target runs over the last results
+            api = "conviva-flow"  # as flowql check: the demo flow model
+        if self.loaded is not None and self.loaded.kind == api:
+            return self.loaded
+        key = f"{api}:{family or ''}"
+        if key not in self._builtin:
+            from flowql import model as models
+
+            if api == "conviva-sessions":
+                self._builtin[key] = models.demo_sessions_model()
+            elif api == "klaviyo":
+                self._builtin[key] = models.klaviyo_model(family or "flow-report")
+            else:
+                self._builtin[key] = models.demo_model()
+        return self._builtin[key]
+
+    @property
+    def over_results(self) -> bool:
+        """Whether the model is the last results' columns: the python target's, once a query
+        has returned rows."""
+        return self.api == "python" and self._records is not None
+
+    def active_flow(self) -> str | None:
+        """The flow, when the current model has flows (else the setting does not apply)."""
+        model = self.model()
+        return self.flow if model.kind == "conviva-flow" and model.flows else None
+
+    def keys(self) -> Mapping[str, Dimension]:
+        """The keys a filter may use now: the model's, for the flow when one is set."""
+        return self.model().dimensions(self.active_flow())
+
+    def dimension(self, key: str) -> Dimension | None:
+        """The dimension a key names in the current model and flow, or None."""
+        return self.model().lookup(key, self.active_flow())
+
+    # --- values for completion ---------------------------------------------------------------
+
+    def values(self, key: str) -> list[tuple[str, str]]:
+        """Known values of ``key``, each with where it is known from: the model (a field's
+        fixed values), the last results, the filters typed in this session, then each added
+        source. Each value once, in that order."""
+        seen: dict[str, str] = {}
+        dimension = self.dimension(key)
+        if dimension is not None and dimension.values:
+            for value in dimension.values:
+                seen.setdefault(value, "model")
+        # Snapshots (list() of a dict holds the GIL throughout): completion runs in a thread
+        # while a submitted filter may add values.
+        for value in list(self._results.get(key, ())):
+            seen.setdefault(value, "last results")
+        for value in list(self._typed.get(key, ())):
+            seen.setdefault(value, "typed before")
+        for name, source in self._sources:
+            try:
+                found = list(source(key))
+            except Exception:  # a value source is a convenience; it must never break typing
+                continue
+            for value in found:
+                seen.setdefault(value, name)
+        return list(seen.items())
+
+    def add_value_source(self, name: str, source: Callable[[str], Iterable[str]]) -> None:
+        """Add a source of values for completion: ``source(key)`` returns values of the key
+        (``name`` is shown beside them). It is called from completion's background thread; an
+        exception in it is ignored."""
+        self._sources.append((name, source))
+
+    def remember_values(self, rows: Iterable[Mapping[str, object]]) -> None:
+        """Keep the text values of result rows (by column), for completion; they replace the
+        values of the previous results. Running a query calls this with its rows."""
+        results: dict[str, dict[str, None]] = {}
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, str) and value:
+                    bucket = results.setdefault(key, {})
+                    if len(bucket) < _MAX_VALUES:
+                        bucket[value] = None
+        self._results = results
+
+    def remember_filter(self, expr: Expr) -> None:
+        """Keep the text values a submitted filter compares its keys with, for completion."""
+        from flowql.ast import Comparison, In, String, walk
+
+        for node in walk(expr):
+            if isinstance(node, Comparison):
+                pairs = [(node.key.name, node.value)]
+            elif isinstance(node, In):
+                pairs = [(node.key.name, v) for v in node.values]
+            else:
+                continue
+            for key, value in pairs:
+                if isinstance(value, String) and value.value:
+                    bucket = self._typed.setdefault(key, {})
+                    bucket.pop(value.value, None)
+                    if len(bucket) >= _MAX_VALUES:
+                        del bucket[next(iter(bucket))]
+                    bucket[value.value] = None  # most recent last
+
+    # --- running ---------------------------------------------------------------------------------
+
+    def runner(self) -> Runner:
+        """The runner of this session's queries, made on first use."""
+        if self._runner is None:
+            from flowql.repl.run import Runner
+
+            self._runner = Runner()
+        return self._runner
+
+    def close(self) -> None:
+        """End what running queries started: the clients' connections, the sandbox."""
+        if self._runner is not None:
+            self._runner.close()
+
+    def set_result(self, result: Result, *, fetched: bool = True) -> None:
+        """Keep a result: :meth:`remember_values` of its rows for completion, and it is what
+        ``:export`` writes. A ``fetched`` one (from an API, not filtered here) is also what the
+        ``python`` target filters next, whose keys are then its columns."""
+        records = result.to_records()
+        self.last_result = result
+        self.remember_values(records)
+        if not fetched:
+            return
+        self.fetched_result = result
+        if result.api == "klaviyo" and result.endpoint == "metrics":
+            for record in records:
+                if isinstance(record.get("id"), str):
+                    self.metrics[str(record["id"])] = str(record.get("name") or "")
+        columns = result.columns()
+        self._records = _records_model(columns, records) if columns else None
+        self._changed()
+
+    def shown_columns(self, result: Result) -> list[str]:
+        """The columns a table of ``result`` shows, in order: those of :attr:`columns` when
+        set (each that the result has), else every column with the time first, then the keys
+        the filter and the group-by name, then the rest."""
+        columns = result.columns()
+        if self.columns:
+            return [c for c in self.columns if c in columns]
+        first = [c for c in _LEADING_COLUMNS if c in columns]
+        wanted: list[str] = []
+        if self.group_by is not None:
+            wanted.append(self.group_by)
+        if self.filter is not None:
+            from flowql.ast import Comparison, In, walk
+            from flowql.syntax import parse
+
+            try:
+                expr = parse(self.filter)
+            except FlowQLError:
+                expr = None
+            if expr is not None:
+                wanted.extend(
+                    node.key.name for node in walk(expr) if isinstance(node, (Comparison, In))
+                )
+        order = dict.fromkeys([*first, *(k for k in wanted if k in columns), *columns])
+        return list(order)
+
+    def set_statistics(self, names: Sequence[str]) -> None:
+        """The statistics Klaviyo reports are asked for (none: unset). Raises
+        :class:`CommandError` (FQ712) for a name no Klaviyo report knows."""
+        from flowql.query import KLAVIYO_REPORTS
+
+        known = {s for report in KLAVIYO_REPORTS.values() for s in report.statistics}
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                raise _error(
+                    f"'{name}' is not a statistic of Klaviyo's reports",
+                    f"did you mean {close[0]}?" if close else "Tab after :statistics lists them",
+                    code="FQ712",
+                )
+        self.statistics = tuple(dict.fromkeys(names))
+        self._changed()
+
+    def set_conversion(self, metric_id: str | None) -> None:
+        """The ``conversion_metric_id`` of flow and campaign reports (None: unset)."""
+        self.conversion = metric_id or None
+        self._changed()
+
+    def set_columns(self, names: Sequence[str]) -> None:
+        """The columns a result's table shows, in this order (none: every column)."""
+        self.columns = tuple(dict.fromkeys(names))
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def set_target(self, name: str) -> None:
+        """Use another target. Raises :class:`~flowql.targets.TargetError` (with "did you
+        mean") for a name flowql does not know."""
+        from flowql.targets import get_target
+
+        self.target = get_target(name).name
+        self._changed()
+
+    def load_model(self, path: str | None) -> DataModel:
+        """Use the data model in a JSON file (``None``: the built-in ones again). Raises
+        :class:`~flowql.model.ModelError`. A flow the new model does not have is unset."""
+        if path is None:
+            self.loaded = self.loaded_from = None
+        else:
+            from flowql.model import load_model
+
+            self.loaded = load_model(path)
+            self.loaded_from = path
+        model = self.loaded or self.model()
+        if self.flow is not None and model.kind == "conviva-flow" and model.flow(self.flow) is None:
+            self.flow = None
+        self._changed()
+        return model
+
+    def set_flow(self, flow: str | None) -> None:
+        """Check keys against this flow of the model (by id, or a word of its label); None:
+        against every flow. Raises :class:`CommandError` (FQ103) for a flow the model lacks."""
+        if flow is None:
+            self.flow = None
+            self._changed()
+            return
+        model = self.model()
+        if model.kind != "conviva-flow" or not model.flows:
+            raise _error(
+                f"the {model.name} has no flows",
+                "flows are for the conviva-flow target: :target conviva-flow",
+                code="FQ103",
+            )
+        if model.flow(flow) is None:
+            by_label = [f for f in model.flows.values() if flow.lower() in f.label.lower()]
+            if len(by_label) != 1:
+                listed = ", ".join(f"{f.id} ({f.label})" for f in model.flows.values())
+                close = difflib.get_close_matches(flow, list(model.flows), n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise _error(
+                    f"the data model has no flow '{flow}'",
+                    f"{hint}its flows are {listed}",
+                    code="FQ103",
+                )
+            flow = by_label[0].id
+        self.flow = flow
+        if self.group_by is not None and self.group_by not in model.dimensions(flow):
+            self.group_by = None
+        self._changed()
+
+    def set_last(self, duration: str) -> None:
+        """Cover the last ``duration`` before now (``15m``, ``1h``, ``PT15M``)."""
+        self.time_range = TimeRange(duration=parse_duration(duration))
+        self._changed()
+
+    def set_range(self, start: str, end: str) -> None:
+        """Cover ``start`` to ``end`` (ISO 8601 or epoch milliseconds, UTC)."""
+        self.time_range = TimeRange(start=parse_time(start), end=parse_time(end))
+        self._changed()
+
+    def set_group_by(self, key: str | None) -> None:
+        """Group the Flow API's metrics by this key of the model (None: no grouping)."""
+        if key is not None and key not in self.keys():
+            close = difflib.get_close_matches(key, list(self.keys()), n=1)
+            where = f"flow {self.active_flow()}" if self.active_flow() else self.model().name
+            raise _error(
+                f"'{key}' is not a dimension of {where}",
+                f"did you mean {close[0]}?" if close else "Tab after :group-by lists the keys",
+                code="FQ101",
+            )
+        self.group_by = key
+        self._changed()
+
+    def set_limit(self, limit: str | None) -> None:
+        """How many sessions Sessions V3 returns, and rows a run shows (None: the default)."""
+        if limit is None:
+            self.limit = None
+        elif not limit.isdigit() or not 1 <= int(limit) <= SESSIONS_MAX_LIMIT:
+            raise _error(
+                f"the limit must be a whole number from 1 to {SESSIONS_MAX_LIMIT}, not '{limit}'"
+            )
+        else:
+            self.limit = int(limit)
+        self._changed()
+
+    # --- checking ----------------------------------------------------------------------------
+
+    def check(self, text: str) -> Check:
+        """Every problem in a filter for the current target and settings, as ``flowql check``
+        finds them (the formatting rule aside, since typed text is not a file), plus the
+        request URL's length. Never raises for a bad filter."""
+        from flowql.repl.lookahead import half_typed, unfinished
+        from flowql.syntax import parse
+
+        if not text.strip():
+            return Check(text, url_limit=self.url_limit)
+        try:
+            expr = parse(text)
+        except FlowQLError as exc:
+            return Check(
+                text,
+                diagnostics=exc.diagnostics,
+                unfinished=unfinished(text),
+                half_typed=half_typed(text),
+                url_limit=self.url_limit,
+            )
+        from flowql.check import _without_echoes
+        from flowql.targets import get_target
+        from flowql.validate import validate
+
+        found = validate(
+            text, model=self.model(), flow=self.active_flow(), parsed=expr, check_format=False
+        )
+        compiled = None
+        try:
+            compiled = get_target(self.target).compile(expr)
+            found.extend(compiled.warnings)
+        except UnsupportedError as exc:
+            found.extend(exc.diagnostics)
+        length = None
+        note = None
+        if compiled is not None and self.api in ("conviva-flow", "conviva-sessions"):
+            try:
+                endpoint = self._conviva_endpoint(self.clock())
+            except CommandError as exc:
+                note = exc.message
+            else:
+                from flowql.endpoints import request_url, url_budget
+
+                params = _filter_params(compiled)
+                length = len(request_url(endpoint, expr, filter_params=params))
+                found.extend(url_budget(endpoint, expr, limit=self.url_limit, filter_params=params))
+        found = _without_refusal_echoes(_without_echoes(found))
+        found.sort(key=_position)
+        return Check(
+            text,
+            expr=expr,
+            diagnostics=found,
+            compiled=compiled,
+            url_length=length,
+            url_limit=self.url_limit,
+            request_note=note,
+        )
+
+    # --- the query ---------------------------------------------------------------------------
+
+    def current_query(self, text: str | None = None) -> Query:
+        """The query the session would run now: ``text`` (by default the last filter
+        submitted) compiled for the target, and its request. Raises :class:`CommandError` when
+        there is no filter or the settings make no request, and the filter's
+        :class:`FlowQLError` when it does not parse or the target refuses it."""
+        from flowql.syntax import parse
+        from flowql.targets import get_target
+
+        if text is None:
+            text = self.filter
+        if text is None or not text.strip():
+            raise _error("there is no filter yet", "type a filter and press Enter first")
+        expr = parse(text)
+        compiled = get_target(self.target).compile(expr)
+        now = self.clock()
+        start, end = self.time_range.bounds(now)
+        endpoint = None
+        request = None
+        windows = 1
+        if self.api in ("conviva-flow", "conviva-sessions"):
+            from flowql.endpoints import request_url
+
+            endpoint = self._conviva_endpoint(now)
+            url = request_url(endpoint, expr, filter_params=_filter_params(compiled))
+            request = Request("GET", url)
+            if endpoint.kind != "real-time":
+                size = _SESSIONS_MAX if self.api == "conviva-sessions" else _FLOW_MAX
+                windows = -(-(end - start) // size)
+        elif self.api == "klaviyo":
+            request = self._klaviyo_request(compiled, now)
+        return Query(
+            target=self.target,
+            model=self.model(),
+            flow=self.active_flow(),
+            time_range=self.time_range,
+            start=start,
+            end=end,
+            group_by=self.group_by,
+            limit=self.limit,
+            text=text,
+            expr=expr,
+            compiled=compiled,
+            endpoint=endpoint,
+            request=request,
+            windows=windows,
+        )
+
+    def _conviva_endpoint(self, now: dt.datetime) -> Endpoint:
+        from flowql import endpoints
+
+        time_range = self.time_range
+        length = time_range.length()
+        if self.api == "conviva-sessions":
+            # A longer range is fetched in 3-hour windows: this is the first one's request.
+            start, end = time_range.bounds(now)
+            end = min(end, start + _SESSIONS_MAX)
+            return endpoints.sessions(
+                "content", start_date=_iso(start), end_date=_iso(end), limit=self.limit
+            )
+        flow = self.active_flow()
+        if flow is None:
+            model = self.model()
+            listed = ", ".join(f"{f.id} ({f.label})" for f in model.flows.values())
+            raise _error(
+                "no flow is set", f":flow ID names the flow to query ({listed})" if listed else None
+            )
+        minutes, rest = divmod(int(length.total_seconds()), 60)
+        if time_range.relative and length <= _REAL_TIME_MAX and minutes and not rest:
+            return endpoints.flow_real_time(flow, f"PT{minutes}M", group_by=self.group_by)
+        # A longer range is fetched in 1-hour windows: this is the first one's request.
+        start, end = time_range.bounds(now)
+        end = min(end, start + _FLOW_MAX)
+        return endpoints.flow_historical(
+            flow, _epoch_ms(start), _epoch_ms(end), group_by=self.group_by
+        )
+
+    def _klaviyo_request(self, compiled: CompileResult, now: dt.datetime) -> Request | None:
+        family = api_of(self.target)[1]
+        if family is None or compiled.filter is None:
+            return None
+        if family == "metrics":
+            from flowql.endpoints import percent_encode
+
+            return Request(
+                "GET", f"{_KLAVIYO_BASE}/metrics/?filter={percent_encode(compiled.filter)}"
+            )
+        length = self.time_range.length()
+        if length > _KLAVIYO_MAX:
+            raise _error(
+                f"Klaviyo reports cover at most a year, not {self.time_range}",
+                "set a shorter range: :last 365d",
+            )
+        timeframe: dict[str, object]
+        if self.time_range.relative and length in _KLAVIYO_KEYS:
+            timeframe = {"key": _KLAVIYO_KEYS[length]}
+        else:
+            start, end = self.time_range.bounds(now)
+            timeframe = {"start": start.isoformat(), "end": end.isoformat()}
+        kind = family.replace("-report", "")
+        body: dict[str, object] = {
+            "data": {
+                "type": f"{kind}-values-report",
+                "attributes": {"timeframe": timeframe, "filter": compiled.filter},
+            }
+        }
+        return Request("POST", f"{_KLAVIYO_BASE}/{kind}-values-reports/", body)
+
+
+_MODEL_CODES = frozenset({"FQ101", "FQ102", "FQ204"})
+
+
+def _without_refusal_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a target's refusal of a key or value that the model check already reports at the
+    same spot: an unknown key, or a value the field does not take, is one problem, with one
+    fix. (``flowql check`` compiles only for Conviva targets, so it has no such echoes.)"""
+    keys = {d.span for d in found if d.code in _MODEL_CODES and d.span is not None}
+    if not keys:
+        return found
+    return [d for d in found if not (d.code == "FQ601" and d.span in keys)]
+
+
+def _records_model(columns: Sequence[str], records: Sequence[Mapping[str, object]]) -> DataModel:
+    """The keys of result records as a data model, for the python target: each column, typed
+    by its first value that is not None."""
+    from flowql.model import DataModel, Dimension
+
+    dimensions = []
+    for column in columns:
+        value = next((r[column] for r in records if r.get(column) is not None), None)
+        if isinstance(value, bool):
+            kind = "boolean"
+        elif isinstance(value, (int, float)):
+            kind = "number"
+        elif isinstance(value, list):
+            kind = "list"
+        else:
+            kind = "string"
+        dimensions.append(Dimension(column, type=kind))
+    # A model kind is an API's; the records' keys are checked like Sessions V3 dimensions.
+    return DataModel("conviva-sessions", dimensions=dimensions, name="the last results' columns")
+
+
+def _filter_params(compiled: CompileResult) -> list[tuple[str, str]]:
+    if compiled.params is not None:
+        return list(compiled.params)
+    assert compiled.filter is not None
+    return [("filter", compiled.filter)]
+
+
+def _position(diagnostic: Diagnostic) -> tuple[int, int]:
+    span = diagnostic.span
+    return (span.start, span.end) if span is not None else (-1, -1)

@@ -1,0 +1,104 @@
+"""benchmarks/bench_repl.py works: a smoke run with --quick --json, and its cases.
+
+Nothing here asserts how fast anything is: timings belong to the benchmark's output only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+SCRIPT = BENCHMARKS / "bench_repl.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    """The script as a module; it imports bench_parse from its own directory."""
+    spec = importlib.util.spec_from_file_location("bench_repl", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    added = str(BENCHMARKS) not in sys.path
+    if added:
+        sys.path.insert(0, str(BENCHMARKS))
+    had_parse = "bench_parse" in sys.modules
+    sys.modules["bench_repl"] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules["bench_repl"]
+        if not had_parse:
+            sys.modules.pop("bench_parse", None)
+        if added:
+            sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return done.stdout, report
+
+
+def test_the_report_has_every_figure(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    for key in ("date", "quick", "seed", "environment", "filters", "mean_chars", "positions"):
+        assert key in report
+    assert report["quick"] is True
+    assert list(report["results"]) == ["completion", "validation", "highlighting"]
+    for name, r in report["results"].items():
+        assert r["samples"] > 0, name
+        assert 0 < r["median_ms"] <= r["p95_ms"] <= r["max_ms"], name
+        assert name in stdout
+    assert report["results"]["completion"]["goal_p95_ms"] == 20.0
+    assert report["results"]["highlighting"]["goal_p95_ms"] is None
+    assert isinstance(report["results"]["validation"]["goal_met"], bool)
+    assert 3800 < report["mean_chars"] < 4200
+
+
+def test_cases_are_typed_prefixes_and_edited_filters(bench: ModuleType) -> None:
+    cases = bench.make_cases(3)
+    assert cases == bench.make_cases(3)  # seeded
+    typed = [d for d in cases if d.cursor_position == len(d.text)]
+    edited = [d for d in cases if d.cursor_position < len(d.text)]
+    assert typed
+    assert edited
+    assert all(len(d.text) > 3800 for d in edited)
+    lengths = {len(d.text) for d in typed}
+    assert len(lengths) > 8  # cut at different places
+
+
+def test_each_operation_does_its_work(bench: ModuleType) -> None:
+    from flowql.repl.session import Session
+
+    session = Session()
+    session.set_flow("142")
+    ops = bench.operations(session)
+    document = bench.make_cases(1)[0]  # a whole filter, the cursor at its end
+    completions = ops["completion"](document)
+    assert [c.text for c in completions] == [" AND", " OR"]
+    check = ops["validation"](document)
+    assert check.expr is not None
+    assert check.url_length > 4096
+    lines = ops["highlighting"](document)
+    assert len(lines) == document.line_count
