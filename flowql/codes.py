@@ -12,7 +12,7 @@ FQ4xx  style: what a reader (or a server) could misread, and formatting
 FQ5xx  URL budget: requests longer than the API accepts
 FQ6xx  targets: what a target API cannot express
 FQ7xx  queries and requests: what a server would reject, and failed requests
-FQ8xx  inputs: data models, manifests and configuration flowql cannot read
+FQ8xx  inputs: data models, manifests, configuration and REPL commands flowql cannot read
 FQ9xx  suppressions: ``# noqa`` comments
 ====== ==================================================================
 """
@@ -140,6 +140,7 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ801", "invalid-data-model", "A data model file flowql cannot read."),
     ("FQ802", "invalid-manifest", "A query manifest, or a query in it, flowql cannot read."),
     ("FQ803", "invalid-config", "A configuration flowql cannot read."),
+    ("FQ804", "invalid-command", "A REPL command, or an argument of one, flowql cannot use."),
     ("FQ901", "unused-noqa", "A noqa comment that suppresses nothing.", "warning"),
 ]
 

@@ -273,7 +273,7 @@ def test_commands_change_the_session() -> None:
             await d.type(":tagret" + ENTER)
             await d.until(lambda: len(d.printed) == 3, "the error")
             assert d.printed[1] == "target klaviyo-flow-report (Klaviyo flow-report, 10 keys)"
-            assert d.printed[2].startswith("error[FQ803]: unknown command ':tagret'")
+            assert d.printed[2].startswith("error[FQ804]: unknown command ':tagret'")
             await d.type("send_channel == 'email'" + ENTER)
             await d.type(":show" + ENTER)
             await d.until(lambda: len(d.printed) == 5, ":show")

@@ -278,7 +278,7 @@ def test_a_script_runs_and_exports(session: Session, tmp_path: Path) -> None:
 def test_a_failed_run_stops_a_script(session: Session, sandbox: Sandbox) -> None:
     code, out, err = replay(session, ":target klaviyo\nsend_channel == 'email'\n:run\n:q\n")
     assert code == 1
-    assert "error[FQ803]: the klaviyo target is Klaviyo's general filter syntax" in err
+    assert "error[FQ804]: the klaviyo target is Klaviyo's general filter syntax" in err
     assert " --> <stdin>:3\n" in err
     sandbox.faults.fail_next(1, status=404, api="conviva")
     code, out, err = replay(

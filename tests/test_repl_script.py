@@ -78,7 +78,7 @@ def test_command_errors_name_the_line() -> None:
     code, _, err = replay(":last 5m\n:tagret klaviyo\n:flow 825\n")
     assert code == 1
     assert err == (
-        "error[FQ803]: unknown command ':tagret'\n"
+        "error[FQ804]: unknown command ':tagret'\n"
         " --> <stdin>:2\n"
         "  = help: did you mean :target?\n\n"
     )

@@ -608,3 +608,8 @@ def test_rule_docs_cover_their_codes() -> None:
             assert f"| {code.code} | {code.name} | {code.severity} | {code.summary} |" in index
     suppressions = (docs / "suppressions.md").read_text(encoding="utf-8")
     assert "## FQ901 unused-noqa" in suppressions
+    queries = (docs / "queries.md").read_text(encoding="utf-8")
+    for code in CODES.values():
+        if code.family == "queries and requests":
+            anchor = slug(f"{code.code} {code.name}")
+            assert f"| [{code.code}](#{anchor}) | {code.name} | {code.severity} |" in queries

@@ -296,7 +296,7 @@ def _export(session: Session, args: str) -> Outcome:
         raise CommandError(_usage("export"))
     if session.last_result is None:
         raise CommandError(
-            Diagnostic("FQ803", "there is no result to export yet", None, hint="run one: :run")
+            Diagnostic("FQ804", "there is no result to export yet", None, hint="run one: :run")
         )
     return Outcome(export(session.last_result, paths[0], fmt, force=force))
 
@@ -350,14 +350,14 @@ def _quit(session: Session, args: str) -> Outcome:
 
 def _no_filter() -> Diagnostic:
     return Diagnostic(
-        "FQ803", "there is no filter yet", None, hint="type a filter first, or give one here"
+        "FQ804", "there is no filter yet", None, hint="type a filter first, or give one here"
     )
 
 
 def _usage(name: str) -> Diagnostic:
     command = COMMANDS[name]
     return Diagnostic(
-        "FQ803", f"usage: :{command.name} {command.usage}".rstrip(), None, hint=command.summary
+        "FQ804", f"usage: :{command.name} {command.usage}".rstrip(), None, hint=command.summary
     )
 
 
@@ -543,7 +543,7 @@ def _find(name: str) -> Command:
 
     close = difflib.get_close_matches(name, list(COMMANDS), n=1)
     hint = f"did you mean :{close[0]}?" if close else ":help lists the commands"
-    raise CommandError(Diagnostic("FQ803", f"unknown command ':{name}'", None, hint=hint))
+    raise CommandError(Diagnostic("FQ804", f"unknown command ':{name}'", None, hint=hint))
 
 
 def execute(session: Session, line: str) -> Outcome:
@@ -555,7 +555,7 @@ def execute(session: Session, line: str) -> Outcome:
     name, _, args = body.strip().partition(" ")
     if not name:
         raise CommandError(
-            Diagnostic("FQ803", "a command name goes after ':'", None, hint=":help lists them")
+            Diagnostic("FQ804", "a command name goes after ':'", None, hint=":help lists them")
         )
     return _find(name).handler(session, args.strip())
 

@@ -71,7 +71,7 @@ _STATISTICS_EXAMPLE = {
 }
 
 
-def _error(message: str, hint: str | None = None, code: str = "FQ803") -> CommandError:
+def _error(message: str, hint: str | None = None, code: str = "FQ804") -> CommandError:
     return CommandError(Diagnostic(code, message, None, hint=hint))
 
 

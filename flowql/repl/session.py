@@ -90,7 +90,7 @@ class CommandError(FlowQLError):
     filter's text) and says what to type instead."""
 
 
-def _error(message: str, hint: str | None = None, code: str = "FQ803") -> CommandError:
+def _error(message: str, hint: str | None = None, code: str = "FQ804") -> CommandError:
     return CommandError(Diagnostic(code, message, None, hint=hint))
 
 
@@ -135,7 +135,7 @@ def parse_time(text: str) -> dt.datetime:
         try:
             return dt.datetime.fromtimestamp(seconds, _UTC)
         except (OverflowError, OSError, ValueError):
-            raise _error(f"'{text}' is out of range as a time") from None
+            raise _error(f"'{text}' is out of range as a time", code="FQ702") from None
     iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
     try:
         when = dt.datetime.fromisoformat(iso)
@@ -143,6 +143,7 @@ def parse_time(text: str) -> dt.datetime:
         raise _error(
             f"'{text}' is not a time",
             "write ISO 8601 (2026-11-22T10:00:00Z) or epoch milliseconds",
+            code="FQ702",
         ) from None
     return when.replace(tzinfo=_UTC) if when.tzinfo is None else when.astimezone(_UTC)
 
@@ -181,7 +182,7 @@ class TimeRange:
             raise ValueError("give a duration, or a start and an end")
         if start is not None and end is not None and start >= end:
             raise _error(
-                "the range ends before it starts", "give the earlier time first", code="FQ803"
+                "the range ends before it starts", "give the earlier time first", code="FQ702"
             )
         self.duration = duration
         self.start = start
@@ -713,7 +714,8 @@ class Session:
             self.limit = None
         elif not limit.isdigit() or not 1 <= int(limit) <= SESSIONS_MAX_LIMIT:
             raise _error(
-                f"the limit must be a whole number from 1 to {SESSIONS_MAX_LIMIT}, not '{limit}'"
+                f"the limit must be a whole number from 1 to {SESSIONS_MAX_LIMIT}, not '{limit}'",
+                code="FQ706",
             )
         else:
             self.limit = int(limit)
@@ -871,6 +873,7 @@ class Session:
             raise _error(
                 f"Klaviyo reports cover at most a year, not {self.time_range}",
                 "set a shorter range: :last 365d",
+                code="FQ710",
             )
         timeframe: dict[str, object]
         if self.time_range.relative and length in _KLAVIYO_KEYS:
