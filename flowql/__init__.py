@@ -9,7 +9,9 @@ lower to plain Flow syntax.
 >>> flowql.format(expr)
 "geo_country == 'Spain' AND NOT device_os IN ('iOS', 'tvOS')"
 
-The public API is what this module exports; everything else is internal.
+The public API is what this module exports; everything else is internal. The clients, queries
+and the sandbox (``flowql.ConvivaFlowClient``, ``flowql.FlowQuery``, ``flowql.Sandbox``...)
+are imported on first use, so ``import flowql`` needs none of httpx.
 """
 
 from __future__ import annotations
@@ -54,9 +56,94 @@ from flowql.validate import validate
 
 __version__ = "0.1.0"
 
+# Running queries needs httpx (and the sandbox a server): these names are imported on first use,
+# so that `import flowql` and `flowql check` stay light.
+_LAZY = {
+    "AsyncConvivaFlowClient": "flowql.client",
+    "AsyncConvivaSessionsClient": "flowql.client",
+    "AsyncFlowXOClient": "flowql.client",
+    "AsyncKlaviyoClient": "flowql.client",
+    "ConvivaFlowClient": "flowql.client",
+    "ConvivaSessionsClient": "flowql.client",
+    "FlowXOClient": "flowql.client",
+    "KlaviyoClient": "flowql.client",
+    "ClientError": "flowql.client",
+    "APIError": "flowql.client",
+    "PartialResultError": "flowql.client",
+    "RetryPolicy": "flowql.client",
+    "FlowQuery": "flowql.query",
+    "SessionsQuery": "flowql.query",
+    "KlaviyoReportQuery": "flowql.query",
+    "KlaviyoMetricsQuery": "flowql.query",
+    "FlowXOQuery": "flowql.query",
+    "QueryError": "flowql.query",
+    "Sandbox": "flowql.sandbox",
+}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.client import (
+        APIError,
+        AsyncConvivaFlowClient,
+        AsyncConvivaSessionsClient,
+        AsyncFlowXOClient,
+        AsyncKlaviyoClient,
+        ClientError,
+        ConvivaFlowClient,
+        ConvivaSessionsClient,
+        FlowXOClient,
+        KlaviyoClient,
+        PartialResultError,
+        RetryPolicy,
+    )
+    from flowql.query import (
+        FlowQuery,
+        FlowXOQuery,
+        KlaviyoMetricsQuery,
+        KlaviyoReportQuery,
+        QueryError,
+        SessionsQuery,
+    )
+    from flowql.sandbox import Sandbox
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowql' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_SOURCE_LENGTH",
+    "APIError",
+    "AsyncConvivaFlowClient",
+    "AsyncConvivaSessionsClient",
+    "AsyncFlowXOClient",
+    "AsyncKlaviyoClient",
+    "ClientError",
+    "ConvivaFlowClient",
+    "ConvivaSessionsClient",
+    "FlowQuery",
+    "FlowXOClient",
+    "FlowXOQuery",
+    "KlaviyoClient",
+    "KlaviyoMetricsQuery",
+    "KlaviyoReportQuery",
+    "PartialResultError",
+    "QueryError",
+    "RetryPolicy",
+    "Sandbox",
+    "SessionsQuery",
     "And",
     "Boolean",
     "Comparison",

@@ -37,3 +37,27 @@ def test_the_library_face_is_there() -> None:
     found = flowql.validate(expr, model=flowql.demo_model(), flow="825")
     assert [d.code for d in found] == ["FQ101"]
     assert flowql.format(expr) == "geo_contry == 'Spain'"
+
+
+def test_the_client_names_are_imported_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flowql\n"
+        "assert 'httpx' not in sys.modules and 'flowql.sandbox' not in sys.modules\n"
+        "from flowql.client import ConvivaFlowClient\n"
+        "from flowql.query import FlowQuery\n"
+        "from flowql.sandbox import Sandbox\n"
+        "assert flowql.ConvivaFlowClient is ConvivaFlowClient\n"
+        "assert flowql.FlowQuery is FlowQuery and flowql.Sandbox is Sandbox\n"
+        "assert 'Sandbox' in dir(flowql)\n"
+        "try:\n"
+        "    flowql.NoSuchName\n"
+        "except AttributeError as err:\n"
+        "    assert 'NoSuchName' in str(err)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
