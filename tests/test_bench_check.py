@@ -5,7 +5,6 @@ Nothing here asserts how fast anything is: timings belong to the benchmark's out
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -16,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from benchmark_scripts import loaded
+from benchmark_scripts import quick_run as run_quick
 
 from flowql.check import Checker, Input
 from flowql.config import Config
@@ -29,25 +30,9 @@ SCRIPT = BENCHMARKS / "bench_check.py"
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
-    """The script as a module; it imports bench_parse from its own directory."""
-    spec = importlib.util.spec_from_file_location("bench_check", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    added = str(BENCHMARKS) not in sys.path
-    if added:
-        sys.path.insert(0, str(BENCHMARKS))
-    had_parse = "bench_parse" in sys.modules
-    sys.modules["bench_check"] = module  # dataclasses look their module up while being made
-    try:
-        spec.loader.exec_module(module)
+    """The script as a module."""
+    with loaded("bench_check") as module:
         yield module
-    finally:
-        del sys.modules["bench_check"]
-        if not had_parse:
-            sys.modules.pop("bench_parse", None)
-        if added:
-            sys.path.remove(str(BENCHMARKS))
 
 
 def _positive(value: object) -> bool:
@@ -61,20 +46,7 @@ def _positive(value: object) -> bool:
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     """One --quick run with the profile and the cold start (it builds and installs a wheel)."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, str(SCRIPT), "--quick", "--profile"),
-            *("--coldstart-rounds", "2", "--json", str(out)),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    return done.stdout, report
+    return run_quick("bench_check", out, "--profile", "--coldstart-rounds", "2", timeout=300)
 
 
 def test_quick_run_reports_the_check(quick_run: tuple[str, dict[str, Any]]) -> None:

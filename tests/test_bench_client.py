@@ -5,26 +5,16 @@ Nothing here asserts how fast anything is: timings and goals belong to the bench
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from benchmark_scripts import loaded
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "bench_client.py"
-
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_client", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -38,7 +28,8 @@ def _module() -> ModuleType:
     ],
 )
 def test_max_in_window(times: list[float], period: float, expected: int) -> None:
-    assert _module().max_in_window(times, period) == expected
+    with loaded("bench_client") as bench:
+        assert bench.max_in_window(times, period) == expected
 
 
 def test_quick_run(tmp_path: Path) -> None:

@@ -5,16 +5,14 @@ Nothing here asserts how fast anything is: timings belong to the benchmark's out
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from benchmark_scripts import loaded
+from benchmark_scripts import quick_run as run_quick
 
 from flowql.syntax import parse
 from flowql.targets import get_target, targets
@@ -31,41 +29,14 @@ def _positive(value: object) -> bool:
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
-    """The script as a module; it imports bench_parse from its own directory."""
-    spec = importlib.util.spec_from_file_location("bench_compile", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    added = str(BENCHMARKS) not in sys.path
-    if added:
-        sys.path.insert(0, str(BENCHMARKS))
-    had_parse = "bench_parse" in sys.modules
-    sys.modules["bench_compile"] = module
-    try:
-        spec.loader.exec_module(module)
+    """The script as a module."""
+    with loaded("bench_compile") as module:
         yield module
-    finally:
-        del sys.modules["bench_compile"]
-        if not had_parse:
-            sys.modules.pop("bench_parse", None)
-        if added:
-            sys.path.remove(str(BENCHMARKS))
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("bench") / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    return done.stdout, report
+    return run_quick("bench_compile", tmp_path_factory.mktemp("bench") / "results.json")
 
 
 def test_report_keys(quick_run: tuple[str, dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from benchmark_scripts import loaded
 
 import flowql
 
@@ -30,16 +31,8 @@ def _installed(name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("bench_parse", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_parse"] = module  # dataclasses look their module up while being made
-    try:
-        spec.loader.exec_module(module)
+    with loaded("bench_parse") as module:
         yield module
-    finally:
-        del sys.modules["bench_parse"]
 
 
 def _positive(value: object) -> bool:
