@@ -505,8 +505,30 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``flowql`` command."""
+# The commands whose options live with the client, the REPL and the sandbox. When another
+# command runs (check, on every commit), each is only named, not built: its options cost
+# milliseconds of start-up and an import that `flowql check` never needs.
+COMMAND_HELP = {
+    "query": "run a query against an API (or the built-in sandbox)",
+    "model": "fetch an account's data model",
+    "repl": "write filters interactively, with completion and live checks",
+    "sandbox": "serve the four APIs locally, from synthetic data",
+}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option (no option of ``flowql``
+    itself takes a value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``flowql`` command; given the ``command`` about to run, the
+    other commands of :data:`COMMAND_HELP` are named but not built."""
+
+    def builds(name: str) -> bool:
+        return command is None or command == name
+
     parser = argparse.ArgumentParser(
         prog="flowql",
         description="Write, check, translate and run FlowQL filters.",
@@ -625,59 +647,77 @@ def build_parser() -> argparse.ArgumentParser:
     )
     k.set_defaults(handler=_cmd_compile)
 
-    # `query` and `model pull` live with the clients; the module imports nothing heavy.
-    from flowql.client._cli import add_commands
+    # `query` and `model pull` live with the clients.
+    if builds("query") or builds("model"):
+        from flowql.client._cli import add_commands
 
-    add_commands(commands)
+        add_commands(commands)
+    else:
+        commands.add_parser("query", help=COMMAND_HELP["query"])
+        commands.add_parser("model", help=COMMAND_HELP["model"])
 
     r = commands.add_parser("rules", help="list every diagnostic code")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.set_defaults(handler=_cmd_rules)
 
-    i = commands.add_parser(
-        "repl",
-        help="write filters interactively, with completion and live checks",
-        description="An interactive prompt that highlights, completes and checks filters as "
-        "they are typed. With standard input not a terminal, runs its lines as a script "
-        "(commands and filters) and exits 1 at the first error.",
-    )
-    i.add_argument("--target", metavar="TARGET", help="the target to start with (conviva-flow)")
-    i.add_argument("--model", metavar="PATH", help="a data model JSON file (default: built-in)")
-    i.add_argument("--flow", metavar="ID", help="the flow to start with")
-    i.set_defaults(handler=_cmd_repl)
-    s = commands.add_parser(
-        "sandbox",
-        help="serve the four APIs locally, from synthetic data",
-        description="Run a local server that behaves like the Conviva DPI Flow and Sessions V3, "
-        "Klaviyo and Flow XO APIs, each at its real paths, answering from deterministic "
-        "synthetic data. Every API accepts the secret 'sandbox'. Runs until Ctrl-C.",
-    )
-    s.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
-    s.add_argument(
-        "--port", type=int, default=8787, metavar="N", help="the port (8787; 0 picks a free one)"
-    )
-    s.add_argument("--seed", type=int, default=0, metavar="N", help="which synthetic data (0)")
-    s.add_argument(
-        "--now", metavar="TIME", help="fix the clock at this ISO 8601 time (default: real time)"
-    )
-    s.add_argument(
-        "--latency", type=float, default=0.0, metavar="SECONDS", help="add to every response"
-    )
-    s.add_argument(
-        "--error-rate", type=float, default=0.0, metavar="P", help="answer this share with 503"
-    )
-    s.add_argument(
-        "--drop-rate", type=float, default=0.0, metavar="P", help="drop this share of connections"
-    )
-    s.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
-    s.add_argument("--quiet", action="store_true", help="no line on stderr per request")
-    s.set_defaults(handler=_cmd_sandbox)
+    if builds("repl"):
+        i = commands.add_parser(
+            "repl",
+            help=COMMAND_HELP["repl"],
+            description="An interactive prompt that highlights, completes and checks filters as "
+            "they are typed. With standard input not a terminal, runs its lines as a script "
+            "(commands and filters) and exits 1 at the first error.",
+        )
+        i.add_argument("--target", metavar="TARGET", help="the target to start with (conviva-flow)")
+        i.add_argument("--model", metavar="PATH", help="a data model JSON file (default: built-in)")
+        i.add_argument("--flow", metavar="ID", help="the flow to start with")
+        i.set_defaults(handler=_cmd_repl)
+    else:
+        commands.add_parser("repl", help=COMMAND_HELP["repl"])
+    if builds("sandbox"):
+        s = commands.add_parser(
+            "sandbox",
+            help=COMMAND_HELP["sandbox"],
+            description="Run a local server that behaves like the Conviva DPI Flow and Sessions "
+            "V3, Klaviyo and Flow XO APIs, each at its real paths, answering from deterministic "
+            "synthetic data. Every API accepts the secret 'sandbox'. Runs until Ctrl-C.",
+        )
+        s.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
+        s.add_argument(
+            "--port",
+            type=int,
+            default=8787,
+            metavar="N",
+            help="the port (8787; 0 picks a free one)",
+        )
+        s.add_argument("--seed", type=int, default=0, metavar="N", help="which synthetic data (0)")
+        s.add_argument(
+            "--now", metavar="TIME", help="fix the clock at this ISO 8601 time (default: real time)"
+        )
+        s.add_argument(
+            "--latency", type=float, default=0.0, metavar="SECONDS", help="add to every response"
+        )
+        s.add_argument(
+            "--error-rate", type=float, default=0.0, metavar="P", help="answer this share with 503"
+        )
+        s.add_argument(
+            "--drop-rate",
+            type=float,
+            default=0.0,
+            metavar="P",
+            help="drop this share of connections",
+        )
+        s.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
+        s.add_argument("--quiet", action="store_true", help="no line on stderr per request")
+        s.set_defaults(handler=_cmd_sandbox)
+    else:
+        commands.add_parser("sandbox", help=COMMAND_HELP["sandbox"])
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``flowql`` command; return its exit code."""
-    parser = build_parser()
+    parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

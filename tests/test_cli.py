@@ -247,3 +247,34 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "And"
+
+
+def test_only_the_command_that_runs_is_built() -> None:
+    code = (
+        "import sys\n"
+        "from flowql.cli import main\n"
+        "assert main(['check', '--expr', \"geo_country == 'Spain'\"]) == 0\n"
+        "print(','.join(m for m in sys.modules if m.startswith(('flowql.client', 'flowql.repl',"
+        " 'flowql.sandbox'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == ""
+
+
+@pytest.mark.parametrize("command", ["query", "model", "repl", "sandbox", "check"])
+def test_every_command_has_its_options_when_it_runs(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: flowql {command} ")
+    assert "--" in out.split("options:")[1]  # its own options, not only -h
+
+
+def test_the_top_level_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("parse", "fmt", "check", "compile", "query", "model", "rules", "repl"):
+        assert f"    {command} " in out
+    assert "    sandbox " in out

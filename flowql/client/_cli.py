@@ -87,9 +87,11 @@ class UsageError(Exception):
 
 def add_commands(commands: Any) -> None:
     """Add ``query`` and ``model`` to the ``flowql`` subcommands."""
+    from flowql.cli import COMMAND_HELP
+
     q = commands.add_parser(
         "query",
-        help="run a query against an API (or the built-in sandbox)",
+        help=COMMAND_HELP["query"],
         description="Run a query: API is conviva-flow, conviva-sessions, klaviyo or flowxo; "
         "ENDPOINT one of its endpoints (conviva-flow: real-time, historical, data-model; "
         "conviva-sessions: content, ad, viewer, viewer-summary, dimensions; klaviyo: metrics, "
@@ -151,7 +153,7 @@ def add_commands(commands: Any) -> None:
 
     m = commands.add_parser(
         "model",
-        help="fetch an account's data model",
+        help=COMMAND_HELP["model"],
         description="Data model commands. `flowql model pull` fetches the Conviva flow data "
         "model (or, with --sessions, the Sessions V3 dimension list) and saves it as the JSON "
         "that `flowql check --model` reads.",
