@@ -252,6 +252,32 @@ def test_the_sandbox_gives_values_for_completion(session: Session) -> None:
     assert [w for _, w in session.values("send_channel") if w == "sandbox"] == []
 
 
+def test_without_credentials_the_sandbox_values_complete_before_any_run() -> None:
+    session = Session()
+    runner = session.runner()
+    runner.offer_sandbox_values(session)
+    session.values("geo_country")  # the first ask starts making them, in the background
+    values = runner.values
+    assert values is not None
+    assert values.wait("conviva-flow")
+    assert "Spain" in [v for v, where in session.values("geo_country") if where == "sandbox"]
+    session.set_target("klaviyo-flow-report")
+    session.values("send_channel")
+    assert values.wait("klaviyo-flow-report")
+    assert "email" in [v for v, w in session.values("send_channel") if w in ("model", "sandbox")]
+    assert runner.sandbox is None  # read from the data: nothing was started
+    session.close()
+
+
+def test_with_credentials_no_sandbox_values_are_offered(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in CREDENTIALS:
+        monkeypatch.setenv(name, "set")
+    session = Session()
+    session.runner().offer_sandbox_values(session)
+    assert session.runner().values is None
+    assert all(where != "sandbox" for _, where in session.values("geo_country"))
+
+
 # --- scripts ------------------------------------------------------------------------------------
 
 

@@ -63,6 +63,8 @@ def main(
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     session = Session()
+    # Without credentials, :run asks the sandbox: its values complete from the start.
+    session.runner().offer_sandbox_values(session)
     try:
         if model is not None:
             session.load_model(model)

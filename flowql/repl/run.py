@@ -142,6 +142,18 @@ class Runner:
             return True
         return api not in self._base_urls and not has_credentials(api)
 
+    def offer_sandbox_values(self, session: Session) -> None:
+        """Give completion the sandbox's values now, before any ``:run``, for every API whose
+        queries will go to the sandbox (no credentials set). Nothing is started: the values
+        are read from the synthetic data, in the background, on the first ask."""
+        for api in ("conviva-flow", "conviva-sessions", "klaviyo"):
+            if not self.uses_sandbox(api):
+                continue
+            if self._values is None:
+                self._values = SandboxValues(self._sandbox_object(), session)
+                session.add_value_source("sandbox", self._values)
+            self._values.serve(api)
+
     @property
     def sandbox(self) -> Sandbox | None:
         """The sandbox, once a run has started it (or the one given)."""
