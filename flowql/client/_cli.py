@@ -421,10 +421,20 @@ def _write(out: TextIO, result: Result, fmt: str) -> None:
 
 
 def table(result: Result, *, max_width: int = 40, width: int | None = None) -> str:
-    """The records as an aligned text table (cells cut at ``max_width`` characters), or a
-    line saying there are none. With ``width``, lines fit in that many columns (see
-    :func:`records_table`)."""
-    return records_table(result.columns(), result.to_records(), max_width=max_width, width=width)
+    """The records as an aligned text table (cells cut at ``max_width`` characters, floats to 6
+    significant digits: the JSON and CSV formats keep every digit), or a line saying there are
+    none. With ``width``, lines fit in that many columns (see :func:`records_table`)."""
+    records = [
+        {k: short_number(v) if isinstance(v, float) else v for k, v in r.items()}
+        for r in result.to_records()
+    ]
+    return records_table(result.columns(), records, max_width=max_width, width=width)
+
+
+def short_number(value: float) -> str:
+    """A float as a table shows it: to 6 significant digits (exports keep every digit)."""
+    text = f"{value:.6g}"
+    return text if "e" not in text else repr(value)
 
 
 def records_table(

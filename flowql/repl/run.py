@@ -559,10 +559,9 @@ def _footer(run: Run, shown: int) -> list[str]:
 def _number(value: object) -> str:
     """A number as a table shows it: a float to 6 significant digits (the export keeps every
     digit)."""
-    if isinstance(value, float):
-        text = f"{value:.6g}"
-        return text if "e" not in text else repr(value)
-    return str(value)
+    from flowql.client._cli import short_number
+
+    return short_number(value) if isinstance(value, float) else str(value)
 
 
 def _wrap(line: str, width: int | None) -> list[str]:
