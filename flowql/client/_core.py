@@ -396,6 +396,9 @@ class Core:
         info = RequestInfo(method, self.redact(url), headers)
         gate = self.limiters.get(limiter) or self.limiters.get("default")
         policy = self.retry
+        # Made before the rate limiter counts the request, so that building the first request's
+        # client (its TLS context) does not delay it past the moment counted.
+        http = self._http()
         started = self._clock()
         attempt = 0
         while True:
@@ -406,7 +409,7 @@ class Core:
             error: ClientError
             retry_after: float | None = None
             try:
-                response = await self._http().request(method, url, json=body, headers=headers)
+                response = await http.request(method, url, json=body, headers=headers)
             except httpx.TransportError as exc:
                 reason = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
                 LOGGER.debug("%s %s failed: %s", method, info.url, reason)
