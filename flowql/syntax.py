@@ -908,26 +908,29 @@ def _acceptable(states: list[int]) -> set[str]:
     the stack keeps only the ones that lead to a shift, so messages never offer an impossible
     token (Lark's interactive parser does the same in ``accepts()``).
     """
-    result = set()
-    for terminal in _STATES[states[-1]]:
-        if terminal not in _DESCRIPTIONS:
-            continue
-        stack = list(states)
-        while True:
-            if stack[-1] == _END_STATE:
-                if terminal == _END:
-                    result.add(terminal)
-                break
-            code = _STATES[stack[-1]].get(terminal)
-            if code is None:
-                break
-            if code >= 0:
-                result.add(terminal)
-                break
-            lhs, size = _RULES[-code - 1][:2]
-            del stack[len(stack) - size :]
-            stack.append(_STATES[stack[-1]][lhs])
-    return result
+    return {
+        terminal
+        for terminal in _STATES[states[-1]]
+        if terminal in _DESCRIPTIONS and _shift(list(states), terminal)
+    }
+
+
+def _shift(stack: list[int], terminal: str) -> bool:
+    """Feed one terminal to the parser whose state stack is ``stack``: reduce as the table says,
+    then shift it (``$END``: accept). False when the parser cannot take it; ``stack`` is then
+    left part-way and must not be used."""
+    while True:
+        if stack[-1] == _END_STATE:
+            return terminal == _END
+        code = _STATES[stack[-1]].get(terminal)
+        if code is None:
+            return False
+        if code >= 0:
+            stack.append(code)
+            return True
+        lhs, size = _RULES[-code - 1][:2]
+        del stack[len(stack) - size :]
+        stack.append(_STATES[stack[-1]][lhs])
 
 
 def _expected_words(expected: set[str]) -> str:

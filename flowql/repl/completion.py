@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 
-from flowql.repl.lookahead import Scanned, lookahead, scan
+from flowql.repl.lookahead import lookahead, scan
+from flowql.syntax import Token
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def complete_filter(text: str, source: Source) -> list[Candidate]:
     tokens, in_comment = scan(text)
     if in_comment:
         return []
-    word: Scanned | None = None
+    word: Token | None = None
     if tokens and tokens[-1].end == len(text):
         last = tokens[-1]
         if last.kind in _WORDS or (last.kind == "INVALID" and _is_partial(last.text)):

@@ -14,12 +14,11 @@ Terminal names are the grammar's: ``KEY``, ``COMPARE``, ``STRING``, ``NUMBER``, 
 from __future__ import annotations
 
 from flowql import _tables
-from flowql.syntax import _RULES, _STATES, _acceptable, _master
+from flowql.syntax import Token, _acceptable, _shift, tokenize
 
 __all__ = [
     "END",
     "Lookahead",
-    "Scanned",
     "feed",
     "half_typed",
     "lookahead",
@@ -32,56 +31,27 @@ END = "$END"
 """The terminal that stands for the end of the filter."""
 
 _IGNORED = _tables.IGNORE
+# tokenize() drops the leading underscore of the grammar's filtered terminals (_AND is AND).
+_GRAMMAR_NAMES = {name.lstrip("_"): name for name, _ in _tables.TERMINALS if name[0] == "_"}
 
 
-class Scanned:
-    """One significant token (white space and comments aside): its grammar terminal name (or
-    ``INVALID``), its text and its offsets."""
-
-    __slots__ = ("end", "kind", "start", "text")
-
-    def __init__(self, kind: str, text: str, start: int, end: int) -> None:
-        self.kind = kind
-        self.text = text
-        self.start = start
-        self.end = end
-
-    def __repr__(self) -> str:
-        return f"Scanned({self.kind!r}, {self.text!r}, {self.start}, {self.end})"
-
-
-def scan(text: str) -> tuple[list[Scanned], bool]:
+def scan(text: str) -> tuple[list[Token], bool]:
     """The significant tokens of ``text``, and whether the text ends inside a comment.
 
-    The tokens are :func:`flowql.syntax.tokenize`'s (the lexer's own pattern), named as the
-    grammar names them; what starts no token is ``INVALID``: an unterminated string runs to the
-    end of the text, a word that starts with a digit but is no number is taken whole."""
-    tokens: list[Scanned] = []
+    The tokens are :func:`flowql.syntax.tokenize`'s, each ``kind`` renamed as the grammar names
+    it (``_AND``, ``_LPAR``... for the filtered terminals); what starts no token is ``INVALID``:
+    an unterminated string runs to the end of the text, a word that starts with a digit but is
+    no number is taken whole."""
+    tokens: list[Token] = []
     in_comment = False
-    for m in _master().finditer(text):
-        kind = m.lastgroup
-        assert kind is not None
-        if kind in _IGNORED:
-            in_comment = kind == "COMMENT" and m.end() == len(text)
+    for token in tokenize(text):
+        if token.kind in _IGNORED:
+            in_comment = token.kind == "COMMENT" and token.end == len(text)
             continue
         in_comment = False
-        tokens.append(Scanned(kind, m.group(), m.start(), m.end()))
+        token.kind = _GRAMMAR_NAMES.get(token.kind, token.kind)
+        tokens.append(token)
     return tokens, in_comment
-
-
-def _shift(states: list[int], terminal: str) -> bool:
-    """Feed one terminal: reduce as the table says, then shift. False when the parser cannot
-    take it (``states`` is then left part-way and must not be used)."""
-    while True:
-        code = _STATES[states[-1]].get(terminal)
-        if code is None:
-            return False
-        if code >= 0:
-            states.append(code)
-            return True
-        lhs, size = _RULES[-code - 1][:2]
-        del states[len(states) - size :]
-        states.append(_STATES[states[-1]][lhs])
 
 
 def state_after(kinds: list[str]) -> list[int] | None:
@@ -117,7 +87,7 @@ class Lookahead:
         accepts: set[str] | None,
         error_at: int | None,
         last_key: str | None,
-        tokens: list[Scanned],
+        tokens: list[Token],
     ) -> None:
         self.accepts = accepts
         self.error_at = error_at
@@ -158,7 +128,7 @@ def half_typed(text: str) -> str | None:
     return last.text if accepts is not None and "COMPARE" in accepts else None
 
 
-def lookahead(tokens: list[Scanned]) -> Lookahead:
+def lookahead(tokens: list[Token]) -> Lookahead:
     """Feed the tokens (from :func:`scan`) through the parse tables."""
     states = [_tables.START_STATE]
     last_key = None
