@@ -23,7 +23,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["Diagnostic", "Severity", "render"]
+__all__ = ["Diagnostic", "Severity", "clip", "render"]
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` for a message: cut to ``limit`` characters, ``...`` marking the cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Severity(str, enum.Enum):

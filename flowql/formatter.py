@@ -19,6 +19,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from flowql.ast import And, Boolean, Comparison, In, Node, Not, Number, Or, String, walk
+from flowql.diagnostics import clip
 from flowql.syntax import parse, tokenize
 
 TYPE_CHECKING = False
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     # the AND/OR operand that starts on it (-1 for none).
     _Line: TypeAlias = "tuple[int, str, int, int, int]"
 
-__all__ = ["format", "format_source", "format_value", "quote"]
+__all__ = ["excerpt", "format", "format_source", "format_value", "quote"]
 
 
 def quote(text: str) -> str:
@@ -53,6 +54,11 @@ def format_value(value: Value) -> str:
     if isinstance(value, Number):
         return repr(value.value)
     raise TypeError(f"not a FlowQL value: {value!r}")
+
+
+def excerpt(node: Node, limit: int = 40) -> str:
+    """A node's FlowQL text for a message, cut to ``limit`` characters."""
+    return clip(format(node), limit)
 
 
 def format(expr: Node) -> str:

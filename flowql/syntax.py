@@ -33,7 +33,7 @@ from flowql.ast import (
     Span,
     String,
 )
-from flowql.diagnostics import Diagnostic
+from flowql.diagnostics import Diagnostic, clip
 from flowql.errors import LimitError, ParseError
 
 TYPE_CHECKING = False
@@ -292,9 +292,9 @@ def _build_number(token: re.Match[str], span: _SpanRef) -> object:
         raise ParseError(
             Diagnostic(
                 "FQ015",
-                f"the number {_clip(raw)} is out of range",
+                f"the number {clip(raw)} is out of range",
                 positions.span(start, end),
-                hint="quote it to compare it as text: '" + _clip(raw) + "'",
+                hint="quote it to compare it as text: '" + clip(raw) + "'",
             ),
             positions.text,
         )
@@ -567,7 +567,7 @@ class _Parse:
             run = match.end()
             return self._error(
                 "FQ004",
-                f"expected a dimension key, found {_clip(text[at:run])!r}",
+                f"expected a dimension key, found {clip(text[at:run])!r}",
                 at,
                 run,
                 "a key starts with a letter or '_'",
@@ -647,7 +647,7 @@ class _Parse:
         raw = self.text[start:run]
         return self._error(
             "FQ009",
-            f"the value {_clip(raw)!r} is not in quotes",
+            f"the value {clip(raw)!r} is not in quotes",
             start,
             run,
             "quote it: " + _quote(raw),
@@ -872,7 +872,7 @@ class _Parse:
 
     def _found(self, kind: str, start: int, end: int) -> str:
         if kind in _FOUND:
-            return f"{_FOUND[kind]} {_clip(self.text[start:end])}"
+            return f"{_FOUND[kind]} {clip(self.text[start:end])}"
         if kind == "COMPARE" or kind in _RESERVED:
             return self.text[start:end] if kind in _RESERVED else f"'{self.text[start:end]}'"
         return _DESCRIPTIONS[kind]
@@ -965,7 +965,3 @@ def _unquoted_run(text: str, start: int, *, list_context: bool) -> int:
     while stop > start and text[stop - 1].isspace():
         stop -= 1
     return stop
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
 from flowql.codes import CODES
-from flowql.diagnostics import Diagnostic, Severity
+from flowql.diagnostics import Diagnostic, Severity, clip
 from flowql.errors import ParseError
 from flowql.formatter import format, format_value, quote
 from flowql.syntax import parse
@@ -507,14 +507,14 @@ class _Checker:
             return
         # Equal canonical text is equal trees, and cheaper to compare than the trees.
         text, other = format(operand), format(sibling)
-        shown = _clip(text, 60)
+        shown = clip(text, 60)
         if text == other:
             message = f"{shown} repeats an earlier operand of this {'AND' if conj else 'OR'} group"
         elif conj:
-            message = f"{shown} adds nothing: {_clip(other, 60)} already implies it"
+            message = f"{shown} adds nothing: {clip(other, 60)} already implies it"
         else:
             message = (
-                f"{shown} adds nothing: every record it matches already matches {_clip(other, 60)}"
+                f"{shown} adds nothing: every record it matches already matches {clip(other, 60)}"
             )
         self.add("FQ303", message, operand.span, f"remove {shown}")
 
@@ -534,7 +534,7 @@ class _Checker:
             hint = (
                 f"add parentheses: {canonical}"
                 if len(canonical) <= 100
-                else f"add parentheses around the AND group: ({_clip(format(group), 96)})"
+                else f"add parentheses around the AND group: ({clip(format(group), 96)})"
             )
             self.add(
                 "FQ401",
@@ -713,11 +713,7 @@ def _core(group: list[tuple[_Lit, ...]]) -> list[int]:
 
 
 def _show(node: Expr) -> str:
-    return _clip(format(node), 60)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(format(node), 60)
 
 
 def _join(items: list[str], word: str) -> str:

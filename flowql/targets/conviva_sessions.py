@@ -27,9 +27,9 @@ API rather than dimensions. Every problem is collected before the error is raise
 from __future__ import annotations
 
 from flowql.ast import And, Boolean, Comparison, In, Number, Op, Or, String
-from flowql.diagnostics import Diagnostic
+from flowql.diagnostics import Diagnostic, clip
 from flowql.errors import UnsupportedError
-from flowql.formatter import format, format_value
+from flowql.formatter import excerpt, format_value
 from flowql.targets.conviva_flow import lower
 
 TYPE_CHECKING = False
@@ -217,14 +217,6 @@ def _intersect(
     return None if failed else merged
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _where(source: Node) -> str:
-    return _clip(format(source))
-
-
 def _refuse_test(node: Comparison, source: Node, negated: bool) -> Diagnostic:
     """FQ601 for a comparison that is not ``==`` once NOT is pushed down."""
     op = node.op
@@ -232,10 +224,10 @@ def _refuse_test(node: Comparison, source: Node, negated: bool) -> Diagnostic:
     if isinstance(source, In):
         meaning = f"{node.key.name} NOT IN (...)"
         construct = (
-            f"`NOT` before `{_where(source)}` (which means {meaning})" if negated else ("`NOT IN`")
+            f"`NOT` before `{excerpt(source)}` (which means {meaning})" if negated else ("`NOT IN`")
         )
     elif negated:
-        construct = f"`NOT` before `{_where(source)}` (which means {_where(node)})"
+        construct = f"`NOT` before `{excerpt(source)}` (which means {excerpt(node)})"
     else:
         construct = _OPERATORS[op]
     return Diagnostic(
@@ -252,7 +244,7 @@ def _refuse_or(keys: list[str], node: Expr, source: Node) -> Diagnostic:
     what = (
         "an OR across different keys"
         if isinstance(source, Or)
-        else (f"`NOT` before `{_where(source)}`, an OR across different keys")
+        else (f"`NOT` before `{excerpt(source)}`, an OR across different keys")
     )
     return Diagnostic(
         "FQ601",
@@ -363,7 +355,7 @@ Comparison(Key('browser_name'), <Op.EQ: '=='>, String('x')))
                 raise ParseError(
                     Diagnostic(
                         "FQ004",
-                        f"the parameter {_clip(text[start:end])!r} has no '='",
+                        f"the parameter {clip(text[start:end])!r} has no '='",
                         Span.from_offsets(text, start, end),
                         hint="write key=value; encode a '&' in a value as %26",
                     ),
@@ -458,7 +450,7 @@ class _Query:
                 raise ParseError(
                     Diagnostic(
                         "FQ004",
-                        f"{_clip(name)!r} is not a FlowQL key",
+                        f"{clip(name)!r} is not a FlowQL key",
                         None if where is None else self.span(where[0], where[1]),
                         hint="a key is letters, digits, '_' and '-', in dotted parts, "
                         "not starting with a digit, and not a keyword",

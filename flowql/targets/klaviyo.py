@@ -35,9 +35,9 @@ from __future__ import annotations
 import re
 
 from flowql.ast import And, Boolean, Comparison, In, Key, Number, Op, Or, Span, String
-from flowql.diagnostics import Diagnostic
+from flowql.diagnostics import Diagnostic, clip
 from flowql.errors import LimitError, ParseError, UnsupportedError
-from flowql.formatter import format
+from flowql.formatter import excerpt
 from flowql.syntax import MAX_SOURCE_LENGTH, number_value
 from flowql.targets.conviva_flow import lower
 
@@ -261,23 +261,15 @@ def _render(expr: Expr) -> str:
     return f"{call}({expr.key.name},{render_value(expr.value)})"
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _where(source: Node) -> str:
-    return _clip(format(source))
-
-
 def _refuse_negation(node: Comparison, source: Node, negated: bool) -> Diagnostic:
     if isinstance(source, In):
         construct = (
-            f"`NOT` before `{_where(source)}` (which means {node.key.name} NOT IN (...))"
+            f"`NOT` before `{excerpt(source)}` (which means {node.key.name} NOT IN (...))"
             if negated
             else "`NOT IN`"
         )
     elif negated:
-        construct = f"`NOT` before `{_where(source)}` (which means {_where(node)})"
+        construct = f"`NOT` before `{excerpt(source)}` (which means {excerpt(node)})"
     else:
         construct = "`!=` (does not equal)" if node.op is Op.NE else "`!~` (does not contain)"
     return Diagnostic(
@@ -290,7 +282,7 @@ def _refuse_negation(node: Comparison, source: Node, negated: bool) -> Diagnosti
 
 
 def _refuse_or(node: Or, source: Node, negated: bool) -> Diagnostic:
-    what = f"`NOT` before `{_where(source)}`, an OR" if negated else "an OR"
+    what = f"`NOT` before `{excerpt(source)}`, an OR" if negated else "an OR"
     return Diagnostic(
         "FQ601",
         f"the {TARGET} target cannot express {what} of anything but `==` on one key: "
@@ -313,7 +305,7 @@ def _refuse_long_list(count: int, source: Node) -> Diagnostic:
 def _refuse_key(key: Key, source: Node) -> Diagnostic:
     return Diagnostic(
         "FQ601",
-        f"the {TARGET} target cannot write the key {_clip(key.name)!r}: a Klaviyo field name is "
+        f"the {TARGET} target cannot write the key {clip(key.name)!r}: a Klaviyo field name is "
         "letters, digits, '_' and '-', in parts separated by dots",
         key.span or source.span,
         hint="use the field name as Klaviyo spells it, such as flow_id or integration.name",
@@ -551,10 +543,10 @@ class _Reader:
         word = self.text[start:end]
         self.fail(
             "FQ009",
-            f"{_clip(word)!r} is not a Klaviyo value",
+            f"{clip(word)!r} is not a Klaviyo value",
             start,
             end,
-            hint='quote text in double quotes: "' + _clip(word) + '"',
+            hint='quote text in double quotes: "' + clip(word) + '"',
         )
 
     def number(self, raw: str, start: int, end: int) -> Number:
@@ -562,10 +554,10 @@ class _Reader:
         if value is None:
             self.fail(
                 "FQ015",
-                f"the number {_clip(raw)} is out of range",
+                f"the number {clip(raw)} is out of range",
                 start,
                 end,
-                hint='quote it to compare it as text: "' + _clip(raw) + '"',
+                hint='quote it to compare it as text: "' + clip(raw) + '"',
             )
         return Number(value, span=self.span(start, end))
 
@@ -619,7 +611,7 @@ class _Reader:
     def refuse_value(self, value: Foreign) -> None:
         kind, start, end = value
         self.refuse(
-            f"FlowQL cannot express the {kind} {_clip(self.text[start:end])}: FlowQL values "
+            f"FlowQL cannot express the {kind} {clip(self.text[start:end])}: FlowQL values "
             "are strings, numbers and booleans",
             start,
             end,
