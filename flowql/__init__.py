@@ -17,6 +17,7 @@ are imported on first use, so ``import flowql`` needs none of httpx.
 from __future__ import annotations
 
 from flowql import ast
+from flowql._lazy import lazy_exports
 from flowql.ast import (
     And,
     Boolean,
@@ -107,19 +108,7 @@ if TYPE_CHECKING:
     from flowql.sandbox import Sandbox
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowql' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -26,6 +26,7 @@ only when a client is first used, so importing it is cheap.
 
 from __future__ import annotations
 
+from flowql._lazy import lazy_exports
 from flowql.client.errors import (
     APIError,
     BadRequest,
@@ -95,17 +96,5 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """The clients, imported (with httpx) on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowql.client' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+# The clients, imported (with httpx) on first use.
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
