@@ -308,7 +308,7 @@ class Checker:
         return _endpoint(api, endpoint, flow, model, query)
 
     def _select(self, found: list[Diagnostic]) -> list[Diagnostic]:
-        found = _without_echoes(found)
+        found = without_echoes(found)
         select, ignore = self.config.select, self.config.ignore
         return [
             d
@@ -412,16 +412,24 @@ def _diagnostic(fields: _Fields) -> Diagnostic:
     return Diagnostic(code, message, span, hint=hint, severity=Severity(severity))
 
 
-def _without_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
-    """Drop a target's refusal of a value that a type check already reports at the same spot:
-    `asn == 701` against a text dimension is one problem, with one fix (quote the value)."""
-    typed = {(d.line, d.column, d.end_line, d.end_column) for d in found if d.code == "FQ201"}
-    if not typed:
+# What the data model check reports about a key or value: a target's refusal at the same spot
+# is the same problem, with the same fix.
+_MODEL_CODES = frozenset({"FQ101", "FQ102", "FQ201", "FQ204"})
+
+
+def without_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a target's refusal (FQ601) of a key or value that the model check already reports at
+    the same spot: `asn == 701` against a text dimension (FQ201), an unknown key (FQ101, FQ102)
+    or a value the field does not take (FQ204) is one problem, with one fix."""
+    reported = {
+        (d.line, d.column, d.end_line, d.end_column) for d in found if d.code in _MODEL_CODES
+    }
+    if not reported:
         return found
     return [
         d
         for d in found
-        if not (d.code == "FQ601" and (d.line, d.column, d.end_line, d.end_column) in typed)
+        if not (d.code == "FQ601" and (d.line, d.column, d.end_line, d.end_column) in reported)
     ]
 
 

@@ -742,7 +742,7 @@ class Session:
                 half_typed=half_typed(text),
                 url_limit=self.url_limit,
             )
-        from flowql.check import _without_echoes
+        from flowql.check import without_echoes
         from flowql.targets import get_target
         from flowql.validate import validate
 
@@ -768,7 +768,7 @@ class Session:
                 params = _filter_params(compiled)
                 length = len(request_url(endpoint, expr, filter_params=params))
                 found.extend(url_budget(endpoint, expr, limit=self.url_limit, filter_params=params))
-        found = _without_refusal_echoes(_without_echoes(found))
+        found = without_echoes(found)
         found.sort(key=_position)
         return Check(
             text,
@@ -889,19 +889,6 @@ class Session:
             }
         }
         return Request("POST", f"{_KLAVIYO_BASE}/{kind}-values-reports/", body)
-
-
-_MODEL_CODES = frozenset({"FQ101", "FQ102", "FQ204"})
-
-
-def _without_refusal_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
-    """Drop a target's refusal of a key or value that the model check already reports at the
-    same spot: an unknown key, or a value the field does not take, is one problem, with one
-    fix. (``flowql check`` compiles only for Conviva targets, so it has no such echoes.)"""
-    keys = {d.span for d in found if d.code in _MODEL_CODES and d.span is not None}
-    if not keys:
-        return found
-    return [d for d in found if not (d.code == "FQ601" and d.span in keys)]
 
 
 def _records_model(columns: Sequence[str], records: Sequence[Mapping[str, object]]) -> DataModel:
