@@ -516,7 +516,7 @@ class FlowQuery(_QueryMixin):
     api = "conviva-flow"
 
     def _build(self, checks: _Checks, now: dt.datetime, model: DataModel | None) -> Plan | None:
-        from flowql.endpoints import DEFAULT_URL_LIMIT, Endpoint
+        from flowql.endpoints import Endpoint
 
         flow_id = _id(checks, "flow_id", self.flow_id)
         if self.endpoint not in ("real-time", "historical"):
@@ -628,21 +628,18 @@ class FlowQuery(_QueryMixin):
         params = (
             [("filter", plan.compiled.filter)] if plan.compiled and plan.compiled.filter else []
         )
-        limit = self.url_limit if _is_int(self.url_limit) else DEFAULT_URL_LIMIT
-        requests = _conviva_requests(checks, endpoints, plan.sent, params, limit)
-        if checks.failed:
-            return None
-        return Plan(self, tuple(requests), plan)
+        return _conviva_plan(self, checks, endpoints, plan, params)
 
 
-def _conviva_requests(
+def _conviva_plan(
+    query: FlowQuery | SessionsQuery,
     checks: _Checks,
     endpoints: Sequence[tuple[Endpoint, Window | None]],
-    sent: Expr | None,
+    plan: FilterPlan,
     params: list[tuple[str, str]],
-    limit: int,
-) -> tuple[Request, ...]:
-    """One GET per endpoint (window), and the URL budget checked on the longest of them."""
+) -> Plan | None:
+    """One GET per endpoint (window), and the URL budget (``query.url_limit``, already checked
+    to be a positive int) checked on the longest of them."""
     from flowql.endpoints import url_budget
 
     requests = []
@@ -653,8 +650,12 @@ def _conviva_requests(
         if longest is None or len(path) > longest[0]:
             longest = (len(path), endpoint)
     if longest is not None:
-        checks.extend(url_budget(longest[1], sent, limit=limit, filter_params=params))
-    return tuple(requests)
+        checks.extend(
+            url_budget(longest[1], plan.sent, limit=query.url_limit, filter_params=params)
+        )
+    if checks.failed:
+        return None
+    return Plan(query, tuple(requests), plan)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -700,7 +701,7 @@ class SessionsQuery(_QueryMixin):
     api = "conviva-sessions"
 
     def _build(self, checks: _Checks, now: dt.datetime, model: DataModel | None) -> Plan | None:
-        from flowql.endpoints import DEFAULT_URL_LIMIT, Endpoint
+        from flowql.endpoints import Endpoint
 
         kind = self.endpoint
         if kind not in SESSIONS_ENDPOINTS:
@@ -828,11 +829,7 @@ class SessionsQuery(_QueryMixin):
                 **times,
             )
             endpoints.append((endpoint, window))
-        limit = self.url_limit if _is_int(self.url_limit) else DEFAULT_URL_LIMIT
-        requests = _conviva_requests(checks, endpoints, plan.sent, params, limit)
-        if checks.failed:
-            return None
-        return Plan(self, tuple(requests), plan)
+        return _conviva_plan(self, checks, endpoints, plan, params)
 
 
 # --- Klaviyo -------------------------------------------------------------------------------------
@@ -891,7 +888,7 @@ def timeframe_range(key: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetim
     return today - dt.timedelta(days=days), today
 
 
-_FLOW_STATISTICS = (
+KLAVIYO_MESSAGE_STATISTICS = (
     "average_order_value",
     "bounce_rate",
     "bounced",
@@ -924,7 +921,7 @@ _FLOW_STATISTICS = (
     "unsubscribe_uniques",
     "unsubscribes",
 )
-_FORM_STATISTICS = (
+KLAVIYO_FORM_STATISTICS = (
     "closed_form",
     "closed_form_uniques",
     "qualified_form",
@@ -938,7 +935,14 @@ _FORM_STATISTICS = (
     "viewed_form_step_uniques",
     "viewed_form_uniques",
 )
-_SEGMENT_STATISTICS = ("members_added", "members_removed", "net_members_changed", "total_members")
+KLAVIYO_SEGMENT_STATISTICS = (
+    "members_added",
+    "members_removed",
+    "net_members_changed",
+    "total_members",
+)
+"""The statistics of Klaviyo's segment reports (flow and campaign reports share
+:data:`KLAVIYO_MESSAGE_STATISTICS`, form reports have :data:`KLAVIYO_FORM_STATISTICS`)."""
 _FLOW_GROUP_BY = (
     "flow_id",
     "flow_message_id",
@@ -986,7 +990,7 @@ def _flow(series: bool) -> _Report:
     return _Report(
         "flow",
         series,
-        _FLOW_STATISTICS,
+        KLAVIYO_MESSAGE_STATISTICS,
         _FLOW_GROUP_BY,
         ("flow_id", "flow_message_id", "send_channel"),
         True,
@@ -998,7 +1002,7 @@ def _form(series: bool) -> _Report:
     return _Report(
         "form",
         series,
-        _FORM_STATISTICS,
+        KLAVIYO_FORM_STATISTICS,
         ("form_id", "form_version_id"),
         ("form_id",),
         False,
@@ -1007,7 +1011,7 @@ def _form(series: bool) -> _Report:
 
 
 def _segment(series: bool) -> _Report:
-    return _Report("segment", series, _SEGMENT_STATISTICS, (), ("segment_id",), False)
+    return _Report("segment", series, KLAVIYO_SEGMENT_STATISTICS, (), ("segment_id",), False)
 
 
 KLAVIYO_REPORTS: dict[str, _Report] = {
@@ -1016,7 +1020,7 @@ KLAVIYO_REPORTS: dict[str, _Report] = {
     "campaign-values": _Report(
         "campaign",
         False,
-        _FLOW_STATISTICS,
+        KLAVIYO_MESSAGE_STATISTICS,
         _CAMPAIGN_GROUP_BY,
         ("campaign_id", "campaign_message_id", "send_channel"),
         True,

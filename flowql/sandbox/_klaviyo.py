@@ -19,6 +19,12 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
+from flowql.query import (
+    KLAVIYO_FORM_STATISTICS,
+    KLAVIYO_MESSAGE_STATISTICS,
+    KLAVIYO_SEGMENT_STATISTICS,
+    KLAVIYO_TIMEFRAMES,
+)
 from flowql.sandbox import klaviyo_filter
 from flowql.sandbox._klaviyo_data import (
     FORM_FIELDS,
@@ -51,71 +57,12 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 _REVISION = re.compile(r"\d{4}-\d{2}-\d{2}(?:\.[a-z0-9]+)?")
 
-MESSAGE_STATISTICS = (
-    "average_order_value",
-    "bounce_rate",
-    "bounced",
-    "bounced_or_failed",
-    "bounced_or_failed_rate",
-    "click_rate",
-    "click_to_open_rate",
-    "clicks",
-    "clicks_unique",
-    "conversion_rate",
-    "conversion_uniques",
-    "conversion_value",
-    "conversions",
-    "delivered",
-    "delivery_rate",
-    "failed",
-    "failed_rate",
-    "message_segment_count_sum",
-    "open_rate",
-    "opens",
-    "opens_unique",
-    "recipients",
-    "revenue_per_recipient",
-    "spam_complaint_rate",
-    "spam_complaints",
-    "text_message_credit_usage_amount",
-    "text_message_roi",
-    "text_message_spend",
-    "unsubscribe_rate",
-    "unsubscribe_uniques",
-    "unsubscribes",
-)
-FORM_STATISTICS = (
-    "closed_form",
-    "closed_form_uniques",
-    "qualified_form",
-    "qualified_form_uniques",
-    "submit_rate",
-    "submits",
-    "submitted_form_step",
-    "submitted_form_step_uniques",
-    "viewed_form",
-    "viewed_form_step",
-    "viewed_form_step_uniques",
-    "viewed_form_uniques",
-)
-SEGMENT_STATISTICS = ("members_added", "members_removed", "net_members_changed", "total_members")
-
-TIMEFRAME_KEYS = (
-    "last_12_months",
-    "last_30_days",
-    "last_365_days",
-    "last_3_months",
-    "last_7_days",
-    "last_90_days",
-    "last_month",
-    "last_week",
-    "last_year",
-    "this_month",
-    "this_week",
-    "this_year",
-    "today",
-    "yesterday",
-)
+# The documented names (statistics, timeframe keys) are the client's: one list of Klaviyo's
+# facts. What the sandbox does with them (ranges, intervals, filters) is its own reading.
+MESSAGE_STATISTICS = KLAVIYO_MESSAGE_STATISTICS
+FORM_STATISTICS = KLAVIYO_FORM_STATISTICS
+SEGMENT_STATISTICS = KLAVIYO_SEGMENT_STATISTICS
+TIMEFRAME_KEYS = tuple(sorted(KLAVIYO_TIMEFRAMES))
 INTERVAL_LIMITS = {
     "hourly": (timedelta(days=7), "7 days"),
     "daily": (timedelta(days=60), "60 days"),
