@@ -321,11 +321,11 @@ class _Scanner:
         string: _Str | None = None
         char = text[start] if start < len(text) else ""
         if text.startswith('"""', start):
-            string = self._multiline_basic()
+            string = self._multiline('"')
         elif char == '"':
             string = self._basic()
         elif text.startswith("'''", start):
-            string = self._multiline_literal()
+            string = self._multiline("'")
         elif char == "'":
             string = self._literal()
         elif char == "[":
@@ -397,23 +397,25 @@ class _Scanner:
         out.value = "".join(chars)
         return out
 
-    def _multiline_basic(self) -> _Str:
+    def _multiline(self, quote: str) -> _Str:
+        """A multi-line string: basic (``quote`` ``"``, with escapes) or literal (``'``)."""
         text = self.text
+        basic = quote == '"'
+        run = _MULTILINE_BASIC_RUN if basic else _MULTILINE_LITERAL_RUN
         out = _Str()
         chars: list[str] = []
         self.pos += 3
         self._first_newline()
         out.content_start = self.pos
         while True:
-            if self._run(_MULTILINE_BASIC_RUN, chars, out):
+            if self._run(run, chars, out):
                 continue
-            char = text[self.pos] if self.pos < len(text) else ""
-            if char == "":
+            if self.pos >= len(text):
                 raise _ScanError
-            if char == '"' and text.startswith('"""', self.pos):
-                self._close(chars, out, '"')
+            if text.startswith(quote * 3, self.pos):
+                self._close(chars, out, quote)
                 break
-            if char == "\\":
+            if basic and text[self.pos] == "\\":
                 after = self.pos + 1
                 while after < len(text) and text[after] in " \t":
                     after += 1
@@ -444,25 +446,6 @@ class _Scanner:
         out.ends = list(range(self.pos + 1, end + 1))
         out.content_end = end
         self.pos = end + 1
-        return out
-
-    def _multiline_literal(self) -> _Str:
-        text = self.text
-        out = _Str()
-        chars: list[str] = []
-        self.pos += 3
-        self._first_newline()
-        out.content_start = self.pos
-        while True:
-            if self._run(_MULTILINE_LITERAL_RUN, chars, out):
-                continue
-            if self.pos >= len(text):
-                raise _ScanError
-            if text.startswith("'''", self.pos):
-                self._close(chars, out, "'")
-                break
-            self._verbatim(chars, out)
-        out.value = "".join(chars)
         return out
 
     def _run(self, pattern: re.Pattern[str], chars: list[str], out: _Str) -> bool:

@@ -85,6 +85,15 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _columns(records: Iterable[Record]) -> list[str]:
+    """Every key of ``records``, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            seen.setdefault(key)
+    return list(seen)
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, dt.datetime):
         return format_time(value)
@@ -132,11 +141,7 @@ class Result:
 
     def columns(self) -> list[str]:
         """Every record key, in order of first appearance."""
-        seen: dict[str, None] = {}
-        for record in self.to_records():
-            for key in record:
-                seen.setdefault(key)
-        return list(seen)
+        return _columns(self.to_records())
 
     def to_csv(self) -> str:
         """The records as CSV with a header row (every key, in order of first appearance);
@@ -145,10 +150,11 @@ class Result:
         import io
 
         buffer = io.StringIO()
-        columns = self.columns()
+        records = self.to_records()
+        columns = _columns(records)
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        for record in self.to_records():
+        for record in records:
             writer.writerow([_cell(record.get(c)) for c in columns])
         return buffer.getvalue()
 

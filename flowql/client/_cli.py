@@ -424,11 +424,13 @@ def table(result: Result, *, max_width: int = 40, width: int | None = None) -> s
     """The records as an aligned text table (cells cut at ``max_width`` characters, floats to 6
     significant digits: the JSON and CSV formats keep every digit), or a line saying there are
     none. With ``width``, lines fit in that many columns (see :func:`records_table`)."""
+    from flowql.results import _columns
+
     records = [
         {k: short_number(v) if isinstance(v, float) else v for k, v in r.items()}
         for r in result.to_records()
     ]
-    return records_table(result.columns(), records, max_width=max_width, width=width)
+    return records_table(_columns(records), records, max_width=max_width, width=width)
 
 
 def short_number(value: float) -> str:

@@ -71,6 +71,7 @@ __all__ = [
     "SyncClientBase",
     "check_url",
     "is_loopback",
+    "only_piece",
     "retry_after_seconds",
     "secret_from",
 ]
@@ -80,6 +81,7 @@ LOGGER = logging.getLogger("flowql.client")
 Credentials never appear in a record."""
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Result")
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -572,6 +574,10 @@ class AsyncClientBase:
             request.method, request.path, body=request.body, limiter=request.limiter
         )
 
+    def _info(self, request: Request) -> RequestInfo:
+        """What an :class:`InvalidResponse` about ``request``'s answer names (URL redacted)."""
+        return RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
+
     async def _run(
         self,
         plan: Plan,
@@ -630,6 +636,11 @@ class AsyncClientBase:
             post_filter=plan.filter.local_text,
             warnings=plan.warnings,
         )
+
+
+def only_piece(pieces: list[tuple[Request, R]]) -> R:
+    """The merge of a plan of one request: what that request gave."""
+    return pieces[0][1]
 
 
 class _LoopThread:

@@ -97,7 +97,37 @@ def _parse(data: object, request: Request, info: RequestInfo, group_by: str | No
     return _Piece(points, rows, dict(totals))
 
 
-class AsyncConvivaFlowClient(AsyncClientBase):
+class AsyncConvivaBase(AsyncClientBase):
+    """What both Conviva clients (Flow API, Sessions V3) share: the base URL, the rate limit
+    and HTTP Basic credentials, ``client_id`` and ``client_secret`` defaulting to
+    ``CONVIVA_CLIENT_ID`` and ``CONVIVA_CLIENT_SECRET``."""
+
+    default_base_url = "https://api.conviva.com"
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
+        "default": ((3000, 300.0),)
+    }
+
+    def __init__(
+        self,
+        client_id: str | Secret | None = None,
+        client_secret: str | Secret | None = None,
+        **options: Any,
+    ) -> None:
+        self._client_id = secret_from(client_id, "CONVIVA_CLIENT_ID", "Conviva client id")
+        self._client_secret = secret_from(
+            client_secret, "CONVIVA_CLIENT_SECRET", "Conviva client secret"
+        )
+        super().__init__(secrets=[self._client_secret], **options)
+
+    def _auth_headers(self) -> dict[str, str]:
+        pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
+        return {
+            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
+            "Accept": "application/json",
+        }
+
+
+class AsyncConvivaFlowClient(AsyncConvivaBase):
     """Async client of the Conviva DPI Flow API.
 
     ``client_id`` and ``client_secret`` default to ``CONVIVA_CLIENT_ID`` and
@@ -108,10 +138,6 @@ class AsyncConvivaFlowClient(AsyncClientBase):
     """
 
     api = "conviva-flow"
-    default_base_url = "https://api.conviva.com"
-    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
-        "default": ((3000, 300.0),)
-    }
 
     def __init__(
         self,
@@ -121,20 +147,9 @@ class AsyncConvivaFlowClient(AsyncClientBase):
         model: DataModel | None = None,
         **options: Any,
     ) -> None:
-        self._client_id = secret_from(client_id, "CONVIVA_CLIENT_ID", "Conviva client id")
-        self._client_secret = secret_from(
-            client_secret, "CONVIVA_CLIENT_SECRET", "Conviva client secret"
-        )
         self.model = model
         self._units: DataModel | None = None
-        super().__init__(secrets=[self._client_secret], **options)
-
-    def _auth_headers(self) -> dict[str, str]:
-        pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Accept": "application/json",
-        }
+        super().__init__(client_id, client_secret, **options)
 
     async def data_model_json(self) -> dict[str, Any]:
         """The account's data model as the API returns it (``{"flow_models": [...]}``)."""
@@ -225,9 +240,7 @@ class AsyncConvivaFlowClient(AsyncClientBase):
         group_by = query.group_by
 
         async def fetch(request: Request) -> _Piece:
-            data = await self._get(request)
-            info = RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
-            return _parse(data, request, info, group_by)
+            return _parse(await self._get(request), request, self._info(request), group_by)
 
         def merge(pieces: list[tuple[Request, _Piece]]) -> TimeSeries | DimensionalRows:
             windows = tuple(r.window for r, _ in pieces if r.window is not None)

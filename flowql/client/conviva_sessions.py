@@ -9,10 +9,10 @@ request, as the API applies it.
 
 from __future__ import annotations
 
-import base64
-from typing import Any, ClassVar
+from typing import Any
 
-from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
+from flowql.client._core import SyncClientBase
+from flowql.client.conviva_flow import AsyncConvivaBase
 from flowql.client.errors import InvalidResponse, RequestInfo
 from flowql.query import SessionsQuery
 from flowql.results import Sessions, ViewerSummary, session_start
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from flowql.ast import Expr
-    from flowql.client._core import Secret
     from flowql.model import DataModel
     from flowql.query import Request
 
@@ -32,35 +31,12 @@ DIMENSIONS_PATH = "/insights/3.0/sessions/_meta/references/dimensions"
 """The account's Sessions V3 filter dimensions."""
 
 
-class AsyncConvivaSessionsClient(AsyncClientBase):
+class AsyncConvivaSessionsClient(AsyncConvivaBase):
     """Async client of Conviva Sessions V3. ``client_id`` and ``client_secret`` default to
     ``CONVIVA_CLIENT_ID`` and ``CONVIVA_CLIENT_SECRET``; other options: see
     :class:`~flowql.client._core.AsyncClientBase`."""
 
     api = "conviva-sessions"
-    default_base_url = "https://api.conviva.com"
-    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
-        "default": ((3000, 300.0),)
-    }
-
-    def __init__(
-        self,
-        client_id: str | Secret | None = None,
-        client_secret: str | Secret | None = None,
-        **options: Any,
-    ) -> None:
-        self._client_id = secret_from(client_id, "CONVIVA_CLIENT_ID", "Conviva client id")
-        self._client_secret = secret_from(
-            client_secret, "CONVIVA_CLIENT_SECRET", "Conviva client secret"
-        )
-        super().__init__(secrets=[self._client_secret], **options)
-
-    def _auth_headers(self) -> dict[str, str]:
-        pair = f"{self._client_id.reveal()}:{self._client_secret.reveal()}".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Accept": "application/json",
-        }
 
     async def dimensions_json(self) -> dict[str, Any]:
         """The dimension list as the API returns it (``{"dimensions": [...]}``)."""
@@ -145,7 +121,7 @@ class AsyncConvivaSessionsClient(AsyncClientBase):
 
         async def fetch(request: Request) -> Mapping[str, Any]:
             data = await self._get(request)
-            info = RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
+            info = self._info(request)
             if query.endpoint == "viewer-summary":
                 if not isinstance(data, dict) or not isinstance(data.get("total"), dict):
                     raise InvalidResponse("expected an object with a 'total' object", info)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
+from flowql.client._core import AsyncClientBase, SyncClientBase, only_piece, secret_from
 from flowql.client.errors import InvalidResponse, RequestInfo
 from flowql.query import FlowXOQuery, parse_time
 from flowql.results import Point, Rows, TimeSeries
@@ -142,15 +142,12 @@ class AsyncFlowXOClient(AsyncClientBase):
 
         async def fetch(request: Request) -> Result:
             data = await self._get(request)
-            info = RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
+            info = self._info(request)
             if endpoint == "insights":
                 return _insights(data, info)
             return _top(endpoint, data, info)
 
-        def merge(pieces: list[tuple[Request, Result]]) -> Result:
-            return pieces[0][1]
-
-        result = await self._run(plan, fetch, merge)
+        result = await self._run(plan, fetch, only_piece)
         assert isinstance(result, (TimeSeries, Rows))
         return result
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
+from flowql.client._core import AsyncClientBase, SyncClientBase, only_piece, secret_from
 from flowql.client.errors import InvalidResponse, RequestInfo
 from flowql.query import KLAVIYO_REVISION, KlaviyoMetricsQuery, KlaviyoReportQuery
 from flowql.results import ReportRow, ReportRows, Rows
@@ -61,9 +61,6 @@ class AsyncKlaviyoClient(AsyncClientBase):
             "revision": self.revision,
             "Accept": "application/json",
         }
-
-    def _info(self, request: Request) -> RequestInfo:
-        return RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
 
     async def metrics(self, filter: str | Expr | None = None, post_filter: bool = False) -> Rows:
         """Every metric of the account (all pages), filtered on ``integration.name`` or
@@ -121,20 +118,14 @@ class AsyncKlaviyoClient(AsyncClientBase):
             async def fetch_report(request: Request) -> ReportRows:
                 return self._report(report, await self._get(request), self._info(request))
 
-            def one_report(pieces: list[tuple[Request, ReportRows]]) -> ReportRows:
-                return pieces[0][1]
-
-            result = await self._run(plan, fetch_report, one_report)
+            result = await self._run(plan, fetch_report, only_piece)
         else:
             endpoint = query.endpoint
 
             async def fetch_rows(request: Request) -> Rows:
                 return await self._rows(endpoint, request)
 
-            def one_rows(pieces: list[tuple[Request, Rows]]) -> Rows:
-                return pieces[0][1]
-
-            result = await self._run(plan, fetch_rows, one_rows)
+            result = await self._run(plan, fetch_rows, only_piece)
         assert isinstance(result, (ReportRows, Rows))
         return result
 

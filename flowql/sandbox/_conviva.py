@@ -15,7 +15,15 @@ import ipaddress
 import re
 
 from flowql.errors import FlowQLError
-from flowql.sandbox._util import RequestError, Response, epoch_ms, iso_ms, parse_int, parse_iso
+from flowql.sandbox._util import (
+    RequestError,
+    Response,
+    epoch_ms,
+    iso_ms,
+    parse_int,
+    parse_iso,
+    single_params,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -202,7 +210,9 @@ class ConvivaAPI:
             )
         granularity: int | None = None
         predicate: Predicate | None = None
-        for key, value in _single(request.query, ("granularity", "filter")).items():
+        for key, value in single_params(
+            request.query, ("granularity", "filter"), sep=" and "
+        ).items():
             if key == "granularity":
                 granularity = _granularity(value, end_ms - start_ms)
             else:
@@ -441,21 +451,6 @@ class ConvivaAPI:
 def _no_parameters(request: Request) -> None:
     if request.query:
         raise RequestError(400, f"unknown query parameter {request.query[0][0][:60]!r}")
-
-
-def _single(params: list[tuple[str, str]], allowed: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in params:
-        if key not in allowed:
-            raise RequestError(
-                400,
-                f"unknown query parameter {key[:60]!r}; this endpoint takes "
-                + " and ".join(allowed),
-            )
-        if key in out:
-            raise RequestError(400, f"the query parameter {key!r} is given more than once")
-        out[key] = value
-    return out
 
 
 def _timestamp(text: str, what: str) -> int:

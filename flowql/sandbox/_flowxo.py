@@ -12,7 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flowql.sandbox._flowxo_data import FLOWS
-from flowql.sandbox._util import RequestError, Response, epoch_ms, iso_ms, parse_int, parse_iso
+from flowql.sandbox._util import (
+    RequestError,
+    Response,
+    epoch_ms,
+    iso_ms,
+    parse_int,
+    parse_iso,
+    single_params,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,20 +60,6 @@ class FlowXOAPI:
             return Response(self.top(request, messages=False))
         raise RequestError(404, f"no such path: {request.path}")
 
-    def _params(self, request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for key, value in request.query:
-            if key not in allowed:
-                raise RequestError(
-                    400,
-                    f"unknown query parameter {key[:60]!r}; this endpoint takes "
-                    + ", ".join(allowed),
-                )
-            if key in out:
-                raise RequestError(400, f"the query parameter {key!r} is given more than once")
-            out[key] = value
-        return out
-
     def _range(self, params: dict[str, str], zone: timezone) -> tuple[datetime, datetime]:
         now = self.now()
         if "end" in params:
@@ -91,7 +85,7 @@ class FlowXOAPI:
 
     def insights(self, request: Request) -> dict[str, Any]:
         """Overall stats and a time series for the range."""
-        params = self._params(request, ("offset", "start", "end", "unit"))
+        params = single_params(request.query, ("offset", "start", "end", "unit"))
         offset = 0
         if "offset" in params:
             offset = parse_int(params["offset"], "offset")
@@ -133,7 +127,7 @@ class FlowXOAPI:
 
     def top(self, request: Request, *, messages: bool) -> list[dict[str, Any]]:
         """The most frequent messages, or the most triggered flows, in the range."""
-        params = self._params(request, ("start", "end", "limit"))
+        params = single_params(request.query, ("start", "end", "limit"))
         limit = DEFAULT_LIMIT
         if "limit" in params:
             limit = parse_int(params["limit"], "limit")

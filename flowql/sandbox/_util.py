@@ -29,6 +29,7 @@ __all__ = [
     "parse_iso",
     "parse_query",
     "reason",
+    "single_params",
 ]
 
 
@@ -202,6 +203,24 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
             raise RequestError(400, "a query parameter with an empty name")
         pairs.append(pair)
     return pairs
+
+
+def single_params(
+    pairs: list[tuple[str, str]], allowed: tuple[str, ...], *, sep: str = ", "
+) -> dict[str, str]:
+    """The query pairs as a dict, each key one of ``allowed`` and given once; raises
+    :class:`RequestError` (400) otherwise, naming what the endpoint takes (joined by ``sep``)."""
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in allowed:
+            raise RequestError(
+                400,
+                f"unknown query parameter {key[:60]!r}; this endpoint takes " + sep.join(allowed),
+            )
+        if key in out:
+            raise RequestError(400, f"the query parameter {key!r} is given more than once")
+        out[key] = value
+    return out
 
 
 def parse_int(
