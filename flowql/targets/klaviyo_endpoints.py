@@ -43,9 +43,10 @@ from __future__ import annotations
 import difflib
 
 from flowql.ast import And, Comparison, In, Op, Or, String
-from flowql.diagnostics import Diagnostic
+from flowql.diagnostics import Diagnostic, clip
 from flowql.errors import UnsupportedError
-from flowql.formatter import format
+from flowql.formatter import excerpt
+from flowql.targets import KLAVIYO_ENDPOINT_TARGETS
 from flowql.targets.conviva_flow import lower
 from flowql.targets.klaviyo import MAX_LIST_ITEMS, render_value
 
@@ -186,10 +187,6 @@ def _unique(values: Iterable[Value]) -> list[Value]:
     return out
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class _Compiler:
     def __init__(self, family: Family) -> None:
         self.family = family
@@ -243,8 +240,7 @@ class _Compiler:
             hint = f"did you mean '{close[0]}'? " if close else ""
             self.report(
                 node.key if node.key.span is not None else source,
-                f"filter on {_clip(name)!r}: {self.family.what} filters only on "
-                + ", ".join(known),
+                f"filter on {clip(name)!r}: {self.family.what} filters only on " + ", ".join(known),
                 hint + "leave this condition out and " + _POST_FILTER,
             )
             return None
@@ -275,7 +271,7 @@ class _Compiler:
         elif field.values is not None and value.value not in field.values:
             self.report(
                 value if value.span is not None else source,
-                f"send {name} {_clip(value.value)!r}: {name} is one of " + ", ".join(field.values),
+                f"send {name} {clip(value.value)!r}: {name} is one of " + ", ".join(field.values),
                 field.takes(),
             )
             ok = False
@@ -283,7 +279,7 @@ class _Compiler:
 
     def _negation(self, node: Comparison, source: Expr, negated: bool) -> str:
         if negated:
-            return f"`NOT` before `{_clip(format(source))}`"
+            return f"`NOT` before `{excerpt(source)}`"
         if isinstance(source, In):
             return "`NOT IN`"
         return "`!=` (does not equal)" if node.op is Op.NE else "`!~` (does not contain)"
@@ -298,7 +294,7 @@ class _Compiler:
             if all(f is not None for f in fields) and fields[0] is not None:
                 self.add(groups, fields[0], [t.value for t in tests], source)
             return
-        what = f"`NOT` before `{_clip(format(source))}`, an OR" if negated else "an OR"
+        what = f"`NOT` before `{excerpt(source)}`, an OR" if negated else "an OR"
         self.report(
             source,
             f"express {what} of anything but tests on one field: Klaviyo's filter syntax has no "
@@ -339,7 +335,7 @@ class _Compiler:
             if listed is None:
                 self.report(
                     source,
-                    f"express `{_clip(format(source))}`: {field.name} takes no list of values",
+                    f"express `{excerpt(source)}`: {field.name} takes no list of values",
                     field.takes(),
                 )
                 return
@@ -379,57 +375,22 @@ class _Compiler:
 # --- the targets, for the registry ---------------------------------------------------------------
 
 
-def _flow_report(expr: Expr) -> str:
-    from flowql.targets.klaviyo_flow_report import compile_filter
+def _family(module: str) -> Callable[[Expr], str]:
+    """The ``compile_filter`` of the family module ``module``, imported on the first call (the
+    family modules import this one)."""
 
-    return compile_filter(expr)
+    def compile_filter(expr: Expr) -> str:
+        from importlib import import_module
 
+        compiled: str = import_module(f"flowql.targets.{module}").compile_filter(expr)
+        return compiled
 
-def _campaign_report(expr: Expr) -> str:
-    from flowql.targets.klaviyo_campaign_report import compile_filter
-
-    return compile_filter(expr)
-
-
-def _form_report(expr: Expr) -> str:
-    from flowql.targets.klaviyo_form_report import compile_filter
-
-    return compile_filter(expr)
-
-
-def _segment_report(expr: Expr) -> str:
-    from flowql.targets.klaviyo_segment_report import compile_filter
-
-    return compile_filter(expr)
-
-
-def _metrics(expr: Expr) -> str:
-    from flowql.targets.klaviyo_metrics import compile_filter
-
-    return compile_filter(expr)
+    return compile_filter
 
 
 ENDPOINT_TARGETS: dict[str, tuple[str, Callable[[Expr], str]]] = {
-    "klaviyo-flow-report": (
-        "the filter of Klaviyo's flow-values and flow-series reports",
-        _flow_report,
-    ),
-    "klaviyo-campaign-report": (
-        "the filter of Klaviyo's campaign-values reports",
-        _campaign_report,
-    ),
-    "klaviyo-form-report": (
-        "the filter of Klaviyo's form-values and form-series reports",
-        _form_report,
-    ),
-    "klaviyo-segment-report": (
-        "the filter of Klaviyo's segment-values and segment-series reports",
-        _segment_report,
-    ),
-    "klaviyo-metrics": (
-        "the filter of Klaviyo's GET /api/metrics/ (equals on integration.name or .category)",
-        _metrics,
-    ),
+    name: (description, _family(name.replace("-", "_")))
+    for name, description in KLAVIYO_ENDPOINT_TARGETS.items()
 }
 """Each endpoint target's name -> (one-line description, ``compile_filter``); the modules are
 imported only when a filter is compiled."""
