@@ -31,9 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import datetime
 import io
-import json
 import os
 import pstats
 import random
@@ -49,7 +47,16 @@ from typing import Any
 
 # bench_parse.py sits next to this file (sys.path[0] when this runs as a script): its cold-start
 # helpers build the wheel, install it in a fresh environment and time commands interleaved.
-from bench_parse import _child_env, _install, _positive, _time_commands, environment
+from bench_parse import (
+    _child_env,
+    _met,
+    _positive,
+    cli_coldstart,
+    coldstart_or_explain,
+    print_coldstart_figures,
+    print_header,
+    write_report,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -370,29 +377,10 @@ def bench_check(
 
 
 def bench_coldstart(rounds: int, expr: str) -> dict[str, Any]:
-    env = _child_env()
-    with tempfile.TemporaryDirectory(prefix="flowql-bench-check-") as tmp:
-        python, flowql = _install(Path(tmp), env)
-        compiled = any((Path(tmp) / "venv").rglob("flowql/__pycache__/*.pyc"))
-        commands = {
-            "python_pass": [python, "-c", "pass"],
-            "import_flowql": [python, "-c", "import flowql"],
-            "flowql_check": [flowql, "check", "--expr", expr],
-        }
-        medians = _time_commands(commands, rounds, env, Path(tmp))
-    ms = {name: seconds * 1000 for name, seconds in medians.items()}
-    ratio = ms["flowql_check"] / ms["python_pass"]
-    return {
-        "rounds": rounds,
-        "expr": expr,
-        "bytecode_compiled": compiled,
-        "python_pass_ms": ms["python_pass"],
-        "import_flowql_ms": ms["import_flowql"],
-        "flowql_check_ms": ms["flowql_check"],
-        "ratio": ratio,
-        "goal_ratio": GOAL_COLDSTART_RATIO,
-        "goal_met": ratio <= GOAL_COLDSTART_RATIO,
-    }
+    results, _ = cli_coldstart(
+        rounds, "check", expr, GOAL_COLDSTART_RATIO, prefix="flowql-bench-check-"
+    )
+    return results
 
 
 # --- 4. the profile -------------------------------------------------------------------------
@@ -459,10 +447,6 @@ def profile_check(root: Path, corpus: Corpus, top: int = 15) -> dict[str, Any]:
 # --- the report -----------------------------------------------------------------------------
 
 
-def _met(ok: bool | None) -> str:
-    return {True: "MET", False: "MISSED", None: "NOT CHECKED"}[ok]
-
-
 def print_part1(check: dict[str, Any], size: int, goal: int) -> dict[str, Any]:
     r = check["sizes"][str(size)]
     ok = r["filters_per_s"] >= goal
@@ -509,23 +493,7 @@ def print_part2(check: dict[str, Any]) -> None:
 
 
 def print_coldstart(results: dict[str, Any]) -> None:
-    print(
-        f"3. Cold start: wheel in a fresh venv (bytecode compiled: "
-        f"{'yes' if results['bytecode_compiled'] else 'NO'}), interleaved, "
-        f"median of {results['rounds']} rounds"
-    )
-    print(f"   {'python -c pass':<46}{results['python_pass_ms']:>8.1f} ms")
-    import_label = 'python -c "import flowql"'
-    print(f"   {import_label:<46}{results['import_flowql_ms']:>8.1f} ms")
-    print(
-        f"   {'flowql check --expr FILTER (built-in model)':<46}"
-        f"{results['flowql_check_ms']:>8.1f} ms"
-    )
-    print(
-        f"   ratio flowql check / python -c pass: {results['ratio']:.2f}  "
-        f"goal <= {results['goal_ratio']}: {_met(results['goal_met'])}"
-    )
-    print(f"   FILTER: {results['expr']}")
+    print_coldstart_figures(results, "check", "flowql check --expr FILTER (built-in model)", 46)
     print()
 
 
@@ -563,11 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # each part as it is done, even into a file
-    env = environment()
-    print(
-        f"flowql {env['flowql']} check benchmark: Python {env['python']} "
-        f"({env['implementation']}), {env['platform']}, {env['cpu_count']} CPUs"
-    )
+    env = print_header("check")
     print()
     child_env = _child_env()
     coldstart = profile = None
@@ -581,33 +545,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile = profile_check(root, corpora[main_size])
             profile["unprofiled_wall_s"] = part1["wall_s"]
     if not args.skip_coldstart:
-        try:
-            coldstart = bench_coldstart(coldstart_rounds, COLDSTART_EXPR)
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            print(f"the cold start could not run: {exc}", file=sys.stderr)
-            print(
-                'it needs pip and hatchling (pip install -e ".[dev]"); --skip-coldstart skips it',
-                file=sys.stderr,
-            )
+        coldstart = coldstart_or_explain(bench_coldstart, coldstart_rounds, COLDSTART_EXPR)
+        if coldstart is None:
             return 1
         print_coldstart(coldstart)
     if profile is not None:
         print_profile(profile)
 
     if args.json:
-        report = {
-            "date": datetime.date.today().isoformat(),
-            "quick": args.quick,
-            "argv": sys.argv[1:] if argv is None else list(argv),
-            "seed": SEED,
-            "environment": env,
+        figures = {
             "queries_per_file": QUERIES_PER_FILE,
             "check": part1,
             "linearity": check,
             "coldstart": coldstart,
             "profile": profile,
         }
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_report(args.json, argv, args.quick, env, SEED, figures)
     return 0
 
 

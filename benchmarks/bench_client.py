@@ -37,6 +37,9 @@ from typing import Any
 
 import httpx
 
+# bench_parse.py sits next to this file (sys.path[0] when this runs as a script).
+from bench_parse import _positive
+
 from flowql.client import ConvivaFlowClient
 from flowql.model import demo_model
 from flowql.sandbox import DEFAULT_RATE_LIMITS, SECRET, LoggedRequest, Sandbox
@@ -45,13 +48,6 @@ GOAL_SPEEDUP = 6.0
 GOAL_IDEAL_RATIO = 1.3
 FLOW_ID = "825"
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _flow_requests(log: Sequence[LoggedRequest]) -> list[LoggedRequest]:

@@ -26,9 +26,7 @@ the test suite runs this script with ``--quick`` to check that it works, never h
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
-import json
 import random
 import statistics
 import sys
@@ -44,8 +42,9 @@ from bench_parse import (
     _calls_for,
     _positive,
     _time_calls,
-    environment,
     make_sets,
+    print_header,
+    write_report,
 )
 
 from flowql.ast import Expr
@@ -314,11 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds = args.rounds or (3 if args.quick else 100)
     sample_seconds = 0.002 if args.quick else 0.01
 
-    env = environment()
-    print(
-        f"flowql {env['flowql']} compile benchmark: Python {env['python']} "
-        f"({env['implementation']}), {env['platform']}, {env['cpu_count']} CPUs"
-    )
+    env = print_header("compile")
     print()
     chosen = targets()
     results = bench_compile(make_sets(), chosen, rounds, sample_seconds)
@@ -329,19 +324,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_results(native, rounds, "2. Each target's own filters, of the same sizes: all accepted")
 
     if args.json:
-        report = {
-            "date": datetime.date.today().isoformat(),
-            "quick": args.quick,
-            "argv": sys.argv[1:] if argv is None else list(argv),
-            "seed": SEED,
-            "environment": env,
+        figures = {
             "sizes": {s.name: s.target for s in SIZES},
             "rounds": rounds,
             "targets": [t.name for t in chosen],
             "compile": results,
             "native": native,
         }
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_report(args.json, argv, args.quick, env, SEED, figures)
     return 0
 
 

@@ -605,40 +605,75 @@ def _lark_installed() -> bool:
     return importlib.util.find_spec("lark") is not None
 
 
-def bench_coldstart(rounds: int, expr: str) -> dict[str, Any]:
+def cli_coldstart(
+    rounds: int,
+    command: str,
+    expr: str,
+    goal_ratio: float,
+    *,
+    extra: dict[str, list[str]] | None = None,
+    prefix: str = "flowql-bench-",
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Time ``flowql COMMAND --expr EXPR`` from a wheel installed in a fresh virtual environment,
+    interleaved with ``python -c pass`` and ``python -c "import flowql"`` from that environment
+    (and the ``extra`` commands): the figures (``flowql_<command>_ms`` among them), and the
+    median milliseconds of every command by name."""
     env = _child_env()
-    with tempfile.TemporaryDirectory(prefix="flowql-bench-") as tmp:
+    name = f"flowql_{command}"
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         python, flowql_cli = _install(Path(tmp), env)
         compiled = any((Path(tmp) / "venv").rglob("flowql/__pycache__/*.pyc"))
         commands = {
             "python_pass": [python, "-c", "pass"],
             "import_flowql": [python, "-c", "import flowql"],
-            "flowql_parse": [flowql_cli, "parse", "--expr", expr],
-            "dev_python_pass": [sys.executable, "-c", "pass"],
+            name: [flowql_cli, command, "--expr", expr],
+            **(extra or {}),
         }
-        if _lark_installed():
-            commands["dev_import_lark"] = [sys.executable, "-c", "import lark"]
         medians = _time_commands(commands, rounds, env, Path(tmp))
-    ms = {name: seconds * 1000 for name, seconds in medians.items()}
-    ratio = ms["flowql_parse"] / ms["python_pass"]
-    lark_ms = ms.get("dev_import_lark")
-    return {
+    ms = {cmd: seconds * 1000 for cmd, seconds in medians.items()}
+    ratio = ms[name] / ms["python_pass"]
+    results = {
         "rounds": rounds,
         "expr": expr,
         "bytecode_compiled": compiled,
         "python_pass_ms": ms["python_pass"],
         "import_flowql_ms": ms["import_flowql"],
-        "flowql_parse_ms": ms["flowql_parse"],
+        f"{name}_ms": ms[name],
         "ratio": ratio,
-        "goal_ratio": GOAL_COLDSTART_RATIO,
-        "goal_met": ratio <= GOAL_COLDSTART_RATIO,
-        "reference": {
-            "python": sys.executable,
-            "python_pass_ms": ms["dev_python_pass"],
-            "import_lark_ms": lark_ms,
-            "ratio": None if lark_ms is None else lark_ms / ms["dev_python_pass"],
-        },
+        "goal_ratio": goal_ratio,
+        "goal_met": ratio <= goal_ratio,
     }
+    return results, ms
+
+
+def coldstart_or_explain(
+    bench: Callable[[int, str], dict[str, Any]], rounds: int, expr: str
+) -> dict[str, Any] | None:
+    """``bench(rounds, expr)``, or None after saying on stderr why the cold start could not run."""
+    try:
+        return bench(rounds, expr)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"the cold start could not run: {exc}", file=sys.stderr)
+        print(
+            'it needs pip and hatchling (pip install -e ".[dev]"); --skip-coldstart skips it',
+            file=sys.stderr,
+        )
+        return None
+
+
+def bench_coldstart(rounds: int, expr: str) -> dict[str, Any]:
+    extra = {"dev_python_pass": [sys.executable, "-c", "pass"]}
+    if _lark_installed():
+        extra["dev_import_lark"] = [sys.executable, "-c", "import lark"]
+    results, ms = cli_coldstart(rounds, "parse", expr, GOAL_COLDSTART_RATIO, extra=extra)
+    lark_ms = ms.get("dev_import_lark")
+    results["reference"] = {
+        "python": sys.executable,
+        "python_pass_ms": ms["dev_python_pass"],
+        "import_lark_ms": lark_ms,
+        "ratio": None if lark_ms is None else lark_ms / ms["dev_python_pass"],
+    }
+    return results
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -655,6 +690,37 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "flowql": flowql.__version__,
     }
+
+
+def print_header(name: str) -> dict[str, Any]:
+    """Print the benchmark's first line, naming flowql, Python and the machine; the environment."""
+    env = environment()
+    print(
+        f"flowql {env['flowql']} {name} benchmark: Python {env['python']} "
+        f"({env['implementation']}), {env['platform']}, {env['cpu_count']} CPUs"
+    )
+    return env
+
+
+def write_report(
+    path: Path,
+    argv: Sequence[str] | None,
+    quick: bool,
+    env: dict[str, Any],
+    seed: int,
+    figures: dict[str, Any],
+) -> None:
+    """Write the JSON report: the date, the run's arguments, the seed and the environment, then
+    the benchmark's own figures."""
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "quick": quick,
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "seed": seed,
+        "environment": env,
+        **figures,
+    }
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def _met(ok: bool | None) -> str:
@@ -698,24 +764,28 @@ def print_comparison(results: dict[str, Any]) -> None:
     print()
 
 
-def print_coldstart(results: dict[str, Any]) -> None:
+def print_coldstart_figures(results: dict[str, Any], command: str, label: str, width: int) -> None:
+    """The cold start's title and figures, down to the FILTER line; ``label`` names the timed
+    ``flowql COMMAND``, in a column ``width`` wide."""
     print(
         f"3. Cold start: wheel in a fresh venv (bytecode compiled: "
         f"{'yes' if results['bytecode_compiled'] else 'NO'}), interleaved, "
         f"median of {results['rounds']} rounds"
     )
-    print(f"   {'python -c pass':<48}{results['python_pass_ms']:>8.1f} ms")
+    print(f"   {'python -c pass':<{width}}{results['python_pass_ms']:>8.1f} ms")
     import_label = 'python -c "import flowql"'
-    print(f"   {import_label:<48}{results['import_flowql_ms']:>8.1f} ms")
+    print(f"   {import_label:<{width}}{results['import_flowql_ms']:>8.1f} ms")
+    print(f"   {label:<{width}}{results[f'flowql_{command}_ms']:>8.1f} ms")
     print(
-        f"   {'flowql parse --expr FILTER (stdout discarded)':<48}"
-        f"{results['flowql_parse_ms']:>8.1f} ms"
-    )
-    print(
-        f"   ratio flowql parse / python -c pass: {results['ratio']:.2f}  "
+        f"   ratio flowql {command} / python -c pass: {results['ratio']:.2f}  "
         f"goal <= {results['goal_ratio']}: {_met(results['goal_met'])}"
     )
     print(f"   FILTER: {results['expr']}")
+
+
+def print_coldstart(results: dict[str, Any]) -> None:
+    label = "flowql parse --expr FILTER (stdout discarded)"
+    print_coldstart_figures(results, "parse", label, 48)
     ref = results["reference"]
     if ref["import_lark_ms"] is None:
         print("   reference, import lark: lark not installed")
@@ -747,11 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     coldstart_rounds = args.coldstart_rounds or (3 if args.quick else 40)
     sample_seconds = 0.002 if args.quick else 0.01
 
-    env = environment()
-    print(
-        f"flowql {env['flowql']} parse benchmark: Python {env['python']} "
-        f"({env['implementation']}), {env['platform']}, {env['cpu_count']} CPUs"
-    )
+    env = print_header("parse")
     print()
     sets = make_sets()
     throughput = bench_throughput(sets, rounds, sample_seconds)
@@ -760,30 +826,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_comparison(comparison)
     coldstart = None
     if not args.skip_coldstart:
-        try:
-            coldstart = bench_coldstart(coldstart_rounds, sets["small"][0].flowql)
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            print(f"the cold start could not run: {exc}", file=sys.stderr)
-            print(
-                'it needs pip and hatchling (pip install -e ".[dev]"); --skip-coldstart skips it',
-                file=sys.stderr,
-            )
+        coldstart = coldstart_or_explain(bench_coldstart, coldstart_rounds, sets["small"][0].flowql)
+        if coldstart is None:
             return 1
         print_coldstart(coldstart)
 
     if args.json:
-        report = {
-            "date": datetime.date.today().isoformat(),
-            "quick": args.quick,
-            "argv": sys.argv[1:] if argv is None else list(argv),
-            "seed": SEED,
-            "environment": env,
+        figures = {
             "sizes": {s.name: s.target for s in SIZES},
             "throughput": throughput,
             "comparison": comparison,
             "coldstart": coldstart,
         }
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_report(args.json, argv, args.quick, env, SEED, figures)
     return 0
 
 

@@ -32,8 +32,6 @@ here asserts a time: the test suite runs this script with ``--quick`` to check t
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import random
 import statistics
 import sys
@@ -43,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 # bench_parse.py sits next to this file (sys.path[0] when this runs as a script).
-from bench_parse import SEED, _met, _positive, environment, make_sets
+from bench_parse import SEED, _met, _positive, make_sets, print_header, write_report
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 from prompt_toolkit.lexers import PygmentsLexer
@@ -157,11 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rounds = args.rounds or (1 if args.quick else 10)
     positions = args.positions or (2 if args.quick else 12)
-    env = environment()
-    print(
-        f"flowql {env['flowql']} REPL benchmark: Python {env['python']} "
-        f"({env['implementation']}), {env['platform']}, {env['cpu_count']} CPUs"
-    )
+    env = print_header("REPL")
     cases = make_cases(positions)
     filters = make_sets()["large"]
     mean_chars = statistics.mean(len(q.flowql) for q in filters)
@@ -175,19 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_results(results)
 
     if args.json:
-        report = {
-            "date": datetime.date.today().isoformat(),
-            "quick": args.quick,
-            "argv": sys.argv[1:] if argv is None else list(argv),
-            "seed": SEED,
-            "environment": env,
+        figures = {
             "filters": len(filters),
             "mean_chars": round(mean_chars, 1),
             "positions": positions,
             "rounds": rounds,
             "results": results,
         }
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_report(args.json, argv, args.quick, env, SEED, figures)
     return 0
 
 

@@ -1,5 +1,5 @@
-"""What the tests of the benchmark scripts share: loading a script as a module, and one quick
-run of it with its JSON report."""
+"""What the tests of the benchmark scripts share: loading a script as a module, one quick run
+of it with its JSON report, and the check that a figure is a positive number."""
 
 from __future__ import annotations
 
@@ -54,3 +54,8 @@ def quick_run(name: str, out: Path, *args: str, timeout: float = 120) -> tuple[s
     assert done.returncode == 0, done.stdout + done.stderr
     report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return done.stdout, report
+
+
+def positive(value: object) -> bool:
+    """A positive int or float (not a bool): what a count or a timing in a report must be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0

@@ -16,6 +16,8 @@ Building blocks, from small to large:
   escapes, number spellings). :func:`filters` draws ``(expr, text)`` pairs.
 - :func:`noisy_texts`: arbitrary text for fuzzing: random Unicode, text over a FlowQL-flavoured
   alphabet, sequences of FlowQL fragments, and valid filters with a few random edits.
+- :func:`small_trees` and :func:`text_matches`: small trees over given leaves, and an evaluator
+  of the Flow semantics on text records, for the targets' property tests.
 - :func:`random_expr`, :func:`random_filter` (and :func:`seeded_filters`, their strategy): the
   same kinds of trees and texts from a plain :class:`random.Random`, for tests that do not use
   Hypothesis and for fuzzing input, where one draw per filter keeps generation cheap.
@@ -37,7 +39,7 @@ import math
 import random
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from hypothesis import strategies as st
 
@@ -715,3 +717,29 @@ def small_trees(leaves: st.SearchStrategy[Expr], *, max_leaves: int) -> st.Searc
         ),
         max_leaves=max_leaves,
     )
+
+
+def text_matches(expr: Expr, record: Mapping[str, str], text_of: Callable[[Value], str]) -> bool:
+    """A tiny evaluator of the Flow semantics on text records, for the targets' property tests:
+    == exact, ~~ substring, a missing key matches only != and !~; ``text_of`` is the text a value
+    is compared as."""
+    if isinstance(expr, And):
+        return all(text_matches(e, record, text_of) for e in expr.operands)
+    if isinstance(expr, Or):
+        return any(text_matches(e, record, text_of) for e in expr.operands)
+    if isinstance(expr, Not):
+        return not text_matches(expr.operand, record, text_of)
+    if isinstance(expr, In):
+        found = any(record.get(expr.key.name) == text_of(v) for v in expr.values)
+        return found != expr.negated
+    assert isinstance(expr, Comparison)
+    actual = record.get(expr.key.name)
+    wanted = text_of(expr.value)
+    if actual is None:
+        return expr.op in (Op.NE, Op.NOT_CONTAINS)
+    return {
+        Op.EQ: actual == wanted,
+        Op.NE: actual != wanted,
+        Op.CONTAINS: wanted in actual,
+        Op.NOT_CONTAINS: wanted not in actual,
+    }[expr.op]

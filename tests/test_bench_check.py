@@ -5,17 +5,14 @@ Nothing here asserts how fast anything is: timings belong to the benchmark's out
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from benchmark_scripts import loaded
+from benchmark_scripts import loaded, positive
 from benchmark_scripts import quick_run as run_quick
 
 from flowql.check import Checker, Input
@@ -23,20 +20,12 @@ from flowql.config import Config
 from flowql.manifest import load_manifest_text
 from flowql.model import demo_model
 
-REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = REPO / "benchmarks"
-SCRIPT = BENCHMARKS / "bench_check.py"
-
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
     """The script as a module."""
     with loaded("bench_check") as module:
         yield module
-
-
-def _positive(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 # --- the smoke run ----------------------------------------------------------------------------
@@ -53,11 +42,11 @@ def test_quick_run_reports_the_check(quick_run: tuple[str, dict[str, Any]]) -> N
     stdout, report = quick_run
     assert report["quick"] is True
     assert report["queries_per_file"] == 100
-    assert _positive(report["environment"]["cpu_count"])
+    assert positive(report["environment"]["cpu_count"])
     assert "1. flowql check" in stdout
     check = report["check"]
     for key in ("filters", "files", "wall_s", "filters_per_s", "median_chars", "findings"):
-        assert _positive(check[key]), (key, check)
+        assert positive(check[key]), (key, check)
     assert check["filters"] == check["files"] * 100
     assert 85 <= check["median_chars"] <= 115
     assert check["goal_filters_per_s"] == 10_000
@@ -75,10 +64,10 @@ def test_quick_run_measures_linearity(quick_run: tuple[str, dict[str, Any]]) -> 
     assert [sizes[s]["filters"] for s in sizes] == sorted(int(s) for s in sizes)
     for figures in sizes.values():
         for key in ("filters", "files", "bytes", "wall_s", "filters_per_s", "us_per_filter"):
-            assert _positive(figures[key]), (key, figures)
-    assert _positive(linearity["one_query_s"])
-    assert _positive(linearity["ratio"])
-    assert linearity["marginal_ratio"] is None or _positive(linearity["marginal_ratio"])
+            assert positive(figures[key]), (key, figures)
+    assert positive(linearity["one_query_s"])
+    assert positive(linearity["ratio"])
+    assert linearity["marginal_ratio"] is None or positive(linearity["marginal_ratio"])
     assert report["check"]["wall_s"] == sizes[str(report["check"]["filters"])]["wall_s"]
 
 
@@ -88,7 +77,7 @@ def test_quick_run_measures_the_cold_start(quick_run: tuple[str, dict[str, Any]]
     cold = report["coldstart"]
     assert cold["bytecode_compiled"] is True
     for key in ("rounds", "python_pass_ms", "import_flowql_ms", "flowql_check_ms", "ratio"):
-        assert _positive(cold[key]), (key, cold)
+        assert positive(cold[key]), (key, cold)
     assert cold["goal_ratio"] == 4.0
     assert isinstance(cold["goal_met"], bool)
 
@@ -97,7 +86,7 @@ def test_quick_run_profiles_the_check(quick_run: tuple[str, dict[str, Any]]) -> 
     stdout, report = quick_run
     assert "4. Profile" in stdout
     profile = report["profile"]
-    assert _positive(profile["total_s"])
+    assert positive(profile["total_s"])
     assert len(profile["top_cumulative"]) == 15
     functions = [e["function"] for e in profile["top_cumulative"]]
     assert any(f.startswith("check.py:") and f.endswith("(run)") for f in functions), functions
@@ -107,20 +96,10 @@ def test_quick_run_profiles_the_check(quick_run: tuple[str, dict[str, Any]]) -> 
 
 
 def test_skip_coldstart_and_no_profile(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--skip-coldstart", "--json", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(out.read_text(encoding="utf-8"))
+    stdout, report = run_quick("bench_check", tmp_path / "results.json", "--skip-coldstart")
     assert report["coldstart"] is None
     assert report["profile"] is None
-    assert "3. Cold start" not in done.stdout
+    assert "3. Cold start" not in stdout
 
 
 # --- the corpus ----------------------------------------------------------------------------------

@@ -5,16 +5,11 @@ Nothing here asserts how fast anything is: timings and goals belong to the bench
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from benchmark_scripts import loaded
-
-REPO = Path(__file__).resolve().parent.parent
-SCRIPT = REPO / "benchmarks" / "bench_client.py"
+from benchmark_scripts import quick_run as run_quick
 
 
 @pytest.mark.parametrize(
@@ -33,17 +28,7 @@ def test_max_in_window(times: list[float], period: float, expected: int) -> None
 
 
 def test_quick_run(tmp_path: Path) -> None:
-    out = tmp_path / "client.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--windows", "6", "--json", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(out.read_text(encoding="utf-8"))
+    stdout, report = run_quick("bench_client", tmp_path / "client.json", "--windows", "6")
     r = report["results"]
     assert report["quick"] is True
     assert r["windows"] == 6
@@ -56,4 +41,4 @@ def test_quick_run(tmp_path: Path) -> None:
     assert r["answered_429"] == 0
     assert all(x["most_seen"] <= x["requests"] for x in r["rate_limits"])
     for line in ("flowql faster by", "flowql / ideal", "rate limit:"):
-        assert line in done.stdout
+        assert line in stdout

@@ -6,25 +6,17 @@ Nothing here asserts how fast anything is: timings belong to the benchmark's out
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from benchmark_scripts import loaded
+from benchmark_scripts import loaded, positive
 from benchmark_scripts import quick_run as run_quick
 
 from flowql.syntax import parse
 from flowql.targets import get_target, targets
 
-REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = REPO / "benchmarks"
-SCRIPT = BENCHMARKS / "bench_compile.py"
 SIZES = ("small", "medium", "large")
-
-
-def _positive(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +49,13 @@ def test_every_target_and_size_has_figures(quick_run: tuple[str, dict[str, Any]]
         assert list(sizes) == list(SIZES), name
         for size, r in sizes.items():
             where = f"{name} {size}"
-            assert _positive(r["filters"]), where
+            assert positive(r["filters"]), where
             assert r["accepted"] + r["refused"] == r["filters"], where
             assert sum(r["refused_by_code"].values()) == r["refused"], where
             if r["accepted"]:
-                assert _positive(r["filters_per_s"]), where
-                assert _positive(r["us_per_filter"]), where
-                assert _positive(r["mean_chars_accepted"]), where
+                assert positive(r["filters_per_s"]), where
+                assert positive(r["us_per_filter"]), where
+                assert positive(r["mean_chars_accepted"]), where
             else:
                 assert r["filters_per_s"] is None, where
                 assert r["us_per_filter"] is None, where
@@ -88,8 +80,8 @@ def test_every_target_has_a_figure_at_every_size_on_its_own_filters(
         for size, r in sizes.items():
             where = f"{name} {size}"
             assert r["accepted"] == r["filters"] > 0, where
-            assert _positive(r["filters_per_s"]), where
-            assert _positive(r["mean_chars_accepted"]), where
+            assert positive(r["filters_per_s"]), where
+            assert positive(r["mean_chars_accepted"]), where
 
 
 def test_native_sets_are_accepted_and_near_their_sizes(bench: ModuleType) -> None:

@@ -15,12 +15,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from benchmark_scripts import loaded
+from benchmark_scripts import BENCHMARKS, REPO, loaded, positive
+from benchmark_scripts import quick_run as run_quick
 
 import flowql
 
-REPO = Path(__file__).resolve().parent.parent
-SCRIPT = REPO / "benchmarks" / "bench_parse.py"
+SCRIPT = BENCHMARKS / "bench_parse.py"
 
 COMPARATORS = ("lark", "luqum", "pyparsing")
 
@@ -35,10 +35,6 @@ def bench() -> Iterator[ModuleType]:
         yield module
 
 
-def _positive(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-
-
 # --- the smoke run ----------------------------------------------------------------------------
 
 
@@ -46,17 +42,7 @@ def _positive(value: object) -> bool:
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     """One --quick run, cold start included (it builds and installs a wheel)."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--coldstart-rounds", "2", "--json", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    return done.stdout, report
+    return run_quick("bench_parse", out, "--coldstart-rounds", "2", timeout=300)
 
 
 def test_quick_run_reports_the_environment(quick_run: tuple[str, dict[str, Any]]) -> None:
@@ -66,7 +52,7 @@ def test_quick_run_reports_the_environment(quick_run: tuple[str, dict[str, Any]]
     env = report["environment"]
     assert env["python"].count(".") == 2
     assert env["platform"]
-    assert _positive(env["cpu_count"])
+    assert positive(env["cpu_count"])
 
 
 def test_quick_run_measures_throughput_for_every_size(
@@ -78,7 +64,7 @@ def test_quick_run_measures_throughput_for_every_size(
     assert set(throughput) == {"small", "medium", "large"}
     for figures in throughput.values():
         for key in ("filters", "mean_chars", "rounds", "filters_per_s", "mb_per_s"):
-            assert _positive(figures[key]), (key, figures)
+            assert positive(figures[key]), (key, figures)
         assert figures["filters"] >= 5  # a set of distinct filters, not one string
 
 
@@ -86,19 +72,19 @@ def test_quick_run_compares_the_parsers(quick_run: tuple[str, dict[str, Any]]) -
     stdout, report = quick_run
     assert "2. One " in stdout
     comparison = report["comparison"]
-    assert _positive(comparison["rounds"])
+    assert positive(comparison["rounds"])
     assert comparison["goal_ms"] == 1.5
     assert comparison["goal_met"] in (True, False, None)
     parsers = comparison["parsers"]
     assert set(parsers) == {"flowql", *COMPARATORS}
-    assert _positive(parsers["flowql"]["ms"])
+    assert positive(parsers["flowql"]["ms"])
     assert 3800 <= parsers["flowql"]["input_chars"] <= 4200
     for name in COMPARATORS:
         entry = parsers[name]
         if _installed(name):
             assert entry["installed"] is True
-            assert _positive(entry["ms"]), entry
-            assert _positive(entry["speedup"]), entry
+            assert positive(entry["ms"]), entry
+            assert positive(entry["speedup"]), entry
         else:
             assert entry["installed"] is False
             assert "not installed" in stdout
@@ -110,15 +96,15 @@ def test_quick_run_measures_the_cold_start(quick_run: tuple[str, dict[str, Any]]
     cold = report["coldstart"]
     assert cold["bytecode_compiled"] is True
     for key in ("rounds", "python_pass_ms", "import_flowql_ms", "flowql_parse_ms", "ratio"):
-        assert _positive(cold[key]), (key, cold)
+        assert positive(cold[key]), (key, cold)
     assert cold["goal_ratio"] == 4.0
     assert isinstance(cold["goal_met"], bool)
     flowql.parse(cold["expr"])
     reference = cold["reference"]
-    assert _positive(reference["python_pass_ms"])
+    assert positive(reference["python_pass_ms"])
     if _installed("lark"):
-        assert _positive(reference["import_lark_ms"])
-        assert _positive(reference["ratio"])
+        assert positive(reference["import_lark_ms"])
+        assert positive(reference["ratio"])
 
 
 def test_missing_comparators_are_reported_not_fatal(tmp_path: Path) -> None:

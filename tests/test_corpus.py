@@ -27,24 +27,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
+from lark_reference import BEYOND_GRAMMAR, lark_expr, lark_parser
 
 import flowql
 from flowql.ast import (
     And,
-    Boolean,
     Comparison,
     Expr,
     In,
-    Key,
     Node,
     Not,
     Number,
     Op,
     Or,
-    String,
-    Value,
     dump,
     walk,
 )
@@ -56,7 +52,6 @@ SYNTAX_CODES = sorted(code for code in CODES if code.startswith("FQ0"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "grammar" / "corpus"
-GRAMMAR = ROOT / "grammar" / "flowql.lark"
 
 # The topics the corpus must have, one file each.
 TOPICS = (
@@ -72,10 +67,6 @@ TOPICS = (
     "errors",
     "limits",
 )
-
-# Codes flowql reports for text the grammar itself accepts: checks made after (or beside) the
-# parse. Lark is not asked about cases with these codes.
-BEYOND_GRAMMAR = frozenset({"FQ003", "FQ015", "FQ016", "FQ017"})
 
 KEYWORDS = ("AND", "OR", "NOT", "IN", "TRUE", "FALSE")
 
@@ -367,56 +358,6 @@ def test_case(case: Case) -> None:
 # --- Lark, the reference --------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def lark_parser() -> Lark:
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
-
-
-def _lark_value(tree: Tree[Token]) -> Value:
-    kind = tree.data
-    if kind == "true":
-        return Boolean(True)
-    if kind == "false":
-        return Boolean(False)
-    (token,) = tree.children
-    assert isinstance(token, Token)
-    text = str(token)
-    if kind == "string":
-        return String(re.sub(r"\\([\s\S])", r"\1", text[1:-1]))
-    assert kind == "number", kind
-    return Number(float(text) if any(c in text for c in ".eE") else int(text))
-
-
-def _lark_key(tree: Tree[Token] | Token) -> Key:
-    assert isinstance(tree, Tree)
-    assert tree.data == "key"
-    (token,) = tree.children
-    return Key(str(token))
-
-
-def _lark_expr(tree: Tree[Token] | Token) -> Expr:
-    """flowql's AST for Lark's parse tree, built independently of flowql.syntax."""
-    assert isinstance(tree, Tree)
-    kind, children = tree.data, tree.children
-    if kind == "start":
-        return _lark_expr(children[0])
-    if kind in ("or_expr", "and_expr"):
-        operands = [_lark_expr(child) for child in children]
-        return Or(*operands) if kind == "or_expr" else And(*operands)
-    if kind == "negation":
-        return Not(_lark_expr(children[0]))
-    if kind == "comparison":
-        key, op, value = children
-        assert isinstance(value, Tree)
-        return Comparison(_lark_key(key), Op(str(op)), _lark_value(value))
-    assert kind in ("membership", "negated_membership"), kind
-    values = []
-    for child in children[1:]:
-        assert isinstance(child, Tree)
-        values.append(_lark_value(child))
-    return In(_lark_key(children[0]), values, kind == "negated_membership")
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_lark_agrees(case: Case) -> None:
     """Lark, running grammar/flowql.lark itself, accepts what flowql accepts, with the same tree,
@@ -433,7 +374,7 @@ def test_lark_agrees(case: Case) -> None:
     if isinstance(result, flowql.ParseError):
         _fail(case, f"flowql raises {result.code}, Lark accepts the input:\n{tree.pretty()}")
         return
-    lark_tree = _lark_expr(tree)
+    lark_tree = lark_expr(tree)
     if lark_tree != result:
         _fail(
             case,

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from lark import Lark, Token, Tree
+from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 from lark.lexer import LexerThread
+from lark_reference import BEYOND_GRAMMAR, decode_string, lark_expr, lark_parser, number_value
 from strategies import (
     MAX_INT_DIGITS,
     expr_depth,
@@ -35,34 +35,25 @@ from strategies import (
 
 import flowql
 from flowql.ast import (
-    And,
     Boolean,
     Comparison,
     Expr,
     In,
     Key,
     Node,
-    Not,
     Number,
     Op,
-    Or,
     Span,
     String,
     walk,
 )
 from flowql.codes import CODES
 
-GRAMMAR = (Path(__file__).resolve().parent.parent / "grammar" / "flowql.lark").read_text("utf-8")
-LARK = Lark(GRAMMAR, parser="lalr", lexer="basic")
+LARK = lark_parser()
 # Lark's lexer with nothing ignored, built once (Lark.lex(dont_ignore=True) builds one per call).
 LEXER = LARK._build_lexer(dont_ignore=True)
 
-# Checks flowql makes beyond the grammar: an unknown escape, a number too large, the limits.
-BEYOND_GRAMMAR = frozenset({"FQ003", "FQ015", "FQ016", "FQ017"})
-
-STRING_RE = re.compile(r"""'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*\"""")
 NUMBER_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-ESCAPE_RE = re.compile(r"\\([\s\S])")
 
 # Names from the grammar that must never reach a user; checked in messages about texts that do
 # not themselves contain them (a message may quote the text).
@@ -74,60 +65,6 @@ SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def decode_string(literal: str) -> str:
-    """The value of a STRING literal, decoded independently of flowql."""
-    assert STRING_RE.fullmatch(literal), literal
-    body = literal[1:-1]
-    assert all(ch in "'\"\\" for ch in ESCAPE_RE.findall(body)), literal
-    return ESCAPE_RE.sub(lambda m: m.group(1), body)
-
-
-def number_value(literal: str) -> int | float:
-    return float(literal) if any(c in literal for c in ".eE") else int(literal)
-
-
-def lark_expr(tree: Tree[Token] | Token) -> Expr:
-    """Lark's parse tree as flowql's AST (recursive: the trees here are shallow)."""
-    assert isinstance(tree, Tree), tree
-    name, kids = str(tree.data), tree.children
-    if name == "start":
-        return lark_expr(kids[0])
-    if name in ("or_expr", "and_expr"):
-        operands = [lark_expr(k) for k in kids]
-        return Or(*operands) if name == "or_expr" else And(*operands)
-    if name == "negation":
-        return Not(lark_expr(kids[0]))
-    if name == "comparison":
-        key, op, value = kids
-        assert isinstance(op, Token)
-        return Comparison(lark_key(key), Op(str(op)), lark_value(value))
-    if name in ("membership", "negated_membership"):
-        return In(
-            lark_key(kids[0]), [lark_value(v) for v in kids[1:]], name == "negated_membership"
-        )
-    raise AssertionError(f"unexpected tree {name!r}")
-
-
-def lark_key(tree: Tree[Token] | Token) -> Key:
-    assert isinstance(tree, Tree)
-    assert str(tree.data) == "key"
-    return Key(str(tree.children[0]))
-
-
-def lark_value(tree: Tree[Token] | Token) -> String | Number | Boolean:
-    assert isinstance(tree, Tree)
-    name = str(tree.data)
-    if name == "true":
-        return Boolean(True)
-    if name == "false":
-        return Boolean(False)
-    token = str(tree.children[0])
-    if name == "string":
-        return String(decode_string(token))
-    assert name == "number"
-    return Number(number_value(token))
 
 
 def lark_tree(text: str) -> Tree[Token] | None:

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import small_trees, string_values
+from strategies import small_trees, string_values, text_matches
 
 import flowql
 from flowql import parse
@@ -226,30 +226,15 @@ KEYS = ("a", "b", "c")
 WORDS = ("", "x", "y", "xy", "yx", "it's")
 
 
+def text_of(value: Value) -> str:
+    """Flow filters hold strings only."""
+    assert isinstance(value, String)
+    return value.value
+
+
 def matches(expr: Expr, record: dict[str, str]) -> bool:
-    """A tiny evaluator of the Flow semantics: == exact, ~~ substring, a missing key matches
-    only != and !~."""
-    if isinstance(expr, And):
-        return all(matches(e, record) for e in expr.operands)
-    if isinstance(expr, Or):
-        return any(matches(e, record) for e in expr.operands)
-    if isinstance(expr, Not):
-        return not matches(expr.operand, record)
-    if isinstance(expr, In):
-        found = any(matches(Comparison(expr.key, Op.EQ, v), record) for v in expr.values)
-        return found != expr.negated
-    assert isinstance(expr, Comparison)
-    assert isinstance(expr.value, String)
-    actual = record.get(expr.key.name)
-    wanted = expr.value.value
-    if actual is None:
-        return expr.op in (Op.NE, Op.NOT_CONTAINS)
-    return {
-        Op.EQ: actual == wanted,
-        Op.NE: actual != wanted,
-        Op.CONTAINS: wanted in actual,
-        Op.NOT_CONTAINS: wanted not in actual,
-    }[expr.op]
+    """The Flow semantics (see :func:`strategies.text_matches`)."""
+    return text_matches(expr, record, text_of)
 
 
 _keys = st.sampled_from(KEYS).map(Key)
