@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +22,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TMUX = "/usr/bin/tmux"
+# .ci/run installs tmux when the machine lacks it.
+TMUX = shutil.which("tmux") or "/usr/bin/tmux"
 SGR = r"\x1b\[[0-9;]*m"  # a colour or attribute escape code
 CREDENTIALS = ("CONVIVA_CLIENT_ID", "CONVIVA_CLIENT_SECRET", "KLAVIYO_API_KEY", "FLOWXO_API_KEY")
 
