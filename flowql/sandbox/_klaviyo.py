@@ -19,17 +19,11 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from flowql.query import (
-    KLAVIYO_FORM_STATISTICS,
-    KLAVIYO_MESSAGE_STATISTICS,
-    KLAVIYO_SEGMENT_STATISTICS,
-    KLAVIYO_TIMEFRAMES,
-)
+from flowql.query import KLAVIYO_TIMEFRAMES
 from flowql.sandbox import klaviyo_filter
 from flowql.sandbox._klaviyo_data import (
     FORM_FIELDS,
     MESSAGE_FIELDS,
-    SEND_CHANNELS,
 )
 from flowql.sandbox._util import (
     UTC,
@@ -57,11 +51,9 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 _REVISION = re.compile(r"\d{4}-\d{2}-\d{2}(?:\.[a-z0-9]+)?")
 
-# The documented names (statistics, timeframe keys) are the client's: one list of Klaviyo's
-# facts. What the sandbox does with them (ranges, intervals, filters) is its own reading.
-MESSAGE_STATISTICS = KLAVIYO_MESSAGE_STATISTICS
-FORM_STATISTICS = KLAVIYO_FORM_STATISTICS
-SEGMENT_STATISTICS = KLAVIYO_SEGMENT_STATISTICS
+# The documented names (statistics, group-bys, fields, timeframe keys) are the client's: one
+# list of Klaviyo's facts. What the sandbox does with them (ranges, intervals, filters) is its
+# own reading.
 TIMEFRAME_KEYS = tuple(sorted(KLAVIYO_TIMEFRAMES))
 INTERVAL_LIMITS = {
     "hourly": (timedelta(days=7), "7 days"),
@@ -100,96 +92,42 @@ class Family:
         self.relationships = relationships
 
 
-_EQ_ANY = ("equals", "contains-any")
-_TAGS = ("contains-any", "contains-all")
+def _family(report: str, relationships: tuple[tuple[str, str, str], ...] = ()) -> Family:
+    """A family from the facts flowql already lists once: the report's statistics and group-bys
+    (:data:`flowql.query.KLAVIYO_REPORTS`) and the filter fields of its target's capability
+    table. The sandbox's own reading is what it does with them."""
+    from importlib import import_module
+
+    from flowql.query import KLAVIYO_REPORTS
+
+    facts = KLAVIYO_REPORTS[report]
+    fields = import_module(f"flowql.targets.klaviyo_{facts.family}_report").FIELDS
+    return Family(
+        facts.family,
+        {f.name: (f.operators, f.kind == "list", f.values) for f in fields},
+        facts.statistics,
+        group_by=facts.group_by or None,
+        default_group_by=facts.default_groupings,
+        required_group_by=facts.required_group_by,
+        prerequisites=dict(facts.prerequisites),
+        conversion=facts.conversion,
+        relationships=relationships,
+    )
+
+
 FAMILIES = {
-    "flow": Family(
-        "flow",
-        {
-            "flow_id": (_EQ_ANY, False, None),
-            "flow_name": (_EQ_ANY, False, None),
-            "send_channel": (_EQ_ANY, False, SEND_CHANNELS),
-            "flow_message_id": (_EQ_ANY, False, None),
-            "flow_message_name": (_EQ_ANY, False, None),
-            "text_message_format": (_EQ_ANY, False, None),
-            "variation": (_EQ_ANY, False, None),
-            "variation_name": (_EQ_ANY, False, None),
-            "tag_id": (_TAGS, True, None),
-            "tag_name": (_TAGS, True, None),
-        },
-        MESSAGE_STATISTICS,
-        group_by=(
-            "flow_id",
-            "flow_message_id",
-            "flow_message_name",
-            "flow_name",
-            "send_channel",
-            "tag_id",
-            "tag_name",
-            "text_message_format",
-            "variation",
-            "variation_name",
-        ),
-        default_group_by=("flow_id", "flow_message_id", "send_channel"),
-        required_group_by=("flow_id", "flow_message_id"),
-        conversion=True,
-        relationships=(
+    "flow": _family(
+        "flow-values",
+        (
             ("flows", "flow", "flow_id"),
             ("flow-messages", "flow-message", "flow_message_id"),
         ),
     ),
-    "campaign": Family(
-        "campaign",
-        {
-            "send_channel": (_EQ_ANY, False, SEND_CHANNELS),
-            "campaign_id": (_EQ_ANY, False, None),
-            "campaign_message_id": (_EQ_ANY, False, None),
-            "campaign_message_name": (_EQ_ANY, False, None),
-            "variation": (_EQ_ANY, False, None),
-            "variation_name": (_EQ_ANY, False, None),
-            "text_message_format": (_EQ_ANY, False, None),
-            "tag_id": (_TAGS, True, None),
-            "tag_name": (_TAGS, True, None),
-        },
-        MESSAGE_STATISTICS,
-        group_by=(
-            "campaign_id",
-            "campaign_message_id",
-            "campaign_message_name",
-            "group",
-            "group_name",
-            "send_channel",
-            "tag_id",
-            "tag_name",
-            "text_message_format",
-            "variation",
-            "variation_name",
-        ),
-        default_group_by=("campaign_id", "campaign_message_id", "send_channel"),
-        required_group_by=("campaign_id", "campaign_message_id"),
-        conversion=True,
-        relationships=(("campaigns", "campaign", "campaign_id"),),
-    ),
-    "form": Family(
-        "form",
-        {
-            "form_id": (("equals", "any"), False, None),
-            "form_version_id": (("equals", "any"), False, None),
-        },
-        FORM_STATISTICS,
-        group_by=("form_id", "form_version_id"),
-        default_group_by=("form_id",),
-        prerequisites={"form_version_id": "form_id"},
-    ),
-    "segment": Family(
-        "segment",
-        {"segment_id": (("equals", "any"), False, None)},
-        SEGMENT_STATISTICS,
-        group_by=None,
-        default_group_by=("segment_id",),
-    ),
+    "campaign": _family("campaign-values", (("campaigns", "campaign", "campaign_id"),)),
+    "form": _family("form-values"),
+    "segment": _family("segment-values"),
 }
-"""The report families and their rules, from Klaviyo's reference."""
+"""The report families and their rules."""
 
 REPORTS = {
     "flow-values-reports": ("flow", False),

@@ -30,8 +30,6 @@ DAY_MS = 86_400_000
 ORIGIN_MS = epoch_ms(datetime(2020, 1, 1, tzinfo=UTC))
 """The first day with data."""
 
-SEND_CHANNELS = ("email", "sms", "push-notification", "whatsapp")
-
 # How activity spreads over the 24 hours of a day (cumulative, ending at 1).
 _PROFILE = [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 7, 7, 7, 6, 6, 6, 7, 8, 8, 7, 5, 3, 2]
 _CUMULATIVE = [sum(_PROFILE[:h]) / sum(_PROFILE) for h in range(25)]
