@@ -124,6 +124,12 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ713", "unknown-group-by", "A group-by field the endpoint does not have."),
     ("FQ714", "filter-not-sendable", "A filter the API cannot take, without post-filtering."),
     ("FQ715", "post-filter-blocked", "A post-filter on a key the results do not carry."),
+    (
+        "FQ716",
+        "range-clamped",
+        "A range start clamped, as it was sent, to what the API keeps.",
+        "warning",
+    ),
     ("FQ720", "insecure-url", "A plain http URL to a host that is not this machine."),
     ("FQ721", "missing-credentials", "No credentials given for the API."),
     ("FQ722", "bad-request", "The server rejected the request as malformed (400)."),

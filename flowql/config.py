@@ -343,7 +343,7 @@ class _Reader:
         return entry_span(self.text, self._scanner, (*self.prefix, *key), key=key_only)
 
     def read(self, table: dict[str, Any]) -> dict[str, Any]:
-        from flowql.manifest import did_you_mean
+        from flowql.diagnostics import did_you_mean
 
         values: dict[str, Any] = {}
         spelled: dict[str, str] = {}
@@ -420,7 +420,7 @@ class _Reader:
 
     def codes(self, key: str, value: list[str]) -> tuple[str, ...] | None:
         from flowql.codes import CODES
-        from flowql.manifest import did_you_mean
+        from flowql.diagnostics import did_you_mean
 
         ok = True
         for index, code in enumerate(value):

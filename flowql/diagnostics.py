@@ -23,12 +23,27 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["Diagnostic", "Severity", "clip", "render"]
+__all__ = ["Diagnostic", "Severity", "clip", "closest", "did_you_mean", "render"]
 
 
 def clip(text: str, limit: int = 40) -> str:
     """``text`` for a message: cut to ``limit`` characters, ``...`` marking the cut."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def closest(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """The choice closest to ``word`` (by difflib's ratio, at least ``cutoff``), or None: the
+    one "did you mean" of flowql, used for keys, fields, commands, targets and APIs alike."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """``did you mean 'x'?`` for the choice closest to ``word``, or None (:func:`closest`)."""
+    close = closest(word, choices, cutoff=cutoff)
+    return f"did you mean '{close}'?" if close is not None else None
 
 
 class Severity(str, enum.Enum):

@@ -13,17 +13,21 @@ request a flow filter is budgeted against when no exact request is named.
 
 from __future__ import annotations
 
+from flowql.apis import URL_LIMIT
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import UnsupportedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from flowql.ast import Expr
     from flowql.model import DataModel
 
 __all__ = [
     "BASE_URL",
     "DEFAULT_URL_LIMIT",
+    "encode_query",
     "Endpoint",
     "flow_historical",
     "flow_real_time",
@@ -37,8 +41,9 @@ __all__ = [
 BASE_URL = "https://api.conviva.com"
 """Where every Conviva API lives."""
 
-DEFAULT_URL_LIMIT = 4096
-"""The longest request URL Conviva accepts ("4K characters"); longer ones get a 414."""
+DEFAULT_URL_LIMIT = URL_LIMIT
+"""The longest request URL Conviva accepts ("4K characters"); longer ones get a 414
+(:data:`flowql.apis.URL_LIMIT`)."""
 
 WARN_PERCENT = 90
 """FQ502 warns when the URL is longer than this share of the limit, in percent."""
@@ -75,6 +80,16 @@ def percent_encode(text: str) -> str:
 
 
 _ASCII_ESCAPES = {byte: f"%{byte:02X}" for byte in range(128) if byte not in _UNRESERVED}
+
+
+def encode_query(params: Sequence[tuple[str, str]], *, mark: bool = True) -> str:
+    """``params`` as a query string, every key and value :func:`percent_encode`-d: the one
+    query-string encoder of flowql. ``?a=1&b=2`` (no ``?`` when ``mark`` is false); empty
+    for no parameters."""
+    if not params:
+        return ""
+    text = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params)
+    return "?" + text if mark else text
 
 
 def _text(value: object, what: str) -> str:
@@ -481,9 +496,7 @@ def request_url(
         filter_params = _filter_params(endpoint, expr)
     params = endpoint.params() + filter_params
     url = BASE_URL + endpoint.path
-    if params:
-        url += "?" + "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params)
-    return url
+    return url + encode_query(params)
 
 
 def _clause_text(clause: Expr) -> str:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 
 from flowql.ast import Span
-from flowql.diagnostics import Diagnostic
+from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
@@ -555,14 +555,6 @@ def entry_span(text: str, scanner: _Scanner, path: _Path, *, key: bool = False) 
     if key:
         return Span.from_offsets(text, entry.key_start, entry.key_end)
     return Span.from_offsets(text, entry.start, entry.end)
-
-
-def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
-    """``did you mean 'x'?`` for the closest choice, if one is close. Internal."""
-    import difflib
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
 
 
 # --- queries -----------------------------------------------------------------------------------

@@ -56,7 +56,9 @@ __all__ = [
     "Sessions",
     "TimeSeries",
     "ViewerSummary",
+    "cell_text",
     "flatten",
+    "record_columns",
 ]
 
 
@@ -73,7 +75,9 @@ def flatten(data: Mapping[str, object], prefix: str = "") -> dict[str, object]:
     return out
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A value as one CSV or table cell: empty for None, ``true``/``false``, JSON for lists and
+    objects, ISO 8601 for times."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -85,7 +89,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _columns(records: Iterable[Record]) -> list[str]:
+def record_columns(records: Iterable[Record]) -> list[str]:
     """Every key of ``records``, in order of first appearance."""
     seen: dict[str, None] = {}
     for record in records:
@@ -141,7 +145,7 @@ class Result:
 
     def columns(self) -> list[str]:
         """Every record key, in order of first appearance."""
-        return _columns(self.to_records())
+        return record_columns(self.to_records())
 
     def to_csv(self) -> str:
         """The records as CSV with a header row (every key, in order of first appearance);
@@ -151,11 +155,11 @@ class Result:
 
         buffer = io.StringIO()
         records = self.to_records()
-        columns = _columns(records)
+        columns = record_columns(records)
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for record in records:
-            writer.writerow([_cell(record.get(c)) for c in columns])
+            writer.writerow([cell_text(record.get(c)) for c in columns])
         return buffer.getvalue()
 
     def __len__(self) -> int:

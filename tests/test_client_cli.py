@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from flowql.cli import main
-from flowql.client._cli import table
+from flowql.display import table
 from flowql.results import Rows
 
 
@@ -31,16 +31,16 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (["query", "mixpanel", "events"], "unknown API 'mixpanel'"),
         (["query", "conviva-flow", "weekly"], "conviva-flow has no endpoint 'weekly'"),
-        (["query", "conviva-flow", "real-time"], "needs --flow ID"),
+        (["query", "conviva-flow", "real-time"], "the conviva-flow real-time endpoint needs flow"),
         (
             ["query", "conviva-flow", "real-time", "--flow", "825", "--limit", "5"],
-            "--limit does not apply to conviva-flow",
+            "the conviva-flow real-time endpoint takes no limit",
         ),
         (
             ["query", "klaviyo", "metrics", "--timeframe", "last_7_days"],
-            "--timeframe is for Klaviyo reports",
+            "the klaviyo metrics endpoint takes no timeframe",
         ),
-        (["query", "conviva-flow", "data-model", "--filter", "a == 'b'"], "takes no --filter"),
+        (["query", "conviva-flow", "data-model", "--filter", "a == 'b'"], "data-model takes no query fields"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -123,7 +123,7 @@ def test_building_the_parser_imports_no_client() -> None:
 def test_progress_shows_only_on_a_terminal() -> None:
     import io
 
-    from flowql.client._cli import _progress
+    from flowql.cli.query import _progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -43,24 +43,27 @@ def errors_of(query: object, **options: object) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("value", "unit", "expected"),
+    ("value", "expected"),
     [
-        ("2026-11-22T10:00:00Z", "ms", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
-        ("2026-11-22T11:00:00+01:00", "ms", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
-        ("2026-11-22", "ms", dt.datetime(2026, 11, 22, tzinfo=UTC)),
-        (1795341600000, "ms", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
-        ("1795341600", "s", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
-        ("now", "ms", NOW),
-        ("-2h", "ms", NOW - dt.timedelta(hours=2)),
-        ("-90m", "ms", NOW - dt.timedelta(minutes=90)),
-        ("-7d", "ms", NOW - dt.timedelta(days=7)),
-        (dt.datetime(2026, 11, 22, 10), "ms", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        ("2026-11-22T10:00:00Z", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        ("2026-11-22T11:00:00+01:00", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        ("2026-11-22", dt.datetime(2026, 11, 22, tzinfo=UTC)),
+        (1795341600000, dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        ("1795341600000", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        ("1795341600", dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        (1795341600, dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
+        ("now", NOW),
+        ("-2h", NOW - dt.timedelta(hours=2)),
+        ("-2h30m", NOW - dt.timedelta(hours=2, minutes=30)),
+        ("-90m", NOW - dt.timedelta(minutes=90)),
+        ("-7d", NOW - dt.timedelta(days=7)),
+        ("-1w", NOW - dt.timedelta(days=7)),
+        (dt.datetime(2026, 11, 22, 10), dt.datetime(2026, 11, 22, 10, tzinfo=UTC)),
     ],
 )
-def test_times_are_read_in_every_documented_form(
-    value: object, unit: str, expected: dt.datetime
-) -> None:
-    assert parse_time(value, now=NOW, epoch_unit=unit) == expected  # type: ignore[arg-type]
+def test_times_are_read_in_every_documented_form(value: object, expected: dt.datetime) -> None:
+    # Epoch numbers are told apart by size: seconds below 10**11, milliseconds from there on.
+    assert parse_time(value, now=NOW) == expected  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "-2 fortnights", "", True])
@@ -87,8 +90,14 @@ def test_windows_cover_the_range_in_order_without_gaps() -> None:
     assert windows[-1].end == NOW
     assert all(a.end == b.start for a, b in itertools.pairwise(windows))
     assert str(windows[0]) == "2026-11-22T09:30:00Z/2026-11-22T10:30:00Z"
-    assert split_windows(NOW, NOW, FLOW_WINDOW) == []
-    with pytest.raises(ValueError, match="positive"):
+    # Edges on whole seconds, and never a window shorter than one (a range of 1 h + 0.5 ms is
+    # one window, not a second that rounds to nothing).
+    assert split_windows(NOW, NOW + FLOW_WINDOW + dt.timedelta(microseconds=500), FLOW_WINDOW) == [
+        split_windows(NOW, NOW + FLOW_WINDOW, FLOW_WINDOW)[0]
+    ]
+    with pytest.raises(ValueError, match="empty"):
+        split_windows(NOW, NOW, FLOW_WINDOW)
+    with pytest.raises(ValueError, match="longer than zero"):
         split_windows(start, NOW, dt.timedelta(0))
 
 
@@ -539,7 +548,7 @@ PAGE_EXAMPLES: list[object] = [
 
 @pytest.mark.parametrize("query", PAGE_EXAMPLES)
 def test_the_rule_page_quotes_real_diagnostics(query: object) -> None:
-    from flowql.client._cli import render_query_error
+    from flowql.cli.query import render_query_error
 
     with pytest.raises(QueryError) as caught:
         query.plan(now=NOW)  # type: ignore[attr-defined]

@@ -278,7 +278,13 @@ def test_commands_change_the_session() -> None:
             await d.type(":show" + ENTER)
             await d.until(lambda: len(d.printed) == 5, ":show")
             assert d.printed[4].startswith("target   klaviyo-flow-report\n")
-            assert "POST     https://a.klaviyo.com/api/flow-values-reports/" in d.printed[4]
+            assert "not sendable yet: FQ712" in d.printed[4]
+            await d.type(":statistics opens" + ENTER)
+            await d.type(":conversion RESQ6t" + ENTER)
+            await d.type(":show" + ENTER)
+            await d.until(lambda: len(d.printed) == 8, ":show")
+            assert "  POST https://a.klaviyo.com/api/flow-values-reports/" in d.printed[7]
+            assert '"statistics": [' in d.printed[7]
 
     drive(test)
 

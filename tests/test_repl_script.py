@@ -107,7 +107,7 @@ def test_the_command_line_runs_a_script_from_standard_input(tmp_path: Path) -> N
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
-        input=":last 7d\nsend_channel IN ('email', 'sms')\n:show\n",
+        input=":last 7d\n:statistics opens\n:conversion RESQ6t\nsend_channel IN ('email', 'sms')\n:show\n",
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -115,8 +115,8 @@ def test_the_command_line_runs_a_script_from_standard_input(tmp_path: Path) -> N
         check=True,
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "time last 7d"
-    assert lines[1] == 'contains-any(send_channel,["email","sms"])'
+    assert lines[0] == "time last 1w"
+    assert lines[3] == 'contains-any(send_channel,["email","sms"])'
     assert '"key": "last_7_days"' in result.stdout
     # A replayed session needs none of the interactive machinery.
     assert lines[-1] == "[] 0"

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
     from types import TracebackType
 
+    from flowql.diagnostics import Diagnostic
     from flowql.query import Plan, Request, Window
     from flowql.results import Result
 
@@ -311,6 +312,37 @@ def _server_message(response: httpx.Response) -> str:
     return " ".join(str(data).split())[:300]
 
 
+@dataclass(frozen=True)
+class SentRequest:
+    """A request as it goes on the wire: ``method``, absolute ``url``, ``headers`` (credentials
+    redacted) and the JSON ``body`` (None for a GET)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: Mapping[str, object] | None = None
+
+    def render(self) -> str:
+        """As an HTTP client shows it: the request line, the headers, a blank line and the
+        body as indented JSON."""
+        import json
+
+        lines = [f"{self.method} {self.url}"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        if self.body is not None:
+            lines += ["", json.dumps(self.body, indent=2, ensure_ascii=False)]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"method", "url", "headers", "body"}``, for JSON output."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": dict(self.headers),
+            "body": self.body,
+        }
+
+
 class Core:
     """Sends requests for one client: base URL, auth headers, timeout, rate limits, retries,
     error mapping and logging, every secret redacted from what it reports."""
@@ -342,6 +374,10 @@ class Core:
         self._sleep = sleep
         self._rng = rng
         self._client: httpx.AsyncClient | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The headers every request carries (credentials included: never show them)."""
+        return self._headers()
 
     def redact(self, text: str) -> str:
         """``text`` with every secret of this client (and its header forms) replaced."""
@@ -574,6 +610,35 @@ class AsyncClientBase:
             request.method, request.path, body=request.body, limiter=request.limiter
         )
 
+    def plan_of(self, query: Any) -> Plan:
+        """``query`` planned as of this client's ``now`` (a :class:`~flowql.query.Plan` is
+        taken as it is: what ``--dry-run`` and ``:show`` printed is what is sent)."""
+        from flowql.query import Plan
+
+        if isinstance(query, Plan):
+            return query
+        return query.plan(now=self.now(), **self._plan_options())  # type: ignore[no-any-return]
+
+    def _plan_options(self) -> dict[str, Any]:
+        return {}
+
+    def describe(self, request: Request) -> SentRequest:
+        """``request`` exactly as this client sends it (method, absolute URL, headers, JSON
+        body), the credentials in the headers redacted: what ``--dry-run`` and ``:show``
+        print."""
+        headers = {
+            name: (REDACTED if name.lower() == "authorization" else self._core.redact(value))
+            for name, value in self._core.headers().items()
+        }
+        if request.body is not None:
+            headers.setdefault("Content-Type", "application/json")
+        return SentRequest(
+            request.method,
+            self._core.redact(self._core.url(request.path)),
+            headers,
+            request.body,
+        )
+
     def _info(self, request: Request) -> RequestInfo:
         """What an :class:`InvalidResponse` about ``request``'s answer names (URL redacted)."""
         return RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
@@ -591,16 +656,30 @@ class AsyncClientBase:
         names them and carries the merged result of the rest.
         """
         requests = plan.requests
+        notes: list[Diagnostic] = []
+        skipped = object()
+
+        async def send(request: Request) -> tuple[Request, object]:
+            # Clamped as it is sent: a range at an API's retention edge stays servable.
+            fresh, note = plan.refresh(request, self.now())
+            if note is not None:
+                notes.append(note)
+            if fresh is None:
+                return request, skipped
+            return fresh, await fetch(fresh)
+
         if len(requests) == 1:
-            return self._finish(plan, merge([(requests[0], await fetch(requests[0]))]))
+            sent, piece = await send(requests[0])
+            pieces = [] if piece is skipped else [(sent, piece)]
+            return self._finish(plan, merge(pieces), notes)  # type: ignore[arg-type]
         gate = asyncio.Semaphore(self._max_concurrency)
         done = 0
 
-        async def one(request: Request) -> T:
+        async def one(request: Request) -> tuple[Request, object]:
             nonlocal done
             async with gate:
                 try:
-                    return await fetch(request)
+                    return await send(request)
                 finally:
                     done += 1
                     if self.progress is not None:
@@ -615,14 +694,14 @@ class AsyncClientBase:
                 missing.append((request.window, outcome))
             elif isinstance(outcome, BaseException):
                 raise outcome
-            else:
-                got.append((request, outcome))
-        result = self._finish(plan, merge(got))
+            elif outcome[1] is not skipped:
+                got.append(outcome)  # type: ignore[arg-type]
+        result = self._finish(plan, merge(got), notes)
         if missing:
             raise PartialResultError(missing, result)
         return result
 
-    def _finish(self, plan: Plan, result: Result) -> Result:
+    def _finish(self, plan: Plan, result: Result, notes: Sequence[Diagnostic] = ()) -> Result:
         import dataclasses
 
         local = plan.filter.local
@@ -634,7 +713,7 @@ class AsyncClientBase:
             result,
             sent_filter=plan.filter.sent_text,
             post_filter=plan.filter.local_text,
-            warnings=plan.warnings,
+            warnings=(*plan.warnings, *notes),
         )
 
 
@@ -703,6 +782,14 @@ class SyncClientBase(Generic[A]):
     def async_client(self) -> A:
         """The async client this one runs."""
         return self._async
+
+    def plan_of(self, query: Any) -> Plan:
+        """See :meth:`AsyncClientBase.plan_of`."""
+        return self._async.plan_of(query)  # type: ignore[attr-defined, no-any-return]
+
+    def describe(self, request: Request) -> SentRequest:
+        """See :meth:`AsyncClientBase.describe`."""
+        return self._async.describe(request)  # type: ignore[attr-defined, no-any-return]
 
     def close(self) -> None:
         """Close the connections and stop the background loop."""

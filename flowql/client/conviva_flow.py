@@ -23,6 +23,7 @@ from flowql.results import DimensionalRow, DimensionalRows, Point, TimeSeries, s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from flowql.query import Plan
     from flowql.ast import Expr
     from flowql.client._core import Secret
     from flowql.model import DataModel
@@ -230,10 +231,14 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
             )
         )
 
-    async def query(self, query: FlowQuery) -> TimeSeries | DimensionalRows:
+    def _plan_options(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    async def query(self, query: FlowQuery | Plan) -> TimeSeries | DimensionalRows:
         """Run a :class:`~flowql.query.FlowQuery`: validated first (no request for a query the
         server would reject), split, fetched, merged, post-filtered."""
-        plan = query.plan(now=self.now(), model=self.model)
+        plan = self.plan_of(query)
+        query = plan.query  # type: ignore[assignment]
         counts: frozenset[str] = frozenset()
         if len(plan.requests) > 1:
             counts = await self._count_metrics(str(query.flow_id))
@@ -351,6 +356,6 @@ class ConvivaFlowClient(SyncClientBase[AsyncConvivaFlowClient]):
             )
         )
 
-    def query(self, query: FlowQuery) -> TimeSeries | DimensionalRows:
+    def query(self, query: FlowQuery | Plan) -> TimeSeries | DimensionalRows:
         """See :meth:`AsyncConvivaFlowClient.query`."""
         return self._call(self._async.query(query))

@@ -19,6 +19,7 @@ from flowql.results import Sessions, ViewerSummary, session_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from flowql.query import Plan
     from collections.abc import Mapping
 
     from flowql.ast import Expr
@@ -114,10 +115,11 @@ class AsyncConvivaSessionsClient(AsyncConvivaBase):
         assert isinstance(result, ViewerSummary)
         return result
 
-    async def query(self, query: SessionsQuery) -> Sessions | ViewerSummary:
+    async def query(self, query: SessionsQuery | Plan) -> Sessions | ViewerSummary:
         """Run a :class:`~flowql.query.SessionsQuery`: validated first, split into 3-hour
         windows where needed, fetched, merged in start order, post-filtered."""
-        plan = query.plan(now=self.now())
+        plan = self.plan_of(query)
+        query = plan.query  # type: ignore[assignment]
 
         async def fetch(request: Request) -> Mapping[str, Any]:
             data = await self._get(request)
@@ -210,6 +212,6 @@ class ConvivaSessionsClient(SyncClientBase[AsyncConvivaSessionsClient]):
             self._async.viewer_summary(viewer_id=viewer_id, viewer_ip=viewer_ip, days=days)
         )
 
-    def query(self, query: SessionsQuery) -> Sessions | ViewerSummary:
+    def query(self, query: SessionsQuery | Plan) -> Sessions | ViewerSummary:
         """See :meth:`AsyncConvivaSessionsClient.query`."""
         return self._call(self._async.query(query))

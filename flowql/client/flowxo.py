@@ -17,6 +17,7 @@ from flowql.results import Point, Rows, TimeSeries
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from flowql.query import Plan
     from flowql.ast import Expr
     from flowql.client._core import Secret
     from flowql.query import Request, TimeValue
@@ -135,9 +136,10 @@ class AsyncFlowXOClient(AsyncClientBase):
         assert isinstance(result, Rows)
         return result
 
-    async def query(self, query: FlowXOQuery) -> TimeSeries | Rows:
+    async def query(self, query: FlowXOQuery | Plan) -> TimeSeries | Rows:
         """Run a :class:`~flowql.query.FlowXOQuery`: validated, fetched, filtered locally."""
-        plan = query.plan(now=self.now())
+        plan = self.plan_of(query)
+        query = plan.query  # type: ignore[assignment]
         endpoint = query.endpoint
 
         async def fetch(request: Request) -> Result:
@@ -192,6 +194,6 @@ class FlowXOClient(SyncClientBase[AsyncFlowXOClient]):
         """See :meth:`AsyncFlowXOClient.top_flows`."""
         return self._call(self._async.top_flows(start, end, limit=limit, filter=filter))
 
-    def query(self, query: FlowXOQuery) -> TimeSeries | Rows:
+    def query(self, query: FlowXOQuery | Plan) -> TimeSeries | Rows:
         """See :meth:`AsyncFlowXOClient.query`."""
         return self._call(self._async.query(query))

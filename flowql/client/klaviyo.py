@@ -20,6 +20,7 @@ from flowql.results import ReportRow, ReportRows, Rows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from flowql.query import Plan
     from collections.abc import Sequence
 
     from flowql.ast import Expr
@@ -109,9 +110,10 @@ class AsyncKlaviyoClient(AsyncClientBase):
         assert isinstance(result, ReportRows)
         return result
 
-    async def query(self, query: KlaviyoReportQuery | KlaviyoMetricsQuery) -> ReportRows | Rows:
+    async def query(self, query: KlaviyoReportQuery | KlaviyoMetricsQuery | Plan) -> ReportRows | Rows:
         """Run a Klaviyo query: validated first, fetched (every page), post-filtered."""
-        plan = query.plan(now=self.now())
+        plan = self.plan_of(query)
+        query = plan.query  # type: ignore[assignment]
         if isinstance(query, KlaviyoReportQuery):
             report = query.report
 
@@ -198,6 +200,6 @@ class KlaviyoClient(SyncClientBase[AsyncKlaviyoClient]):
         """See :meth:`AsyncKlaviyoClient.report`."""
         return self._call(self._async.report(report, **fields))
 
-    def query(self, query: KlaviyoReportQuery | KlaviyoMetricsQuery) -> ReportRows | Rows:
+    def query(self, query: KlaviyoReportQuery | KlaviyoMetricsQuery | Plan) -> ReportRows | Rows:
         """See :meth:`AsyncKlaviyoClient.query`."""
         return self._call(self._async.query(query))

@@ -179,8 +179,6 @@ def _limit(session: Session, args: str) -> Outcome:
 
 
 def _show(session: Session, args: str) -> Outcome:
-    import json
-
     query = session.current_query(args or None)
     lines = [f"target   {query.target}"]
     if query.flow is not None:
@@ -196,22 +194,28 @@ def _show(session: Session, args: str) -> Outcome:
         lines.append(f"limit    {query.limit}")
     output = "params" if query.compiled.params is not None else "filter"
     lines.append(f"{output:<8} {compiled_text(query.compiled)}")
-    request = query.request
-    if request is not None:
-        lines.append(f"{request.method:<8} {request.url}")
-        if request.body is not None:
-            body = json.dumps(request.body, indent=2, ensure_ascii=False)
-            lines.extend("         " + line for line in body.splitlines())
-            lines.append(f"         (and its statistics: {_statistics_line(session)})")
-            if query.family in ("flow-report", "campaign-report"):
-                lines.append(
-                    f"         (and its conversion_metric_id: {_conversion_line(session)})"
-                )
-        if query.endpoint is not None:
-            length = len(request.url)
+    if query.endpoint is not None:
+        lines.append(f"endpoint {query.api} {query.endpoint}")
+    warnings = list(query.compiled.warnings)
+    plan = query.plan
+    if plan is not None:
+        # Exactly the first request :run sends (the same plan), credentials redacted.
+        api = str(plan.query.api)
+        described = session.runner().describe(api, plan.requests[0])
+        lines.append("request")
+        lines.extend("  " + line for line in described.splitlines())
+        if api in ("conviva-flow", "conviva-sessions"):
+            from flowql.apis import api_spec
+
+            base = api_spec(api).base_url
+            length = max(len(base + r.path) for r in plan.requests)
             share = length * 100 // session.url_limit
             lines.append(f"URL      {length:,} of {session.url_limit:,} characters ({share}%)")
-    return Outcome("\n".join(lines), warnings=query.compiled.warnings, source=query.text)
+    elif query.problem is not None:
+        first = query.problem.diagnostics[0]
+        hint = f" ({first.hint})" if first.hint else ""
+        lines.append(f"not sendable yet: {first.code} {first.message}{hint}")
+    return Outcome("\n".join(lines), warnings=warnings, source=query.text)
 
 
 def _explain(session: Session, args: str) -> Outcome:

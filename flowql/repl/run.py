@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from flowql.client.errors import PartialResultError
     from flowql.model import DataModel
-    from flowql.query import FlowQuery, KlaviyoMetricsQuery, KlaviyoReportQuery, SessionsQuery
+    from flowql.query import Plan, Request
     from flowql.repl.session import Query, Session
     from flowql.results import Result
     from flowql.sandbox import Sandbox
@@ -136,7 +136,7 @@ class Runner:
     def uses_sandbox(self, api: str) -> bool:
         """Whether ``api``'s queries go to the sandbox: its credentials are not all set, and
         no base URL was given for it."""
-        from flowql.client._cli import has_credentials
+        from flowql.connection import has_credentials
 
         if api in self._sandboxed:
             return True
@@ -174,6 +174,24 @@ class Runner:
             self._sandbox.stop()
             self._started = False
 
+    def describe(self, api: str, request: Request) -> str:
+        """``request`` as :meth:`run` would send it to ``api`` (credentials redacted): through
+        the client a run made, else one that only describes, pointed where a run would go."""
+        held = self._clients.get(api)
+        if held is not None:
+            return str(held[1].describe(request).render())
+        from flowql.connection import describing_client, sandbox_options
+
+        note = ""
+        options_url = self._base_urls.get(api)
+        if self.uses_sandbox(api):
+            if self._sandbox is not None and self._sandbox.running:
+                options_url = sandbox_options(api, self._sandbox)["base_url"]
+            else:
+                note = "\n(with no credentials, :run sends it to the built-in sandbox)"
+        with describing_client(api, options_url) as client:
+            return str(client.describe(request).render()) + note
+
     # --- running ---------------------------------------------------------------------------
 
     def run(self, session: Session, text: str | None = None) -> Run:
@@ -189,10 +207,9 @@ class Runner:
         query = session.current_query(text)
         if query.api == "python":
             return self._filter_here(session, query)
-        value = self._query_value(session, query)
-        api = value.api
+        plan = self._plan(session, query)
+        api = str(plan.query.api)
         model = self._flow_model(session) if api == "conviva-flow" else None
-        value.plan(model=model)  # every problem, before a sandbox starts or a request leaves
         notes: list[str] = []
         client = self._client(api, model, session, notes)
         from flowql.client.errors import PartialResultError
@@ -200,12 +217,42 @@ class Runner:
         started = time.perf_counter()
         error = None
         try:
-            result = client.query(value)
+            # The plan :show printed, sent as it is (clamped at a retention edge as it goes).
+            result = client.query(plan)
         except PartialResultError as exc:
             result, error = exc.result, exc
         seconds = time.perf_counter() - started
         session.set_result(result)
         return Run(result, seconds, sandbox=api in self._sandboxed, notes=notes, error=error)
+
+    def _plan(self, session: Session, query: Query) -> Plan:
+        """The query's plan, or its problem raised with what to type in the REPL."""
+        if query.plan is not None:
+            return query.plan
+        problem = query.problem
+        if problem is None:
+            session.query_fields(query.text)  # raises: the settings name no endpoint
+            raise _error("the settings make no request")  # pragma: no cover - unreachable
+        codes = {d.code for d in problem.diagnostics}
+        report = query.endpoint or ""
+        if "FQ712" in codes and not session.statistics:
+            from flowql.query import KLAVIYO_REPORTS
+
+            spec = KLAVIYO_REPORTS[report]
+            example = _STATISTICS_EXAMPLE[spec.family]
+            raise _error(
+                f"the {report} report needs at least one statistic",
+                f"set them with :statistics, for example :statistics {example} (Tab after "
+                ":statistics lists the report's)",
+                code="FQ712",
+            )
+        if "FQ711" in codes:
+            raise _error(
+                f"the {report} report needs a conversion metric",
+                self._conversion_hint(session),
+                code="FQ711",
+            )
+        raise problem
 
     def _filter_here(self, session: Session, query: Query) -> Run:
         import dataclasses
@@ -245,97 +292,6 @@ class Runner:
         loaded = session.loaded
         return loaded if loaded is not None and loaded.kind == "conviva-flow" else None
 
-    def _query_value(
-        self, session: Session, query: Query
-    ) -> FlowQuery | SessionsQuery | KlaviyoReportQuery | KlaviyoMetricsQuery:
-        from flowql import query as q
-
-        if query.api == "conviva-flow":
-            endpoint = query.endpoint
-            assert endpoint is not None
-            assert query.flow is not None
-            if endpoint.kind == "real-time":
-                return q.FlowQuery(
-                    query.flow,
-                    "real-time",
-                    interval=endpoint.interval,
-                    group_by=query.group_by,
-                    filter=query.text,
-                    url_limit=session.url_limit,
-                )
-            return q.FlowQuery(
-                query.flow,
-                "historical",
-                start=query.start,
-                end=query.end,
-                group_by=query.group_by,
-                filter=query.text,
-                url_limit=session.url_limit,
-            )
-        if query.api == "conviva-sessions":
-            return q.SessionsQuery(
-                "content",
-                start_date=query.start,
-                end_date=query.end,
-                limit=query.limit,
-                filter=query.text,
-                url_limit=session.url_limit,
-            )
-        family = query.family
-        if family is None:
-            raise _error(
-                "the klaviyo target is Klaviyo's general filter syntax: it has no one endpoint "
-                "to run",
-                "choose an endpoint family: :target klaviyo-flow-report (or "
-                "klaviyo-campaign-report, klaviyo-form-report, klaviyo-segment-report, "
-                "klaviyo-metrics)",
-            )
-        if family == "metrics":
-            return q.KlaviyoMetricsQuery("metrics", filter=query.text)
-        report = family.replace("-report", "") + "-values"
-        spec = q.KLAVIYO_REPORTS[report]
-        example = _STATISTICS_EXAMPLE[spec.family]
-        if not session.statistics:
-            raise _error(
-                f"the {report} report needs at least one statistic",
-                f"set them with :statistics, for example :statistics {example} (Tab after "
-                ":statistics lists the report's)",
-                code="FQ712",
-            )
-        unknown = [s for s in session.statistics if s not in spec.statistics]
-        if unknown:
-            raise _error(
-                f"the {report} report has no statistic " + ", ".join(repr(s) for s in unknown),
-                f"set its statistics with :statistics, for example :statistics {example} (Tab "
-                "after :statistics lists them)",
-                code="FQ712",
-            )
-        conversion = None
-        if spec.conversion:
-            if session.conversion is None:
-                raise _error(
-                    f"the {report} report needs a conversion metric",
-                    self._conversion_hint(session),
-                    code="FQ711",
-                )
-            conversion = session.conversion
-        timeframe: dict[str, object] = {}
-        if query.request is not None and query.request.body is not None:
-            data = query.request.body.get("data")
-            attributes = data.get("attributes") if isinstance(data, dict) else None
-            found = attributes.get("timeframe") if isinstance(attributes, dict) else None
-            timeframe = found if isinstance(found, dict) else {}
-        key = timeframe.get("key")
-        return q.KlaviyoReportQuery(
-            report,
-            statistics=session.statistics,
-            timeframe=key if isinstance(key, str) else None,
-            start=None if isinstance(key, str) else query.start,
-            end=None if isinstance(key, str) else query.end,
-            conversion_metric_id=conversion,
-            filter=query.text,
-        )
-
     def _conversion_hint(self, session: Session) -> str:
         if not self.uses_sandbox("klaviyo"):
             return (
@@ -366,7 +322,7 @@ class Runner:
         return self._sandbox
 
     def _client(self, api: str, model: DataModel | None, session: Session, notes: list[str]) -> Any:
-        from flowql.client._cli import make_client, sandbox_notice, sandbox_options
+        from flowql.connection import make_client, sandbox_notice, sandbox_options
 
         held = self._clients.get(api)
         if held is not None:
@@ -511,7 +467,7 @@ def render(run: Run, session: Session) -> str:
     session's ``width``), then a
     footer: how many rows, how long it took and where from, then the windows fetched, what was
     filtered here, and the totals and whether they were recomputed across windows."""
-    from flowql.client._cli import records_table
+    from flowql.display import records_table
 
     result = run.result
     records = result.to_records()
@@ -559,7 +515,7 @@ def _footer(run: Run, shown: int) -> list[str]:
 def _number(value: object) -> str:
     """A number as a table shows it: a float to 6 significant digits (the export keeps every
     digit)."""
-    from flowql.client._cli import short_number
+    from flowql.display import short_number
 
     return short_number(value) if isinstance(value, float) else str(value)
 
@@ -623,7 +579,9 @@ def export(result: Result, path: str, fmt: str | None = None, *, force: bool = F
             f"give another name, or replace it: :export {path} --force",
         )
     try:
-        _write(target, text.encode("utf-8"), replace=force)
+        from flowql.files import write_atomic
+
+        write_atomic(target, text.encode("utf-8"), replace=force)
     except FileExistsError:
         raise _error(
             f"'{path}' exists: it was left as it is",
@@ -634,40 +592,6 @@ def export(result: Result, path: str, fmt: str | None = None, *, force: bool = F
     count = len(result)
     size = len(text.encode("utf-8"))
     return f"wrote {count} row{'' if count == 1 else 's'} to {path} ({chosen}, {_size(size)})"
-
-
-def _write(path: str, data: bytes, *, replace: bool) -> None:
-    """Write ``data`` to a new file beside ``path``, then move it into place: over ``path``
-    when ``replace``, else only if ``path`` does not exist (a hard link fails if it does)."""
-    import secrets
-
-    directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory, f".flowql-export-{secrets.token_hex(6)}.tmp")
-    # 0o666 and the umask, as any new file; O_EXCL: never write through someone else's file.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(temporary, path)
-            return
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            raise
-        except OSError:
-            # No hard links here (some file systems): the check just made is the guard left.
-            if os.path.lexists(path):
-                raise FileExistsError(path) from None
-            os.replace(temporary, path)
-            return
-        os.unlink(temporary)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _size(count: int) -> str:

@@ -21,10 +21,11 @@ Nothing here imports prompt_toolkit: scripts (``flowql repl < script``) run on t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
-import re
 
+from flowql.apis import URL_LIMIT
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError, UnsupportedError
 
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from flowql.ast import Expr
-    from flowql.endpoints import Endpoint
     from flowql.model import DataModel, Dimension
+    from flowql.query import AnyQuery, Plan, Request
     from flowql.repl.run import Runner
     from flowql.results import Result
     from flowql.targets import CompileResult
@@ -44,7 +45,6 @@ __all__ = [
     "Check",
     "CommandError",
     "Query",
-    "Request",
     "Session",
     "TimeRange",
     "api_of",
@@ -60,11 +60,7 @@ SESSIONS_MAX_LIMIT = 500
 
 _UTC = dt.timezone.utc
 _REAL_TIME_MAX = dt.timedelta(minutes=15)
-# How long a time range each API takes in one request.
-_FLOW_MAX = dt.timedelta(hours=1)
-_SESSIONS_MAX = dt.timedelta(hours=3)
 _KLAVIYO_MAX = dt.timedelta(days=366)
-_KLAVIYO_BASE = "https://a.klaviyo.com/api"
 # Klaviyo's relative timeframes, used when `:last` is exactly one of them.
 _KLAVIYO_KEYS = {
     dt.timedelta(days=7): "last_7_days",
@@ -104,66 +100,38 @@ def api_of(target: str) -> tuple[str, str | None]:
 
 # --- time ------------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", re.IGNORECASE)
-_ISO_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", re.IGNORECASE)
-
-
 def parse_duration(text: str) -> dt.timedelta:
-    """A duration written ``15m``, ``1h``, ``1h30m``, ``7d``, ``90s`` or in ISO 8601
-    (``PT15M``, ``P7D``). Raises :class:`CommandError`."""
-    text = text.strip()
-    m = (_ISO_DURATION if text[:1] in ("P", "p") else _DURATION).fullmatch(text)
-    if not text or m is None or not any(m.groups()):
-        raise _error(
-            f"'{text}' is not a duration",
-            "write it as 15m, 1h, 1h30m, 7d or PT15M",
-        )
-    days, hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
-    duration = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if duration <= dt.timedelta(0):
-        raise _error("the duration must be longer than zero", "for example :last 15m")
-    return duration
+    """A duration written ``15m``, ``1h``, ``1h30m``, ``7d``, ``1w``, ``90s`` or in ISO 8601
+    (``PT15M``, ``P7D``), by :func:`flowql.times.parse_duration`. Raises
+    :class:`CommandError`."""
+    from flowql import times
 
-
-def parse_time(text: str) -> dt.datetime:
-    """A point in time: ISO 8601 (``2026-11-22T10:00Z``; no offset means UTC) or epoch
-    milliseconds (13 digits) or seconds. Raises :class:`CommandError`."""
-    text = text.strip()
-    if text.isdigit():
-        number = int(text)
-        seconds = number / 1000 if len(text) >= 12 else number
-        try:
-            return dt.datetime.fromtimestamp(seconds, _UTC)
-        except (OverflowError, OSError, ValueError):
-            raise _error(f"'{text}' is out of range as a time", code="FQ702") from None
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
     try:
-        when = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        raise _error(
-            f"'{text}' is not a time",
-            "write ISO 8601 (2026-11-22T10:00:00Z) or epoch milliseconds",
-            code="FQ702",
-        ) from None
-    return when.replace(tzinfo=_UTC) if when.tzinfo is None else when.astimezone(_UTC)
+        return times.parse_duration(text)
+    except times.TimeError as exc:
+        raise _error(exc.message, exc.hint or "write it as 15m, 1h, 1h30m, 7d or PT15M") from None
+
+
+def parse_time(text: str, tz: str | None = None) -> dt.datetime:
+    """A point in time, by the rules of :func:`flowql.times.parse_time` (ISO 8601, epoch seconds
+    or milliseconds, ``now``, ``-2h``; naive times in ``tz``, default UTC). Raises
+    :class:`CommandError` (FQ702)."""
+    from flowql import times
+
+    try:
+        return times.parse_time(text, tz=tz)
+    except times.TimeError as exc:
+        raise _error(exc.message, exc.hint, code="FQ702") from None
 
 
 def _show_duration(duration: dt.timedelta) -> str:
-    seconds = int(duration.total_seconds())
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts) or "0s"
+    from flowql.times import format_duration
+
+    return format_duration(duration)
 
 
 def _iso(when: dt.datetime) -> str:
     return when.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _epoch_ms(when: dt.datetime) -> str:
-    return str(int(when.timestamp() * 1000))
 
 
 class TimeRange:
@@ -254,7 +222,7 @@ class Check:
         half_typed: str | None = None,
         compiled: CompileResult | None = None,
         url_length: int | None = None,
-        url_limit: int = 4096,
+        url_limit: int = URL_LIMIT,
         request_note: str | None = None,
     ) -> None:
         self.text = text
@@ -278,28 +246,17 @@ class Check:
         return self.expr is not None and not self.errors
 
 
-class Request:
-    """A request as it would be sent: method, URL, and the JSON body (None for a GET)."""
-
-    __slots__ = ("body", "method", "url")
-
-    def __init__(self, method: str, url: str, body: dict[str, object] | None = None) -> None:
-        self.method = method
-        self.url = url
-        self.body = body
-
-    def __repr__(self) -> str:
-        return f"Request({self.method!r}, {self.url!r})"
-
-
 class Query:
-    """The current query: the session's settings and the filter, compiled and ready to send.
+    """The current query: the session's settings and the filter, compiled, and the query value
+    of :mod:`flowql.query` they make (``value``, built by :func:`flowql.query.build_query` from
+    ``api``, ``endpoint`` and ``fields``, as ``flowql query`` and manifests build theirs) with
+    its ``plan``: the requests ``:run`` sends, which ``:show`` prints.
 
-    ``request`` is the request flowql can build for the target (None for the general
-    ``klaviyo`` and the ``python`` targets, which have no one endpoint); ``endpoint`` the Conviva
-    :class:`~flowql.endpoints.Endpoint` it is made from (for a range longer than one request
-    covers, the first of ``windows`` requests); ``start``/``end`` the time range as of when the
-    query was built.
+    ``value`` and ``plan`` are None for the general ``klaviyo`` and the ``python`` targets,
+    which have no one endpoint; ``problem`` is the :class:`~flowql.query.QueryError` that kept
+    the settings from planning (a missing statistic, say), which ``:run`` raises.
+    ``start``/``end`` are the time range as of when the query was built; ``windows`` the
+    number of requests.
     """
 
     __slots__ = (
@@ -309,15 +266,18 @@ class Query:
         "endpoint",
         "expr",
         "family",
+        "fields",
         "flow",
         "group_by",
         "limit",
         "model",
-        "request",
+        "plan",
+        "problem",
         "start",
         "target",
         "text",
         "time_range",
+        "value",
         "windows",
     )
 
@@ -335,9 +295,11 @@ class Query:
         text: str,
         expr: Expr,
         compiled: CompileResult,
-        endpoint: Endpoint | None,
-        request: Request | None,
-        windows: int = 1,
+        endpoint: str | None = None,
+        fields: Mapping[str, object] | None = None,
+        value: AnyQuery | None = None,
+        plan: Plan | None = None,
+        problem: FlowQLError | None = None,
     ) -> None:
         self.target = target
         self.api, self.family = api_of(target)
@@ -352,8 +314,26 @@ class Query:
         self.expr = expr
         self.compiled = compiled
         self.endpoint = endpoint
-        self.request = request
-        self.windows = windows
+        self.fields = dict(fields or {})
+        self.value = value
+        self.plan = plan
+        self.problem = problem
+        self.windows = max(1, len(plan.requests)) if plan is not None else 1
+
+    @property
+    def request(self) -> Request | None:
+        """The first request :meth:`Runner.run <flowql.repl.run.Runner.run>` sends, or None."""
+        return self.plan.requests[0] if self.plan is not None else None
+
+    @property
+    def url(self) -> str | None:
+        """The first request's absolute URL at the API (not the sandbox), or None."""
+        from flowql.apis import api_spec
+
+        if self.plan is None:
+            return None
+        base = api_spec(self.plan.query.api).base_url.rstrip("/")
+        return base + "/" + self.plan.requests[0].path.lstrip("/")
 
 
 def compiled_text(compiled: CompileResult) -> str:
@@ -397,7 +377,7 @@ class Session:
         self,
         *,
         target: str = DEFAULT_TARGET,
-        url_limit: int = 4096,
+        url_limit: int = URL_LIMIT,
         clock: Callable[[], dt.datetime] = _now,
         runner: Runner | None = None,
     ) -> None:
@@ -758,16 +738,32 @@ class Session:
         length = None
         note = None
         if compiled is not None and self.api in ("conviva-flow", "conviva-sessions"):
+            from flowql.apis import api_spec
+            from flowql.query import QueryError, build_query
+
+            budget = ("FQ501", "FQ502")
+            base = api_spec(self.api).base_url
             try:
-                endpoint = self._conviva_endpoint(self.clock())
+                api, endpoint, fields = self.query_fields(text)
+                planned = build_query(api, endpoint, fields).plan(
+                    now=self.clock(), model=self._check_model()
+                )
             except CommandError as exc:
                 note = exc.message
+            except QueryError as exc:
+                found.extend(d for d in exc.diagnostics if d.code in budget)
+                others = [d for d in exc.diagnostics if d.code not in budget and d.span is None]
+                if others:
+                    note = others[0].message
+                else:
+                    # Over the budget: measure the URL it would have been.
+                    unlimited = {**fields, "url_limit": 1 << 30}
+                    with contextlib.suppress(QueryError):
+                        measured = build_query(api, endpoint, unlimited).plan(now=self.clock())
+                        length = max(len(base + r.path) for r in measured.requests)
             else:
-                from flowql.endpoints import request_url, url_budget
-
-                params = _filter_params(compiled)
-                length = len(request_url(endpoint, expr, filter_params=params))
-                found.extend(url_budget(endpoint, expr, limit=self.url_limit, filter_params=params))
+                found.extend(d for d in planned.warnings if d.code in budget)
+                length = max(len(base + r.path) for r in planned.requests)
         found = without_echoes(found)
         found.sort(key=_position)
         return Check(
@@ -784,9 +780,10 @@ class Session:
 
     def current_query(self, text: str | None = None) -> Query:
         """The query the session would run now: ``text`` (by default the last filter
-        submitted) compiled for the target, and its request. Raises :class:`CommandError` when
-        there is no filter or the settings make no request, and the filter's
-        :class:`FlowQLError` when it does not parse or the target refuses it."""
+        submitted) compiled for the target, its query value and plan. Raises
+        :class:`CommandError` when there is no filter or the settings name no endpoint, and the
+        filter's :class:`FlowQLError` when it does not parse or the target refuses it; a query
+        the API would reject is kept in :attr:`Query.problem`."""
         from flowql.syntax import parse
         from flowql.targets import get_target
 
@@ -798,20 +795,16 @@ class Session:
         compiled = get_target(self.target).compile(expr)
         now = self.clock()
         start, end = self.time_range.bounds(now)
-        endpoint = None
-        request = None
-        windows = 1
-        if self.api in ("conviva-flow", "conviva-sessions"):
-            from flowql.endpoints import request_url
+        endpoint = fields = value = plan = problem = None
+        if self.api != "python" and not (self.api == "klaviyo" and self.family is None):
+            from flowql.query import QueryError, build_query
 
-            endpoint = self._conviva_endpoint(now)
-            url = request_url(endpoint, expr, filter_params=_filter_params(compiled))
-            request = Request("GET", url)
-            if endpoint.kind != "real-time":
-                size = _SESSIONS_MAX if self.api == "conviva-sessions" else _FLOW_MAX
-                windows = -(-(end - start) // size)
-        elif self.api == "klaviyo":
-            request = self._klaviyo_request(compiled, now)
+            api, endpoint, fields = self.query_fields(text)
+            value = build_query(api, endpoint, fields)
+            try:
+                plan = value.plan(now=now, model=self._check_model())
+            except QueryError as exc:
+                problem = exc
         return Query(
             target=self.target,
             model=self.model(),
@@ -825,70 +818,98 @@ class Session:
             expr=expr,
             compiled=compiled,
             endpoint=endpoint,
-            request=request,
-            windows=windows,
+            fields=fields,
+            value=value,
+            plan=plan,
+            problem=problem,
         )
 
-    def _conviva_endpoint(self, now: dt.datetime) -> Endpoint:
-        from flowql import endpoints
+    @property
+    def family(self) -> str | None:
+        """The Klaviyo endpoint family of the target (``flow-report``...), or None."""
+        return api_of(self.target)[1]
 
+    def query_fields(self, text: str | None) -> tuple[str, str, dict[str, object]]:
+        """The session's settings as a query: the API, the endpoint and the query fields
+        (:data:`flowql.query.FIELDS`) that ``flowql query`` or a manifest would give for the
+        same query. Raises :class:`CommandError` when the settings name no endpoint."""
+        from flowql.times import format_duration
+
+        fields: dict[str, object] = {}
         time_range = self.time_range
         length = time_range.length()
-        if self.api == "conviva-sessions":
-            # A longer range is fetched in 3-hour windows: this is the first one's request.
-            start, end = time_range.bounds(now)
-            end = min(end, start + _SESSIONS_MAX)
-            return endpoints.sessions(
-                "content", start_date=_iso(start), end_date=_iso(end), limit=self.limit
-            )
-        flow = self.active_flow()
-        if flow is None:
-            model = self.model()
-            listed = ", ".join(f"{f.id} ({f.label})" for f in model.flows.values())
-            raise _error(
-                "no flow is set", f":flow ID names the flow to query ({listed})" if listed else None
-            )
-        minutes, rest = divmod(int(length.total_seconds()), 60)
-        if time_range.relative and length <= _REAL_TIME_MAX and minutes and not rest:
-            return endpoints.flow_real_time(flow, f"PT{minutes}M", group_by=self.group_by)
-        # A longer range is fetched in 1-hour windows: this is the first one's request.
-        start, end = time_range.bounds(now)
-        end = min(end, start + _FLOW_MAX)
-        return endpoints.flow_historical(
-            flow, _epoch_ms(start), _epoch_ms(end), group_by=self.group_by
-        )
+        relative = time_range.relative
 
-    def _klaviyo_request(self, compiled: CompileResult, now: dt.datetime) -> Request | None:
-        family = api_of(self.target)[1]
-        if family is None or compiled.filter is None:
-            return None
-        if family == "metrics":
-            from flowql.endpoints import percent_encode
+        def time_fields() -> None:
+            if relative:
+                fields["start"] = "-" + format_duration(length)
+                fields["end"] = "now"
+            else:
+                fields["start"], fields["end"] = time_range.bounds(self.clock())
 
-            return Request(
-                "GET", f"{_KLAVIYO_BASE}/metrics/?filter={percent_encode(compiled.filter)}"
-            )
-        length = self.time_range.length()
-        if length > _KLAVIYO_MAX:
-            raise _error(
-                f"Klaviyo reports cover at most a year, not {self.time_range}",
-                "set a shorter range: :last 365d",
-                code="FQ710",
-            )
-        timeframe: dict[str, object]
-        if self.time_range.relative and length in _KLAVIYO_KEYS:
-            timeframe = {"key": _KLAVIYO_KEYS[length]}
+        api = self.api
+        if api == "conviva-flow":
+            flow = self.active_flow()
+            if flow is None:
+                model = self.model()
+                listed = ", ".join(f"{f.id} ({f.label})" for f in model.flows.values())
+                raise _error(
+                    "no flow is set",
+                    f":flow ID names the flow to query ({listed})" if listed else None,
+                )
+            fields["flow"] = flow
+            minutes, rest = divmod(int(length.total_seconds()), 60)
+            if relative and length <= _REAL_TIME_MAX and minutes and not rest:
+                endpoint = "real-time"
+                fields["interval"] = f"PT{minutes}M"
+            else:
+                endpoint = "historical"
+                time_fields()
+            if self.group_by is not None:
+                fields["group_by"] = self.group_by
+        elif api == "conviva-sessions":
+            endpoint = "content"
+            time_fields()
+            if self.limit is not None:
+                fields["limit"] = self.limit
         else:
-            start, end = self.time_range.bounds(now)
-            timeframe = {"start": start.isoformat(), "end": end.isoformat()}
-        kind = family.replace("-report", "")
-        body: dict[str, object] = {
-            "data": {
-                "type": f"{kind}-values-report",
-                "attributes": {"timeframe": timeframe, "filter": compiled.filter},
-            }
-        }
-        return Request("POST", f"{_KLAVIYO_BASE}/{kind}-values-reports/", body)
+            family = self.family
+            if family is None:
+                raise _error(
+                    "the klaviyo target is Klaviyo's general filter syntax: it has no one "
+                    "endpoint to run",
+                    "choose an endpoint family: :target klaviyo-flow-report (or "
+                    "klaviyo-campaign-report, klaviyo-form-report, klaviyo-segment-report, "
+                    "klaviyo-metrics)",
+                )
+            if family == "metrics":
+                endpoint = "metrics"
+            else:
+                endpoint = family.replace("-report", "") + "-values"
+                if length > _KLAVIYO_MAX:
+                    raise _error(
+                        f"Klaviyo reports cover at most a year, not {self.time_range}",
+                        "set a shorter range: :last 365d",
+                        code="FQ710",
+                    )
+                if relative and length in _KLAVIYO_KEYS:
+                    fields["timeframe"] = _KLAVIYO_KEYS[length]
+                else:
+                    time_fields()
+                if self.statistics:
+                    fields["statistics"] = tuple(self.statistics)
+                if self.conversion is not None and family in ("flow-report", "campaign-report"):
+                    fields["conversion_metric_id"] = self.conversion
+        if text is not None:
+            fields["filter"] = text
+        if self.url_limit != URL_LIMIT and api in ("conviva-flow", "conviva-sessions"):
+            fields["url_limit"] = self.url_limit
+        return api, endpoint, fields
+
+    def _check_model(self) -> DataModel | None:
+        """The model a Flow query's flow and group-by are checked against."""
+        model = self.model()
+        return model if model.kind == "conviva-flow" else None
 
 
 def _records_model(columns: Sequence[str], records: Sequence[Mapping[str, object]]) -> DataModel:
@@ -910,13 +931,6 @@ def _records_model(columns: Sequence[str], records: Sequence[Mapping[str, object
         dimensions.append(Dimension(column, type=kind))
     # A model kind is an API's; the records' keys are checked like Sessions V3 dimensions.
     return DataModel("conviva-sessions", dimensions=dimensions, name="the last results' columns")
-
-
-def _filter_params(compiled: CompileResult) -> list[tuple[str, str]]:
-    if compiled.params is not None:
-        return list(compiled.params)
-    assert compiled.filter is not None
-    return [("filter", compiled.filter)]
 
 
 def _position(diagnostic: Diagnostic) -> tuple[int, int]:

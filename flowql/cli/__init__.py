@@ -230,7 +230,9 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(f"Would reformat: {source.name}\n")
         else:
             assert source.path is not None
-            _write_file(source.path, formatted)
+            from flowql.files import write_atomic
+
+            write_atomic(source.path, formatted, replace=True)
     if source_files := [s for s in sources if s.path is not None]:
         if not args.check and not args.diff:
             _summary(err, changed, "reformatted", unchanged, failed, len(source_files))
@@ -279,25 +281,6 @@ def _write_diff(source: Source, formatted: str, out: TextIO) -> None:
             tofile=source.name,
         )
     )
-
-
-def _write_file(path: str, text: str) -> None:
-    """Replace a file's text atomically: the old text stays whole until the new one is."""
-    import contextlib
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".flowql-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # --- check ---------------------------------------------------------------------------------
@@ -647,11 +630,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     k.set_defaults(handler=_cmd_compile)
 
-    # `query` and `model pull` live with the clients.
+    # `query` and `model pull` are in flowql/cli/query.py.
     if builds("query") or builds("model"):
-        from flowql.client._cli import add_commands
+        from flowql.cli.query import add_commands
 
-        add_commands(commands)
+        add_commands(commands, COMMAND_HELP)
     else:
         commands.add_parser("query", help=COMMAND_HELP["query"])
         commands.add_parser("model", help=COMMAND_HELP["model"])

@@ -1,0 +1,403 @@
+"""The ``flowql query`` and ``flowql model pull`` commands.
+
+Both run against the real APIs when credentials are in the environment, and against an
+in-process sandbox (:mod:`flowql.sandbox`) otherwise, saying so on stderr. Results go to stdout
+(``--format table|json|csv``); diagnostics, warnings and progress (only when stderr is a
+terminal) go to stderr. Exit codes: 0 ok, 1 a query or API error (shown like ``flowql check``
+shows findings), 2 a usage error.
+
+This module is imported whenever the ``flowql`` parser is built, so it imports nothing heavy
+at the top: httpx and the clients load only when a query runs.
+"""
+
+from __future__ import annotations
+
+from flowql.connection import connection, make_client
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+    from typing import Any, TextIO
+
+    from flowql.results import Result
+
+__all__ = ["add_commands"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+# Query fields whose command-line option takes a number.
+_INTEGERS = ("limit", "max_limit", "days", "offset", "url_limit")
+# Fields the command line spells its own way.
+_SPECIAL = ("filter", "post_filter", "group_by", "statistics")
+
+
+def _endpoints_text() -> str:
+    from flowql.apis import APIS
+
+    return "; ".join(f"{spec.name}: {', '.join(spec.endpoint_names)}" for spec in APIS.values())
+
+
+def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
+    """Add ``query`` and ``model`` to the ``flowql`` subcommands."""
+    from flowql.apis import APIS
+    from flowql.query import FIELDS
+
+    credentials = sorted({name for spec in APIS.values() for name in spec.credentials})
+    q = commands.add_parser(
+        "query",
+        help=help_texts["query"],
+        description="Run a query: API is "
+        + ", ".join(spec.name for spec in APIS.values())
+        + "; ENDPOINT one of its endpoints ("
+        + _endpoints_text()
+        + "). Or run the queries of a manifest: --manifest FILE [--name NAME ...]. The query "
+        "is checked before any request; --dry-run prints the requests instead of sending "
+        "them. Credentials come from the environment ("
+        + ", ".join(credentials)
+        + "); without them the query runs against the built-in sandbox. Times are ISO 8601, "
+        "epoch seconds or milliseconds, 'now' or relative such as -2h30m; naive times are "
+        "read in --tz (default UTC).",
+        epilog="Exit codes: 0 ok, 1 query or API error, 2 usage error.",
+    )
+    q.add_argument("api", metavar="API", nargs="?", help="the API (not with --manifest)")
+    q.add_argument("endpoint", metavar="ENDPOINT", nargs="?", help="the API's endpoint")
+    q.add_argument("--manifest", metavar="FILE", help="run the queries of this query manifest")
+    q.add_argument(
+        "--name",
+        action="append",
+        metavar="NAME",
+        help="with --manifest: run this query (repeatable; default: all)",
+    )
+    q.add_argument("--filter", metavar="TEXT", help=FIELDS["filter"])
+    q.add_argument("--post-filter", action="store_true", default=None, help=FIELDS["post_filter"])
+    q.add_argument("--group-by", action="append", metavar="KEY", help=FIELDS["group_by"])
+    q.add_argument(
+        "--statistic",
+        "--statistics",
+        dest="statistics",
+        action="append",
+        metavar="NAME",
+        help="Klaviyo report statistic (repeatable, or comma-separated)",
+    )
+    for field, text in FIELDS.items():
+        if field in _SPECIAL:
+            continue
+        flag = "--" + field.replace("_", "-")
+        if field in _INTEGERS:
+            q.add_argument(flag, type=int, metavar="N", help=text)
+        else:
+            q.add_argument(flag, metavar=field.split("_")[0].upper(), help=text)
+    _addconnection(q)
+    q.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (default), json (metadata and records) or csv (records)",
+    )
+    q.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check and plan the query, print the requests it would send, send nothing",
+    )
+    q.set_defaults(handler=_cmd_query)
+
+    m = commands.add_parser(
+        "model",
+        help=help_texts["model"],
+        description="Data model commands. `flowql model pull` fetches the Conviva flow data "
+        "model (or, with --sessions, the Sessions V3 dimension list) and saves it as the JSON "
+        "that `flowql check --model` reads.",
+    )
+    verbs = m.add_subparsers(dest="model_command", metavar="COMMAND")
+    p = verbs.add_parser(
+        "pull",
+        help="save the account's data model as JSON",
+        description="Fetch the Conviva flow data model (or, with --sessions, the Sessions V3 "
+        "dimension list) and write it to FILE (atomically) or to stdout. Credentials come "
+        "from CONVIVA_CLIENT_ID and CONVIVA_CLIENT_SECRET; without them, from the sandbox.",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--sessions", action="store_true", help="the Sessions V3 dimension list instead")
+    _addconnection(p)
+    p.set_defaults(handler=_cmd_model_pull)
+    m.set_defaults(handler=_cmd_model_help, model_parser=m)
+
+
+def _addconnection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the API's base URL (credentials must then be in the environment)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="seconds per request (30)"
+    )
+
+
+def _cmd_model_help(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    args.model_parser.print_help(err)
+    return EXIT_USAGE
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _progress(err: TextIO) -> Callable[[int, int], None] | None:
+    isatty = getattr(err, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+
+    def show(done: int, total: int) -> None:
+        err.write(f"\rflowql: fetched {done} of {total} windows")
+        if done == total:
+            err.write("\n")
+        err.flush()
+
+    return show
+
+
+def query_fields(args: argparse.Namespace) -> dict[str, object]:
+    """The query fields the command line gave (only those given), named as
+    :data:`flowql.query.FIELDS` names them."""
+    from flowql.query import FIELDS
+
+    fields: dict[str, object] = {}
+    for field in FIELDS:
+        value = getattr(args, field, None)
+        if value is None or value is False:
+            continue
+        if field == "statistics":
+            value = tuple(s.strip() for v in value for s in v.split(",") if s.strip())
+        elif field == "group_by":
+            value = tuple(value)
+        fields[field] = value
+    return fields
+
+
+def _usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with how the command line names the queries, if anything."""
+    if args.manifest is not None:
+        if args.api is not None:
+            return "give API ENDPOINT or --manifest FILE, not both"
+        given = [f for f in query_fields(args) if f != "tz"]
+        if given:
+            flags = ", ".join("--" + f.replace("_", "-") for f in given)
+            return f"{flags}: with --manifest, the query fields come from the manifest"
+        return None
+    if args.name:
+        return "--name picks queries of a manifest: give --manifest FILE too"
+    if args.api is None or args.endpoint is None:
+        return "give an API and an endpoint (flowql query conviva-flow historical ...), or --manifest FILE"
+    return None
+
+
+def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any, str | None]], int]:
+    """The queries to run, each as (label, query value, filter text), or the exit code of
+    what stopped them (after saying why on ``err``)."""
+    from flowql.query import QueryError, build_query
+
+    if args.manifest is None:
+        fields = query_fields(args)
+        try:
+            query = build_query(args.api, args.endpoint, fields)
+        except QueryError as exc:
+            err.write(render_query_error(exc, None) + "\n")
+            return [], EXIT_USAGE
+        return [("<query>", query, args.filter)], EXIT_OK
+    from flowql.manifest import ManifestError, load_manifest
+
+    try:
+        entries = load_manifest(args.manifest)
+    except ManifestError as exc:
+        err.write(exc.render(args.manifest) + "\n")
+        return [], EXIT_USAGE
+    wanted = list(args.name or [])
+    known = [e.name for e in entries]
+    for name in wanted:
+        if name not in known:
+            from flowql.diagnostics import did_you_mean
+
+            hint = did_you_mean(name, known) or "its queries are " + ", ".join(known)
+            err.write(f"flowql: error: {args.manifest} has no query '{name}' ({hint})\n")
+            return [], EXIT_USAGE
+    chosen = [e for e in entries if not wanted or e.name in wanted]
+    out: list[tuple[str, Any, str | None]] = []
+    failed = False
+    for entry in chosen:
+        label = f"{args.manifest}:{entry.name}"
+        if entry.diagnostics:
+            err.write(exc_render(entry.diagnostics, entry.source, args.manifest) + "\n")
+            failed = True
+            continue
+        try:
+            query = entry.to_query(tz=args.tz)
+        except QueryError as exc:
+            err.write(exc_render(exc.diagnostics, entry.source, args.manifest) + "\n")
+            failed = True
+            continue
+        out.append((label, query, entry.filter))
+    return out, EXIT_FAILED if failed else EXIT_OK
+
+
+def exc_render(diagnostics: Any, source: str | None, name: str) -> str:
+    """Diagnostics placed in a file's text, as ``flowql check`` shows them."""
+    from flowql.diagnostics import render
+
+    return "\n\n".join(render(d, source, name) for d in diagnostics)
+
+
+def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.apis import api_spec
+    from flowql.client.errors import ClientError, PartialResultError
+    from flowql.errors import FlowQLError
+
+    problem = _usage(args)
+    if problem is not None:
+        err.write(f"flowql: error: {problem}\n")
+        return EXIT_USAGE
+    if args.manifest is None:
+        from flowql.apis import UnknownApiError
+
+        try:
+            spec = api_spec(args.api)
+        except UnknownApiError as exc:
+            err.write(f"flowql: error: {exc} ({exc.hint})\n")
+            return EXIT_USAGE
+        found = spec.endpoint(args.endpoint)
+        if found is not None and found.pull:
+            if query_fields(args):
+                err.write(f"flowql: error: {args.endpoint} takes no query fields\n")
+                return EXIT_USAGE
+            return _pull(args.endpoint == "dimensions", None, args, out, err)
+    queries, status = _planned(args, err)
+    if status == EXIT_USAGE:
+        return status
+    for label, query, source in queries:
+        try:
+            # Planned once, before anything starts (a sandbox, a connection): no request for a
+            # bad query, and what --dry-run prints is what is sent.
+            plan = query.plan()
+            for warning in plan.warnings:
+                _render(err, warning, source)
+            api = str(query.api)
+            if args.dry_run:
+                from flowql.connection import describing_client
+
+                with describing_client(api, args.base_url) as client:
+                    _write_requests(out, client, plan, args.format, label, api)
+                continue
+            with connection(api, args.base_url, err) as options:
+                options.update(timeout=args.timeout, progress=_progress(err))
+                with make_client(api, options) as client:
+                    result = client.query(plan)
+        except PartialResultError as exc:
+            _write(out, exc.result, args.format)
+            err.write(exc.render(label) + "\n")
+            status = EXIT_FAILED
+            continue
+        except ClientError as exc:
+            err.write(exc.render(label) + "\n")
+            status = EXIT_FAILED
+            continue
+        except FlowQLError as exc:
+            err.write(render_query_error(exc, source) + "\n")
+            status = EXIT_FAILED
+            continue
+        if len(queries) > 1 and args.format == "table":
+            out.write(f"# {label}\n")
+        _write(out, result, args.format)
+        for warning in result.warnings[len(plan.warnings) :]:
+            _render(err, warning, source)
+        if result.post_filter is not None:
+            err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
+    return status
+
+
+def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, api: str) -> None:
+    from flowql.connection import has_credentials
+
+    described = [client.describe(r) for r in plan.requests]
+    if fmt == "json":
+        import json
+
+        out.write(json.dumps([d.to_dict() for d in described], indent=2, ensure_ascii=False))
+        out.write("\n")
+        return
+    if not has_credentials(api):
+        out.write(f"# {label}: no credentials: a run sends these to the built-in sandbox\n")
+    for number, request in enumerate(described, 1):
+        if len(described) > 1:
+            out.write(f"# request {number} of {len(described)}\n")
+        out.write(request.render() + "\n\n")
+
+
+def _render(err: TextIO, diagnostic: Any, source: str | None) -> None:
+    from flowql.diagnostics import render
+
+    err.write(render(diagnostic, source, _where(diagnostic)) + "\n")
+
+
+def _where(diagnostic: Any) -> str:
+    return "<filter>" if diagnostic.span is not None else "<query>"
+
+
+def render_query_error(error: Any, source: str | None) -> str:
+    """A query's diagnostics as ``flowql check`` shows findings: those about the filter with a
+    code frame of it (``<filter>:line:column``), the others as about ``<query>``."""
+    from flowql.diagnostics import render
+
+    return "\n\n".join(render(d, source, _where(d)) for d in error.diagnostics)
+
+
+def _write(out: TextIO, result: Result, fmt: str) -> None:
+    if fmt == "json":
+        out.write(result.to_json() + "\n")
+    elif fmt == "csv":
+        out.write(result.to_csv())
+    else:
+        from flowql.display import table
+
+        out.write(table(result))
+
+
+
+# --- model pull ----------------------------------------------------------------------------------
+
+
+def _cmd_model_pull(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    return _pull(args.sessions, args.output, args, out, err)
+
+
+def _pull(
+    sessions: bool, output: str | None, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
+    import json
+
+    from flowql.client.errors import ClientError
+
+    api = "conviva-sessions" if sessions else "conviva-flow"
+    try:
+        with connection(api, args.base_url, err) as options:
+            options.update(timeout=args.timeout)
+            with make_client(api, options) as client:
+                data = client.dimensions_json() if sessions else client.data_model_json()
+    except ClientError as exc:
+        err.write(exc.render("<model pull>") + "\n")
+        return EXIT_FAILED
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        out.write(text)
+        return EXIT_OK
+    from flowql.files import write_atomic
+
+    try:
+        write_atomic(output, text, replace=True)
+    except OSError as exc:
+        err.write(f"flowql: error: cannot write {output} ({exc.strerror})\n")
+        return EXIT_USAGE
+    what = "dimension list" if sessions else "data model"
+    err.write(f"flowql: saved the {what} to {output}\n")
+    return EXIT_OK
