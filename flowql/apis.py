@@ -30,6 +30,7 @@ __all__ = [
     "ApiSpec",
     "EndpointSpec",
     "UnknownApiError",
+    "api_of_target",
     "api_spec",
     "parse_api",
 ]
@@ -290,3 +291,12 @@ APIS: dict[Api, ApiSpec] = {
 def api_spec(name: str | Api) -> ApiSpec:
     """The description of the API called ``name``. Raises :class:`UnknownApiError`."""
     return APIS[parse_api(name)]
+
+
+def api_of_target(target: str) -> Api | None:
+    """The API a target compiles for (``klaviyo-flow-report`` is Klaviyo's), or None (the
+    ``python`` target sends nothing)."""
+    for spec in APIS.values():
+        if target in spec.targets:
+            return spec.api
+    return None

@@ -199,6 +199,10 @@ class Checker:
             endpoint = query.endpoint or self.config.endpoint
             flow = query.flow or self.config.flow
             api, klaviyo = _api_of(target, endpoint)
+            if query.query_api(self.config.target) == "conviva-sessions":
+                api = "conviva-sessions"
+                if endpoint in ("content", "ad"):
+                    endpoint = _SESSIONS_PREFIX + endpoint
             model = self.model_for(api, klaviyo)
             try:
                 here = self._check_one(
@@ -210,7 +214,30 @@ class Checker:
                 found.append(Diagnostic("FQ802", str(exc), query.span))
                 continue
             found.extend(_moved(d, query.to_file) for d in here)
+            if not query.diagnostics:
+                found.extend(self._query_rules(query))
         return self._suppress(item, self._select(found))
+
+    def _query_rules(self, query: Query) -> list[Diagnostic]:
+        """The rules ``flowql query --manifest`` plans the query by (FQ7xx), but for those
+        that depend on when it runs (how far back the API keeps data): what ``check`` accepts
+        in a manifest, ``query`` runs. Placed at the field in the manifest, or its header."""
+        from flowql.query import QueryError
+
+        try:
+            value = query.to_query(
+                default_target=self.config.target,
+                default_flow=self.config.flow,
+                with_filter=False,
+            )
+            found = value.validate(timeless=True)
+        except QueryError as exc:
+            found = list(exc.diagnostics)
+        return [
+            d if d.span is not None else Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
+            for d in found
+            if d.code.startswith("FQ7")
+        ]
 
     def _check_one(
         self,
@@ -452,6 +479,24 @@ def _api_of(target: str | None, endpoint: str | None) -> tuple[str, str | None]:
     return "conviva-flow", None
 
 
+def _absolute(start: str | None, end: str | None) -> tuple[str, str] | None:
+    """Start and end as epoch milliseconds when both are absolute times (a relative one is
+    budgeted as the longest request instead: its digits are not known yet)."""
+    from flowql import times
+
+    if not start or not end:
+        return None
+    if any(v.strip().lower().startswith(("-", "+", "now")) for v in (start, end)):
+        return None
+    try:
+        return (
+            str(times.to_epoch_ms(times.parse_time(start))),
+            str(times.to_epoch_ms(times.parse_time(end))),
+        )
+    except times.TimeError:
+        return None
+
+
 def _endpoint(
     api: str, endpoint: str | None, flow: str | None, model: DataModel, query: Query | None
 ) -> Endpoint | None:
@@ -465,8 +510,9 @@ def _endpoint(
             return endpoints.flow_real_time(
                 flow, interval, group_by=group_by, granularity=granularity
             )
-        if endpoint == "historical" and query is not None and query.start and query.end:
-            return endpoints.flow_historical(flow, query.start, query.end, group_by=query.group_by)
+        edges = _absolute(query.start, query.end) if query is not None else None
+        if endpoint == "historical" and query is not None and edges is not None:
+            return endpoints.flow_historical(flow, *edges, group_by=query.group_by)
         return endpoints.longest_flow_endpoint(flow, model)
     if api == "conviva-sessions" and endpoint and endpoint.startswith(_SESSIONS_PREFIX):
         kind = endpoint[len(_SESSIONS_PREFIX) :]

@@ -58,23 +58,33 @@ __all__ = [
     "noqa_lines",
 ]
 
-FIELDS = (
-    "name",
-    "target",
-    "endpoint",
-    "flow",
-    "group_by",
-    "interval",
-    "granularity",
-    "start",
-    "end",
-    "limit",
-    "filter",
-)
-"""The fields of a ``[[query]]`` table (``group-by`` is accepted for ``group_by``)."""
+def _fields() -> tuple[str, ...]:
+    from flowql.query.fields import FIELDS as QUERY_FIELDS
 
-ENDPOINTS = ("real-time", "historical", "sessions/content", "sessions/ad")
-"""Endpoints flowql knows; others (``sessions/...``) are accepted as they are."""
+    return ("name", "api", "target", "endpoint", *QUERY_FIELDS)
+
+
+FIELDS = _fields()
+"""The fields of a ``[[query]]`` table: ``name``, ``api`` (default: the target's API, or
+``conviva-flow``), ``target`` (what the filter is checked for), ``endpoint``, and every query
+field of :data:`flowql.query.FIELDS` (``group-by`` is accepted for ``group_by``)."""
+
+_ALIASES = {"sessions/content": "content", "sessions/ad": "ad"}
+"""Endpoint names of earlier manifests, read as Sessions V3's."""
+
+
+def _endpoints() -> tuple[str, ...]:
+    from flowql.apis import APIS
+
+    names: dict[str, None] = {}
+    for spec in APIS.values():
+        names.update(dict.fromkeys(spec.query_endpoints))
+    return (*names, *_ALIASES)
+
+
+ENDPOINTS = _endpoints()
+"""Endpoints a manifest query may name: every API's (``sessions/content`` and ``sessions/ad``
+are read as Sessions V3's ``content`` and ``ad``)."""
 
 CONFIG_FILES = ("pyproject.toml", "flowql.toml")
 """TOML files that are configuration, never manifests."""
@@ -583,8 +593,10 @@ class Query:
         "_span",
         "_starts",
         "diagnostics",
+        "api",
         "end",
         "endpoint",
+        "fields",
         "filter",
         "flow",
         "granularity",
@@ -600,6 +612,8 @@ class Query:
     )
 
     name: str
+    api: str | None
+    fields: dict[str, object]
     target: str | None
     endpoint: str | None
     flow: str | None
@@ -628,6 +642,8 @@ class Query:
         *,
         name: str,
         filter: str,
+        api: str | None = None,
+        fields: dict[str, object] | None = None,
         target: str | None = None,
         endpoint: str | None = None,
         flow: str | None = None,
@@ -646,6 +662,7 @@ class Query:
         values = dict(locals())
         del values["self"]
         values["_span"] = values.pop("span")
+        values["fields"] = dict(fields or {})
         for field, value in values.items():
             object.__setattr__(self, field, value)
         object.__setattr__(self, "_lazy", None)
@@ -709,6 +726,68 @@ class Query:
             # filter points at the `filter` key instead.
             string = None
         self._place(string, fallback, value_span)
+
+    def query_api(self, default: str | None = None) -> str:
+        """The API the query runs against: its ``api``, else that of its endpoint
+        (``sessions/...``) or target, else ``default`` or ``conviva-flow``."""
+        if self.api:
+            return self.api
+        if self.endpoint in _ALIASES:
+            return "conviva-sessions"
+        target = self.target or default
+        if target:
+            from flowql.apis import api_of_target
+
+            found = api_of_target(target)
+            if found is not None:
+                return found.value
+        return "conviva-flow"
+
+    def field_spans(self) -> dict[str, Span]:
+        """Where each field's value is in the manifest (for diagnostics about it)."""
+        if self.source is None or self._lazy is None and self._span is None:
+            return {}
+        spans: dict[str, Span] = {}
+        scan = _LazyScan(self.source)
+        base: _Path = ("query", self.index)
+        for key in (*self.fields, "api", "endpoint"):
+            for spelled in (key, key.replace("_", "-")):
+                found = entry_span(self.source, scan.get(), (*base, spelled))
+                if found is not None:
+                    spans[key] = found
+                    break
+        header = self.span
+        if header is not None:
+            spans.setdefault("endpoint", header)
+        return spans
+
+    def to_query(
+        self,
+        *,
+        tz: str | None = None,
+        default_target: str | None = None,
+        default_flow: str | None = None,
+        with_filter: bool = True,
+    ) -> Any:
+        """The query value this table describes (:func:`flowql.query.build_query`), as
+        ``flowql query --manifest`` runs it; ``tz`` is the time zone for naive times when the
+        table sets none. Raises :class:`~flowql.query.QueryError`, its diagnostics placed at
+        the fields in the manifest. ``with_filter=False`` leaves the filter out (``flowql
+        check`` checks it on its own, with positions in the filter)."""
+        from flowql.query import build_query
+
+        fields = dict(self.fields)
+        if tz is not None:
+            fields.setdefault("tz", tz)
+        api = self.query_api(default_target)
+        if default_flow is not None and api == "conviva-flow":
+            fields.setdefault("flow", default_flow)
+        if with_filter and self.has_filter:
+            fields["filter"] = self.filter
+        else:
+            fields.pop("filter", None)
+        endpoint = _ALIASES.get(self.endpoint or "", self.endpoint or "historical")
+        return build_query(api, endpoint, fields, spans=self.field_spans())
 
     @property
     def has_filter(self) -> bool:
@@ -936,7 +1015,12 @@ def _query(
         problem("group_by is empty", "group_by")
 
     interval = text_field("interval")
-    if interval is not None:
+    flow_api = values.get("api") in (None, "conviva-flow") and endpoint in (
+        None,
+        "real-time",
+        "historical",
+    )
+    if interval is not None and flow_api:
         match = _INTERVAL.fullmatch(interval)
         if match is None or not 1 <= int(match.group(1)) <= 15:
             problem(
@@ -962,7 +1046,9 @@ def _query(
     times: dict[str, Any] = {}
     for field in ("start", "end"):
         if field in values:
-            times[field] = _time(values[field], lambda m, h, f=field: problem(m, f, h))
+            times[field] = _time(
+                values[field], lambda m, h, f=field: problem(m, f, h), values.get("tz")
+            )
     start = times.get("start")
     end = times.get("end")
     if start is not None and end is not None:
@@ -997,9 +1083,28 @@ def _query(
             )
         )
 
+    # Every query field as given (times as written), for to_query(); the checks above are the
+    # manifest's own, and the query value checks the rest when the query is planned.
+    generic: dict[str, object] = {}
+    for field, value in values.items():
+        if field in ("name", "api", "target", "endpoint"):
+            continue
+        if field in times and times[field] is not None:
+            value = times[field][0]
+        generic[field] = value
+    api = text_field("api")
+    if api is not None:
+        from flowql.apis import UnknownApiError, parse_api
+
+        try:
+            parse_api(api)
+        except UnknownApiError as exc:
+            problem(str(exc), "api", exc.hint)
     query = Query(
         name=name or "",
         filter=filter_text or "",
+        api=api,
+        fields=generic,
         target=target,
         endpoint=endpoint,
         flow=flow or None,
@@ -1038,39 +1143,29 @@ def _toml_type(value: object) -> str:
     return "a date or time"
 
 
-def _time(value: object, problem: Any) -> tuple[str, Any] | None:
-    """A start or end: (the text as written, the datetime), or None after reporting."""
+def _time(value: object, problem: Any, tz: object = None) -> tuple[str, Any] | None:
+    """A start or end: (the text as written, the datetime), or None after reporting. Read by
+    :func:`flowql.times.parse_time`, as the command line and the REPL read times: ISO 8601
+    (naive ones in the table's ``tz``, default UTC), epoch seconds or milliseconds, ``now``,
+    ``-2h30m``."""
     import datetime
 
+    from flowql import times
+
     if isinstance(value, datetime.datetime):
-        moment = value
         written = value.isoformat().replace("+00:00", "Z")
-    elif isinstance(value, str):
-        written = value
-        try:
-            moment = datetime.datetime.fromisoformat(
-                value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-            )
-        except ValueError:
-            problem(
-                f"'{value}' is not an ISO 8601 date and time",
-                "for example 2026-11-22T10:00:00Z",
-            )
-            return None
-        if "T" not in value.upper() and " " not in value:
-            problem(f"'{value}' is a date without a time", "for example 2026-11-22T00:00:00Z")
-            return None
+    elif isinstance(value, (str, int)) and not isinstance(value, bool):
+        written = str(value)
     else:
         problem(
-            f"a date and time must be a string, not {_toml_type(value)}",
-            'for example "2026-11-22T10:00:00Z"',
+            f"a time must be a string or a number, not {_toml_type(value)}",
+            'for example "2026-11-22T10:00:00Z" or "-2h"',
         )
         return None
-    if moment.tzinfo is None:
-        problem(
-            f"'{written}' has no time zone",
-            "add Z for UTC (2026-11-22T10:00:00Z) or an offset (+01:00)",
-        )
+    try:
+        moment = times.parse_time(written, tz=tz if isinstance(tz, str) else None)
+    except times.TimeError as exc:
+        problem(exc.message, exc.hint)
         return None
     return written, moment
 

@@ -197,8 +197,12 @@ class Plan:
 class Checks:
     """Collects diagnostics while a query is planned."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, spans: Mapping[str, object] | None = None, timeless: bool = False
+    ) -> None:
         self.found: list[Diagnostic] = []
+        self.spans = dict(spans or {})
+        self.timeless = timeless
 
     def add(
         self,
@@ -208,9 +212,12 @@ class Checks:
         *,
         span: object = None,
         severity: Severity = Severity.ERROR,
+        field: str | None = None,
     ) -> None:
         from flowql.ast import Span
 
+        if span is None and field is not None:
+            span = self.spans.get(field)
         where = span if isinstance(span, Span) else None
         self.found.append(Diagnostic(code, message, where, hint=hint, severity=severity))
 
@@ -231,12 +238,13 @@ class Checks:
         try:
             zone = times.parse_tz(tz)  # type: ignore[arg-type]
         except times.TimeError as exc:
-            self.add("FQ702", f"tz: {exc.message}", exc.hint)
+            self.add("FQ702", f"tz: {exc.message}", exc.hint, field="tz")
             return None
         try:
             moment = times.parse_time(value, now=now, tz=zone)
         except times.TimeError as exc:
-            self.add("FQ702", f"{name}: {exc.message}", exc.hint)
+            field = name.split("_")[0] if name.startswith(("start", "end")) else name
+            self.add("FQ702", f"{name}: {exc.message}", exc.hint, field=field)
             return None
         return times.floor_time(moment, SECOND)
 
@@ -246,7 +254,7 @@ class Checks:
         """FQ703 when ``start`` is further back than an API that ``keeps`` data that long
         serves: a range that cannot be served is refused before any request."""
         earliest = times.floor_time(now - keeps, SECOND)
-        if start < earliest:
+        if start < earliest and not self.timeless:
             self.add(
                 "FQ703",
                 f"the start ({format_time(start)}) is more than {keeps.days} days back; {what} "
@@ -415,15 +423,20 @@ class QueryBase:
         return value if isinstance(value, str) else None
 
     def validate(
-        self, *, now: dt.datetime | None = None, model: DataModel | None = None
+        self,
+        *,
+        now: dt.datetime | None = None,
+        model: DataModel | None = None,
+        timeless: bool = False,
     ) -> list[Diagnostic]:
         """Every problem with the query (errors and warnings), none if it is good to send.
 
         ``now`` is the time relative ranges and "how far back" are measured from (default: the
         current time); ``model`` (a Conviva data model) adds checks of flow ids and group-by
-        dimensions.
+        dimensions; ``timeless`` leaves out the rules that depend on when the query runs (how
+        far back the API keeps data), as ``flowql check`` does for manifests.
         """
-        checks = Checks()
+        checks = Checks(timeless=timeless)
         self._build(checks, resolve_now(now), model)
         return checks.found
 
