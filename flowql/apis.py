@@ -33,6 +33,7 @@ __all__ = [
     "api_of_target",
     "api_spec",
     "parse_api",
+    "target_api",
 ]
 
 URL_LIMIT = 4096
@@ -300,3 +301,12 @@ def api_of_target(target: str) -> Api | None:
         if target in spec.targets:
             return spec.api
     return None
+
+
+def target_api(target: str) -> tuple[str, str | None]:
+    """The API a target sends to (``conviva-flow``, ``conviva-sessions``, ``klaviyo``, or the
+    target's own name, ``python``, for one that sends nothing) and, for a Klaviyo endpoint
+    target, its family (``flow-report``...)."""
+    if target.startswith("klaviyo"):
+        return "klaviyo", target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
+    return target, None

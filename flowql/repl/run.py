@@ -27,7 +27,8 @@ import threading
 import time
 
 from flowql.diagnostics import Diagnostic
-from flowql.repl.session import CommandError, api_of
+from flowql.apis import target_api as api_of
+from flowql.repl.errors import CommandError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

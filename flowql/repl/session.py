@@ -25,9 +25,10 @@ import contextlib
 import datetime as dt
 import difflib
 
-from flowql.apis import URL_LIMIT
+from flowql.apis import URL_LIMIT, target_api
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError, UnsupportedError
+from flowql.repl.errors import CommandError, command_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -80,22 +81,12 @@ _LEADING_COLUMNS = (
 )
 
 
-class CommandError(FlowQLError):
-    """A command the REPL cannot carry out: an unknown command, a missing or malformed argument,
-    or a setting the current query cannot use. Its diagnostic has no span (it is not about a
-    filter's text) and says what to type instead."""
-
-
 def _error(message: str, hint: str | None = None, code: str = "FQ804") -> CommandError:
-    return CommandError(Diagnostic(code, message, None, hint=hint))
+    return command_error(message, hint, code)
 
 
-def api_of(target: str) -> tuple[str, str | None]:
-    """The API a target sends to (``conviva-flow``, ``conviva-sessions``, ``klaviyo`` or
-    ``python``) and, for a Klaviyo endpoint target, its family (``flow-report``...)."""
-    if target.startswith("klaviyo"):
-        return "klaviyo", target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
-    return target, None
+api_of = target_api
+"""The API a target sends to and its Klaviyo family (:func:`flowql.apis.target_api`)."""
 
 
 # --- time ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from flowql.diagnostics import Diagnostic
 from flowql.errors import FlowQLError
+from flowql.targets.klaviyo_targets import KLAVIYO_ENDPOINT_TARGETS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -224,16 +225,6 @@ def _klaviyo_endpoint(name: str) -> Callable[[Expr], CompileResult]:
     return compile_
 
 
-# One per Klaviyo endpoint family, each with the capability table of its reference page.
-KLAVIYO_ENDPOINT_TARGETS = {
-    "klaviyo-flow-report": "the filter of Klaviyo's flow values and series reports",
-    "klaviyo-campaign-report": "the filter of Klaviyo's campaign values reports",
-    "klaviyo-form-report": "the filter of Klaviyo's form values and series reports",
-    "klaviyo-segment-report": "the filter of Klaviyo's segment values and series reports",
-    "klaviyo-metrics": "the filter of Klaviyo's GET /api/metrics (integration name or category)",
-}
-"""The Klaviyo endpoint targets and their descriptions (the compilers are in
-:mod:`flowql.targets.klaviyo_endpoints`, imported when first used)."""
 _TARGETS.update(
     (name, Target(name, description, "filter", _klaviyo_endpoint(name)))
     for name, description in KLAVIYO_ENDPOINT_TARGETS.items()
