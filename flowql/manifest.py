@@ -782,7 +782,7 @@ class Query:
         api = self.query_api(default_target)
         if default_flow is not None and api == "conviva-flow":
             fields.setdefault("flow", default_flow)
-        if with_filter and self.has_filter:
+        if with_filter and self.has_filter and "filter" in self.fields:
             fields["filter"] = self.filter
         else:
             fields.pop("filter", None)
@@ -1074,7 +1074,9 @@ def _query(
         limit = None
 
     filter_text = text_field("filter", hint="write the filter as a TOML string")
-    if "filter" not in values:
+    # A table that names an endpoint is a query that runs, with or without a filter; one that
+    # does not is a filter kept for checking, which must have one.
+    if "filter" not in values and "endpoint" not in values:
         problems.append(
             _error(
                 f"no 'filter' in {label}",

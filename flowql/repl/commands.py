@@ -203,7 +203,7 @@ def _show(session: Session, args: str) -> Outcome:
         api = str(plan.query.api)
         described = session.runner().describe(api, plan.requests[0])
         lines.append("request")
-        lines.extend("  " + line for line in described.splitlines())
+        lines.extend("  " + line if line else "" for line in described.splitlines())
         if api in ("conviva-flow", "conviva-sessions"):
             from flowql.apis import api_spec
 

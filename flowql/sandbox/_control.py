@@ -49,7 +49,8 @@ class LoggedRequest:
     """One request the sandbox received: ``method``, ``path`` (as sent, still
     percent-encoded), ``query`` (the raw query string, without ``?``), the ``status`` answered
     (None for a dropped connection), ``time`` (:func:`time.monotonic` at arrival) and ``api``
-    (``conviva``, ``klaviyo``, ``flowxo``, or None for a path of none of them)."""
+    (``conviva``, ``klaviyo``, ``flowxo``, or None for a path of none of them), the ``headers``
+    as sent but ``Authorization`` (name and value pairs, in order), and the ``body`` as text."""
 
     method: str
     path: str
@@ -57,6 +58,8 @@ class LoggedRequest:
     status: int | None
     time: float
     api: str | None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
 
 
 def _windows(bucket: str, spec: LimitSpec) -> tuple[tuple[int, float], ...] | None:

@@ -188,13 +188,13 @@ class _Handler(BaseHTTPRequestHandler):
         if outcome is None:
             outcome = sandbox._respond(self.command, target, path, query, body, self, arrival)
         if outcome.drop:
-            sandbox._record(self.command, path, query, None, arrival, api)
+            sandbox._record(self.command, path, query, None, arrival, api, self.headers, body)
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         # Logged before the latency, so that a request whose client gave up is logged at once.
-        sandbox._record(self.command, path, query, outcome.status, arrival, api)
+        sandbox._record(self.command, path, query, outcome.status, arrival, api, self.headers, body)
         delay = sandbox.faults.latency(api)
         if delay:
             time.sleep(delay)
@@ -392,8 +392,16 @@ class Sandbox:
         status: int | None,
         arrival: float,
         api: str | None,
+        headers: Any = None,
+        body: bytes = b"",
     ) -> None:
-        entry = LoggedRequest(method, path, query, status, arrival, api)
+        # Credentials are not kept: the log is for tests and the access log, not for replay.
+        kept = tuple(
+            (name, value) for name, value in (headers or {}).items() if name.lower() != "authorization"
+        )
+        entry = LoggedRequest(
+            method, path, query, status, arrival, api, kept, body.decode("utf-8", "replace")
+        )
         with self._log_lock:
             self._log.append(entry)
         stream = self._access_log
