@@ -157,6 +157,12 @@ def _range(session: Session, args: str) -> Outcome:
     return Outcome(f"time {session.time_range}")
 
 
+def _tz(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_tz(None if _none(args) else args)
+    return Outcome(f"tz {session.tz or 'UTC'}")
+
+
 def _last(session: Session, args: str) -> Outcome:
     if args:
         session.set_last(args)
@@ -401,10 +407,19 @@ COMMANDS: dict[str, Command] = {
             "range",
             "START END",
             "query a fixed time range",
-            "START and END are ISO 8601 (2026-11-22T10:00:00Z; UTC when no offset is given) or "
-            "epoch milliseconds. A longer range than one request covers (the Flow API: 1 hour, "
+            "START and END are ISO 8601 (2026-11-22T10:00:00Z; without an offset, in the :tz "
+            "zone, UTC by default), epoch seconds or milliseconds, or relative (-2h). A longer range than one request covers (the Flow API: 1 hour, "
             "Sessions V3: 3 hours) is fetched in windows; Klaviyo reports cover a year at most.",
             _range,
+        ),
+        Command(
+            "tz",
+            "[ZONE|none]",
+            "read naive times in a time zone",
+            "Times without an offset given to :range are read in this zone (Europe/Madrid, "
+            "+05:30; 'none' goes back to UTC), as flowql query --tz and a manifest's tz read "
+            "them.",
+            _tz,
         ),
         Command(
             "last",

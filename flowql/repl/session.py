@@ -380,6 +380,7 @@ class Session:
         self.group_by: str | None = None
         self.limit: int | None = None
         self.filter: str | None = None
+        self.tz: str | None = None
         self.url_limit = url_limit
         self.clock = clock
         self.version = 0
@@ -662,8 +663,24 @@ class Session:
         self._changed()
 
     def set_range(self, start: str, end: str) -> None:
-        """Cover ``start`` to ``end`` (ISO 8601 or epoch milliseconds, UTC)."""
-        self.time_range = TimeRange(start=parse_time(start), end=parse_time(end))
+        """Cover ``start`` to ``end`` (ISO 8601, epoch seconds or milliseconds; naive times in
+        the session's :attr:`tz`)."""
+        self.time_range = TimeRange(
+            start=parse_time(start, self.tz), end=parse_time(end, self.tz)
+        )
+        self._changed()
+
+    def set_tz(self, name: str | None) -> None:
+        """Read naive times in this time zone (``Europe/Madrid``, ``+05:30``; None: UTC), as
+        ``flowql query --tz`` and a manifest's ``tz`` do. Raises :class:`CommandError`."""
+        if name is not None:
+            from flowql import times
+
+            try:
+                times.parse_tz(name)
+            except times.TimeError as exc:
+                raise _error(exc.message, exc.hint, code="FQ702") from None
+        self.tz = name
         self._changed()
 
     def set_group_by(self, key: str | None) -> None:
