@@ -569,7 +569,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "fmt",
         help="format filters canonically",
         description="Format filters canonically. Files are rewritten in place (comments are "
-        "kept); inline and standard-input filters are printed to stdout.",
+        "kept); inline and standard-input filters are printed to stdout. Settings (line-length, "
+        "include, exclude) come from the configuration flowql check reads; flags win.",
     )
     _add_inputs(f)
     f.add_argument(
@@ -625,7 +626,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--line-length",
         type=_positive,
         metavar="N",
-        help="the line length of the format check, FQ402 (default 88, as flowql fmt)",
+        help="the line length of the format check, FQ402 (default: line-length in the "
+        "configuration, else 88; as flowql fmt)",
     )
     c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit 1)")
     c.add_argument(
