@@ -109,7 +109,10 @@ def test_fmt_and_check_take_the_files_include_names(
     write(tmp_path / "flowql.toml", 'include = ["*.fql", "queries/*.toml"]\n')
     taken = write(tmp_path / "f" / "spain.fql", "geo_country=='Spain'\n")
     skipped = write(tmp_path / "f" / "spain.flowql", "geo_country=='Spain'\n")
-    manifest = "[[query]]\nname = 'q'\nfilter = \"geo_country=='Spain'\"\n"
+    manifest = (
+        "[[query]]\nname = 'q'\nendpoint = 'real-time'\nflow = '825'\n"
+        "filter = \"geo_country=='Spain'\"\n"  # not formatted: FQ402 is not checked here
+    )
     write(tmp_path / "queries" / "q.toml", manifest)
     write(tmp_path / "other" / "q.toml", manifest)
 
