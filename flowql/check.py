@@ -179,7 +179,16 @@ class Checker:
         # Inline filters are not files: how `flowql fmt` would lay them out is not a finding.
         inline = item.name.startswith("<expr")
         found = self._check_one(
-            item.text, api, config.target, config.endpoint, config.flow, model, None, not inline
+            item.text,
+            api,
+            config.target,
+            config.endpoint,
+            config.flow,
+            model,
+            None,
+            not inline,
+            # fmt ends a file it writes with a line break; stdin's text need not have one.
+            final_newline=item.path is not None,
         )
         return self._suppress(item, self._select(found))
 
@@ -249,6 +258,8 @@ class Checker:
         model: DataModel,
         query: Query | None,
         check_format: bool,
+        *,
+        final_newline: bool = False,
     ) -> list[Diagnostic]:
         """Validate one filter, then compile it and budget its request: parsed once."""
         from flowql.syntax import parse
@@ -274,6 +285,7 @@ class Checker:
             check_format=check_format,
             line_length=self.config.line_length,
             parsed=expr if self.read is None else None,
+            final_newline=final_newline,
         )
         found.extend(self._request_checks(expr, api, target, endpoint, flow, model, query))
         return found

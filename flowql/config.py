@@ -26,10 +26,25 @@ if TYPE_CHECKING:
     from flowql.ast import Span
     from flowql.manifest import _Scanner
 
-__all__ = ["CONFIG_FILES", "Config", "ConfigError", "find_config", "load_config"]
+__all__ = [
+    "CONFIG_FILES",
+    "DEFAULT_INCLUDE",
+    "Config",
+    "ConfigError",
+    "describe",
+    "find_config",
+    "load_config",
+    "resolve_config",
+]
 
 CONFIG_FILES = ("flowql.toml", "pyproject.toml")
 """The files :func:`find_config` looks for in each directory, in this order."""
+
+DEFAULT_INCLUDE = ("*.flowql", "*.toml")
+"""The files taken from a directory unless ``include`` says otherwise: filters and manifests."""
+
+# What `flowql fmt` rewrites: a TOML file is a manifest, whose filters fmt leaves alone.
+_MANIFEST_SUFFIX = ".toml"
 
 _FIELDS = (
     "model",
@@ -39,6 +54,7 @@ _FIELDS = (
     "url_limit",
     "select",
     "ignore",
+    "include",
     "exclude",
     "line_length",
     "strict",
@@ -66,12 +82,14 @@ class Config:
     None for the built-in demo model. ``target``, ``flow``, ``endpoint``: defaults for filters and
     queries that do not name their own. ``url_limit``: the longest request URL the API takes.
     ``select``/``ignore``: code prefixes to report / never report (an empty ``select`` reports
-    every code). ``exclude``: glob patterns of paths to skip, relative to the configuration
-    file's directory. ``line_length``: for ``flowql fmt``. ``strict``: warnings fail the check
-    too. ``path``: the file the settings came from, or None for the defaults.
+    every code). ``include``: glob patterns of the files to take when searching a directory.
+    ``exclude``: glob patterns of paths to skip there. Both are relative to the configuration
+    file's directory. ``line_length``: of ``flowql fmt`` and of the format check (FQ402).
+    ``strict``: warnings fail the check too. ``path``: the file the settings came from, or None
+    for the defaults.
     """
 
-    __slots__ = (*_FIELDS, "_patterns", "path")
+    __slots__ = (*_FIELDS, "_included", "_patterns", "path")
 
     model: str | None
     target: str | None
@@ -80,11 +98,13 @@ class Config:
     url_limit: int
     select: tuple[str, ...]
     ignore: tuple[str, ...]
+    include: tuple[str, ...]
     exclude: tuple[str, ...]
     line_length: int
     strict: bool
     path: str | None
     _patterns: list[tuple[Pattern[str], bool, bool]] | None
+    _included: list[tuple[Pattern[str], bool, bool]] | None
 
     def __init__(
         self,
@@ -96,6 +116,7 @@ class Config:
         url_limit: int = 4096,
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
+        include: Iterable[str] = DEFAULT_INCLUDE,
         exclude: Iterable[str] = (),
         line_length: int = 88,
         strict: bool = False,
@@ -109,11 +130,13 @@ class Config:
             "url_limit": url_limit,
             "select": tuple(c.upper() for c in select),
             "ignore": tuple(c.upper() for c in ignore),
+            "include": tuple(include),
             "exclude": tuple(exclude),
             "line_length": line_length,
             "strict": strict,
             "path": path,
             "_patterns": None,
+            "_included": None,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -184,6 +207,50 @@ class Config:
                     return True
         return False
 
+    def is_included(self, path: str) -> bool:
+        """Whether ``include`` takes the file at ``path``: a pattern without a ``/`` matches its
+        name, one with a ``/`` its path from the configuration file's directory (the syntax of
+        ``exclude``)."""
+        patterns = self._included
+        if patterns is None:
+            patterns = [_compile(p) for p in self.include]
+            object.__setattr__(self, "_included", patterns)
+        name = os.path.basename(path)
+        relative: str | None = None
+        for regex, anchored, dir_only in patterns:
+            if dir_only:
+                continue
+            if anchored:
+                if relative is None:
+                    relative = os.path.relpath(os.path.abspath(path), self.root)
+                    relative = relative.replace(os.sep, "/")
+                if regex.fullmatch(relative):
+                    return True
+            elif regex.fullmatch(name):
+                return True
+        return False
+
+    def files_under(self, directory: str, *, manifests: bool = True) -> list[str]:
+        """The files ``flowql check`` (and, without ``manifests``, ``flowql fmt``) take from a
+        directory, sorted: those ``include`` takes and ``exclude`` does not skip, outside
+        directories whose name starts with ``.``. Configuration files are never among them, and
+        without ``manifests`` no ``.toml`` file is."""
+        found: list[str] = []
+        for root, dirs, files in os.walk(directory):
+            # Hidden directories (.git, .venv, ...) never hold filters worth checking.
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and not self.is_excluded(os.path.join(root, d))
+            )
+            for name in files:
+                if name in CONFIG_FILES or (not manifests and name.endswith(_MANIFEST_SUFFIX)):
+                    continue
+                path = os.path.join(root, name)
+                if self.is_included(path) and not self.is_excluded(path):
+                    found.append(os.path.normpath(path))
+        return sorted(found)
+
     def selects(self, code: str) -> bool:
         """Whether a code is reported: ``select`` names a prefix of it (or is empty) and
         ``ignore`` does not."""
@@ -191,6 +258,46 @@ class Config:
         if self.select and not any(code.startswith(p) for p in self.select):
             return False
         return not any(code.startswith(p) for p in self.ignore)
+
+
+# What an unset setting means, for describe().
+_UNSET = {
+    "model": "the built-in demo model",
+    "target": "Conviva Flow",
+    "flow": "keys of any flow",
+}
+
+
+def describe(config: Config, *, start: str | None = None) -> str:
+    """The settings in force, for ``flowql check --show-settings``: the file they came from (or
+    that there is none), then one ``key = value`` line per setting, in a fixed order, values
+    written as in TOML. ``start`` is where the search began, for the message when none was
+    found."""
+    import json
+
+    if config.path is None:
+        where = f" from {os.path.abspath(start)} upward" if start is not None else ""
+        lines = [f"config file: none found{where}; the defaults apply"]
+    else:
+        table = " ([tool.flowql])" if os.path.basename(config.path) == "pyproject.toml" else ""
+        lines = [f"config file: {os.path.abspath(config.path)}{table}"]
+    lines.append(f"patterns relative to: {config.root}")
+    for field in _FIELDS:
+        value = getattr(config, field)
+        if value is None:
+            shown = f"none ({_UNSET[field]})" if field in _UNSET else "none"
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif isinstance(value, int):
+            shown = str(value)
+        elif isinstance(value, str):
+            shown = json.dumps(value, ensure_ascii=False)
+        else:
+            shown = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
+            if field == "select" and not value:
+                shown += " (every code)"
+        lines.append(f"{_KEBAB[field]} = {shown}")
+    return "\n".join(lines) + "\n"
 
 
 def _compile(pattern: str) -> tuple[Pattern[str], bool, bool]:
@@ -230,6 +337,13 @@ def _compile(pattern: str) -> tuple[Pattern[str], bool, bool]:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
+
+def resolve_config(path: str | None, start: str) -> Config:
+    """The configuration of a command: the file given with ``--config`` (``path``), else the one
+    :func:`find_config` finds from ``start``. ``flowql check`` and ``flowql fmt`` both use it, so
+    they always agree on the settings. Raises :class:`ConfigError`."""
+    return load_config(path) if path else find_config(start)
 
 
 def find_config(start: str) -> Config:
@@ -409,14 +523,41 @@ class _Reader:
                 self.wrong(key, value, "true or false", f"{key} = true")
                 return None
             return value
-        # select, ignore, exclude: arrays of strings
-        example = '["FQ4"]' if field != "exclude" else '["examples/broken/**"]'
+        # select, ignore, include, exclude: arrays of strings
+        example = {"exclude": '["examples/broken/**"]', "include": '["*.flowql", "*.toml"]'}.get(
+            field, '["FQ4"]'
+        )
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.wrong(key, value, "an array of strings", f"{key} = {example}")
             return None
         if field == "exclude":
             return tuple(value)
+        if field == "include":
+            return self.include(key, value, example)
         return self.codes(key, value)
+
+    def include(self, key: str, value: list[str], example: str) -> tuple[str, ...] | None:
+        # An include that takes nothing, or only directories, is surely a mistake: say so.
+        if not value:
+            self.report(
+                f"'{key}' in {self.where} is empty: no file would be taken from a directory",
+                (key,),
+                f"for example: {key} = {example}, or leave it out for that default",
+                key_only=False,
+            )
+            return None
+        ok = True
+        for index, pattern in enumerate(value):
+            if not pattern.strip("/"):
+                problem, hint = "is empty", f"for example: {key} = {example}"
+            elif pattern.endswith("/"):
+                problem = "names directories, but include takes files"
+                hint = f"to take every filter below it, write '{pattern}**/*.flowql'"
+            else:
+                continue
+            self.report(f"'{pattern}' in {key} {problem}", (key, index), hint, key_only=False)
+            ok = False
+        return tuple(value) if ok else None
 
     def codes(self, key: str, value: list[str]) -> tuple[str, ...] | None:
         from flowql.codes import CODES

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     # the AND/OR operand that starts on it (-1 for none).
     _Line: TypeAlias = "tuple[int, str, int, int, int]"
 
-__all__ = ["excerpt", "format", "format_source", "format_value", "quote"]
+__all__ = ["excerpt", "format", "format_file", "format_source", "format_value", "quote"]
 
 
 def quote(text: str) -> str:
@@ -129,6 +129,25 @@ def format_source(text: str, *, line_length: int = 88) -> str:
     forced, widths, bounds = _measure(expr, comments)
     lines = _lay_out(expr, line_length, forced, widths, bounds)
     return _render(lines, comments)
+
+
+def format_file(text: str, *, line_length: int = 88) -> str:
+    """What ``flowql fmt`` writes for a file holding ``text``: :func:`format_source`'s output,
+    with the file's byte order mark kept and, when it has any CRLF line break, every line break
+    as CRLF. A line break inside a quoted value is data: it is neither looked at nor changed.
+    ``flowql check`` compares with this too (FQ402), so the two never disagree about a file.
+    Raises :class:`~flowql.errors.ParseError` like :func:`format_source`."""
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    formatted = format_source(text[len(bom) :], line_length=line_length)
+    # Strings stand in as a bare quote, so that only line breaks between tokens count.
+    if "\r\n" in text and "\r\n" in "".join(
+        "'" if t.kind == "STRING" else t.text for t in tokenize(text)
+    ):
+        formatted = "".join(
+            t.text.replace("\n", "\r\n") if t.kind == "WHITESPACE" else t.text
+            for t in tokenize(formatted)
+        )
+    return bom + formatted
 
 
 class _Comments:

@@ -69,6 +69,7 @@ def validate(
     check_format: bool = True,
     line_length: int = _LINE_LENGTH,
     parsed: Expr | None = None,
+    final_newline: bool = False,
 ) -> list[Diagnostic]:
     """Every problem in a filter, sorted by position (diagnostics without a span first).
 
@@ -78,8 +79,10 @@ def validate(
     any flow's keys). ``select`` keeps only the codes that start with one of its prefixes
     (``"FQ3"``, ``"FQ301"``), ``ignore`` drops those that start with one of its; syntax errors
     are always returned, since no other check ran. ``check_format`` enables FQ402 (text only),
-    against what ``flowql fmt --line-length line_length`` would write. ``parsed`` is the tree
-    of ``source`` when the caller has already parsed it (so it is not parsed twice).
+    against what ``flowql fmt --line-length line_length`` would write; text without a final
+    line break is compared without it, unless ``final_newline`` (the text is a file's, and fmt
+    ends a file with one). ``parsed`` is the tree of ``source`` when the caller has already
+    parsed it (so it is not parsed twice).
     """
     enabled = _enabled(tuple(select) if select is not None else None, tuple(ignore or ()))
     if isinstance(source, str):
@@ -99,7 +102,7 @@ def validate(
     checker = _Checker(model, flow, text, enabled)
     checker.run(expr)
     if text is not None and check_format and (enabled is None or "FQ402" in enabled):
-        checker.check_format(expr, text, line_length)
+        checker.check_format(expr, text, line_length, final_newline=final_newline)
     found = checker.found
     if len(found) > 1:
         found.sort(key=_position)
@@ -544,12 +547,16 @@ class _Checker:
                 hint,
             )
 
-    def check_format(self, expr: Expr, text: str, line_length: int) -> None:
+    def check_format(
+        self, expr: Expr, text: str, line_length: int, *, final_newline: bool = False
+    ) -> None:
         """FQ402: the text differs from what ``flowql fmt`` writes (without its final newline
-        for text that has none, such as an inline ``--expr``)."""
+        for text that has none, such as an inline ``--expr``, unless ``final_newline``)."""
         newline = text.endswith("\n")
         body = text[:-1] if newline else text
-        if "\n" not in body and "#" not in body:
+        if final_newline and not newline:
+            differs = True
+        elif "\n" not in body and "#" not in body and "\r" not in body:
             # One line and no comment: what fmt writes depends on the tree alone, so there is no
             # need to parse again. It is the one-line form when that fits in line_length, or
             # when the filter is one comparison under any NOTs (never split); otherwise several
@@ -565,10 +572,13 @@ class _Checker:
             else:
                 differs = True
         else:
-            from flowql.formatter import format_source
+            from flowql.formatter import format_file
 
-            formatted = format_source(text, line_length=line_length)
-            differs = text != (formatted if newline else formatted[:-1])
+            # What fmt writes, CRLF line breaks included: a CRLF file it wrote is formatted.
+            formatted = format_file(text, line_length=line_length)
+            if not newline:
+                formatted = formatted[: -2 if formatted.endswith("\r\n") else -1]
+            differs = text != formatted
         if differs:
             end = len(text)
             self.add(

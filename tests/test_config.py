@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from flowql.config import Config, ConfigError, find_config, load_config
+from flowql.config import (
+    DEFAULT_INCLUDE,
+    Config,
+    ConfigError,
+    describe,
+    find_config,
+    load_config,
+    resolve_config,
+)
 from flowql.errors import FlowQLError
 
 
@@ -265,7 +273,7 @@ def test_a_flowql_toml_takes_top_level_keys_only(tmp_path: Path) -> None:
         (
             "unknown setting 'tool' in flowql.toml",
             "the settings are model, target, flow, endpoint, url-limit, select, ignore, "
-            "exclude, line-length, strict",
+            "include, exclude, line-length, strict",
             "[tool.flowql]",
         ),
     ]
@@ -348,3 +356,127 @@ def test_directories_only_pattern_matches_an_existing_directory(tmp_path: Path) 
     (tmp_path / "drafts").mkdir()
     config = Config(exclude=("drafts/",), path=str(tmp_path / "flowql.toml"))
     assert config.is_excluded(str(tmp_path / "drafts"))
+
+
+# --- include patterns and walking a directory ---------------------------------------------------
+
+
+def test_include_defaults_to_filters_and_manifests(tmp_path: Path) -> None:
+    config = Config(path=str(tmp_path / "flowql.toml"))
+    assert config.include == DEFAULT_INCLUDE == ("*.flowql", "*.toml")
+    assert config.is_included(str(tmp_path / "deep" / "a.flowql"))
+    assert config.is_included(str(tmp_path / "q.toml"))
+    assert not config.is_included(str(tmp_path / "notes.txt"))
+    assert not config.is_included(str(tmp_path / "a.flowql.bak"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "included"),
+    [
+        ("*.fql", "a.fql", True),
+        ("*.fql", "deep/down/a.fql", True),
+        ("*.fql", "a.flowql", False),
+        ("filters/*.fql", "filters/a.fql", True),
+        ("filters/*.fql", "filters/deep/a.fql", False),
+        ("filters/*.fql", "other/filters/a.fql", False),
+        ("filters/**/*.fql", "filters/deep/a.fql", True),
+        ("**/q[0-9].toml", "a/b/q1.toml", True),
+        ("/top.flowql", "top.flowql", True),
+        ("/top.flowql", "sub/top.flowql", False),
+    ],
+)
+def test_include_patterns(tmp_path: Path, pattern: str, path: str, included: bool) -> None:
+    config = Config(include=(pattern,), path=str(tmp_path / "flowql.toml"))
+    assert config.is_included(str(tmp_path / path)) is included
+
+
+def test_include_is_read_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path / "flowql.toml", "include = ['*.fql', 'queries/**/*.toml']\n")
+    assert load_config(str(path)).include == ("*.fql", "queries/**/*.toml")
+    assert problems(tmp_path, "flowql.toml", "include = []\n") == [
+        (
+            "'include' in flowql.toml is empty: no file would be taken from a directory",
+            """for example: include = ["*.flowql", "*.toml"], or leave it out for that default""",
+            "[]",
+        )
+    ]
+    assert problems(tmp_path, "flowql.toml", "include = ['*.fql', 'filters/', '']\n") == [
+        (
+            "'filters/' in include names directories, but include takes files",
+            "to take every filter below it, write 'filters/**/*.flowql'",
+            "'filters/'",
+        ),
+        (
+            "'' in include is empty",
+            """for example: include = ["*.flowql", "*.toml"]""",
+            "''",
+        ),
+    ]
+    assert problems(tmp_path, "flowql.toml", "include = '*.fql'\n")[0][0] == (
+        "'include' in flowql.toml must be an array of strings, not a string"
+    )
+
+
+def test_files_under_applies_include_exclude_and_skips_what_is_never_a_filter(
+    tmp_path: Path,
+) -> None:
+    for name in (
+        "a.flowql",
+        "q.toml",
+        "pyproject.toml",
+        "flowql.toml",
+        "notes.txt",
+        "sub/b.flowql",
+        "sub/drafts/c.flowql",
+        ".hidden/d.flowql",
+        "sub/e.fql",
+    ):
+        write(tmp_path / name, "a == 1\n")
+    config = Config(exclude=("drafts",), path=str(tmp_path / "flowql.toml"))
+    found = [os.path.relpath(p, tmp_path) for p in config.files_under(str(tmp_path))]
+    assert found == ["a.flowql", "q.toml", os.path.join("sub", "b.flowql")]
+    # fmt does not take manifests: a TOML file is never a filter.
+    found = config.files_under(str(tmp_path), manifests=False)
+    assert [os.path.relpath(p, tmp_path) for p in found] == [
+        "a.flowql",
+        os.path.join("sub", "b.flowql"),
+    ]
+    other = Config(include=("*.fql", "*.toml"), path=str(tmp_path / "flowql.toml"))
+    found = other.files_under(str(tmp_path), manifests=False)
+    assert [os.path.relpath(p, tmp_path) for p in found] == [os.path.join("sub", "e.fql")]
+
+
+def test_resolve_config_reads_the_given_file_or_searches(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.flowql]\nline-length = 70\n")
+    other = write(tmp_path / "ci" / "settings.toml", "line-length = 30\n")
+    (tmp_path / "sub").mkdir()
+    assert resolve_config(None, str(tmp_path / "sub")).line_length == 70
+    assert resolve_config(str(other), str(tmp_path / "sub")).line_length == 30
+    with pytest.raises(ConfigError):
+        resolve_config(str(tmp_path / "missing.toml"), str(tmp_path))
+
+
+def test_describe_lists_every_setting_in_order(tmp_path: Path) -> None:
+    config = Config(
+        target="klaviyo-flow-report",
+        select=("FQ1",),
+        exclude=('we"ird',),
+        strict=True,
+        path=str(tmp_path / "flowql.toml"),
+    )
+    assert describe(config).splitlines() == [
+        f"config file: {tmp_path / 'flowql.toml'}",
+        f"patterns relative to: {tmp_path}",
+        "model = none (the built-in demo model)",
+        'target = "klaviyo-flow-report"',
+        "flow = none (keys of any flow)",
+        "endpoint = none",
+        "url-limit = 4096",
+        'select = ["FQ1"]',
+        "ignore = []",
+        'include = ["*.flowql", "*.toml"]',
+        'exclude = ["we\\"ird"]',
+        "line-length = 88",
+        "strict = true",
+    ]
+    assert describe(Config()).startswith("config file: none found; the defaults apply\n")

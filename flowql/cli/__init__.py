@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from flowql.ast import Expr
+    from flowql.config import Config
     from flowql.targets import Target
 
 __all__ = ["main"]
@@ -197,22 +198,22 @@ def _error_dicts(errors: list[tuple[Source, FlowQLError]]) -> list[dict[str, obj
 
 
 def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.formatter import format_source
+    from flowql.config import resolve_config
+    from flowql.formatter import format_file
 
-    sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
+    # The settings of `flowql check`, so that what fmt writes is what check accepts (FQ402).
+    config = resolve_config(args.config, os.getcwd()).merged(line_length=args.line_length)
+    paths = _walk_paths(args.paths, config, manifests=False)
+    sources = read_sources(args.expr, paths, stdin_filename=args.stdin_filename)
     failed = changed = unchanged = 0
     for source in sources:
-        bom, text = _strip_bom(source.text)
         try:
-            formatted = format_source(text, line_length=args.line_length)
+            formatted = format_file(source.text, line_length=config.line_length)
         except FlowQLError as exc:
             err.write(exc.render(source.name) + "\n")
             failed += 1
             continue
-        if "\r\n" in text:
-            formatted = _crlf(formatted)
-        formatted = bom + formatted
-        if source.path is None and text.endswith(("\n", "\r\n")) is False:
+        if source.path is None and source.text.endswith(("\n", "\r\n")) is False:
             # Inline and stdin text need not end with a newline to be formatted.
             is_same = formatted.rstrip("\r\n") == source.text
         else:
@@ -245,13 +246,24 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _crlf(text: str) -> str:
-    """Line breaks as CRLF, outside quoted values only: a newline inside a value is data."""
-    from flowql.syntax import tokenize
+def _walk_paths(paths: Sequence[str], config: Config, *, manifests: bool) -> list[str]:
+    """``paths`` with each directory replaced by the files the configuration takes from it
+    (``include``, ``exclude``): fmt and check walk directories the same way."""
+    out: list[str] = []
+    for path in paths:
+        out.extend(config.files_under(path, manifests=manifests) if os.path.isdir(path) else [path])
+    return out
 
-    return "".join(
-        t.text.replace("\n", "\r\n") if t.kind == "WHITESPACE" else t.text for t in tokenize(text)
-    )
+
+def _positive(value: str) -> int:
+    """An argparse type: a whole number above 0, as the configuration requires."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {value!r}")
+    return number
 
 
 def _summary(err: TextIO, changed: int, verb: str, unchanged: int, failed: int, total: int) -> None:
@@ -294,11 +306,10 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.check import Checker, Input
-    from flowql.config import find_config, load_config
+    from flowql.config import describe, resolve_config
     from flowql.report import render_findings
 
-    config = load_config(args.config) if args.config else find_config(os.getcwd())
-    config = config.merged(
+    config = resolve_config(args.config, os.getcwd()).merged(
         model=args.model,
         flow=args.flow,
         target=args.target,
@@ -306,14 +317,16 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         url_limit=args.url_limit,
         select=_codes(args.select),
         ignore=_codes(args.ignore),
+        line_length=args.line_length,
         strict=True if args.strict else None,
     )
+    if args.show_settings:
+        out.write(describe(config, start=os.getcwd()))
+        return EXIT_OK
     sources = read_sources(
         args.expr,
-        args.paths,
+        _walk_paths(args.paths, config, manifests=True),
         stdin_filename=args.stdin_filename,
-        suffixes=(".flowql", ".toml"),
-        excluded=config.is_excluded,
     )
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
@@ -539,7 +552,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "fmt",
         help="format filters canonically",
         description="Format filters canonically. Files are rewritten in place (comments are "
-        "kept); inline and standard-input filters are printed to stdout.",
+        "kept); inline and standard-input filters are printed to stdout. Settings (line-length, "
+        "include, exclude) come from the configuration flowql check reads; flags win.",
     )
     _add_inputs(f)
     f.add_argument(
@@ -554,10 +568,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     f.add_argument(
         "--line-length",
-        type=int,
-        default=88,
+        type=_positive,
         metavar="N",
-        help="break filters longer than N characters over several lines (default 88)",
+        help="break filters longer than N characters over several lines (default: line-length "
+        "in the configuration, else 88)",
+    )
+    f.add_argument(
+        "--config", metavar="PATH", help="read settings from this file only (as check does)"
     )
     f.set_defaults(handler=_cmd_fmt)
 
@@ -588,11 +605,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("--url-limit", type=int, metavar="N", help="request URL limit (default 4096)")
     c.add_argument("--select", metavar="CODES", help="only these codes or prefixes (FQ1,FQ301)")
     c.add_argument("--ignore", metavar="CODES", help="never these codes or prefixes")
+    c.add_argument(
+        "--line-length",
+        type=_positive,
+        metavar="N",
+        help="the line length of the format check, FQ402 (default: line-length in the "
+        "configuration, else 88; as flowql fmt)",
+    )
     c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit 1)")
     c.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when errors are found (report only)"
     )
     c.add_argument("--config", metavar="PATH", help="read settings from this file only")
+    c.add_argument(
+        "--show-settings",
+        action="store_true",
+        help="print the configuration file used and every setting in force, then exit",
+    )
     c.add_argument(
         "--read",
         metavar="TARGET",
