@@ -239,17 +239,13 @@ APIS: dict[Api, ApiSpec] = {
                 "campaign statistics over a timeframe",
                 (*_REPORT, *_CONVERSION),
             ),
-            EndpointSpec(
-                "form-values", "form statistics over a timeframe", _REPORT
-            ),
+            EndpointSpec("form-values", "form statistics over a timeframe", _REPORT),
             EndpointSpec(
                 "form-series",
                 "form statistics per interval",
                 (*_REPORT, "interval"),
             ),
-            EndpointSpec(
-                "segment-values", "segment statistics over a timeframe", _REPORT
-            ),
+            EndpointSpec("segment-values", "segment statistics over a timeframe", _REPORT),
             EndpointSpec(
                 "segment-series",
                 "segment statistics per interval",

@@ -243,7 +243,9 @@ class Checker:
         except QueryError as exc:
             found = list(exc.diagnostics)
         return [
-            d if d.span is not None else Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
+            d
+            if d.span is not None
+            else Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
             for d in found
             if d.code.startswith("FQ7")
         ]

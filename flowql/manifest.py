@@ -58,6 +58,7 @@ __all__ = [
     "noqa_lines",
 ]
 
+
 def _fields() -> tuple[str, ...]:
     from flowql.query.fields import FIELDS as QUERY_FIELDS
 
@@ -592,8 +593,8 @@ class Query:
         "_lazy",
         "_span",
         "_starts",
-        "diagnostics",
         "api",
+        "diagnostics",
         "end",
         "endpoint",
         "fields",
@@ -745,7 +746,7 @@ class Query:
 
     def field_spans(self) -> dict[str, Span]:
         """Where each field's value is in the manifest (for diagnostics about it)."""
-        if self.source is None or self._lazy is None and self._span is None:
+        if self.source is None or (self._lazy is None and self._span is None):
             return {}
         spans: dict[str, Span] = {}
         scan = _LazyScan(self.source)
@@ -1156,6 +1157,8 @@ def _time(value: object, problem: Any, tz: object = None) -> tuple[str, Any] | N
 
     if isinstance(value, datetime.datetime):
         written = value.isoformat().replace("+00:00", "Z")
+    elif isinstance(value, datetime.date):  # a TOML local date: its midnight, as the CLI reads it
+        written = value.isoformat()
     elif isinstance(value, (str, int)) and not isinstance(value, bool):
         written = str(value)
     else:

@@ -40,7 +40,10 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
             ["query", "klaviyo", "metrics", "--timeframe", "last_7_days"],
             "the klaviyo metrics endpoint takes no timeframe",
         ),
-        (["query", "conviva-flow", "data-model", "--filter", "a == 'b'"], "data-model takes no query fields"),
+        (
+            ["query", "conviva-flow", "data-model", "--filter", "a == 'b'"],
+            "data-model takes no query fields",
+        ),
     ],
 )
 def test_usage_errors_exit_2(

@@ -69,7 +69,7 @@ CASES = [
         "conviva-flow",
         "historical",
         ["--flow", "142", "--start", "2026-12-01T09:00:00Z", "--end", "2026-12-01T10:30:00Z"],
-        ['flow = "142"', 'start = "2026-12-01T09:00:00Z"', 'end = 2026-12-01T10:30:00Z'],
+        ['flow = "142"', 'start = "2026-12-01T09:00:00Z"', "end = 2026-12-01T10:30:00Z"],
         q.FlowQuery(
             "142",
             "historical",

@@ -198,9 +198,9 @@ def test_naive_times_are_read_in_tz_the_same_everywhere(tmp_path: Path) -> None:
     fields = {"flow": "825", "start": naive, "end": "2026-12-01T11:00"}
     utc = q.build_query("conviva-flow", "historical", fields).plan(now=NOW)
     assert utc.windows[0].start == dt.datetime(2026, 12, 1, 10, tzinfo=UTC)
-    madrid = q.build_query(
-        "conviva-flow", "historical", {**fields, "tz": "Europe/Madrid"}
-    ).plan(now=NOW)
+    madrid = q.build_query("conviva-flow", "historical", {**fields, "tz": "Europe/Madrid"}).plan(
+        now=NOW
+    )
     assert madrid.windows[0].start == dt.datetime(2026, 12, 1, 9, tzinfo=UTC)
     # The manifest reads them the same way, with the table's tz or the command line's.
     from flowql.manifest import load_manifest_text

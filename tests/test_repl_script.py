@@ -107,7 +107,10 @@ def test_the_command_line_runs_a_script_from_standard_input(tmp_path: Path) -> N
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
-        input=":last 7d\n:statistics opens\n:conversion RESQ6t\nsend_channel IN ('email', 'sms')\n:show\n",
+        input=(
+            ":last 7d\n:statistics opens\n:conversion RESQ6t\n"
+            "send_channel IN ('email', 'sms')\n:show\n"
+        ),
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -190,11 +190,16 @@ def _usage(args: argparse.Namespace) -> str | None:
     if args.name:
         return "--name picks queries of a manifest: give --manifest FILE too"
     if args.api is None or args.endpoint is None:
-        return "give an API and an endpoint (flowql query conviva-flow historical ...), or --manifest FILE"
+        return (
+            "give an API and an endpoint (flowql query conviva-flow historical ...), or "
+            "--manifest FILE"
+        )
     return None
 
 
-def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any, str | None]], int]:
+def _planned(
+    args: argparse.Namespace, err: TextIO
+) -> tuple[list[tuple[str, Any, str | None]], int]:
     """The queries to run, each as (label, query value, filter text), or the exit code of
     what stopped them (after saying why on ``err``)."""
     from flowql.query import QueryError, build_query
@@ -361,7 +366,6 @@ def _write(out: TextIO, result: Result, fmt: str) -> None:
         from flowql.display import table
 
         out.write(table(result))
-
 
 
 # --- model pull ----------------------------------------------------------------------------------

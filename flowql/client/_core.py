@@ -785,11 +785,11 @@ class SyncClientBase(Generic[A]):
 
     def plan_of(self, query: Any) -> Plan:
         """See :meth:`AsyncClientBase.plan_of`."""
-        return self._async.plan_of(query)  # type: ignore[attr-defined, no-any-return]
+        return self._async.plan_of(query)
 
     def describe(self, request: Request) -> SentRequest:
         """See :meth:`AsyncClientBase.describe`."""
-        return self._async.describe(request)  # type: ignore[attr-defined, no-any-return]
+        return self._async.describe(request)
 
     def close(self) -> None:
         """Close the connections and stop the background loop."""

@@ -23,11 +23,10 @@ from flowql.results import DimensionalRow, DimensionalRows, Point, TimeSeries, s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from flowql.query import Plan
     from flowql.ast import Expr
     from flowql.client._core import Secret
     from flowql.model import DataModel
-    from flowql.query import Request, TimeValue, Window
+    from flowql.query import Plan, Request, TimeValue, Window
 
 __all__ = ["AsyncConvivaFlowClient", "ConvivaFlowClient"]
 
@@ -238,7 +237,9 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
         """Run a :class:`~flowql.query.FlowQuery`: validated first (no request for a query the
         server would reject), split, fetched, merged, post-filtered."""
         plan = self.plan_of(query)
-        query = plan.query  # type: ignore[assignment]
+        value = plan.query
+        assert isinstance(value, FlowQuery)
+        query = value
         counts: frozenset[str] = frozenset()
         if len(plan.requests) > 1:
             counts = await self._count_metrics(str(query.flow_id))

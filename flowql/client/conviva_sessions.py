@@ -19,12 +19,11 @@ from flowql.results import Sessions, ViewerSummary, session_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from flowql.query import Plan
     from collections.abc import Mapping
 
     from flowql.ast import Expr
     from flowql.model import DataModel
-    from flowql.query import Request
+    from flowql.query import Plan, Request
 
 __all__ = ["AsyncConvivaSessionsClient", "ConvivaSessionsClient"]
 
@@ -119,7 +118,9 @@ class AsyncConvivaSessionsClient(AsyncConvivaBase):
         """Run a :class:`~flowql.query.SessionsQuery`: validated first, split into 3-hour
         windows where needed, fetched, merged in start order, post-filtered."""
         plan = self.plan_of(query)
-        query = plan.query  # type: ignore[assignment]
+        value = plan.query
+        assert isinstance(value, SessionsQuery)
+        query = value
 
         async def fetch(request: Request) -> Mapping[str, Any]:
             data = await self._get(request)

@@ -17,10 +17,9 @@ from flowql.results import Point, Rows, TimeSeries
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from flowql.query import Plan
     from flowql.ast import Expr
     from flowql.client._core import Secret
-    from flowql.query import Request, TimeValue
+    from flowql.query import Plan, Request, TimeValue
     from flowql.results import Result
 
 __all__ = ["AsyncFlowXOClient", "FlowXOClient"]
@@ -139,7 +138,9 @@ class AsyncFlowXOClient(AsyncClientBase):
     async def query(self, query: FlowXOQuery | Plan) -> TimeSeries | Rows:
         """Run a :class:`~flowql.query.FlowXOQuery`: validated, fetched, filtered locally."""
         plan = self.plan_of(query)
-        query = plan.query  # type: ignore[assignment]
+        value = plan.query
+        assert isinstance(value, FlowXOQuery)
+        query = value
         endpoint = query.endpoint
 
         async def fetch(request: Request) -> Result:

@@ -20,12 +20,11 @@ from flowql.results import ReportRow, ReportRows, Rows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from flowql.query import Plan
     from collections.abc import Sequence
 
     from flowql.ast import Expr
     from flowql.client._core import Secret
-    from flowql.query import Request, TimeValue
+    from flowql.query import Plan, Request, TimeValue
 
 __all__ = ["AsyncKlaviyoClient", "KlaviyoClient"]
 
@@ -110,10 +109,14 @@ class AsyncKlaviyoClient(AsyncClientBase):
         assert isinstance(result, ReportRows)
         return result
 
-    async def query(self, query: KlaviyoReportQuery | KlaviyoMetricsQuery | Plan) -> ReportRows | Rows:
+    async def query(
+        self, query: KlaviyoReportQuery | KlaviyoMetricsQuery | Plan
+    ) -> ReportRows | Rows:
         """Run a Klaviyo query: validated first, fetched (every page), post-filtered."""
         plan = self.plan_of(query)
-        query = plan.query  # type: ignore[assignment]
+        value = plan.query
+        assert isinstance(value, (KlaviyoReportQuery, KlaviyoMetricsQuery))
+        query = value
         if isinstance(query, KlaviyoReportQuery):
             report = query.report
 

@@ -63,7 +63,8 @@ from flowql.query.plan import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from flowql.query.plan import AnyQuery, TimeValue
+    from flowql.query.plan import AnyQuery as AnyQuery
+    from flowql.query.plan import TimeValue as TimeValue
 
 __all__ = [
     "FIELDS",

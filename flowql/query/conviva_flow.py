@@ -15,7 +15,6 @@ from flowql.query.plan import (
     QueryBase,
     Window,
     conviva_plan,
-    format_time,
     is_int,
     parse_filter,
     plan_filter,
@@ -149,7 +148,10 @@ class FlowQuery(QueryBase):
         def endpoint_of(window: Window | None) -> Endpoint:
             if window is None:
                 return Endpoint.flow_real_time(
-                    flow_id, self.interval or "PT15M", group_by=group_by, granularity=self.granularity
+                    flow_id,
+                    self.interval or "PT15M",
+                    group_by=group_by,
+                    granularity=self.granularity,
                 )
             return Endpoint.flow_historical(
                 flow_id,
@@ -166,4 +168,3 @@ class FlowQuery(QueryBase):
         return conviva_plan(
             self, checks, windows, endpoint_of, plan, params, retention=FLOW_HISTORY
         )
-

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from flowql.apis import Api
 from flowql.endpoints import encode_query
-from flowql.query.plan import Checks, Plan, QueryBase, Request, format_time, is_int, parse_filter, plan_filter
+from flowql.query.plan import (
+    Checks,
+    Plan,
+    QueryBase,
+    Request,
+    format_time,
+    is_int,
+    parse_filter,
+    plan_filter,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

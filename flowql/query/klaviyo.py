@@ -493,7 +493,6 @@ class KlaviyoMetricsQuery(QueryBase):
     api = Api.KLAVIYO
 
     def _build(self, checks: Checks, now: dt.datetime, model: DataModel | None) -> Plan | None:
-        from flowql.endpoints import percent_encode
 
         if self.endpoint not in KLAVIYO_METRICS_ENDPOINTS:
             checks.add(
@@ -535,4 +534,3 @@ class KlaviyoMetricsQuery(QueryBase):
         if plan.compiled is not None and plan.compiled.filter:
             params.append(("filter", plan.compiled.filter))
         return Plan(self, (Request("GET", "metrics/" + encode_query(params)),), plan)
-

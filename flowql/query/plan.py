@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flowql import times
-from flowql.diagnostics import Diagnostic, Severity, did_you_mean
+from flowql.diagnostics import Diagnostic, Severity
 from flowql.endpoints import encode_query
 from flowql.errors import FlowQLError, UnsupportedError
 
@@ -153,7 +153,9 @@ class Plan:
         """The windows of a split range (empty when the query is not split)."""
         return tuple(r.window for r in self.requests if r.window is not None)
 
-    def refresh(self, request: Request, now: dt.datetime) -> tuple[Request | None, Diagnostic | None]:
+    def refresh(
+        self, request: Request, now: dt.datetime
+    ) -> tuple[Request | None, Diagnostic | None]:
         """``request`` as it may be sent at ``now``: for an API that keeps data for a limited
         time (``retention``), a window whose start has slipped out of reach since the plan was
         made (a ``-7d`` range, an hour later) is clamped to the earliest start the server

@@ -26,8 +26,8 @@ import os
 import threading
 import time
 
-from flowql.diagnostics import Diagnostic
 from flowql.apis import target_api as api_of
+from flowql.diagnostics import Diagnostic
 from flowql.repl.errors import CommandError
 
 TYPE_CHECKING = False

@@ -91,6 +91,7 @@ api_of = target_api
 
 # --- time ------------------------------------------------------------------------------------
 
+
 def parse_duration(text: str) -> dt.timedelta:
     """A duration written ``15m``, ``1h``, ``1h30m``, ``7d``, ``1w``, ``90s`` or in ISO 8601
     (``PT15M``, ``P7D``), by :func:`flowql.times.parse_duration`. Raises
@@ -665,9 +666,7 @@ class Session:
     def set_range(self, start: str, end: str) -> None:
         """Cover ``start`` to ``end`` (ISO 8601, epoch seconds or milliseconds; naive times in
         the session's :attr:`tz`)."""
-        self.time_range = TimeRange(
-            start=parse_time(start, self.tz), end=parse_time(end, self.tz)
-        )
+        self.time_range = TimeRange(start=parse_time(start, self.tz), end=parse_time(end, self.tz))
         self._changed()
 
     def set_tz(self, name: str | None) -> None:

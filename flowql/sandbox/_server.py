@@ -397,7 +397,9 @@ class Sandbox:
     ) -> None:
         # Credentials are not kept: the log is for tests and the access log, not for replay.
         kept = tuple(
-            (name, value) for name, value in (headers or {}).items() if name.lower() != "authorization"
+            (name, value)
+            for name, value in (headers or {}).items()
+            if name.lower() != "authorization"
         )
         entry = LoggedRequest(
             method, path, query, status, arrival, api, kept, body.decode("utf-8", "replace")

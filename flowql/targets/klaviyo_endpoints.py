@@ -46,9 +46,9 @@ from flowql.ast import And, Comparison, In, Op, Or, String
 from flowql.diagnostics import Diagnostic, clip
 from flowql.errors import UnsupportedError
 from flowql.formatter import excerpt
-from flowql.targets.klaviyo_targets import KLAVIYO_ENDPOINT_TARGETS
 from flowql.targets.conviva_flow import lower
 from flowql.targets.klaviyo import MAX_LIST_ITEMS, render_value
+from flowql.targets.klaviyo_targets import KLAVIYO_ENDPOINT_TARGETS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
