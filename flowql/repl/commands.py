@@ -409,7 +409,8 @@ COMMANDS: dict[str, Command] = {
             "query a fixed time range",
             "START and END are ISO 8601 (2026-11-22T10:00:00Z; without an offset, in the :tz "
             "zone, UTC by default), epoch seconds or milliseconds, or relative (-2h). A longer "
-            "range than one request covers (the Flow API: 1 hour, Sessions V3: 3 hours) is fetched in windows; Klaviyo reports cover a year at most.",
+            "range than one request covers (the Flow API: 1 hour, Sessions V3: 3 hours) is "
+            "fetched in windows; Klaviyo reports cover a year at most.",
             _range,
         ),
         Command(
