@@ -474,3 +474,25 @@ def test_show_prints_exactly_what_run_sends(sandbox: object) -> None:
         )
     finally:
         session.close()
+
+
+def test_the_repl_loads_a_manifest_query_as_query_runs_it() -> None:
+    examples = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+    manifest = str(examples / "queries.toml")
+    for name in ("android-spain-logins", "sso-logins-live", "madrid-android-start-failures"):
+        session = Session(clock=lambda: NOW)
+        shown = execute(session, f":load {manifest} {name}").text
+        assert shown.startswith(f"loaded {name}: target ")
+        [entry] = [e for e in load_manifest_text(open(manifest).read()) if e.name == name]
+        expected = requests_of(entry.to_query().plan(now=NOW))
+        query = session.current_query()
+        assert query.plan is not None
+        assert requests_of(query.plan) == expected
+    from flowql.repl.errors import CommandError
+
+    session = Session(clock=lambda: NOW)
+    with pytest.raises(CommandError, match="holds 6 queries: name one"):
+        execute(session, f":load {manifest}")
+    with pytest.raises(CommandError) as caught:
+        execute(session, f":load {manifest} sso-logins-lvie")
+    assert caught.value.diagnostics[0].hint == "did you mean 'sso-logins-live'?"

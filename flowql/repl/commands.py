@@ -157,6 +157,23 @@ def _range(session: Session, args: str) -> Outcome:
     return Outcome(f"time {session.time_range}")
 
 
+def _load(session: Session, args: str) -> Outcome:
+    import shlex
+
+    try:
+        parts = shlex.split(args)
+    except ValueError:
+        parts = []
+    if not 1 <= len(parts) <= 2:
+        raise CommandError(_usage("load"))
+    name = session.load_query(parts[0], parts[1] if len(parts) == 2 else None)
+    lines = [f"loaded {name}: target {session.target}, time {session.time_range}"]
+    if session.filter:
+        lines.append(f"filter {session.filter.strip()}")
+    lines.append(":show prints its request, :run sends it")
+    return Outcome("\n".join(lines))
+
+
 def _tz(session: Session, args: str) -> Outcome:
     if args:
         session.set_tz(None if _none(args) else args)
@@ -412,6 +429,16 @@ COMMANDS: dict[str, Command] = {
             "range than one request covers (the Flow API: 1 hour, Sessions V3: 3 hours) is "
             "fetched in windows; Klaviyo reports cover a year at most.",
             _range,
+        ),
+        Command(
+            "load",
+            "FILE [NAME]",
+            "take a query of a manifest",
+            "Sets the target, flow, time range, grouping, limit, statistics and filter of the "
+            "manifest's query NAME (the only one, when NAME is left out), as `flowql query "
+            "--manifest FILE --name NAME` runs it. Queries the REPL cannot compose (Flow XO, a "
+            "viewer's sessions...) are refused with the command that runs them.",
+            _load,
         ),
         Command(
             "tz",

@@ -104,14 +104,14 @@ def parse_duration(text: str) -> dt.timedelta:
         raise _error(exc.message, exc.hint or "write it as 15m, 1h, 1h30m, 7d or PT15M") from None
 
 
-def parse_time(text: str, tz: str | None = None) -> dt.datetime:
+def parse_time(text: str, tz: str | None = None, now: dt.datetime | None = None) -> dt.datetime:
     """A point in time, by the rules of :func:`flowql.times.parse_time` (ISO 8601, epoch seconds
     or milliseconds, ``now``, ``-2h``; naive times in ``tz``, default UTC). Raises
     :class:`CommandError` (FQ702)."""
     from flowql import times
 
     try:
-        return times.parse_time(text, tz=tz)
+        return times.parse_time(text, tz=tz, now=now)
     except times.TimeError as exc:
         raise _error(exc.message, exc.hint, code="FQ702") from None
 
@@ -665,9 +665,103 @@ class Session:
 
     def set_range(self, start: str, end: str) -> None:
         """Cover ``start`` to ``end`` (ISO 8601, epoch seconds or milliseconds; naive times in
-        the session's :attr:`tz`)."""
-        self.time_range = TimeRange(start=parse_time(start, self.tz), end=parse_time(end, self.tz))
+        the session's :attr:`tz`; relative ones, ``-2h``, as of now)."""
+        now = self.clock()
+        self.time_range = TimeRange(
+            start=parse_time(start, self.tz, now), end=parse_time(end, self.tz, now)
+        )
         self._changed()
+
+    def load_query(self, path: str, name: str | None = None) -> str:
+        """Take the settings and the filter of a manifest's query (``name``: which one; may be
+        left out when the manifest has one query), as ``flowql query --manifest`` would run
+        it. Returns the query's name. Raises :class:`CommandError` (FQ802 for a manifest that
+        cannot be read, FQ804 for a query the REPL cannot hold, such as Flow XO's or one with
+        a viewer id: run those with ``flowql query --manifest``)."""
+        from flowql.manifest import ManifestError, load_manifest
+
+        try:
+            entries = load_manifest(path)
+        except ManifestError as exc:
+            first = exc.diagnostics[0]
+            raise _error(f"{path}: {first.message}", first.hint, code="FQ802") from None
+        names = [e.name for e in entries]
+        if name is None and len(entries) != 1:
+            raise _error(
+                f"{path} holds {len(entries)} queries: name one",
+                f":load {path} NAME, with NAME one of " + ", ".join(names),
+            )
+        entry = entries[0] if name is None else next((e for e in entries if e.name == name), None)
+        if entry is None:
+            from flowql.diagnostics import did_you_mean
+
+            raise _error(
+                f"{path} has no query '{name}'",
+                did_you_mean(str(name), names) or "its queries are " + ", ".join(names),
+            )
+        if entry.diagnostics:
+            first = entry.diagnostics[0]
+            raise _error(f"{path}: {first.message}", first.hint, code="FQ802")
+        api = entry.query_api(self.target)
+        endpoint = entry.endpoint or "historical"
+        endpoint = {"sessions/content": "content", "sessions/ad": "ad"}.get(endpoint, endpoint)
+        fields = dict(entry.fields)
+        target = {
+            ("conviva-flow", "real-time"): "conviva-flow",
+            ("conviva-flow", "historical"): "conviva-flow",
+            ("conviva-sessions", "content"): "conviva-sessions",
+            ("klaviyo", "metrics"): "klaviyo-metrics",
+        }.get((api, endpoint))
+        if api == "klaviyo" and endpoint.endswith("-values"):
+            target = f"klaviyo-{endpoint[: -len('-values')]}-report"
+        held = {"flow", "start", "end", "tz", "interval", "group_by", "limit", "filter"}
+        held |= {"statistics", "conversion_metric_id", "timeframe"}
+        if api == "klaviyo" and endpoint == "metrics":
+            held = {"filter"}
+        kept_out = sorted(set(fields) - held)
+        if target is None or kept_out:
+            what = f"{api} {endpoint}" + (f" with {', '.join(kept_out)}" if kept_out else "")
+            raise _error(
+                f"the REPL composes no {what} query",
+                f"run it with `flowql query --manifest {path} --name {entry.name}`",
+            )
+        self.set_target(target)
+        if "tz" in fields:
+            self.set_tz(str(fields["tz"]))
+        if "flow" in fields:
+            self.set_flow(str(fields["flow"]))
+        if isinstance(fields.get("interval"), str) and endpoint == "real-time":
+            self.set_last(str(fields["interval"]))
+        timeframe = fields.get("timeframe")
+        if isinstance(timeframe, str):
+            lengths = {v: k for k, v in _KLAVIYO_KEYS.items()}
+            if timeframe not in lengths:
+                raise _error(
+                    f"the REPL covers Klaviyo's timeframes {', '.join(lengths)}, not {timeframe}",
+                    f"run it with `flowql query --manifest {path} --name {entry.name}`",
+                )
+            self.time_range = TimeRange(duration=lengths[timeframe])
+        start, end = fields.get("start"), fields.get("end")
+        if start is not None and end is not None:
+            text_start, text_end = str(start).strip(), str(end).strip()
+            if text_start.startswith("-") and text_end.lower() == "now":
+                self.set_last(text_start[1:])
+            else:
+                self.set_range(text_start, text_end)
+        if "group_by" in fields:
+            group_by = fields["group_by"]
+            self.set_group_by(str(group_by[0] if isinstance(group_by, list) else group_by))
+        if "limit" in fields:
+            self.set_limit(str(fields["limit"]))
+        statistics = fields.get("statistics")
+        if statistics:
+            names_given = [statistics] if isinstance(statistics, str) else list(statistics)
+            self.set_statistics([str(n) for n in names_given])
+        if "conversion_metric_id" in fields:
+            self.set_conversion(str(fields["conversion_metric_id"]))
+        self.filter = entry.filter if entry.has_filter and "filter" in fields else None
+        self._changed()
+        return entry.name
 
     def set_tz(self, name: str | None) -> None:
         """Read naive times in this time zone (``Europe/Madrid``, ``+05:30``; None: UTC), as
