@@ -477,13 +477,16 @@ def test_show_prints_exactly_what_run_sends(sandbox: object) -> None:
 
 
 def test_the_repl_loads_a_manifest_query_as_query_runs_it() -> None:
-    examples = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
     manifest = str(examples / "queries.toml")
+    text = (examples / "queries.toml").read_text("utf-8")
     for name in ("android-spain-logins", "sso-logins-live", "madrid-android-start-failures"):
         session = Session(clock=lambda: NOW)
         shown = execute(session, f":load {manifest} {name}").text
         assert shown.startswith(f"loaded {name}: target ")
-        [entry] = [e for e in load_manifest_text(open(manifest).read()) if e.name == name]
+        [entry] = [e for e in load_manifest_text(text) if e.name == name]
         expected = requests_of(entry.to_query().plan(now=NOW))
         query = session.current_query()
         assert query.plan is not None
