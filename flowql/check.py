@@ -223,7 +223,8 @@ class Checker:
                 found.append(Diagnostic("FQ802", str(exc), query.span))
                 continue
             found.extend(_moved(d, query.to_file) for d in here)
-            if not query.diagnostics:
+            # A table that names an endpoint is a query `flowql query --manifest` runs.
+            if not query.diagnostics and query.endpoint is not None:
                 found.extend(self._query_rules(query))
         return self._suppress(item, self._select(found))
 
