@@ -28,8 +28,8 @@ Commands: ```sh, ```console and untagged blocks
     and ``FLOWXO_*`` variable removed from the environment, so that ``flowql query`` answers
     from its built-in sandbox. ``< FILE`` and ``> FILE`` redirect its standard input and output
     as a shell would. Each command runs ``flowql.cli.main(ARGS)`` in a fresh process, forked
-    from a Python that has imported flowql already (``python -m flowql ARGS`` where there is no
-    ``os.fork``). The commands of a page run in page order; the pages run side by side.
+    from a Python that has imported flowql already (on Linux; elsewhere ``python -m flowql
+    ARGS``). The commands of a page run in page order; the pages run side by side.
 
     The lines after a ``$`` line, up to the next one, are its output: they must match stdout
     and stderr as a terminal shows them (interleaved in the order they were written), with
@@ -107,6 +107,7 @@ SHELLS = {"sh", "shell", "bash", "console", ""}
 SECRETS = ("CONVIVA_", "KLAVIYO_", "FLOWXO_")
 SANDBOX_ADDRESS = "127.0.0.1:8787"
 TIMEOUT = 120.0
+FORK = sys.platform.startswith("linux")  # fork without exec is safe there, with httpx loaded
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[^\s`]*)(?P<info>[^`]*)$")
 _TITLE = re.compile(r'\btitle="(?P<title>[^"]+)"')
@@ -800,7 +801,7 @@ class CommandRunner:
         env["FLOWQL_HISTORY"] = str(directory / ".flowql-history")
         stdin = directory / command.stdin if command.stdin is not None else None
         output = self._outputs / (re.sub(r"[^\w.-]", "_", command.id) + ".txt")
-        if not hasattr(os, "fork"):
+        if not FORK:
             return self._run_python(argv, directory, env, stdin, command.stdout)
         stdout = directory / command.stdout if command.stdout is not None else None
         code = self._server().run(argv, directory, env, stdin, stdout, output)
