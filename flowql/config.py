@@ -276,12 +276,12 @@ def describe(config: Config, *, start: str | None = None) -> str:
     import json
 
     if config.path is None:
-        where = f" from {os.path.abspath(start)} upward" if start is not None else ""
+        where = f" from {_shown_path(start)} upward" if start is not None else ""
         lines = [f"config file: none found{where}; the defaults apply"]
     else:
         table = " ([tool.flowql])" if os.path.basename(config.path) == "pyproject.toml" else ""
-        lines = [f"config file: {os.path.abspath(config.path)}{table}"]
-    lines.append(f"patterns relative to: {config.root}")
+        lines = [f"config file: {_shown_path(config.path)}{table}"]
+    lines.append(f"patterns relative to: {_shown_path(config.root)}")
     for field in _FIELDS:
         value = getattr(config, field)
         if value is None:
@@ -291,13 +291,27 @@ def describe(config: Config, *, start: str | None = None) -> str:
         elif isinstance(value, int):
             shown = str(value)
         elif isinstance(value, str):
-            shown = json.dumps(value, ensure_ascii=False)
+            shown = json.dumps(
+                _shown_path(value) if field == "model" else value, ensure_ascii=False
+            )
         else:
             shown = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
             if field == "select" and not value:
                 shown += " (every code)"
         lines.append(f"{_KEBAB[field]} = {shown}")
     return "\n".join(lines) + "\n"
+
+
+def _shown_path(path: str) -> str:
+    """``path`` as ``--show-settings`` prints it: relative to the working directory when it is
+    below it (as the user would type it), else absolute."""
+    absolute = os.path.abspath(path)
+    here = os.getcwd()
+    if absolute == here:
+        return "."
+    if absolute.startswith(here + os.sep):
+        return os.path.relpath(absolute, here)
+    return absolute
 
 
 def _compile(pattern: str) -> tuple[Pattern[str], bool, bool]:
