@@ -755,7 +755,9 @@ class Session:
             self.set_limit(str(fields["limit"]))
         statistics = fields.get("statistics")
         if statistics:
-            names_given = [statistics] if isinstance(statistics, str) else list(statistics)
+            names_given = (
+                [statistics] if not isinstance(statistics, (list, tuple)) else list(statistics)
+            )
             self.set_statistics([str(n) for n in names_given])
         if "conversion_metric_id" in fields:
             self.set_conversion(str(fields["conversion_metric_id"]))
