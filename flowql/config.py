@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from flowql.apis import URL_LIMIT
 from flowql.diagnostics import Diagnostic
 from flowql.errors import FlowQLError
 
@@ -113,7 +114,7 @@ class Config:
         target: str | None = None,
         flow: str | None = None,
         endpoint: str | None = None,
-        url_limit: int = 4096,
+        url_limit: int = URL_LIMIT,
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
         include: Iterable[str] = DEFAULT_INCLUDE,

@@ -16,10 +16,10 @@ from __future__ import annotations
 from flowql.apis import URL_LIMIT
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import UnsupportedError
+from flowql.urls import encode_query, percent_encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
 
     from flowql.ast import Expr
     from flowql.model import DataModel
@@ -62,34 +62,6 @@ _FILTERABLE = ("content", "ad")
 _LONGEST_ISO = ("2026-11-22T19:37:00.000Z", "2026-11-22T20:37:00.000Z")
 _SHOWN = 40  # characters of a clause shown in the budget hint
 _LISTED = 3  # clauses named in the budget hint
-
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def percent_encode(text: str) -> str:
-    """``text`` with every character but the RFC 3986 unreserved ones (``A-Z a-z 0-9 - . _
-    ~``) written as UTF-8 ``%XX``: a space is ``%20``, ``'`` is ``%27``, ``+`` is ``%2B``.
-
-    No client encodes more than this, so it is the length the URL budget counts.
-    """
-    if text.isascii():
-        # The common case, in C: one table lookup per character.
-        return text.translate(_ASCII_ESCAPES)
-    data = text.encode("utf-8", "surrogatepass")
-    return "".join(chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in data)
-
-
-_ASCII_ESCAPES = {byte: f"%{byte:02X}" for byte in range(128) if byte not in _UNRESERVED}
-
-
-def encode_query(params: Sequence[tuple[str, str]], *, mark: bool = True) -> str:
-    """``params`` as a query string, every key and value :func:`percent_encode`-d: the one
-    query-string encoder of flowql. ``?a=1&b=2`` (no ``?`` when ``mark`` is false); empty
-    for no parameters."""
-    if not params:
-        return ""
-    text = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params)
-    return "?" + text if mark else text
 
 
 def _text(value: object, what: str) -> str:

@@ -261,10 +261,9 @@ class _Checker:
             message = f"'{name}' is not a dimension of flow {flow.id} ({flow.label})"
         else:
             message = f"'{name}' is not a {noun} of the data model ({model.name})"
-        import difflib  # only when there is a spelling to suggest
+        from flowql.diagnostics import did_you_mean
 
-        close = difflib.get_close_matches(name, list(model.dimensions(self.flow)), n=1, cutoff=0.6)
-        return None, ("FQ101", message, f"did you mean '{close[0]}'?" if close else None)
+        return None, ("FQ101", message, did_you_mean(name, model.dimensions(self.flow)))
 
     def _comparison(self, node: Comparison) -> None:
         dimension = self._dimension(node.key) if self.model is not None else None
@@ -370,9 +369,10 @@ class _Checker:
     def _known_value(self, name: str, known: tuple[str, ...], value: String) -> None:
         if value.value in known or value.value == "":
             return
-        import difflib  # only when there is a spelling to suggest
+        from flowql.diagnostics import closest
 
-        close = difflib.get_close_matches(value.value, known, n=1, cutoff=0.6)
+        found = closest(value.value, known)
+        close = [found] if found is not None else []
         self.add(
             "FQ204",
             f"{quote(value.value)} is not a value of {name}: it takes "

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.highlight",
         "flowql.syntax",
         "flowql.times",
+        "flowql.urls",
     ),
     ("flowql.apis", "flowql.model", "flowql.validate"),
     ("flowql.targets",),

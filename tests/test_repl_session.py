@@ -389,6 +389,8 @@ def test_the_commands_and_their_help() -> None:
         "model",
         "flow",
         "range",
+        "load",
+        "tz",
         "last",
         "group-by",
         "limit",

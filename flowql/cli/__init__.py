@@ -424,9 +424,9 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _compiled_text(result: object) -> str:
     assert isinstance(result, dict)
     if "params" in result:
-        from flowql.endpoints import percent_encode
+        from flowql.urls import encode_query
 
-        return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in result["params"])
+        return encode_query(result["params"], mark=False)
     return str(result["filter"])
 
 
@@ -602,7 +602,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="ENDPOINT",
         help="real-time, historical, sessions/content, sessions/ad, ...",
     )
-    c.add_argument("--url-limit", type=int, metavar="N", help="request URL limit (default 4096)")
+    from flowql.apis import URL_LIMIT
+
+    c.add_argument(
+        "--url-limit", type=int, metavar="N", help=f"request URL limit (default {URL_LIMIT})"
+    )
     c.add_argument("--select", metavar="CODES", help="only these codes or prefixes (FQ1,FQ301)")
     c.add_argument("--ignore", metavar="CODES", help="never these codes or prefixes")
     c.add_argument(

@@ -49,7 +49,7 @@ class FlowQuery(QueryBase):
     ``granularity`` (the same range); ``historical`` takes ``start`` and ``end`` (start before
     end, at most 7 days back), split into 1-hour windows. ``group_by`` is a dimension key;
     ``filter`` is FlowQL (compiled for the ``conviva-flow`` target); ``url_limit`` the URL
-    budget (default 4096, as Conviva answers 414 above 4K characters).
+    budget (default :data:`~flowql.apis.URL_LIMIT`, as Conviva answers 414 above 4K characters).
     """
 
     flow_id: str | int

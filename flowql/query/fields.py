@@ -9,7 +9,7 @@ written. Which endpoint takes which field is in :mod:`flowql.apis`.
 
 from __future__ import annotations
 
-from flowql.apis import Api, UnknownApiError, api_spec
+from flowql.apis import URL_LIMIT, Api, UnknownApiError, api_spec
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.query.conviva_flow import FlowQuery
 from flowql.query.conviva_sessions import SESSIONS_MAX_LIMIT, SessionsQuery
@@ -46,7 +46,7 @@ FIELDS: dict[str, str] = {
     "metric_id": "Klaviyo flow-triggers: the metric",
     "unit": "Flow XO insights: hour, day or month",
     "offset": "Flow XO insights: UTC offset in minutes",
-    "url_limit": "Conviva request URL limit (default 4096)",
+    "url_limit": f"Conviva request URL limit (default {URL_LIMIT})",
     "filter": "a FlowQL filter",
     "post_filter": "send the part of the filter the API takes and apply the rest here",
 }

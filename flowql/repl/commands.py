@@ -586,10 +586,10 @@ def _find(name: str) -> Command:
     found = COMMANDS.get(_ALIASES.get(name, name))
     if found is not None:
         return found
-    import difflib
+    from flowql.diagnostics import closest
 
-    close = difflib.get_close_matches(name, list(COMMANDS), n=1)
-    hint = f"did you mean :{close[0]}?" if close else ":help lists the commands"
+    close = closest(name, COMMANDS)
+    hint = f"did you mean :{close}?" if close else ":help lists the commands"
     raise CommandError(Diagnostic("FQ804", f"unknown command ':{name}'", None, hint=hint))
 
 

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 
 from flowql.apis import URL_LIMIT, target_api
-from flowql.diagnostics import Diagnostic, Severity
+from flowql.diagnostics import Diagnostic, Severity, closest
 from flowql.errors import FlowQLError, UnsupportedError
 from flowql.repl.errors import CommandError, command_error
 
@@ -332,9 +331,9 @@ def compiled_text(compiled: CompileResult) -> str:
     """The target's output as one line: the filter text, the query parameters
     (``key=value&...``, percent-encoded), or for the python target a note."""
     if compiled.params is not None:
-        from flowql.endpoints import percent_encode
+        from flowql.urls import encode_query
 
-        return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in compiled.params)
+        return encode_query(compiled.params, mark=False)
     if compiled.filter is not None:
         return compiled.filter
     return "a predicate over records (flowql's local evaluator); nothing is sent"
@@ -583,10 +582,10 @@ class Session:
         known = {s for report in KLAVIYO_REPORTS.values() for s in report.statistics}
         for name in names:
             if name not in known:
-                close = difflib.get_close_matches(name, sorted(known), n=1)
+                close = closest(name, sorted(known))
                 raise _error(
                     f"'{name}' is not a statistic of Klaviyo's reports",
-                    f"did you mean {close[0]}?" if close else "Tab after :statistics lists them",
+                    f"did you mean {close}?" if close else "Tab after :statistics lists them",
                     code="FQ712",
                 )
         self.statistics = tuple(dict.fromkeys(names))
@@ -645,8 +644,8 @@ class Session:
             by_label = [f for f in model.flows.values() if flow.lower() in f.label.lower()]
             if len(by_label) != 1:
                 listed = ", ".join(f"{f.id} ({f.label})" for f in model.flows.values())
-                close = difflib.get_close_matches(flow, list(model.flows), n=1)
-                hint = f"did you mean {close[0]}? " if close else ""
+                close = closest(flow, model.flows)
+                hint = f"did you mean {close}? " if close else ""
                 raise _error(
                     f"the data model has no flow '{flow}'",
                     f"{hint}its flows are {listed}",
@@ -781,11 +780,11 @@ class Session:
     def set_group_by(self, key: str | None) -> None:
         """Group the Flow API's metrics by this key of the model (None: no grouping)."""
         if key is not None and key not in self.keys():
-            close = difflib.get_close_matches(key, list(self.keys()), n=1)
+            close = closest(key, self.keys())
             where = f"flow {self.active_flow()}" if self.active_flow() else self.model().name
             raise _error(
                 f"'{key}' is not a dimension of {where}",
-                f"did you mean {close[0]}?" if close else "Tab after :group-by lists the keys",
+                f"did you mean {close}?" if close else "Tab after :group-by lists the keys",
                 code="FQ101",
             )
         self.group_by = key

@@ -241,10 +241,10 @@ def get_target(name: str) -> Target:
     found = _TARGETS.get(name)
     if found is not None:
         return found
-    import difflib
+    from flowql.diagnostics import did_you_mean
 
-    close = difflib.get_close_matches(name, list(_TARGETS), n=1, cutoff=0.5)
-    hint = f"did you mean '{close[0]}'?" if close else None
+    # A looser cutoff than for keys: target names share long prefixes (klaviyo-...-report).
+    hint = did_you_mean(name, _TARGETS, cutoff=0.5)
     known = ", ".join(sorted(_TARGETS))
     raise TargetError(
         Diagnostic("FQ603", f"unknown target '{name}'; the targets are {known}", None, hint=hint)

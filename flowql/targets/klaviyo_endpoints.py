@@ -40,10 +40,8 @@ that is not one of email, sms, push-notification, whatsapp.
 
 from __future__ import annotations
 
-import difflib
-
 from flowql.ast import And, Comparison, In, Op, Or, String
-from flowql.diagnostics import Diagnostic, clip
+from flowql.diagnostics import Diagnostic, clip, closest
 from flowql.errors import UnsupportedError
 from flowql.formatter import excerpt
 from flowql.targets.conviva_flow import lower
@@ -236,8 +234,8 @@ class _Compiler:
         field = self.family.fields.get(name)
         if field is None:
             known = list(self.family.fields)
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            close = closest(name, known)
+            hint = f"did you mean '{close}'? " if close else ""
             self.report(
                 node.key if node.key.span is not None else source,
                 f"filter on {clip(name)!r}: {self.family.what} filters only on " + ", ".join(known),

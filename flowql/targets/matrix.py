@@ -22,12 +22,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from flowql.errors import UnsupportedError
 from flowql.formatter import format
 from flowql.syntax import parse
 from flowql.targets import CompileResult, Target, targets
+from flowql.urls import encode_query
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def _output(result: CompileResult) -> str | None:
     if result.filter is not None:
         return result.filter
     if result.params is not None:
-        return urlencode(result.params, quote_via=quote)
+        return encode_query(result.params, mark=False)
     return None
 
 
