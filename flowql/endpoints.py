@@ -20,7 +20,6 @@ from flowql.urls import encode_query, percent_encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-
     from flowql.ast import Expr
     from flowql.model import DataModel
 

@@ -526,7 +526,7 @@ class AsyncClientBase:
     "how far back" rules); ``progress``, called with ``(done, total)`` as windows arrive.
     """
 
-    api: ClassVar[str] = ""
+    api: ClassVar[str] = ""  # an Api (a str) in each client
     default_base_url: ClassVar[str] = ""
     default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {}
 

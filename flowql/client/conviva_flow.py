@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 from typing import Any, ClassVar
 
+from flowql.apis import APIS, Api
 from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
 from flowql.client.errors import ClientError, InvalidResponse, NotFound, RequestInfo
 from flowql.query import FlowQuery, parse_time
@@ -102,10 +103,10 @@ class AsyncConvivaBase(AsyncClientBase):
     and HTTP Basic credentials, ``client_id`` and ``client_secret`` defaulting to
     ``CONVIVA_CLIENT_ID`` and ``CONVIVA_CLIENT_SECRET``."""
 
-    default_base_url = "https://api.conviva.com"
-    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
-        "default": ((3000, 300.0),)
-    }
+    default_base_url = APIS[Api.CONVIVA_FLOW].base_url
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = dict(
+        APIS[Api.CONVIVA_FLOW].rate_limits
+    )
 
     def __init__(
         self,
@@ -137,7 +138,7 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
     :class:`~flowql.client._core.AsyncClientBase`.
     """
 
-    api = "conviva-flow"
+    api = Api.CONVIVA_FLOW
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowql.apis import Api
 from flowql.client._core import SyncClientBase
 from flowql.client.conviva_flow import AsyncConvivaBase
 from flowql.client.errors import InvalidResponse, RequestInfo
@@ -36,7 +37,7 @@ class AsyncConvivaSessionsClient(AsyncConvivaBase):
     ``CONVIVA_CLIENT_ID`` and ``CONVIVA_CLIENT_SECRET``; other options: see
     :class:`~flowql.client._core.AsyncClientBase`."""
 
-    api = "conviva-sessions"
+    api = Api.CONVIVA_SESSIONS
 
     async def dimensions_json(self) -> dict[str, Any]:
         """The dimension list as the API returns it (``{"dimensions": [...]}``)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flowql.apis import APIS, Api
 from flowql.client._core import AsyncClientBase, SyncClientBase, only_piece, secret_from
 from flowql.client.errors import InvalidResponse, RequestInfo
 from flowql.query import FlowXOQuery, parse_time
@@ -78,11 +79,11 @@ class AsyncFlowXOClient(AsyncClientBase):
     """Async Flow XO client. ``api_key`` defaults to ``FLOWXO_API_KEY``; other options: see
     :class:`~flowql.client._core.AsyncClientBase`."""
 
-    api = "flowxo"
-    default_base_url = "https://flowxo.com/api/"
-    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
-        "default": ((5, 1.0), (60, 60.0))
-    }
+    api = Api.FLOWXO
+    default_base_url = APIS[Api.FLOWXO].base_url
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = dict(
+        APIS[Api.FLOWXO].rate_limits
+    )
 
     def __init__(self, api_key: str | Secret | None = None, **options: Any) -> None:
         self._api_key = secret_from(api_key, "FLOWXO_API_KEY", "Flow XO API key")

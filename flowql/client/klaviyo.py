@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flowql.apis import APIS, Api
 from flowql.client._core import AsyncClientBase, SyncClientBase, only_piece, secret_from
 from flowql.client.errors import InvalidResponse, RequestInfo
 from flowql.query import KLAVIYO_REVISION, KlaviyoMetricsQuery, KlaviyoReportQuery
@@ -35,12 +36,11 @@ class AsyncKlaviyoClient(AsyncClientBase):
     options: see :class:`~flowql.client._core.AsyncClientBase` (``rate_limits`` takes
     ``default`` and ``reports``)."""
 
-    api = "klaviyo"
-    default_base_url = "https://a.klaviyo.com/api/"
-    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = {
-        "default": ((10, 1.0), (150, 60.0)),
-        "reports": ((1, 1.0), (2, 60.0)),
-    }
+    api = Api.KLAVIYO
+    default_base_url = APIS[Api.KLAVIYO].base_url
+    default_rate_limits: ClassVar[dict[str, tuple[tuple[int, float], ...]]] = dict(
+        APIS[Api.KLAVIYO].rate_limits
+    )
 
     def __init__(
         self,
