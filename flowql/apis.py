@@ -87,14 +87,13 @@ _FILTER = ("filter", "post_filter")
 @dataclass(frozen=True)
 class EndpointSpec:
     """One endpoint of an API: its ``name`` (as ``flowql query API ENDPOINT`` and manifests
-    write it), what it returns (``summary``), the query ``fields`` it takes, the ``required``
-    ids without which it names nothing (the query value checks the rest, each with its own
-    code), and ``pull`` for the endpoints that fetch a data model rather than run a query."""
+    write it), what it returns (``summary``), the query ``fields`` it takes (which of them are
+    required, and every other rule, the endpoint's query value checks, each with its own code),
+    and ``pull`` for the endpoints that fetch a data model rather than run a query."""
 
     name: str
     summary: str
     fields: tuple[str, ...] = ()
-    required: tuple[str, ...] = ()
     pull: bool = False
 
 
@@ -159,13 +158,11 @@ APIS: dict[Api, ApiSpec] = {
                 "real-time",
                 "the last 1 to 15 minutes of a flow's metrics",
                 ("flow", "interval", "granularity", "group_by", *_FILTER, "url_limit"),
-                ("flow",),
             ),
             EndpointSpec(
                 "historical",
                 "a flow's metrics over a time range (up to 7 days back)",
                 ("flow", *_TIME, "group_by", *_FILTER, "url_limit"),
-                ("flow",),
             ),
             EndpointSpec("data-model", "the account's flows, dimensions and metrics", pull=True),
         ),
@@ -222,7 +219,6 @@ APIS: dict[Api, ApiSpec] = {
                 "flow-triggers",
                 "the flows a metric triggers",
                 ("metric_id", *_FILTER),
-                ("metric_id",),
             ),
             EndpointSpec(
                 "flow-values",

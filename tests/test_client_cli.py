@@ -31,7 +31,6 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (["query", "mixpanel", "events"], "unknown API 'mixpanel'"),
         (["query", "conviva-flow", "weekly"], "conviva-flow has no endpoint 'weekly'"),
-        (["query", "conviva-flow", "real-time"], "the conviva-flow real-time endpoint needs flow"),
         (
             ["query", "conviva-flow", "real-time", "--flow", "825", "--limit", "5"],
             "the conviva-flow real-time endpoint takes no limit",
@@ -53,6 +52,15 @@ def test_usage_errors_exit_2(
     assert code == 2
     assert out == ""
     assert message in err
+
+
+def test_a_missing_flow_is_a_finding_at_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "query", "conviva-flow", "real-time")
+    assert (code, out) == (1, "")
+    assert "error[FQ701]: flow_id is required (a non-empty id)" in err
+    code, _, err = run(capsys, "query", "conviva-flow", "real-time", "--flow", "")
+    assert code == 1
+    assert " --> <command line>:1:37" in err
 
 
 def test_a_query_the_server_would_reject_exits_1_before_any_request(

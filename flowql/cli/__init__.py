@@ -742,6 +742,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # The words as given, for diagnostics that point into the command line.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         code: int = args.handler(args, sys.stdout, sys.stderr)
         sys.stdout.flush()

@@ -17,9 +17,11 @@ from flowql.connection import connection, make_client
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any, TextIO
 
+    from flowql.ast import Span
+    from flowql.diagnostics import Diagnostic
     from flowql.results import Result
 
 __all__ = ["add_commands"]
@@ -197,21 +199,110 @@ def _usage(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _planned(
-    args: argparse.Namespace, err: TextIO
-) -> tuple[list[tuple[str, Any, str | None]], int]:
-    """The queries to run, each as (label, query value, filter text), or the exit code of
-    what stopped them (after saying why on ``err``)."""
+class Origin:
+    """Where a query was written, to show its diagnostics there: on the command line (each
+    option's value marked, ``<command line>:1:40``), or in a manifest (at the field's value;
+    the filter's own diagnostics at their place in the filter string)."""
+
+    def __init__(
+        self,
+        name: str,
+        text: str | None,
+        spans: Mapping[str, Span],
+        filter_text: str | None,
+        to_file: Callable[[Span], Span] | None = None,
+        fallback: Span | None = None,
+    ) -> None:
+        self.name = name
+        self.text = text
+        self.spans = dict(spans)
+        self.filter_text = filter_text
+        self.to_file = to_file
+        self.fallback = fallback
+
+    def render(self, diagnostic: Diagnostic) -> str:
+        from flowql.diagnostics import Diagnostic, render
+
+        span = diagnostic.span
+        if span is not None and any(span == s for s in self.spans.values()):
+            return render(diagnostic, self.text, self.name)
+        if span is not None and self.to_file is not None:
+            moved = Diagnostic(
+                diagnostic.code,
+                diagnostic.message,
+                self.to_file(span),
+                hint=diagnostic.hint,
+                severity=diagnostic.severity,
+            )
+            return render(moved, self.text, self.name)
+        if span is not None:
+            return render(diagnostic, self.filter_text, "<filter>")
+        if self.fallback is not None:
+            placed = Diagnostic(
+                diagnostic.code,
+                diagnostic.message,
+                self.fallback,
+                hint=diagnostic.hint,
+                severity=diagnostic.severity,
+            )
+            return render(placed, self.text, self.name)
+        return render(diagnostic, None, "<query>")
+
+    def render_all(self, diagnostics: Iterable[Diagnostic]) -> str:
+        return "\n\n".join(self.render(d) for d in diagnostics)
+
+
+# Options whose flag is not the field's name in kebab-case.
+_FLAGS = {"--statistic": "statistics", "--statistics": "statistics"}
+
+
+def command_line(argv: Sequence[str]) -> tuple[str, dict[str, Span]]:
+    """The command line as a user would have typed it (``flowql query ...``, shell-quoted),
+    and the span of each query field's option in it (``--start=-7d``, or ``--flow 825``)."""
+    import shlex
+
+    from flowql.ast import Span
+    from flowql.query import FIELDS
+
+    words = ["flowql", *argv]
+    text = shlex.join(words)
+    offsets = []
+    at = 0
+    for word in words:
+        quoted = shlex.quote(word)
+        offsets.append((at, at + len(quoted)))
+        at += len(quoted) + 1
+    spans: dict[str, Span] = {}
+    for index, word in enumerate(words):
+        if not word.startswith("--"):
+            continue
+        flag, _, value = word.partition("=")
+        field = _FLAGS.get(flag, flag[2:].replace("-", "_"))
+        if field not in FIELDS:
+            continue
+        start, end = offsets[index]
+        if not value and index + 1 < len(words) and field != "post_filter":
+            end = offsets[index + 1][1]
+        spans[field] = Span.from_offsets(text, start, end)
+    return text, spans
+
+
+def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any, Origin]], int]:
+    """The queries to run, each as (label, query value, where it was written), or the exit
+    code of what stopped them (after saying why on ``err``)."""
     from flowql.query import QueryError, build_query
 
     if args.manifest is None:
         fields = query_fields(args)
+        argv = getattr(args, "argv", None)
+        text, spans = command_line(argv) if argv is not None else (None, {})
+        origin = Origin("<command line>", text, spans, args.filter)
         try:
-            query = build_query(args.api, args.endpoint, fields)
+            query = build_query(args.api, args.endpoint, fields, spans=spans)
         except QueryError as exc:
-            err.write(render_query_error(exc, None) + "\n")
+            err.write(origin.render_all(exc.diagnostics) + "\n")
             return [], EXIT_USAGE
-        return [("<query>", query, args.filter)], EXIT_OK
+        return [("<query>", query, origin)], EXIT_OK
     from flowql.manifest import ManifestError, load_manifest
 
     try:
@@ -229,29 +320,30 @@ def _planned(
             err.write(f"flowql: error: {args.manifest} has no query '{name}' ({hint})\n")
             return [], EXIT_USAGE
     chosen = [e for e in entries if not wanted or e.name in wanted]
-    out: list[tuple[str, Any, str | None]] = []
+    out: list[tuple[str, Any, Origin]] = []
     failed = False
     for entry in chosen:
         label = f"{args.manifest}:{entry.name}"
+        origin = Origin(
+            args.manifest,
+            entry.source,
+            entry.field_spans(),
+            entry.filter,
+            entry.to_file,
+            entry.span,
+        )
         if entry.diagnostics:
-            err.write(exc_render(entry.diagnostics, entry.source, args.manifest) + "\n")
+            err.write(origin.render_all(entry.diagnostics) + "\n")
             failed = True
             continue
         try:
             query = entry.to_query(tz=args.tz)
         except QueryError as exc:
-            err.write(exc_render(exc.diagnostics, entry.source, args.manifest) + "\n")
+            err.write(origin.render_all(exc.diagnostics) + "\n")
             failed = True
             continue
-        out.append((label, query, entry.filter))
+        out.append((label, query, origin))
     return out, EXIT_FAILED if failed else EXIT_OK
-
-
-def exc_render(diagnostics: Any, source: str | None, name: str) -> str:
-    """Diagnostics placed in a file's text, as ``flowql check`` shows them."""
-    from flowql.diagnostics import render
-
-    return "\n\n".join(render(d, source, name) for d in diagnostics)
 
 
 def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -280,13 +372,13 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     queries, status = _planned(args, err)
     if status == EXIT_USAGE:
         return status
-    for label, query, source in queries:
+    for label, query, origin in queries:
         try:
             # Planned once, before anything starts (a sandbox, a connection): no request for a
             # bad query, and what --dry-run prints is what is sent.
-            plan = query.plan()
+            plan = query.plan(spans=origin.spans)
             for warning in plan.warnings:
-                _render(err, warning, source)
+                err.write(origin.render(warning) + "\n")
             api = str(query.api)
             if args.dry_run:
                 from flowql.connection import describing_client
@@ -308,14 +400,14 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             status = EXIT_FAILED
             continue
         except FlowQLError as exc:
-            err.write(render_query_error(exc, source) + "\n")
+            err.write(origin.render_all(exc.diagnostics) + "\n")
             status = EXIT_FAILED
             continue
         if len(queries) > 1 and args.format == "table":
             out.write(f"# {label}\n")
         _write(out, result, args.format)
         for warning in result.warnings[len(plan.warnings) :]:
-            _render(err, warning, source)
+            err.write(origin.render(warning) + "\n")
         if result.post_filter is not None:
             err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
     return status
@@ -337,12 +429,6 @@ def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, a
         if len(described) > 1:
             out.write(f"# request {number} of {len(described)}\n")
         out.write(request.render() + "\n\n")
-
-
-def _render(err: TextIO, diagnostic: Any, source: str | None) -> None:
-    from flowql.diagnostics import render
-
-    err.write(render(diagnostic, source, _where(diagnostic)) + "\n")
 
 
 def _where(diagnostic: Any) -> str:

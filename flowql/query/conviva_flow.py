@@ -69,7 +69,13 @@ class FlowQuery(QueryBase):
     def _build(self, checks: Checks, now: dt.datetime, model: DataModel | None) -> Plan | None:
         from flowql.endpoints import Endpoint
 
-        flow_id = required_id(checks, "flow_id", self.flow_id)
+        flow_id = required_id(
+            checks,
+            "flow_id",
+            self.flow_id,
+            hint="name the flow, such as 825 (--flow 825): `flowql model pull` lists the flows",
+            field="flow",
+        )
         if self.endpoint not in ("real-time", "historical"):
             checks.add(
                 "FQ701",
@@ -92,6 +98,7 @@ class FlowQuery(QueryBase):
                     "FQ713",
                     f"flow {flow_id} has no dimension '{self.group_by}' to group by",
                     did_you_mean(self.group_by, flow.dimensions),
+                    field="group_by",
                 )
         windows: list[Window] = []
         if self.endpoint == "real-time":
@@ -105,6 +112,7 @@ class FlowQuery(QueryBase):
                         f"the real-time {name} must be PT1M to PT15M, not {value!r}",
                         "the Flow API's real-time data reaches back 15 minutes; use the "
                         "historical endpoint for longer ranges",
+                        field="interval",
                     )
             if self.start is not None or self.end is not None:
                 checks.add(
@@ -117,6 +125,7 @@ class FlowQuery(QueryBase):
                 checks.add(
                     "FQ701",
                     "the historical endpoint takes start and end, not an interval or granularity",
+                    field="granularity",
                 )
             start = checks.time("start", self.start, now, self.tz)
             end = checks.time("end", self.end, now, self.tz)

@@ -128,6 +128,7 @@ class SessionsQuery(QueryBase):
                     f"limit must be 1 to {self.max_limit}, not {self.limit}",
                     "Sessions V3 returns at most 500 sessions per request; split the range to "
                     "get more",
+                    field="limit",
                 )
         viewer = kind not in _SPLIT_SESSIONS
         if viewer:

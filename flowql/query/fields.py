@@ -53,12 +53,6 @@ FIELDS: dict[str, str] = {
 """Every query field, with what it is for (the command line's help and the docs say the same)."""
 
 
-_REQUIRED_HINTS = {
-    "flow": "name the flow, such as 825 (--flow 825): `flowql model pull` lists the flows",
-    "metric_id": "name the metric (--metric-id ID): `flowql query klaviyo metrics` lists them",
-}
-
-
 def is_epoch(value: object) -> bool:
     """Whether ``value`` is an epoch number (an int or float, or digits), which Sessions V3 sends
     as ``start_epoch``/``end_epoch``; other times go as ``start_date``/``end_date``."""
@@ -135,16 +129,6 @@ def build_query(
     if problems:
         raise QueryError(problems)
     given = dict(fields)
-    for name in found.required:
-        if given.get(name) in (None, "", ()):
-            raise QueryError(
-                _problem(
-                    "FQ701",
-                    f"the {spec.name} {endpoint} endpoint needs {name}",
-                    _REQUIRED_HINTS.get(name, FIELDS[name]),
-                    spans.get(name),
-                )
-            )
     return _construct(spec.api, endpoint, given)
 
 

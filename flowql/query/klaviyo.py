@@ -323,6 +323,7 @@ class KlaviyoReportQuery(QueryBase):
                     "FQ712",
                     f"the {self.report} report has no statistic '{name}'",
                     did_you_mean(str(name), spec.statistics),
+                    field="statistics",
                 )
             elif name in seen:
                 checks.add(
@@ -341,6 +342,7 @@ class KlaviyoReportQuery(QueryBase):
                     f"the {self.report} report cannot group by '{name}'",
                     did_you_mean(str(name), spec.group_by)
                     or "it groups by " + ", ".join(spec.group_by),
+                    field="group_by",
                 )
         if self.group_by and spec.group_by:
             needed = [n for n in spec.required_group_by if n not in self.group_by]
@@ -367,6 +369,7 @@ class KlaviyoReportQuery(QueryBase):
                     f"unknown timeframe '{self.timeframe}'",
                     did_you_mean(str(self.timeframe), KLAVIYO_TIMEFRAMES)
                     or "use " + ", ".join(KLAVIYO_TIMEFRAMES),
+                    field="timeframe",
                 )
             else:
                 lo, hi = timeframe_range(self.timeframe, now)
@@ -407,6 +410,7 @@ class KlaviyoReportQuery(QueryBase):
                     "FQ704",
                     f"unknown interval '{self.interval}'",
                     "use " + ", ".join(KLAVIYO_INTERVALS),
+                    field="interval",
                 )
             else:
                 longest = KLAVIYO_INTERVALS[self.interval]
@@ -503,7 +507,12 @@ class KlaviyoMetricsQuery(QueryBase):
             return None
         source, expr = parse_filter(checks, self.filter)
         if self.endpoint == "flow-triggers":
-            metric = required_id(checks, "metric_id", self.metric_id)
+            metric = required_id(
+                checks,
+                "metric_id",
+                self.metric_id,
+                hint="name the metric (--metric-id ID): `flowql query klaviyo metrics` lists them",
+            )
             plan = plan_filter(
                 checks,
                 source,

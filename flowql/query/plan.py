@@ -262,6 +262,7 @@ class Checks:
                 f"the start ({format_time(start)}) is more than {keeps.days} days back; {what} "
                 f"keeps {keeps.days} days of data",
                 f"start at {format_time(earliest)} or later (-{keeps.days}d or less)",
+                field="start",
             )
 
     def range(
@@ -286,9 +287,12 @@ def resolve_now(now: dt.datetime | None) -> dt.datetime:
     return times.parse_time(now) if now is not None else dt.datetime.now(UTC)
 
 
-def required_id(checks: Checks, name: str, value: object) -> str | None:
+def required_id(
+    checks: Checks, name: str, value: object, *, hint: str | None = None, field: str | None = None
+) -> str | None:
+    """``value`` as an id, or None after FQ701 (at ``field`` where it was written)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-        checks.add("FQ701", f"{name} is required (a non-empty id)")
+        checks.add("FQ701", f"{name} is required (a non-empty id)", hint, field=field or name)
         return None
     return str(value)
 
@@ -442,10 +446,17 @@ class QueryBase:
         self._build(checks, resolve_now(now), model)
         return checks.found
 
-    def plan(self, *, now: dt.datetime | None = None, model: DataModel | None = None) -> Plan:
+    def plan(
+        self,
+        *,
+        now: dt.datetime | None = None,
+        model: DataModel | None = None,
+        spans: Mapping[str, object] | None = None,
+    ) -> Plan:
         """The requests to send. Raises :class:`QueryError` with every error found (warnings
-        go in :attr:`Plan.warnings`)."""
-        checks = Checks()
+        go in :attr:`Plan.warnings`). ``spans`` places a diagnostic about a field (``start``)
+        where the field was written (a command-line option, a manifest's value)."""
+        checks = Checks(spans=spans)
         built = self._build(checks, resolve_now(now), model)
         plan = _raise_or_plan(checks, self._source(), built)
         return dataclasses.replace(plan, warnings=tuple(checks.found))
