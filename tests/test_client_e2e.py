@@ -315,6 +315,18 @@ def test_model_pull_saves_what_check_reads(
 
 
 @pytest.mark.usefixtures("no_credentials")
+def test_model_pull_into_a_missing_directory_says_so_before_fetching(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "conviva" / "data-model.json"
+    assert main(["model", "pull", "--output", str(target)]) == 2
+    _, err = capsys.readouterr()
+    assert "does not exist (create it first: mkdir -p " in err
+    assert "sandbox" not in err  # nothing was started, nothing fetched
+    assert not target.parent.exists()
+
+
+@pytest.mark.usefixtures("no_credentials")
 def test_query_api_errors_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["query", "conviva-flow", "real-time", "--flow", "99999"])
     _, err = capsys.readouterr()

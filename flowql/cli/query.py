@@ -469,6 +469,18 @@ def _pull(
     from flowql.client.errors import ClientError
 
     api = "conviva-sessions" if sessions else "conviva-flow"
+    if output is not None:
+        import os
+
+        directory = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(directory):
+            # Said before anything is fetched, with the fix.
+            err.write(
+                f"flowql: error: cannot write {output}: the directory "
+                f"{os.path.dirname(output) or '.'} does not exist "
+                f"(create it first: mkdir -p {os.path.dirname(output)})\n"
+            )
+            return EXIT_USAGE
     try:
         with connection(api, args.base_url, err) as options:
             options.update(timeout=args.timeout)
