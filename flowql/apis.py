@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
 
 from flowql.diagnostics import did_you_mean
 
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIS",
+    "FIELDS",
     "URL_LIMIT",
     "Api",
     "ApiSpec",
@@ -80,38 +80,104 @@ def parse_api(name: str | Api) -> Api:
 
 # The query fields, as manifests and the library name them (the command line writes them in
 # kebab-case: --group-by). Each endpoint lists the ones it takes.
+FIELDS: dict[str, str] = {
+    "flow": "Conviva flow id",
+    "start": "start of the time range (ISO 8601, epoch seconds or milliseconds, now, -2h30m)",
+    "end": "end of the time range (as start)",
+    "tz": "the time zone naive times are read in (UTC, Europe/Madrid, +05:30; default UTC)",
+    "interval": "Flow real time: PT1M to PT15M; Klaviyo series: hourly, daily, weekly, monthly",
+    "granularity": "Flow real time: the slice, PT1M to PT15M",
+    "group_by": "dimension (Flow) or fields (Klaviyo reports) to group by",
+    "limit": "how many sessions (Sessions V3) or rows (Flow XO top lists)",
+    "max_limit": "raise the Sessions V3 limit cap (500)",
+    "viewer_id": "Sessions viewer endpoints: the viewer",
+    "viewer_ip": "Sessions viewer endpoints: the viewer's IP",
+    "days": "Sessions viewer endpoints: days back",
+    "filter_id": "Sessions V3: a saved Conviva filter",
+    "statistics": "Klaviyo report statistics",
+    "timeframe": "Klaviyo timeframe key, such as last_30_days",
+    "conversion_metric_id": "Klaviyo flow and campaign reports: the conversion metric",
+    "metric_id": "Klaviyo flow-triggers: the metric",
+    "unit": "Flow XO insights: hour, day or month",
+    "offset": "Flow XO insights: UTC offset in minutes",
+    "url_limit": f"Conviva request URL limit (default {URL_LIMIT})",
+    "filter": "a FlowQL filter",
+    "post_filter": "send the part of the filter the API takes and apply the rest here",
+}
+"""Every query field, with what it is for (the command line's help and the docs say the same)."""
+
 _TIME = ("start", "end", "tz")
 _FILTER = ("filter", "post_filter")
 
 
-@dataclass(frozen=True)
 class EndpointSpec:
     """One endpoint of an API: its ``name`` (as ``flowql query API ENDPOINT`` and manifests
     write it), what it returns (``summary``), the query ``fields`` it takes (which of them are
     required, and every other rule, the endpoint's query value checks, each with its own code),
     and ``pull`` for the endpoints that fetch a data model rather than run a query."""
 
-    name: str
-    summary: str
-    fields: tuple[str, ...] = ()
-    pull: bool = False
+    # A plain class, not a dataclass: this module is on `flowql check`'s start-up path, and
+    # dataclasses costs an import of inspect.
+    __slots__ = ("fields", "name", "pull", "summary")
+
+    def __init__(
+        self, name: str, summary: str, fields: tuple[str, ...] = (), *, pull: bool = False
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.fields = fields
+        self.pull = pull
+
+    def __repr__(self) -> str:
+        return f"EndpointSpec({self.name!r})"
 
 
-@dataclass(frozen=True)
 class ApiSpec:
     """Everything flowql knows about one API; see the module docstring."""
 
-    api: Api
-    title: str
-    base_url: str
-    credentials: tuple[str, ...]
-    secrets: tuple[str, ...]
-    endpoints: tuple[EndpointSpec, ...]
-    targets: tuple[str, ...]
-    rate_limits: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
-    url_limit: int | None = None
-    retention: dt.timedelta | None = None
-    window: dt.timedelta | None = None
+    __slots__ = (
+        "api",
+        "base_url",
+        "credentials",
+        "endpoints",
+        "rate_limits",
+        "retention",
+        "secrets",
+        "targets",
+        "title",
+        "url_limit",
+        "window",
+    )
+
+    def __init__(
+        self,
+        api: Api,
+        title: str,
+        base_url: str,
+        credentials: tuple[str, ...],
+        secrets: tuple[str, ...],
+        endpoints: tuple[EndpointSpec, ...],
+        targets: tuple[str, ...],
+        rate_limits: Mapping[str, tuple[tuple[int, float], ...]] | None = None,
+        *,
+        url_limit: int | None = None,
+        retention: dt.timedelta | None = None,
+        window: dt.timedelta | None = None,
+    ) -> None:
+        self.api = api
+        self.title = title
+        self.base_url = base_url
+        self.credentials = credentials
+        self.secrets = secrets
+        self.endpoints = endpoints
+        self.targets = targets
+        self.rate_limits = dict(rate_limits or {})
+        self.url_limit = url_limit
+        self.retention = retention
+        self.window = window
+
+    def __repr__(self) -> str:
+        return f"ApiSpec({self.api.value!r})"
 
     @property
     def name(self) -> str:

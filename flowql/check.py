@@ -9,6 +9,7 @@ diagnostic is placed in the file the user wrote, then ``# noqa`` comments are ap
 
 from __future__ import annotations
 
+from flowql.apis import Api
 from flowql.codes import CODES
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError
@@ -104,9 +105,9 @@ class Checker:
         configured = self._configured_model()
         if configured is not None and configured.kind == api:
             found = configured
-        elif api == "conviva-sessions":
+        elif api == Api.CONVIVA_SESSIONS:
             found = models.demo_sessions_model()
-        elif api == "klaviyo":
+        elif api == Api.KLAVIYO:
             found = models.klaviyo_model(klaviyo_endpoint or "flow-report")
         else:
             found = models.demo_model()
@@ -208,7 +209,7 @@ class Checker:
             endpoint = query.endpoint or self.config.endpoint
             flow = query.flow or self.config.flow
             api, klaviyo = _api_of(target, endpoint)
-            if query.query_api(self.config.target) == "conviva-sessions":
+            if query.query_api(self.config.target) == Api.CONVIVA_SESSIONS:
                 api = "conviva-sessions"
                 if endpoint in ("content", "ad"):
                     endpoint = _SESSIONS_PREFIX + endpoint
@@ -309,13 +310,13 @@ class Checker:
         found: list[Diagnostic] = []
         params: list[tuple[str, str]] | None = None
         try:
-            if api == "conviva-flow" and (target or endpoint or flow):
+            if api == Api.CONVIVA_FLOW and (target or endpoint or flow):
                 from flowql.targets.conviva_flow import compile_filter
 
                 text, warnings = compile_filter(expr)
                 found.extend(warnings)
                 params = [("filter", text)]
-            elif api == "conviva-sessions":
+            elif api == Api.CONVIVA_SESSIONS:
                 from flowql.targets.conviva_sessions import compile_params
 
                 params = compile_params(expr)
@@ -339,7 +340,7 @@ class Checker:
         model: DataModel,
         query: Query | None,
     ) -> Endpoint | None:
-        if api == "conviva-flow" and flow and endpoint not in _FLOW_ENDPOINTS:
+        if api == Api.CONVIVA_FLOW and flow and endpoint not in _FLOW_ENDPOINTS:
             # The same for every filter on this flow: worked out once.
             key = (flow, id(model))
             if key not in self._longest:
@@ -489,7 +490,7 @@ def _api_of(target: str | None, endpoint: str | None) -> tuple[str, str | None]:
     if target and target.startswith("klaviyo"):
         family = target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
         return "klaviyo", family
-    if target == "conviva-sessions" or (endpoint or "").startswith(_SESSIONS_PREFIX):
+    if target == Api.CONVIVA_SESSIONS or (endpoint or "").startswith(_SESSIONS_PREFIX):
         return "conviva-sessions", None
     return "conviva-flow", None
 
@@ -517,7 +518,7 @@ def _endpoint(
 ) -> Endpoint | None:
     from flowql import endpoints
 
-    if api == "conviva-flow" and flow:
+    if api == Api.CONVIVA_FLOW and flow:
         if endpoint == "real-time":
             interval = (query.interval if query else None) or "PT15M"
             group_by = query.group_by if query else None
@@ -529,7 +530,7 @@ def _endpoint(
         if endpoint == "historical" and query is not None and edges is not None:
             return endpoints.flow_historical(flow, *edges, group_by=query.group_by)
         return endpoints.longest_flow_endpoint(flow, model)
-    if api == "conviva-sessions" and endpoint and endpoint.startswith(_SESSIONS_PREFIX):
+    if api == Api.CONVIVA_SESSIONS and endpoint and endpoint.startswith(_SESSIONS_PREFIX):
         kind = endpoint[len(_SESSIONS_PREFIX) :]
         start = query.start if query else None
         end = query.end if query else None

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 
+from flowql.apis import Api
 from flowql.ast import Span
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError
@@ -60,7 +61,7 @@ __all__ = [
 
 
 def _fields() -> tuple[str, ...]:
-    from flowql.query.fields import FIELDS as QUERY_FIELDS
+    from flowql.apis import FIELDS as QUERY_FIELDS
 
     return ("name", "api", "target", "endpoint", *QUERY_FIELDS)
 
@@ -781,7 +782,7 @@ class Query:
         if tz is not None:
             fields.setdefault("tz", tz)
         api = self.query_api(default_target)
-        if default_flow is not None and api == "conviva-flow":
+        if default_flow is not None and api == Api.CONVIVA_FLOW:
             fields.setdefault("flow", default_flow)
         if with_filter and self.has_filter and "filter" in self.fields:
             fields["filter"] = self.filter
@@ -1016,7 +1017,7 @@ def _query(
         problem("group_by is empty", "group_by")
 
     interval = text_field("interval")
-    flow_api = values.get("api") in (None, "conviva-flow") and endpoint in (
+    flow_api = values.get("api") in (None, Api.CONVIVA_FLOW) and endpoint in (
         None,
         "real-time",
         "historical",

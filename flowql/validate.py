@@ -24,6 +24,7 @@ contradiction that spans several keys or nested groups goes unreported.
 
 from __future__ import annotations
 
+from flowql.apis import Api
 from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
 from flowql.codes import CODES
 from flowql.diagnostics import Diagnostic, Severity, clip
@@ -171,7 +172,7 @@ class _Checker:
         self.logic = self._wants("FQ3")
         self.values = self._wants("FQ2")
         self.style = text is not None and self._wants("FQ401")
-        if model is not None and flow is not None and model.kind == "conviva-flow":
+        if model is not None and flow is not None and model.kind == Api.CONVIVA_FLOW:
             flow = str(flow)
             self.flow_model = model.flow(flow)
             if self.flow_model is None:
@@ -244,7 +245,7 @@ class _Checker:
         dimension = model.lookup(name, self.flow)
         if dimension is not None:
             return dimension, None
-        noun = "field" if model.kind == "klaviyo" else "dimension"
+        noun = "field" if model.kind == Api.KLAVIYO else "dimension"
         flow = self.flow_model
         if flow is not None:
             others = model.flows_with(name)

@@ -85,7 +85,7 @@ class FlowQuery(QueryBase):
             return None
         if self.group_by is not None and (not isinstance(self.group_by, str) or not self.group_by):
             checks.add("FQ701", "group_by must be a dimension key")
-        if flow_id is not None and model is not None and model.kind == "conviva-flow":
+        if flow_id is not None and model is not None and model.kind == Api.CONVIVA_FLOW:
             flow = model.flow(flow_id)
             if flow is None:
                 checks.add(

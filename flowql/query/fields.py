@@ -9,7 +9,7 @@ written. Which endpoint takes which field is in :mod:`flowql.apis`.
 
 from __future__ import annotations
 
-from flowql.apis import URL_LIMIT, Api, UnknownApiError, api_spec
+from flowql.apis import FIELDS, Api, UnknownApiError, api_spec
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.query.conviva_flow import FlowQuery
 from flowql.query.conviva_sessions import SESSIONS_MAX_LIMIT, SessionsQuery
@@ -25,32 +25,6 @@ if TYPE_CHECKING:
     from flowql.query.plan import AnyQuery
 
 __all__ = ["FIELDS", "build_query", "is_epoch"]
-
-FIELDS: dict[str, str] = {
-    "flow": "Conviva flow id",
-    "start": "start of the time range (ISO 8601, epoch seconds or milliseconds, now, -2h30m)",
-    "end": "end of the time range (as start)",
-    "tz": "the time zone naive times are read in (UTC, Europe/Madrid, +05:30; default UTC)",
-    "interval": "Flow real time: PT1M to PT15M; Klaviyo series: hourly, daily, weekly, monthly",
-    "granularity": "Flow real time: the slice, PT1M to PT15M",
-    "group_by": "dimension (Flow) or fields (Klaviyo reports) to group by",
-    "limit": "how many sessions (Sessions V3) or rows (Flow XO top lists)",
-    "max_limit": "raise the Sessions V3 limit cap (500)",
-    "viewer_id": "Sessions viewer endpoints: the viewer",
-    "viewer_ip": "Sessions viewer endpoints: the viewer's IP",
-    "days": "Sessions viewer endpoints: days back",
-    "filter_id": "Sessions V3: a saved Conviva filter",
-    "statistics": "Klaviyo report statistics",
-    "timeframe": "Klaviyo timeframe key, such as last_30_days",
-    "conversion_metric_id": "Klaviyo flow and campaign reports: the conversion metric",
-    "metric_id": "Klaviyo flow-triggers: the metric",
-    "unit": "Flow XO insights: hour, day or month",
-    "offset": "Flow XO insights: UTC offset in minutes",
-    "url_limit": f"Conviva request URL limit (default {URL_LIMIT})",
-    "filter": "a FlowQL filter",
-    "post_filter": "send the part of the filter the API takes and apply the rest here",
-}
-"""Every query field, with what it is for (the command line's help and the docs say the same)."""
 
 
 def is_epoch(value: object) -> bool:

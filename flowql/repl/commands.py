@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from flowql.apis import Api
 from flowql.diagnostics import Diagnostic
 from flowql.errors import FlowQLError
 from flowql.repl.session import CommandError, Session, api_of, compiled_text
@@ -191,7 +192,7 @@ def _group_by(session: Session, args: str) -> Outcome:
         session.set_group_by(None if _none(args) else args)
     if session.group_by is None:
         return Outcome("no grouping")
-    note = "" if session.api == "conviva-flow" else " (used by the conviva-flow target only)"
+    note = "" if session.api == Api.CONVIVA_FLOW else " (used by the conviva-flow target only)"
     return Outcome(f"group by {session.group_by}{note}")
 
 
@@ -209,11 +210,11 @@ def _show(session: Session, args: str) -> Outcome:
         lines.append(f"flow     {query.flow} {found.label if found else ''}".rstrip())
     lines.append(f"time     {query.time_range}")
     if query.windows > 1:
-        size = "3 hours" if query.api == "conviva-sessions" else "1 hour"
+        size = "3 hours" if query.api == Api.CONVIVA_SESSIONS else "1 hour"
         lines.append(f"windows  {query.windows} requests of at most {size}; the first is shown")
-    if query.group_by is not None and query.api == "conviva-flow":
+    if query.group_by is not None and query.api == Api.CONVIVA_FLOW:
         lines.append(f"group by {query.group_by}")
-    if query.limit is not None and query.api == "conviva-sessions":
+    if query.limit is not None and query.api == Api.CONVIVA_SESSIONS:
         lines.append(f"limit    {query.limit}")
     output = "params" if query.compiled.params is not None else "filter"
     lines.append(f"{output:<8} {compiled_text(query.compiled)}")
@@ -227,7 +228,7 @@ def _show(session: Session, args: str) -> Outcome:
         described = session.runner().describe(api, plan.requests[0])
         lines.append("request")
         lines.extend("  " + line if line else "" for line in described.splitlines())
-        if api in ("conviva-flow", "conviva-sessions"):
+        if api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS):
             from flowql.apis import api_spec
 
             base = api_spec(api).base_url

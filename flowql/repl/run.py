@@ -26,6 +26,7 @@ import os
 import threading
 import time
 
+from flowql.apis import Api
 from flowql.apis import target_api as api_of
 from flowql.diagnostics import Diagnostic
 from flowql.repl.errors import CommandError
@@ -147,7 +148,7 @@ class Runner:
         """Give completion the sandbox's values now, before any ``:run``, for every API whose
         queries will go to the sandbox (no credentials set). Nothing is started: the values
         are read from the synthetic data, in the background, on the first ask."""
-        for api in ("conviva-flow", "conviva-sessions", "klaviyo"):
+        for api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS, Api.KLAVIYO):
             if not self.uses_sandbox(api):
                 continue
             if self._values is None:
@@ -210,7 +211,7 @@ class Runner:
             return self._filter_here(session, query)
         plan = self._plan(session, query)
         api = str(plan.query.api)
-        model = self._flow_model(session) if api == "conviva-flow" else None
+        model = self._flow_model(session) if api == Api.CONVIVA_FLOW else None
         notes: list[str] = []
         client = self._client(api, model, session, notes)
         from flowql.client.errors import PartialResultError
@@ -291,7 +292,7 @@ class Runner:
                 self._demo = demo_model()  # the sandbox's account
             return self._demo
         loaded = session.loaded
-        return loaded if loaded is not None and loaded.kind == "conviva-flow" else None
+        return loaded if loaded is not None and loaded.kind == Api.CONVIVA_FLOW else None
 
     def _conversion_hint(self, session: Session) -> str:
         if not self.uses_sandbox("klaviyo"):
@@ -346,7 +347,7 @@ class Runner:
                     self._values = SandboxValues(sandbox, session)
                     session.add_value_source("sandbox", self._values)
                 self._values.serve(api)
-                if api == "klaviyo":
+                if api == Api.KLAVIYO:
                     self._sandbox_metrics(session)
         elif api in self._base_urls:
             options["base_url"] = self._base_urls[api]
@@ -431,12 +432,12 @@ class SandboxValues:
         data = self._sandbox.data
         now = int(self._sandbox.now.timestamp() * 1000)
         rows: list[Mapping[str, object]] = []
-        if target == "conviva-flow":
+        if target == Api.CONVIVA_FLOW:
             from flowql.model import demo_model
 
             for flow in demo_model().flows:
                 rows.extend(e.dimensions for e in data.flow_events(flow, now - _HOUR_MS, now))
-        elif target == "conviva-sessions":
+        elif target == Api.CONVIVA_SESSIONS:
             rows = [s.record for s in data.sessions(now - 3 * _HOUR_MS, now)]
         elif target == "klaviyo-flow-report":
             rows = [r.values for r in data.klaviyo.flow_rows]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from flowql.apis import URL_LIMIT, target_api
+from flowql.apis import URL_LIMIT, Api, target_api
 from flowql.diagnostics import Diagnostic, Severity, closest
 from flowql.errors import FlowQLError, UnsupportedError
 from flowql.repl.errors import CommandError, command_error
@@ -425,9 +425,9 @@ class Session:
         if key not in self._builtin:
             from flowql import model as models
 
-            if api == "conviva-sessions":
+            if api == Api.CONVIVA_SESSIONS:
                 self._builtin[key] = models.demo_sessions_model()
-            elif api == "klaviyo":
+            elif api == Api.KLAVIYO:
                 self._builtin[key] = models.klaviyo_model(family or "flow-report")
             else:
                 self._builtin[key] = models.demo_model()
@@ -442,7 +442,7 @@ class Session:
     def active_flow(self) -> str | None:
         """The flow, when the current model has flows (else the setting does not apply)."""
         model = self.model()
-        return self.flow if model.kind == "conviva-flow" and model.flows else None
+        return self.flow if model.kind == Api.CONVIVA_FLOW and model.flows else None
 
     def keys(self) -> Mapping[str, Dimension]:
         """The keys a filter may use now: the model's, for the flow when one is set."""
@@ -540,7 +540,7 @@ class Session:
         if not fetched:
             return
         self.fetched_result = result
-        if result.api == "klaviyo" and result.endpoint == "metrics":
+        if result.api == Api.KLAVIYO and result.endpoint == "metrics":
             for record in records:
                 if isinstance(record.get("id"), str):
                     self.metrics[str(record["id"])] = str(record.get("name") or "")
@@ -621,7 +621,11 @@ class Session:
             self.loaded = load_model(path)
             self.loaded_from = path
         model = self.loaded or self.model()
-        if self.flow is not None and model.kind == "conviva-flow" and model.flow(self.flow) is None:
+        if (
+            self.flow is not None
+            and model.kind == Api.CONVIVA_FLOW
+            and model.flow(self.flow) is None
+        ):
             self.flow = None
         self._changed()
         return model
@@ -634,7 +638,7 @@ class Session:
             self._changed()
             return
         model = self.model()
-        if model.kind != "conviva-flow" or not model.flows:
+        if model.kind != Api.CONVIVA_FLOW or not model.flows:
             raise _error(
                 f"the {model.name} has no flows",
                 "flows are for the conviva-flow target: :target conviva-flow",
@@ -711,11 +715,11 @@ class Session:
             ("conviva-sessions", "content"): "conviva-sessions",
             ("klaviyo", "metrics"): "klaviyo-metrics",
         }.get((api, endpoint))
-        if api == "klaviyo" and endpoint.endswith("-values"):
+        if api == Api.KLAVIYO and endpoint.endswith("-values"):
             target = f"klaviyo-{endpoint[: -len('-values')]}-report"
         held = {"flow", "start", "end", "tz", "interval", "group_by", "limit", "filter"}
         held |= {"statistics", "conversion_metric_id", "timeframe"}
-        if api == "klaviyo" and endpoint == "metrics":
+        if api == Api.KLAVIYO and endpoint == "metrics":
             held = {"filter"}
         kept_out = sorted(set(fields) - held)
         if target is None or kept_out:
@@ -839,7 +843,7 @@ class Session:
             found.extend(exc.diagnostics)
         length = None
         note = None
-        if compiled is not None and self.api in ("conviva-flow", "conviva-sessions"):
+        if compiled is not None and self.api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS):
             from flowql.apis import api_spec
             from flowql.query import QueryError, build_query
 
@@ -898,7 +902,7 @@ class Session:
         now = self.clock()
         start, end = self.time_range.bounds(now)
         endpoint = fields = value = plan = problem = None
-        if self.api != "python" and not (self.api == "klaviyo" and self.family is None):
+        if self.api != "python" and not (self.api == Api.KLAVIYO and self.family is None):
             from flowql.query import QueryError, build_query
 
             api, endpoint, fields = self.query_fields(text)
@@ -950,7 +954,7 @@ class Session:
                 fields["start"], fields["end"] = time_range.bounds(self.clock())
 
         api = self.api
-        if api == "conviva-flow":
+        if api == Api.CONVIVA_FLOW:
             flow = self.active_flow()
             if flow is None:
                 model = self.model()
@@ -969,7 +973,7 @@ class Session:
                 time_fields()
             if self.group_by is not None:
                 fields["group_by"] = self.group_by
-        elif api == "conviva-sessions":
+        elif api == Api.CONVIVA_SESSIONS:
             endpoint = "content"
             time_fields()
             if self.limit is not None:
@@ -1004,14 +1008,14 @@ class Session:
                     fields["conversion_metric_id"] = self.conversion
         if text is not None:
             fields["filter"] = text
-        if self.url_limit != URL_LIMIT and api in ("conviva-flow", "conviva-sessions"):
+        if self.url_limit != URL_LIMIT and api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS):
             fields["url_limit"] = self.url_limit
         return api, endpoint, fields
 
     def _check_model(self) -> DataModel | None:
         """The model a Flow query's flow and group-by are checked against."""
         model = self.model()
-        return model if model.kind == "conviva-flow" else None
+        return model if model.kind == Api.CONVIVA_FLOW else None
 
 
 def _records_model(columns: Sequence[str], records: Sequence[Mapping[str, object]]) -> DataModel:
