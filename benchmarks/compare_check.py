@@ -7,8 +7,8 @@ and compare::
     python benchmarks/compare_check.py --base /tmp/flowql-base
     python benchmarks/compare_check.py --base /tmp/flowql-base --quick   # a smoke test
 
-Both trees run from source with the same interpreter (``PYTHONPATH=TREE python -m flowql``), so
-what differs is flowql's own code. Measured in interleaved rounds (each round runs every
+Both trees run from source with the same interpreter (``PYTHONPATH=TREE python -m flowql``),
+each compiled to bytecode first, so what differs is flowql's own code. Measured in interleaved rounds (each round runs every
 command once, in a new random order), medians reported, and ratios this/base:
 
 1. cold start: ``flowql check --expr FILTER`` (built-in model) against ``python -c pass``;
@@ -74,6 +74,13 @@ def compare(base: Path, head: Path, *, rounds: int, filters: int) -> dict[str, A
             where = _which_flowql(tree, root)
             if not where.startswith(str(tree)):
                 raise RuntimeError(f"PYTHONPATH={tree} imports flowql from {where}")
+            # Both trees start from compiled bytecode, as an installed wheel does (an environment
+            # with PYTHONDONTWRITEBYTECODE would otherwise compile one of them on every run).
+            subprocess.run(
+                [sys.executable, "-m", "compileall", "-q", str(tree / "flowql")],
+                check=True,
+                capture_output=True,
+            )
         corpus = write_corpus(root, filters)
         python = [sys.executable]
         commands: dict[str, tuple[list[str], dict[str, str]]] = {

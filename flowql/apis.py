@@ -13,13 +13,13 @@ This module is data only: it imports nothing but the standard library and
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 
 from flowql.diagnostics import did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Mapping
 
 __all__ = [
@@ -141,12 +141,12 @@ class ApiSpec:
         "credentials",
         "endpoints",
         "rate_limits",
-        "retention",
+        "retention_days",
         "secrets",
         "targets",
         "title",
         "url_limit",
-        "window",
+        "window_hours",
     )
 
     def __init__(
@@ -161,8 +161,8 @@ class ApiSpec:
         rate_limits: Mapping[str, tuple[tuple[int, float], ...]] | None = None,
         *,
         url_limit: int | None = None,
-        retention: dt.timedelta | None = None,
-        window: dt.timedelta | None = None,
+        retention_days: int | None = None,
+        window_hours: int | None = None,
     ) -> None:
         self.api = api
         self.title = title
@@ -173,8 +173,26 @@ class ApiSpec:
         self.targets = targets
         self.rate_limits = dict(rate_limits or {})
         self.url_limit = url_limit
-        self.retention = retention
-        self.window = window
+        self.retention_days = retention_days
+        self.window_hours = window_hours
+
+    # Whole days and hours, kept as numbers: datetime is not imported on `flowql check`'s
+    # start-up path, which reads this module.
+    @property
+    def retention(self) -> dt.timedelta | None:
+        """How far back the API keeps data, or None (no limit flowql knows of)."""
+        import datetime
+
+        days = self.retention_days
+        return datetime.timedelta(days=days) if days is not None else None
+
+    @property
+    def window(self) -> dt.timedelta | None:
+        """The longest range one request covers, or None (the request is not split)."""
+        import datetime
+
+        hours = self.window_hours
+        return datetime.timedelta(hours=hours) if hours is not None else None
 
     def __repr__(self) -> str:
         return f"ApiSpec({self.api.value!r})"
@@ -235,8 +253,8 @@ APIS: dict[Api, ApiSpec] = {
         ("conviva-flow",),
         _CONVIVA_LIMITS,
         url_limit=URL_LIMIT,
-        retention=dt.timedelta(days=7),
-        window=dt.timedelta(hours=1),
+        retention_days=7,
+        window_hours=1,
     ),
     Api.CONVIVA_SESSIONS: ApiSpec(
         Api.CONVIVA_SESSIONS,
@@ -270,8 +288,8 @@ APIS: dict[Api, ApiSpec] = {
         ("conviva-sessions",),
         _CONVIVA_LIMITS,
         url_limit=URL_LIMIT,
-        retention=dt.timedelta(days=31),
-        window=dt.timedelta(hours=3),
+        retention_days=31,
+        window_hours=3,
     ),
     Api.KLAVIYO: ApiSpec(
         Api.KLAVIYO,
