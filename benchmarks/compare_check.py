@@ -8,8 +8,9 @@ and compare::
     python benchmarks/compare_check.py --base /tmp/flowql-base --quick   # a smoke test
 
 Both trees run from source with the same interpreter (``PYTHONPATH=TREE python -m flowql``),
-each compiled to bytecode first, so what differs is flowql's own code. Measured in interleaved rounds (each round runs every
-command once, in a new random order), medians reported, and ratios this/base:
+each compiled to bytecode first, so what differs is flowql's own code. Measured in interleaved
+rounds (each round runs every command once, in a new random order), medians reported, and
+ratios this/base:
 
 1. cold start: ``flowql check --expr FILTER`` (built-in model) against ``python -c pass``;
 2. throughput: ``flowql check DIR --format concise`` over bench_check's 10,000-filter corpus
