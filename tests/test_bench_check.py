@@ -15,9 +15,9 @@ import pytest
 from benchmark_scripts import loaded, positive
 from benchmark_scripts import quick_run as run_quick
 
-from flowql.check import Checker, Input
-from flowql.config import Config
-from flowql.manifest import load_manifest_text
+from flowql.checker.check import Checker, Input
+from flowql.checker.config import Config
+from flowql.checker.manifest import load_manifest_text
 from flowql.model import demo_model
 
 

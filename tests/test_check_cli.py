@@ -248,8 +248,8 @@ def test_a_number_for_a_text_key_is_one_finding_not_two(
 
 
 def test_checking_in_several_processes_finds_the_same(tmp_path: Path) -> None:
-    from flowql.check import Checker, Input
-    from flowql.config import Config
+    from flowql.checker.check import Checker, Input
+    from flowql.checker.config import Config
 
     inputs = []
     for i in range(12):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowql.config import (
+from flowql.checker.config import (
     DEFAULT_INCLUDE,
     Config,
     ConfigError,

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from strategies import filters
 
 from flowql.ast import Expr
+from flowql.checker.config import Config, describe
 from flowql.cli import main
-from flowql.config import Config, describe
 from flowql.formatter import format_file
 from flowql.validate import validate
 

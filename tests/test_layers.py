@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("flowql.display", "flowql.endpoints", "flowql.query", "flowql.results"),
     (
         "flowql.check",
+        "flowql.checker",
         "flowql.client",
         "flowql.config",
         "flowql.manifest",

@@ -9,18 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowql.ast import Span, String, find_all
-from flowql.errors import FlowQLError
-from flowql.manifest import (
+from flowql.checker.manifest import (
     ManifestError,
-    Noqa,
     Query,
     is_manifest,
     load_manifest,
     load_manifest_text,
-    noqa_comments,
-    noqa_lines,
     toml_loads,
 )
+from flowql.checker.noqa import Noqa, noqa_comments, noqa_lines
+from flowql.errors import FlowQLError
 from flowql.syntax import parse
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -233,7 +231,7 @@ def test_query_built_in_code_maps_to_itself() -> None:
 def test_fallback_when_the_scanner_disagrees_with_tomllib(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import flowql.manifest as manifest
+    import flowql.checker.manifest as manifest
 
     real = manifest.toml_loads
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from flowql import query as q
+from flowql.checker.manifest import load_manifest_text
 from flowql.cli import build_parser
 from flowql.cli.query import _planned
-from flowql.manifest import load_manifest_text
 from flowql.repl.commands import execute
 from flowql.repl.session import Session
 

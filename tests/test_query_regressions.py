@@ -203,7 +203,7 @@ def test_naive_times_are_read_in_tz_the_same_everywhere(tmp_path: Path) -> None:
     )
     assert madrid.windows[0].start == dt.datetime(2026, 12, 1, 9, tzinfo=UTC)
     # The manifest reads them the same way, with the table's tz or the command line's.
-    from flowql.manifest import load_manifest_text
+    from flowql.checker.manifest import load_manifest_text
 
     [entry] = load_manifest_text(
         '[[query]]\nname = "a"\nendpoint = "historical"\nflow = "825"\n'

@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 
 from flowql.ast import Span
-from flowql.codes import CODES, FAMILIES
-from flowql.diagnostics import Diagnostic, Severity
-from flowql.report import (
+from flowql.checker.report import (
     FIXABLE,
     FORMATS,
     SARIF_SCHEMA,
@@ -27,6 +25,8 @@ from flowql.report import (
     render_findings,
     render_rules,
 )
+from flowql.codes import CODES, FAMILIES
+from flowql.diagnostics import Diagnostic, Severity
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("FLOWQL_UPDATE_SNAPSHOTS") == "1"
@@ -512,7 +512,9 @@ def test_unknown_codes_still_render() -> None:
 
 
 def test_importing_report_loads_no_json() -> None:
-    code = "import sys, flowql.report; print('json' in sys.modules, 'typing' in sys.modules)"
+    code = (
+        "import sys, flowql.checker.report; print('json' in sys.modules, 'typing' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

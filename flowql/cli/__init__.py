@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from flowql.ast import Expr
-    from flowql.config import Config
+    from flowql.checker.config import Config
     from flowql.targets import Target
 
 __all__ = ["main"]
@@ -198,7 +198,7 @@ def _error_dicts(errors: list[tuple[Source, FlowQLError]]) -> list[dict[str, obj
 
 
 def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.config import resolve_config
+    from flowql.checker.config import resolve_config
     from flowql.formatter import format_file
 
     # The settings of `flowql check`, so that what fmt writes is what check accepts (FQ402).
@@ -305,9 +305,9 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.check import Checker, Input
-    from flowql.config import describe, resolve_config
-    from flowql.report import render_findings
+    from flowql.checker.check import Checker, Input
+    from flowql.checker.config import describe, resolve_config
+    from flowql.checker.report import render_findings
 
     config = resolve_config(args.config, os.getcwd()).merged(
         model=args.model,
@@ -431,7 +431,7 @@ def _compiled_text(result: object) -> str:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.report import render_rules
+    from flowql.checker.report import render_rules
 
     out.write(render_rules(args.format))
     return EXIT_OK

@@ -303,7 +303,7 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
             err.write(origin.render_all(exc.diagnostics) + "\n")
             return [], EXIT_USAGE
         return [("<query>", query, origin)], EXIT_OK
-    from flowql.manifest import ManifestError, load_manifest
+    from flowql.checker.manifest import ManifestError, load_manifest
 
     try:
         entries = load_manifest(args.manifest)

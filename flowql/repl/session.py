@@ -681,7 +681,7 @@ class Session:
         it. Returns the query's name. Raises :class:`CommandError` (FQ802 for a manifest that
         cannot be read, FQ804 for a query the REPL cannot hold, such as Flow XO's or one with
         a viewer id: run those with ``flowql query --manifest``)."""
-        from flowql.manifest import ManifestError, load_manifest
+        from flowql.checker.manifest import ManifestError, load_manifest
 
         try:
             entries = load_manifest(path)
@@ -828,7 +828,7 @@ class Session:
                 half_typed=half_typed(text),
                 url_limit=self.url_limit,
             )
-        from flowql.check import without_echoes
+        from flowql.checker.check import without_echoes
         from flowql.targets import get_target
         from flowql.validate import validate
 

@@ -1,0 +1,572 @@
+"""The runner behind ``flowql check``: what to check, against which model, and what was found.
+
+Inputs are inline filters, ``.flowql`` files (one filter each) and query manifests (TOML files
+with ``[[query]]`` tables). Each filter is validated (:func:`flowql.validate.validate`) against
+the data model of the API it is for, budgeted against the request it will be sent in when the
+query names an endpoint or a flow, and compiled for its target when the query names one. Every
+diagnostic is placed in the file the user wrote, then ``# noqa`` comments are applied.
+"""
+
+from __future__ import annotations
+
+from flowql.apis import Api
+from flowql.codes import CODES
+from flowql.diagnostics import Diagnostic, Severity
+from flowql.errors import FlowQLError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import TypeAlias
+
+    # A diagnostic as a worker process sends it back: code, message, span fields, hint, severity.
+    _Fields: TypeAlias = (
+        "tuple[str, str, tuple[int, int, int, int, int, int] | None, str | None, str]"
+    )
+
+    from flowql.ast import Expr, Span
+    from flowql.checker.config import Config
+    from flowql.checker.manifest import Query
+    from flowql.checker.noqa import Noqa
+    from flowql.checker.report import Finding
+    from flowql.endpoints import Endpoint
+    from flowql.model import DataModel
+
+__all__ = ["CheckResult", "Checker", "Input"]
+
+_FLOW_ENDPOINTS = ("real-time", "historical")
+_SESSIONS_PREFIX = "sessions/"
+
+
+class Input:
+    """One thing to check: a name to show, its text, and whether it is a manifest."""
+
+    __slots__ = ("manifest", "name", "path", "text")
+
+    def __init__(self, name: str, text: str, *, path: str | None = None, manifest: bool = False):
+        self.name = name
+        self.text = text
+        self.path = path
+        self.manifest = manifest
+
+
+class CheckResult:
+    """What a check run found: findings in report order, the inputs checked, and input errors
+    (files that could not be read as manifests), which make the command exit 2."""
+
+    __slots__ = ("findings", "input_errors", "inputs_checked")
+
+    def __init__(
+        self, findings: list[Finding], inputs_checked: int, input_errors: list[Finding]
+    ) -> None:
+        self.findings = findings
+        self.inputs_checked = inputs_checked
+        self.input_errors = input_errors
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.diagnostic.severity is severity)
+
+    def exit_code(self, *, strict: bool = False, exit_zero: bool = False) -> int:
+        """0 when nothing needs fixing, 1 for errors (warnings too with ``strict``), 2 when an
+        input could not be read; ``exit_zero`` reports without failing (except for 2)."""
+        if self.input_errors:
+            return 2
+        if exit_zero:
+            return 0
+        failing = self.count(Severity.ERROR) + (self.count(Severity.WARNING) if strict else 0)
+        return 1 if failing else 0
+
+
+def _matches(code: str, prefixes: Iterable[str]) -> bool:
+    return any(code.startswith(p.upper()) for p in prefixes)
+
+
+class Checker:
+    """Checks inputs with one configuration. Models are loaded once and shared."""
+
+    def __init__(self, config: Config, *, read: str | None = None) -> None:
+        """``read`` names a target whose text the filters are written in (``klaviyo``,
+        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL."""
+        self.config = config
+        self.read = read
+        self._models: dict[str, DataModel] = {}
+        self._longest: dict[tuple[str, int], Endpoint] = {}
+
+    # --- models ---------------------------------------------------------------------------
+
+    def model_for(self, api: str, klaviyo_endpoint: str | None = None) -> DataModel:
+        """The data model for an API: the configured one when it is of that kind, else the
+        built-in one (the demo flow model, the Sessions V3 demo dimensions, Klaviyo's fields)."""
+        key = f"{api}:{klaviyo_endpoint or ''}"
+        if key in self._models:
+            return self._models[key]
+        from flowql import model as models
+
+        configured = self._configured_model()
+        if configured is not None and configured.kind == api:
+            found = configured
+        elif api == Api.CONVIVA_SESSIONS:
+            found = models.demo_sessions_model()
+        elif api == Api.KLAVIYO:
+            found = models.klaviyo_model(klaviyo_endpoint or "flow-report")
+        else:
+            found = models.demo_model()
+        self._models[key] = found
+        return found
+
+    def _configured_model(self) -> DataModel | None:
+        if "configured" not in self._models and self.config.model:
+            from flowql.model import load_model
+
+            self._models["configured"] = load_model(self.config.model)
+        return self._models.get("configured")
+
+    # --- running --------------------------------------------------------------------------
+
+    def run(self, inputs: Sequence[Input], *, jobs: int = 1) -> CheckResult:
+        """Check every input; collect every finding. With ``jobs`` > 1, inputs are checked in
+        that many worker processes (on Linux, when there are enough of them to pay for it)."""
+        if jobs > 1 and len(inputs) >= 4 * jobs and _can_fork():
+            return self._run_parallel(inputs, jobs)
+        from flowql.checker.report import Finding
+
+        findings: list[Finding] = []
+        errors: list[Finding] = []
+        for item in inputs:
+            for is_error, diagnostic in self._check_input(item):
+                (errors if is_error else findings).append(Finding(item.name, diagnostic, item.text))
+        findings.sort(key=_finding_order)
+        errors.sort(key=_finding_order)
+        return CheckResult(findings, len(inputs), errors)
+
+    def _check_input(self, item: Input) -> list[tuple[bool, Diagnostic]]:
+        """(is an input error, diagnostic) for one input."""
+        try:
+            found = self.check_manifest(item) if item.manifest else self.check_filter(item)
+        except FlowQLError as exc:
+            return [(True, d) for d in exc.diagnostics]
+        return [(False, d) for d in found]
+
+    def _run_parallel(self, inputs: Sequence[Input], jobs: int) -> CheckResult:
+        import multiprocessing
+
+        from flowql.checker.report import Finding
+
+        global _shared
+        # Workers are forked: they inherit the checker and the inputs, and send back plain
+        # tuples, so nothing but findings crosses between processes.
+        _shared = (self, inputs)
+        bounds = _chunks([len(item.text) for item in inputs], jobs * 4)
+        findings: list[Finding] = []
+        errors: list[Finding] = []
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for part in pool.imap_unordered(_check_range, bounds):
+                    for index, is_error, fields in part:
+                        item = inputs[index]
+                        finding = Finding(item.name, _diagnostic(fields), item.text)
+                        (errors if is_error else findings).append(finding)
+        finally:
+            _shared = None
+        findings.sort(key=_finding_order)
+        errors.sort(key=_finding_order)
+        return CheckResult(findings, len(inputs), errors)
+
+    def check_filter(self, item: Input) -> list[Diagnostic]:
+        """Diagnostics for one filter text (a ``.flowql`` file, stdin or ``--expr``)."""
+        config = self.config
+        api, klaviyo = _api_of(config.target, config.endpoint)
+        model = self.model_for(api, klaviyo)
+        # Inline filters are not files: how `flowql fmt` would lay them out is not a finding.
+        inline = item.name.startswith("<expr")
+        found = self._check_one(
+            item.text,
+            api,
+            config.target,
+            config.endpoint,
+            config.flow,
+            model,
+            None,
+            not inline,
+            # fmt ends a file it writes with a line break; stdin's text need not have one.
+            final_newline=item.path is not None,
+        )
+        return self._suppress(item, self._select(found))
+
+    def check_manifest(self, item: Input) -> list[Diagnostic]:
+        """Diagnostics for every query of a manifest, placed in the manifest's text. A TOML
+        file without ``[[query]]`` tables (a Cargo.toml handed over by pre-commit) has none."""
+        from flowql.checker.manifest import load_manifest_text
+
+        if "[[query]]" not in item.text and "[[ query ]]" not in item.text:
+            return []
+        found: list[Diagnostic] = []
+        for query in load_manifest_text(item.text, item.name):
+            found.extend(query.diagnostics)
+            if not query.has_filter:
+                continue
+            target = query.target or self.config.target
+            endpoint = query.endpoint or self.config.endpoint
+            flow = query.flow or self.config.flow
+            api, klaviyo = _api_of(target, endpoint)
+            if query.query_api(self.config.target) == Api.CONVIVA_SESSIONS:
+                api = "conviva-sessions"
+                if endpoint in ("content", "ad"):
+                    endpoint = _SESSIONS_PREFIX + endpoint
+            model = self.model_for(api, klaviyo)
+            try:
+                here = self._check_one(
+                    query.filter, api, target, endpoint, flow, model, query, False
+                )
+            except ValueError as exc:
+                # The query's request is not one the API takes (checked field by field in
+                # the manifest already; this is the last word of the endpoint itself).
+                found.append(Diagnostic("FQ802", str(exc), query.span))
+                continue
+            found.extend(_moved(d, query.to_file) for d in here)
+            # A table that names an endpoint is a query `flowql query --manifest` runs.
+            if not query.diagnostics and query.endpoint is not None:
+                found.extend(self._query_rules(query))
+        return self._suppress(item, self._select(found))
+
+    def _query_rules(self, query: Query) -> list[Diagnostic]:
+        """The rules ``flowql query --manifest`` plans the query by (FQ7xx), but for those
+        that depend on when it runs (how far back the API keeps data): what ``check`` accepts
+        in a manifest, ``query`` runs. Placed at the field in the manifest, or its header."""
+        from flowql.query import QueryError
+
+        try:
+            value = query.to_query(
+                default_target=self.config.target,
+                default_flow=self.config.flow,
+                with_filter=False,
+            )
+            found = value.validate(timeless=True)
+        except QueryError as exc:
+            found = list(exc.diagnostics)
+        return [
+            d
+            if d.span is not None
+            else Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
+            for d in found
+            if d.code.startswith("FQ7")
+        ]
+
+    def _check_one(
+        self,
+        text: str,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+        check_format: bool,
+        *,
+        final_newline: bool = False,
+    ) -> list[Diagnostic]:
+        """Validate one filter, then compile it and budget its request: parsed once."""
+        from flowql.syntax import parse
+        from flowql.validate import validate
+
+        try:
+            if self.read is not None:
+                from flowql.targets import get_target
+
+                expr = get_target(self.read).read(text)
+            else:
+                expr = parse(text)
+        except FlowQLError as exc:
+            return list(exc.diagnostics)
+        found = validate(
+            # Another target's text gets the checks of the tree only: FlowQL's style rules
+            # (FQ401, FQ402) are about FlowQL text.
+            text if self.read is None else expr,
+            model=model,
+            flow=flow,
+            select=self.config.select or None,
+            ignore=self.config.ignore or None,
+            check_format=check_format,
+            line_length=self.config.line_length,
+            parsed=expr if self.read is None else None,
+            final_newline=final_newline,
+        )
+        found.extend(self._request_checks(expr, api, target, endpoint, flow, model, query))
+        return found
+
+    def _request_checks(
+        self,
+        expr: Expr,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+    ) -> list[Diagnostic]:
+        """Compile for the target and budget the request URL, when the query says enough."""
+        from flowql.errors import UnsupportedError
+
+        found: list[Diagnostic] = []
+        params: list[tuple[str, str]] | None = None
+        try:
+            if api == Api.CONVIVA_FLOW and (target or endpoint or flow):
+                from flowql.targets.conviva_flow import compile_filter
+
+                text, warnings = compile_filter(expr)
+                found.extend(warnings)
+                params = [("filter", text)]
+            elif api == Api.CONVIVA_SESSIONS:
+                from flowql.targets.conviva_sessions import compile_params
+
+                params = compile_params(expr)
+        except UnsupportedError as exc:
+            # The refusal is the finding; a request that cannot be made has no URL to budget.
+            return list(exc.diagnostics)
+        request = self._endpoint(api, endpoint, flow, model, query)
+        if request is not None:
+            from flowql.endpoints import url_budget
+
+            found.extend(
+                url_budget(request, expr, limit=self.config.url_limit, filter_params=params)
+            )
+        return found
+
+    def _endpoint(
+        self,
+        api: str,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+    ) -> Endpoint | None:
+        if api == Api.CONVIVA_FLOW and flow and endpoint not in _FLOW_ENDPOINTS:
+            # The same for every filter on this flow: worked out once.
+            key = (flow, id(model))
+            if key not in self._longest:
+                from flowql.endpoints import longest_flow_endpoint
+
+                self._longest[key] = longest_flow_endpoint(flow, model)
+            return self._longest[key]
+        return _endpoint(api, endpoint, flow, model, query)
+
+    def _select(self, found: list[Diagnostic]) -> list[Diagnostic]:
+        found = without_echoes(found)
+        select, ignore = self.config.select, self.config.ignore
+        return [
+            d
+            for d in found
+            if (not select or _matches(d.code, select))
+            and not (ignore and _matches(d.code, ignore))
+        ]
+
+    def _suppress(self, item: Input, found: list[Diagnostic]) -> list[Diagnostic]:
+        """Apply the input's ``# noqa`` comments, and report those that suppress nothing."""
+        if "noqa" not in item.text.lower():
+            return found
+        from flowql.checker.noqa import noqa_comments
+
+        comments = noqa_comments(item.text, manifest=item.manifest)
+        if not comments:
+            return found
+        by_line: dict[int, list[Noqa]] = {}
+        for comment in comments:
+            by_line.setdefault(comment.line, []).append(comment)
+        used: dict[int, set[str]] = {}  # by id() of the comment: the codes it suppressed
+        kept = []
+        for diagnostic in found:
+            here = by_line.get(diagnostic.line or 0, [])
+            match = next((c for c in here if c.suppresses(diagnostic.code)), None)
+            if match is None:
+                kept.append(diagnostic)
+            else:
+                used.setdefault(id(match), set()).add(diagnostic.code)
+        for comment in comments:
+            codes = used.get(id(comment), set())
+            if comment.codes is None:
+                unused = [] if codes else ["noqa"]
+            else:
+                # A code that is not checked at all (--select, --ignore) is not "unused".
+                unused = [
+                    c
+                    for c in sorted(comment.codes)
+                    if not any(x.startswith(c) for x in codes) and self._checked(c)
+                ]
+            if unused:
+                kept.extend(self._select([_unused_noqa(comment, unused, bool(codes))]))
+        return kept
+
+    def _checked(self, prefix: str) -> bool:
+        select, ignore = self.config.select, self.config.ignore
+        codes = [c for c in CODES if c.startswith(prefix)] or [prefix]
+        return any(
+            (not select or _matches(c, select)) and not (ignore and _matches(c, ignore))
+            for c in codes
+        )
+
+
+_shared: tuple[Checker, Sequence[Input]] | None = None
+
+
+def _can_fork() -> bool:
+    import sys
+
+    return sys.platform == "linux"
+
+
+def _chunks(sizes: list[int], count: int) -> list[tuple[int, int]]:
+    """Split indices into about ``count`` contiguous ranges of similar total size."""
+    total = sum(sizes) or 1
+    target = total / count
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    running = 0
+    for index, size in enumerate(sizes):
+        running += size
+        if running >= target * (len(bounds) + 1) and index + 1 > start:
+            bounds.append((start, index + 1))
+            start = index + 1
+    if start < len(sizes):
+        bounds.append((start, len(sizes)))
+    return bounds
+
+
+def _check_range(bounds: tuple[int, int]) -> list[tuple[int, bool, _Fields]]:
+    assert _shared is not None
+    checker, inputs = _shared
+    out: list[tuple[int, bool, _Fields]] = []
+    for index in range(*bounds):
+        for is_error, d in checker._check_input(inputs[index]):
+            span = d.span
+            where = (
+                (span.start, span.end, span.line, span.column, span.end_line, span.end_column)
+                if span is not None
+                else None
+            )
+            out.append((index, is_error, (d.code, d.message, where, d.hint, d.severity.value)))
+    return out
+
+
+def _diagnostic(fields: _Fields) -> Diagnostic:
+    from flowql.ast import Span
+
+    code, message, where, hint, severity = fields
+    span = Span(*where) if where is not None else None
+    return Diagnostic(code, message, span, hint=hint, severity=Severity(severity))
+
+
+# What the data model check reports about a key or value: a target's refusal at the same spot
+# is the same problem, with the same fix.
+_MODEL_CODES = frozenset({"FQ101", "FQ102", "FQ201", "FQ204"})
+
+
+def without_echoes(found: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a target's refusal (FQ601) of a key or value that the model check already reports at
+    the same spot: `asn == 701` against a text dimension (FQ201), an unknown key (FQ101, FQ102)
+    or a value the field does not take (FQ204) is one problem, with one fix."""
+    reported = {
+        (d.line, d.column, d.end_line, d.end_column) for d in found if d.code in _MODEL_CODES
+    }
+    if not reported:
+        return found
+    return [
+        d
+        for d in found
+        if not (d.code == "FQ601" and (d.line, d.column, d.end_line, d.end_column) in reported)
+    ]
+
+
+def _finding_order(finding: Finding) -> tuple[str, int, int, str]:
+    d = finding.diagnostic
+    return (finding.path, d.line or 0, d.column or 0, d.code)
+
+
+def _has_errors_from_parse(found: list[Diagnostic]) -> bool:
+    return any(d.code.startswith("FQ0") for d in found)
+
+
+def _api_of(target: str | None, endpoint: str | None) -> tuple[str, str | None]:
+    """The API a query is for, from its target and endpoint (Conviva Flow unless said)."""
+    if target and target.startswith("klaviyo"):
+        family = target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
+        return "klaviyo", family
+    if target == Api.CONVIVA_SESSIONS or (endpoint or "").startswith(_SESSIONS_PREFIX):
+        return "conviva-sessions", None
+    return "conviva-flow", None
+
+
+def _absolute(start: str | None, end: str | None) -> tuple[str, str] | None:
+    """Start and end as epoch milliseconds when both are absolute times (a relative one is
+    budgeted as the longest request instead: its digits are not known yet)."""
+    from flowql import times
+
+    if not start or not end:
+        return None
+    if any(v.strip().lower().startswith(("-", "+", "now")) for v in (start, end)):
+        return None
+    try:
+        return (
+            str(times.to_epoch_ms(times.parse_time(start))),
+            str(times.to_epoch_ms(times.parse_time(end))),
+        )
+    except times.TimeError:
+        return None
+
+
+def _endpoint(
+    api: str, endpoint: str | None, flow: str | None, model: DataModel, query: Query | None
+) -> Endpoint | None:
+    from flowql import endpoints
+
+    if api == Api.CONVIVA_FLOW and flow:
+        if endpoint == "real-time":
+            interval = (query.interval if query else None) or "PT15M"
+            group_by = query.group_by if query else None
+            granularity = query.granularity if query else None
+            return endpoints.flow_real_time(
+                flow, interval, group_by=group_by, granularity=granularity
+            )
+        edges = _absolute(query.start, query.end) if query is not None else None
+        if endpoint == "historical" and query is not None and edges is not None:
+            return endpoints.flow_historical(flow, *edges, group_by=query.group_by)
+        return endpoints.longest_flow_endpoint(flow, model)
+    if api == Api.CONVIVA_SESSIONS and endpoint and endpoint.startswith(_SESSIONS_PREFIX):
+        kind = endpoint[len(_SESSIONS_PREFIX) :]
+        start = query.start if query else None
+        end = query.end if query else None
+        limit = query.limit if query else None
+        if start and end and start.isdigit() and end.isdigit():
+            return endpoints.sessions(kind, start_epoch=start, end_epoch=end, limit=limit)
+        return endpoints.sessions(kind, start_date=start, end_date=end, limit=limit)
+    return None
+
+
+def _moved(diagnostic: Diagnostic, to_file: Callable[[Span], Span]) -> Diagnostic:
+    """The diagnostic with its span moved from the filter text into the file."""
+    span = diagnostic.span
+    if span is None:
+        return diagnostic
+    return Diagnostic(
+        diagnostic.code,
+        diagnostic.message,
+        to_file(span),
+        hint=diagnostic.hint,
+        severity=diagnostic.severity,
+    )
+
+
+def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:
+    if unused == ["noqa"]:
+        what = "this noqa comment suppresses nothing"
+    elif len(unused) == 1:
+        what = f"{unused[0]} in this noqa comment suppresses nothing"
+    else:
+        what = f"{', '.join(unused)} in this noqa comment suppress nothing"
+    return Diagnostic(
+        "FQ901",
+        what,
+        comment.span,
+        hint="remove the codes that suppress nothing" if partly else "remove the comment",
+        severity=Severity(CODES["FQ901"].severity),
+    )

@@ -1,0 +1,383 @@
+"""How ``flowql check`` shows what it found.
+
+A :class:`Finding` is a diagnostic placed in a file: the path as the user named it, the
+diagnostic (its span in the coordinates of that file) and the file's text for code frames.
+:func:`render_findings` turns a list of findings into one of :data:`FORMATS`:
+
+``text``
+    a code frame per finding (see :func:`flowql.diagnostics.render`), then a summary line;
+``concise``
+    ``path:line:col: CODE [severity] message``, one per line, then the summary line;
+``json``
+    a JSON list of objects (``file``, ``code``, ``name``, ``severity``, ``message``, the position
+    fields, ``hint``, ``fixable``);
+``github``
+    GitHub Actions workflow commands (``::error file=...::message``), which show as annotations;
+``sarif``
+    a SARIF 2.1.0 log, for GitHub code scanning and other SARIF viewers.
+
+The machine formats (json, github, sarif) are one document each and nothing else. The output of
+every format ends with a newline, or is empty when there is nothing to show (github with no
+findings; text and concise with no findings and no summary).
+:func:`render_rules` lists every code, for ``flowql rules``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flowql.codes import CODES, FAMILIES
+from flowql.diagnostics import Diagnostic, Severity, render
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["FIXABLE", "FORMATS", "RULE_FORMATS", "Finding", "render_findings", "render_rules"]
+
+FORMATS = ("text", "concise", "json", "github", "sarif")
+"""The formats :func:`render_findings` knows, the first the default."""
+
+RULE_FORMATS = ("text", "json")
+"""The formats :func:`render_rules` knows."""
+
+FIXABLE = frozenset({"FQ402"})
+"""Codes that ``flowql fmt`` fixes; their findings are marked ``[*]``."""
+
+INFORMATION_URI = "https://github.com/flowql/flowql"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+_SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+class Finding:
+    """A diagnostic in a file. Immutable.
+
+    ``path`` is the file as the user named it (or ``<expr>``, ``<stdin>``); the diagnostic's span
+    is in the coordinates of that file; ``source`` is the file's text, for code frames.
+    """
+
+    __slots__ = ("_diagnostic", "_path", "_source")
+
+    def __init__(self, path: str, diagnostic: Diagnostic, source: str | None = None) -> None:
+        self._path = path
+        self._diagnostic = diagnostic
+        self._source = source
+
+    @property
+    def path(self) -> str:
+        """The file, as the user named it."""
+        return self._path
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        """What was found, with its span in the file's coordinates."""
+        return self._diagnostic
+
+    @property
+    def source(self) -> str | None:
+        """The file's text, if known."""
+        return self._source
+
+    @property
+    def fixable(self) -> bool:
+        """Whether ``flowql fmt`` fixes it."""
+        return self._diagnostic.code in FIXABLE
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """The report order: path, line, column, code (findings without a position first)."""
+        d = self._diagnostic
+        return (self._path, d.line or 0, d.column or 0, d.code)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return (self._path, self._diagnostic, self._source) == (
+            other._path,
+            other._diagnostic,
+            other._source,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._path, self._diagnostic))
+
+    def __repr__(self) -> str:
+        return f"<Finding {self._path} {self._diagnostic!r}>"
+
+
+def render_findings(
+    findings: Sequence[Finding],
+    fmt: str,
+    *,
+    files_checked: int,
+    tool_version: str,
+    summary: bool = True,
+) -> str:
+    """The findings, in the order given, as ``fmt`` (one of :data:`FORMATS`).
+
+    ``files_checked`` is the number of inputs checked, for the summary line that ends text and
+    concise output (``summary=False`` leaves it out, as for input errors on stderr);
+    ``tool_version`` goes into SARIF. Raises :class:`ValueError` for an unknown format.
+    """
+    if fmt in ("text", "concise"):
+        body = [(_frame if fmt == "text" else _concise_line)(f) for f in findings]
+        if not summary:
+            return (_blocks(body, fmt) + "\n") if body else ""
+        last = _summary(findings, files_checked)
+        return _blocks([*body, last], fmt) + "\n"
+    if fmt == "json":
+        return _json(findings)
+    if fmt == "github":
+        return _github(findings)
+    if fmt == "sarif":
+        return _sarif(findings, tool_version)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+# --- text and concise ----------------------------------------------------------------------
+
+
+def _blocks(parts: list[str], fmt: str) -> str:
+    """Frames are set apart by a blank line; concise lines are not."""
+    return ("\n\n" if fmt == "text" else "\n").join(parts)
+
+
+def _frame(finding: Finding) -> str:
+    d = finding.diagnostic
+    if d.span is None or finding.source is not None:
+        return render(d, finding.source, finding.path)
+    # render() leaves the position out when it has no text to show; keep it.
+    out = [f"{d.severity.value}[{d.code}]: {d.message}", f" --> {_where(finding)}"]
+    if d.hint:
+        out.append(f"  = help: {d.hint}")
+    return "\n".join(out)
+
+
+def _concise_line(finding: Finding) -> str:
+    d = finding.diagnostic
+    fix = " [*]" if finding.fixable else ""
+    return f"{_where(finding)}: {d.code} [{d.severity.value}]{fix} {d.message}"
+
+
+def _where(finding: Finding) -> str:
+    d = finding.diagnostic
+    return f"{finding.path}:{d.line}:{d.column}" if d.span else finding.path
+
+
+def _summary(findings: Sequence[Finding], files_checked: int) -> str:
+    checked = f"({_count(files_checked, 'file')} checked)"
+    if not findings:
+        return f"All checks passed {checked}."
+    counts = dict.fromkeys(Severity, 0)
+    for f in findings:
+        counts[f.diagnostic.severity] += 1
+    parts = [
+        _count(n, severity.value)
+        for severity, n in counts.items()
+        if n and severity is not Severity.INFO
+    ]
+    if counts[Severity.INFO]:
+        parts.append(f"{counts[Severity.INFO]} info")  # "info" has no plural
+    listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    files = len({f.path for f in findings})
+    line = f"Found {listed} in {_count(files, 'file')} {checked}."
+    fixable = sum(1 for f in findings if f.fixable)
+    if fixable:
+        line += f"\n[*] {fixable} fixable with `flowql fmt`."
+    return line
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --- json ----------------------------------------------------------------------------------
+
+
+def _json(findings: Sequence[Finding]) -> str:
+    import json
+
+    return json.dumps([_json_entry(f) for f in findings], indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_entry(finding: Finding) -> dict[str, object]:
+    d = finding.diagnostic
+    code = CODES.get(d.code)
+    return {
+        "file": finding.path,
+        "code": d.code,
+        "name": code.name if code else None,
+        "severity": d.severity.value,
+        "message": d.message,
+        "line": d.line,
+        "column": d.column,
+        "end_line": d.end_line,
+        "end_column": d.end_column,
+        "hint": d.hint,
+        "fixable": finding.fixable,
+    }
+
+
+# --- github --------------------------------------------------------------------------------
+
+
+def _github(findings: Sequence[Finding]) -> str:
+    lines = []
+    for f in findings:
+        d = f.diagnostic
+        props: list[tuple[str, object]] = []
+        if _is_file(f.path):
+            props.append(("file", f.path))
+            if d.span is not None:
+                props += [
+                    ("line", d.line),
+                    ("col", d.column),
+                    ("endLine", d.end_line),
+                    ("endColumn", d.end_column),
+                ]
+        code = CODES.get(d.code)
+        props.append(("title", f"{d.code} {code.name}" if code else d.code))
+        rendered = ",".join(f"{key}={_github_property(str(value))}" for key, value in props)
+        message = _github_data(_message_with_hint(d))
+        lines.append(f"::{_GITHUB_COMMANDS[d.severity]} {rendered}::{message}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _github_data(text: str) -> str:
+    """Escaped as GitHub's runner expects a command's message."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """Escaped as GitHub's runner expects a command's property value."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _message_with_hint(d: Diagnostic) -> str:
+    return f"{d.message}\nhelp: {d.hint}" if d.hint else d.message
+
+
+def _is_file(path: str) -> bool:
+    """Whether a finding's path names a file (``<expr>``, ``<stdin>`` do not)."""
+    return not (path.startswith("<") and path.endswith(">"))
+
+
+# --- sarif ---------------------------------------------------------------------------------
+
+
+def _sarif(findings: Sequence[Finding], tool_version: str) -> str:
+    import json
+
+    codes = sorted({f.diagnostic.code for f in findings})
+    index = {code: i for i, code in enumerate(codes)}
+    rules = [_sarif_rule(code) for code in codes]
+    results = []
+    for f in findings:
+        d = f.diagnostic
+        result: dict[str, object] = {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": _SARIF_LEVELS[d.severity],
+            "message": {"text": _message_with_hint(d)},
+        }
+        if _is_file(f.path):
+            physical: dict[str, object] = {"artifactLocation": {"uri": _artifact_uri(f.path)}}
+            if d.span is not None:
+                physical["region"] = {
+                    "startLine": d.line,
+                    "startColumn": d.column,
+                    "endLine": d.end_line,
+                    "endColumn": d.end_column,
+                }
+            result["locations"] = [{"physicalLocation": physical}]
+        results.append(result)
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "flowql",
+                        "version": tool_version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                # Columns count characters (code points), as everywhere in flowql.
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_rule(code: str) -> dict[str, object]:
+    known = CODES.get(code)
+    if known is None:
+        return {"id": code}
+    return {
+        "id": code,
+        "name": known.name,
+        "shortDescription": {"text": known.summary},
+        "defaultConfiguration": {"level": _SARIF_LEVELS[Severity(known.severity)]},
+        "properties": {"family": known.family},
+    }
+
+
+def _artifact_uri(path: str) -> str:
+    """A relative URI with forward slashes for a path under the working directory (which is
+    where code scanning resolves it from); a ``file:`` URI for a path outside it."""
+    from urllib.parse import quote
+
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            from pathlib import Path
+
+            return Path(path).as_uri()
+        path = relative
+    parts = [p for p in path.split(os.sep) if p not in ("", os.curdir)]
+    if os.altsep:
+        parts = [q for p in parts for q in p.split(os.altsep) if q not in ("", os.curdir)]
+    return quote("/".join(parts), safe="/")
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def render_rules(fmt: str = "text") -> str:
+    """Every code, grouped by family: aligned columns (``text``) or a JSON list (``json``)."""
+    codes = sorted(CODES.values(), key=lambda c: c.code)
+    if fmt == "json":
+        import json
+
+        entries = [
+            {
+                "code": c.code,
+                "name": c.name,
+                "family": c.family,
+                "severity": c.severity,
+                "summary": c.summary,
+            }
+            for c in codes
+        ]
+        return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
+    if fmt != "text":
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(RULE_FORMATS)}")
+    name_width = max(len(c.name) for c in codes)
+    severity_width = max(len(s.value) for s in Severity)
+    blocks = []
+    for prefix, family in FAMILIES.items():
+        members = [c for c in codes if c.code.startswith(prefix)]
+        if not members:
+            continue
+        rows = [f"{family} ({prefix}xx)"]
+        rows += [
+            f"  {c.code}  {c.name:<{name_width}}  {c.severity:<{severity_width}}  {c.summary}"
+            for c in members
+        ]
+        blocks.append("\n".join(rows) + "\n")
+    return "\n".join(blocks)
