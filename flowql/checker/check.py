@@ -204,13 +204,22 @@ class Checker:
         found: list[Diagnostic] = []
         for query in load_manifest_text(item.text, item.name):
             found.extend(query.diagnostics)
+            # A table that names an endpoint is a query `flowql query --manifest` runs: its
+            # query rules hold with or without a filter.
+            runs = not query.diagnostics and query.endpoint is not None
+            post_filter = query.fields.get("post_filter") is True
+            if runs:
+                found.extend(self._query_rules(query, with_filter=post_filter))
             if not query.has_filter:
                 continue
-            target = query.target or self.config.target
+            query_api = query.query_api(self.config.target)
+            target = query.target or (
+                _DEFAULT_TARGETS.get(Api(query_api)) if query.api else self.config.target
+            )
             endpoint = query.endpoint or self.config.endpoint
             flow = query.flow or self.config.flow
             api, klaviyo = _api_of(target, endpoint)
-            if query.query_api(self.config.target) == Api.CONVIVA_SESSIONS:
+            if query_api == Api.CONVIVA_SESSIONS:
                 api = "conviva-sessions"
                 if endpoint in ("content", "ad"):
                     endpoint = _SESSIONS_PREFIX + endpoint
@@ -224,34 +233,40 @@ class Checker:
                 # the manifest already; this is the last word of the endpoint itself).
                 found.append(Diagnostic("FQ802", str(exc), query.span))
                 continue
+            if post_filter and runs:
+                # What the target refuses is applied here, after the fetch: the query rules
+                # (FQ714, FQ715) said what cannot be.
+                here = [d for d in here if not d.code.startswith("FQ6")]
             found.extend(_moved(d, query.to_file) for d in here)
-            # A table that names an endpoint is a query `flowql query --manifest` runs.
-            if not query.diagnostics and query.endpoint is not None:
-                found.extend(self._query_rules(query))
         return self._suppress(item, self._select(found))
 
-    def _query_rules(self, query: Query) -> list[Diagnostic]:
+    def _query_rules(self, query: Query, *, with_filter: bool = False) -> list[Diagnostic]:
         """The rules ``flowql query --manifest`` plans the query by (FQ7xx), but for those
         that depend on when it runs (how far back the API keeps data): what ``check`` accepts
-        in a manifest, ``query`` runs. Placed at the field in the manifest, or its header."""
+        in a manifest, ``query`` runs. Placed at the field in the manifest (a filter's part at
+        its place in the filter), or at the query's header."""
         from flowql.query import QueryError
 
+        spans = query.field_spans()
         try:
             value = query.to_query(
                 default_target=self.config.target,
                 default_flow=self.config.flow,
-                with_filter=False,
+                with_filter=with_filter,
             )
-            found = value.validate(timeless=True)
+            found = value.validate(timeless=True, spans=spans)
         except QueryError as exc:
             found = list(exc.diagnostics)
-        return [
-            d
-            if d.span is not None
-            else Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
-            for d in found
-            if d.code.startswith("FQ7")
-        ]
+        placed = []
+        for d in found:
+            if not d.code.startswith("FQ7"):
+                continue
+            if d.span is None:
+                d = Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
+            elif not any(d.span == s for s in spans.values()):
+                d = _moved(d, query.to_file)
+            placed.append(d)
+        return placed
 
     def _check_one(
         self,
@@ -484,6 +499,15 @@ def _finding_order(finding: Finding) -> tuple[str, int, int, str]:
 
 def _has_errors_from_parse(found: list[Diagnostic]) -> bool:
     return any(d.code.startswith("FQ0") for d in found)
+
+
+_DEFAULT_TARGETS = {
+    Api.CONVIVA_FLOW: "conviva-flow",
+    Api.CONVIVA_SESSIONS: "conviva-sessions",
+    Api.KLAVIYO: "klaviyo",
+}
+"""The target a manifest query's filter is checked for when the table names its ``api`` but no
+``target``."""
 
 
 def _api_of(target: str | None, endpoint: str | None) -> tuple[str, str | None]:

@@ -1010,9 +1010,19 @@ def _query(
     flow = text_field("flow", hint=f'flow ids are strings: flow = "{values.get("flow")}"')
     if flow == "":
         problem("the flow id is empty", "flow")
-    group_by = text_field("group_by", hint='name one dimension key: group_by = "geo_country"')
-    if group_by == "":
-        problem("group_by is empty", "group_by")
+    # One dimension key for the Flow API; a list of fields for Klaviyo's reports.
+    grouping = values.get("group_by")
+    group_by: str | None = None
+    if isinstance(grouping, list) and grouping and all(isinstance(g, str) for g in grouping):
+        group_by = grouping[0] if len(grouping) == 1 else None
+    else:
+        group_by = text_field(
+            "group_by",
+            hint='name a dimension key (group_by = "geo_country") or, for a Klaviyo report, '
+            'a list of fields (group_by = ["flow_id", "flow_message_id"])',
+        )
+        if group_by == "" or grouping == []:
+            problem("group_by is empty", "group_by")
 
     interval = text_field("interval")
     flow_api = values.get("api") in (None, Api.CONVIVA_FLOW) and endpoint in (

@@ -12,6 +12,8 @@ at the top: httpx and the clients load only when a query runs.
 
 from __future__ import annotations
 
+import os
+
 from flowql.connection import connection, make_client
 
 TYPE_CHECKING = False
@@ -319,7 +321,25 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
             hint = did_you_mean(name, known) or "its queries are " + ", ".join(known)
             err.write(f"flowql: error: {args.manifest} has no query '{name}' ({hint})\n")
             return [], EXIT_USAGE
-    chosen = [e for e in entries if not wanted or e.name in wanted]
+    # A table without an endpoint is a filter kept for checking, not a query to run.
+    runnable = [e for e in entries if e.endpoint is not None]
+    for name in wanted:
+        if name not in {e.name for e in runnable}:
+            err.write(
+                f"flowql: error: {args.manifest}: query '{name}' names no endpoint: it is a "
+                "filter kept for `flowql check`, not a query to run (add endpoint = ...)\n"
+            )
+            return [], EXIT_USAGE
+    chosen = [e for e in runnable if not wanted or e.name in wanted]
+    if not chosen:
+        err.write(
+            f"flowql: error: {args.manifest} has no query to run: a [[query]] table runs when it "
+            "names an endpoint\n"
+        )
+        return [], EXIT_USAGE
+    from flowql.checker.config import resolve_config
+
+    config = resolve_config(getattr(args, "config", None), os.getcwd())
     out: list[tuple[str, Any, Origin]] = []
     failed = False
     for entry in chosen:
@@ -337,7 +357,10 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
             failed = True
             continue
         try:
-            query = entry.to_query(tz=args.tz)
+            # The configuration's defaults, as `flowql check` reads the manifest.
+            query = entry.to_query(
+                tz=args.tz, default_target=config.target, default_flow=config.flow
+            )
         except QueryError as exc:
             err.write(origin.render_all(exc.diagnostics) + "\n")
             failed = True
@@ -372,45 +395,95 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     queries, status = _planned(args, err)
     if status == EXIT_USAGE:
         return status
-    for label, query, origin in queries:
-        try:
-            # Planned once, before anything starts (a sandbox, a connection): no request for a
-            # bad query, and what --dry-run prints is what is sent.
-            plan = query.plan(spans=origin.spans)
-            for warning in plan.warnings:
-                err.write(origin.render(warning) + "\n")
-            api = str(query.api)
-            if args.dry_run:
-                from flowql.connection import describing_client
+    import contextlib
 
-                with describing_client(api, args.base_url) as client:
-                    _write_requests(out, client, plan, args.format, label, api)
-                continue
-            with connection(api, args.base_url, err) as options:
+    results: list[tuple[str, Result]] = []
+    clients: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+
+        def client_for(api: str) -> Any:
+            # One connection (and at most one sandbox) per API for the whole command.
+            if api not in clients:
+                options = stack.enter_context(connection(api, args.base_url, err))
                 options.update(timeout=args.timeout, progress=_progress(err))
-                with make_client(api, options) as client:
-                    result = client.query(plan)
-        except PartialResultError as exc:
-            _write(out, exc.result, args.format)
-            err.write(exc.render(label) + "\n")
-            status = EXIT_FAILED
-            continue
-        except ClientError as exc:
-            err.write(exc.render(label) + "\n")
-            status = EXIT_FAILED
-            continue
-        except FlowQLError as exc:
-            err.write(origin.render_all(exc.diagnostics) + "\n")
-            status = EXIT_FAILED
-            continue
-        if len(queries) > 1 and args.format == "table":
-            out.write(f"# {label}\n")
-        _write(out, result, args.format)
-        for warning in result.warnings[len(plan.warnings) :]:
-            err.write(origin.render(warning) + "\n")
-        if result.post_filter is not None:
-            err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
+                clients[api] = stack.enter_context(make_client(api, options))
+            return clients[api]
+
+        for label, query, origin in queries:
+            try:
+                # Planned once, before anything starts (a sandbox, a connection): no request
+                # for a bad query, and what --dry-run prints is what is sent.
+                plan = query.plan(spans=origin.spans)
+                for warning in plan.warnings:
+                    err.write(origin.render(warning) + "\n")
+                api = str(query.api)
+                if args.dry_run:
+                    from flowql.connection import describing_client
+
+                    with describing_client(api, args.base_url) as describer:
+                        _write_requests(out, describer, plan, args.format, label, api)
+                    continue
+                result = client_for(api).query(plan)
+            except PartialResultError as exc:
+                results.append((label, exc.result))
+                err.write(exc.render(label) + "\n")
+                status = EXIT_FAILED
+                continue
+            except ClientError as exc:
+                err.write(exc.render(label) + "\n")
+                status = EXIT_FAILED
+                continue
+            except FlowQLError as exc:
+                err.write(origin.render_all(exc.diagnostics) + "\n")
+                if args.manifest is not None:
+                    err.write("\n")
+                status = EXIT_FAILED
+                continue
+            results.append((label, result))
+            for warning in result.warnings[len(plan.warnings) :]:
+                err.write(origin.render(warning) + "\n")
+            if result.post_filter is not None:
+                err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
+    if args.manifest is None:
+        for _, result in results:
+            _write(out, result, args.format)
+    else:
+        _write_many(out, results, args.format)
     return status
+
+
+def _write_many(out: TextIO, results: list[tuple[str, Result]], fmt: str) -> None:
+    """The results of a manifest's queries as one document: a JSON list of each query's result
+    (with its ``query`` name), one CSV whose first column names the query, or a table each."""
+    import json
+
+    def name_of(label: str) -> str:
+        return label.rsplit(":", 1)[-1]
+
+    if fmt == "json":
+        documents = [{"query": name_of(label), **json.loads(r.to_json())} for label, r in results]
+        out.write(json.dumps(documents, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv
+        import io
+
+        from flowql.results import cell_text, record_columns
+
+        rows = [
+            {"query": name_of(label), **record} for label, r in results for record in r.to_records()
+        ]
+        columns = record_columns(rows) if rows else ["query"]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([cell_text(row.get(c)) for c in columns])
+        out.write(buffer.getvalue())
+    else:
+        for label, result in results:
+            out.write(f"# {label}\n")
+            _write(out, result, fmt)
+            out.write("\n")
 
 
 def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, api: str) -> None:

@@ -434,15 +434,17 @@ class QueryBase:
         now: dt.datetime | None = None,
         model: DataModel | None = None,
         timeless: bool = False,
+        spans: Mapping[str, object] | None = None,
     ) -> list[Diagnostic]:
         """Every problem with the query (errors and warnings), none if it is good to send.
 
         ``now`` is the time relative ranges and "how far back" are measured from (default: the
         current time); ``model`` (a Conviva data model) adds checks of flow ids and group-by
         dimensions; ``timeless`` leaves out the rules that depend on when the query runs (how
-        far back the API keeps data), as ``flowql check`` does for manifests.
+        far back the API keeps data), as ``flowql check`` does for manifests; ``spans`` places
+        a diagnostic about a field where it was written (see :meth:`plan`).
         """
-        checks = Checks(timeless=timeless)
+        checks = Checks(timeless=timeless, spans=spans)
         self._build(checks, resolve_now(now), model)
         return checks.found
 
