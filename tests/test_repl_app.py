@@ -343,6 +343,29 @@ def test_run_says_where_results_come_from_and_prints_a_table_as_wide_as_the_term
     drive(test)
 
 
+def test_once_the_first_prompt_is_shown_the_sandbox_values_are_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+
+    async def test() -> None:
+        session = Session()
+        session.runner().offer_sandbox_values(session)
+        values = session.runner().values
+        assert values is not None
+        try:
+            async with running(session) as d:
+                # Nothing asked for them: the REPL starts making them after its first prompt.
+                await d.until(lambda: values.wait("conviva-flow", 0), "the sandbox's values")
+                await d.type("geo_country == 'Sp")
+                assert ("'Spain'", -3, "sandbox") in await d.completions()
+        finally:
+            session.close()
+
+    drive(test)
+
+
 def test_ctrl_c_cancels_a_run_and_not_the_repl(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
