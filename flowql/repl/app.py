@@ -614,6 +614,34 @@ def _history(path: str) -> History:
     return FileHistory(path)
 
 
-def run_interactive(session: Session, history_path: str) -> int:
-    """Run the REPL on the terminal, with its history in ``history_path``."""
-    return Repl(session, history=_history(history_path)).run()
+class _LaterHistory(History):
+    """The history file, found (:func:`flowql.repl.history_path`: platformdirs) and opened when
+    prompt_toolkit first loads or stores a line: it loads the history in the background once the
+    first prompt is drawn, so finding the file is not part of the start."""
+
+    def __init__(self, locate: Callable[[], str]) -> None:
+        super().__init__()
+        self._locate = locate
+        self._file: History | None = None
+
+    def _history(self) -> History:
+        if self._file is None:
+            self._file = _history(self._locate())
+        return self._file
+
+    def load_history_strings(self) -> Iterable[str]:
+        """The lines of the file, the most recent first."""
+        return self._history().load_history_strings()
+
+    def store_string(self, string: str) -> None:
+        """Add a line to the file."""
+        self._history().store_string(string)
+
+
+def run_interactive(session: Session, history_path: str | Callable[[], str]) -> int:
+    """Run the REPL on the terminal, with its history in ``history_path`` (or in the file a
+    function gives, asked for once the first prompt is shown)."""
+    history = (
+        _history(history_path) if isinstance(history_path, str) else _LaterHistory(history_path)
+    )
+    return Repl(session, history=history).run()
