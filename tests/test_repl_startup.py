@@ -2,9 +2,9 @@
 anything it does not need is imported (the sandbox, the clients, Pygments, platformdirs), and
 what was left out is loaded after (the history file is found; the sandbox's values are made).
 
-The REPL runs in a child on a ``pty``; a hook on the REPL's warm-up (called once the first
-prompt is drawn, before it loads anything) writes what is imported at that moment to a file.
-Each wait is bounded; nothing here is timed.
+The REPL runs in a child on a ``pty``; a hook on its first render (called in the event loop
+once the first prompt is drawn, before anything that runs after it) writes what is imported at
+that moment to a file. Each wait is bounded; nothing here is timed.
 """
 
 from __future__ import annotations
@@ -32,26 +32,42 @@ HEAVY = (
 )
 """What the first prompt does without."""
 
-# The child: the REPL as `flowql repl` runs it, with the warm-up hooked to say what is
-# imported when the first prompt has been drawn, then to wait for the values it makes.
+# The child: the REPL as `flowql repl` runs it, with a hook on its first render (in the event
+# loop, before anything runs after it) that notes what is imported then, and, once the warm-up
+# it starts has run, whether the sandbox's values were made.
 CHILD = """
-import json, os, sys
+import json, os, sys, threading
 import flowql.repl.app as app
 
 report, heavy = sys.argv[1], sys.argv[2:]
-warm_up = app._warm_up
+shown = app.Repl._shown
+found = {}
 
 
-def hooked(values):
-    found = {"imported": sorted(set(heavy) & set(sys.modules)), "values": values is not None}
-    warm_up(values)
+def write():
+    for thread in threading.enumerate():
+        if thread.name == "flowql-warm-up":
+            thread.join()
+    values = repl.session.runner().values
     found["made"] = values is not None and values.wait("conviva-flow")
     with open(report + ".tmp", "w") as out:
         json.dump(found, out)
     os.replace(report + ".tmp", report)
 
 
-app._warm_up = hooked
+def hooked(self, application):
+    global repl
+    if not found:
+        found["imported"] = sorted(set(heavy) & set(sys.modules))
+        found["values"] = self.session.runner().values is not None
+        repl = self
+        shown(self, application)  # starts the warm-up
+        threading.Thread(target=write, daemon=True).start()
+    else:
+        shown(self, application)
+
+
+app.Repl._shown = hooked
 from flowql.cli import main
 
 sys.exit(main(["repl"]))
