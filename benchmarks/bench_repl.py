@@ -1,4 +1,4 @@
-"""How long the REPL takes to answer a keystroke on a 4,000-character filter.
+"""How long the REPL takes to answer a keystroke on a 4,000-character filter, and to start.
 
 Run it from the repository, with the ``dev`` extra installed::
 
@@ -32,10 +32,11 @@ Then the **start-up**: ``python -m flowql repl`` started in a new pseudo-termina
 30 rows) with no credentials in the environment and ``HOME`` and the XDG directories in a new
 temporary directory (so the history is fresh), timed from the fork to the first prompt's text
 in what the terminal receives (the script answers the cursor-position query as a terminal
-does), interleaved with ``python -c pass`` started the same way and timed to its exit. The
-median of each and the ratio are printed; goal: the first prompt in at most 8 times
-``python -c pass``. ``--baseline TREE`` also times another flowql source tree (a worktree of
-another commit) in the same rounds, for a before-and-after figure.
+does), interleaved with ``python -c pass`` started the same way and timed to its exit, and
+with a bare prompt_toolkit prompt (no flowql) timed to its first prompt, for reference: what
+any prompt_toolkit REPL pays. The median of each and the ratio are printed; goal: the first
+prompt in at most 8 times ``python -c pass``. ``--baseline TREE`` also times another flowql
+source tree (a worktree of another commit) in the same rounds, for a before-and-after figure.
 
 Nothing here asserts a time: the test suite runs this script with ``--quick`` to check that it
 works.
@@ -88,6 +89,13 @@ GOAL_STARTUP_RATIO = 8.0
 PROMPT = b"flowql>"  # what the first prompt writes (its space is a cursor move)
 TERMINAL_ROWS, TERMINAL_COLUMNS = 30, 100
 CREDENTIALS = ("CONVIVA_CLIENT_ID", "CONVIVA_CLIENT_SECRET", "KLAVIYO_API_KEY", "FLOWXO_API_KEY")
+# The reference: a bare prompt_toolkit prompt with a toolbar, no flowql at all. What any
+# prompt_toolkit REPL pays before its first prompt (importing prompt_toolkit and asyncio,
+# building an application, drawing it).
+BARE_PROMPT = (
+    "from prompt_toolkit import PromptSession\n"
+    "PromptSession('flowql> ', bottom_toolbar=' toolbar').prompt()\n"
+)
 
 
 def cursor_positions(text: str, count: int, rng: random.Random) -> list[int]:
@@ -291,13 +299,15 @@ def _end(pid: int, master: int) -> None:
 
 def bench_startup(rounds: int, baseline: Path | None = None) -> dict[str, Any]:
     """Time ``python -m flowql repl`` to its first prompt (this tree, and ``baseline`` when
-    given) and ``python -c pass`` to its exit, each in a new pseudo-terminal, interleaved in a
-    new order each round after one untimed start of each (which also writes the bytecode)."""
+    given), a bare prompt_toolkit prompt to its first prompt (the reference), and ``python -c
+    pass`` to its exit, each in a new pseudo-terminal, interleaved in a new order each round
+    after one untimed start of each (which also writes the bytecode)."""
     trees = {"repl": REPO}
     if baseline is not None:
         trees["baseline"] = baseline.resolve()
     commands: dict[str, tuple[list[str], Path, bytes | None]] = {
         "python_pass": ([sys.executable, "-c", "pass"], REPO, None),
+        "bare_prompt": ([sys.executable, "-c", BARE_PROMPT], REPO, PROMPT),
         **{
             name: ([sys.executable, "-m", "flowql", "repl"], tree, PROMPT)
             for name, tree in trees.items()
@@ -338,6 +348,8 @@ def bench_startup(rounds: int, baseline: Path | None = None) -> dict[str, Any]:
         "ratio": round(ratio, 2),
         "goal_ratio": GOAL_STARTUP_RATIO,
         "goal_met": ratio <= GOAL_STARTUP_RATIO,
+        "bare_prompt_ms": round(ms["bare_prompt"], 2),
+        "bare_prompt_ratio": round(ms["bare_prompt"] / ms["python_pass"], 2),
         "baseline": None,
     }
     if baseline is not None:
@@ -385,6 +397,8 @@ def print_startup(results: dict[str, Any]) -> None:
     baseline = results["baseline"]
     if baseline is not None:
         rows.append((f"flowql repl ({baseline['tree']})", baseline["repl_ms"], baseline["ratio"]))
+    bare = ("bare prompt_toolkit prompt (reference)", results["bare_prompt_ms"])
+    rows.append((*bare, results["bare_prompt_ratio"]))
     width = max(len(label) for label, _, _ in rows) + 2
     for label, ms, ratio in rows:
         times = f"{ratio:>6.2f}x python -c pass" if ratio is not None else ""

@@ -54,14 +54,17 @@ def test_the_report_has_the_start_up_figure(quick_run: tuple[str, dict[str, Any]
     assert startup["rounds"] == 3
     assert startup["command"] == "python -m flowql repl"
     assert startup["tree"] == str(REPO)
-    for key in ("python_pass_ms", "repl_ms", "ratio"):
+    for key in ("python_pass_ms", "repl_ms", "ratio", "bare_prompt_ms", "bare_prompt_ratio"):
         assert positive(startup[key]), (key, startup)
     assert abs(startup["ratio"] - startup["repl_ms"] / startup["python_pass_ms"]) < 0.01
+    bare = startup["bare_prompt_ms"] / startup["python_pass_ms"]
+    assert abs(startup["bare_prompt_ratio"] - bare) < 0.01
     assert startup["goal_ratio"] == 8.0
     assert isinstance(startup["goal_met"], bool)
     assert startup["baseline"] is None
     assert "start-up: python -m flowql repl to its first prompt" in stdout
     assert "flowql repl (this tree)" in stdout
+    assert "bare prompt_toolkit prompt (reference)" in stdout
 
 
 def test_the_terminal_timer_waits_for_the_text(bench: ModuleType, tmp_path: Path) -> None:
