@@ -616,8 +616,8 @@ def _history(path: str) -> History:
 
 class _LaterHistory(History):
     """The history file, found (:func:`flowql.repl.history_path`: platformdirs) and opened when
-    prompt_toolkit first loads or stores a line: it loads the history in the background once the
-    first prompt is drawn, so finding the file is not part of the start."""
+    prompt_toolkit first loads or stores a line: it loads the history in a task of its event
+    loop that the first render starts, so finding the file is not part of the start."""
 
     def __init__(self, locate: Callable[[], str]) -> None:
         super().__init__()
