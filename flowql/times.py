@@ -539,10 +539,11 @@ def format_time(moment: datetime) -> str:
     return text + "Z"
 
 
-def format_duration(d: timedelta) -> str:
+def format_duration(d: timedelta, *, weeks: bool = True) -> str:
     """``d`` written compactly, the way :func:`parse_duration` reads it: ``1h30m``, ``7d`` as
     ``1w``, ``9d`` as ``1w2d``, ``90s`` as ``1m30s``, ``0.5s``; zero is ``0s``, and a negative
-    duration gets a ``-``."""
+    duration gets a ``-``. ``weeks=False`` counts in days (``30d``, not ``4w2d``), as people
+    write ranges."""
     if not isinstance(d, timedelta):
         raise TimeError(f"{type(d).__name__} {_show(d)} is not a timedelta")
     # Integer microseconds throughout: -timedelta.min overflows, floats round.
@@ -550,7 +551,8 @@ def format_duration(d: timedelta) -> str:
     sign = "-" if micros < 0 else ""
     seconds, micros = divmod(abs(micros), 1_000_000)
     parts = []
-    for unit, size in (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
+    units = (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60))
+    for unit, size in units if weeks else units[1:]:
         amount, seconds = divmod(seconds, size)
         if amount:
             parts.append(f"{amount}{unit}")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from prompt_toolkit.document import Document
+from prompt_toolkit.history import History
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from flowql.repl import HISTORY_ENV, history_path
-from flowql.repl.app import Repl, _history, _ReplLexer
+from flowql.repl.app import Repl, _history, _LaterHistory, _ReplLexer
 from flowql.repl.run import Runner
 from flowql.repl.session import Session
 from flowql.sandbox import Sandbox
@@ -76,8 +77,12 @@ class Driver:
 
 @asynccontextmanager
 async def running(
-    session: Session | None = None, history_file: Path | None = None
+    session: Session | None = None,
+    history_file: Path | None = None,
+    history: History | None = None,
 ) -> AsyncIterator[Driver]:
+    if history_file is not None:
+        history = _history(str(history_file))
     with create_pipe_input() as pipe:
         printed: list[str] = []
         repl = Repl(
@@ -85,7 +90,7 @@ async def running(
             input=pipe,
             output=DummyOutput(),
             printer=lambda text, style: printed.append(text),
-            history=_history(str(history_file)) if history_file is not None else None,
+            history=history,
         )
         task = asyncio.create_task(repl.run_async())
         driver = Driver(repl, pipe.send_text, printed)
@@ -349,6 +354,29 @@ def test_run_says_where_results_come_from_and_prints_a_table_as_wide_as_the_term
     drive(test)
 
 
+def test_once_the_first_prompt_is_shown_the_sandbox_values_are_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+
+    async def test() -> None:
+        session = Session()
+        session.runner().offer_sandbox_values(session)
+        values = session.runner().values
+        assert values is not None
+        try:
+            async with running(session) as d:
+                # Nothing asked for them: the REPL starts making them after its first prompt.
+                await d.until(lambda: values.wait("conviva-flow", 0), "the sandbox's values")
+                await d.type("geo_country == 'Sp")
+                assert ("'Spain'", -3, "sandbox") in await d.completions()
+        finally:
+            session.close()
+
+    drive(test)
+
+
 def test_ctrl_c_cancels_a_run_and_not_the_repl(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
@@ -474,6 +502,32 @@ def test_history_is_kept_in_a_file_searched_and_suggested(tmp_path: Path) -> Non
     drive(first)
     assert "+geo_country == 'Spain'" in history.read_text(encoding="utf-8")
     drive(second)
+
+
+def test_the_history_file_is_found_once_the_prompt_is_shown(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "history"
+    path.parent.mkdir()
+    path.write_text("\n+:flow 142\n", encoding="utf-8")
+    asked: list[str] = []
+
+    def locate() -> str:
+        asked.append(str(path))
+        return str(path)
+
+    history = _LaterHistory(locate)
+    assert asked == []  # not while the REPL is made
+
+    async def test() -> None:
+        async with running(history=history) as d:
+            await d.type(UP)  # the file's lines are there
+            await d.until(lambda: d.text == ":flow 142", "the file's line")
+            await d.type(CTRL_C)
+            await d.type(":last 1h" + ENTER)
+            await d.until(lambda: len(d.printed) == 2, "the line's output")
+
+    drive(test)
+    assert asked == [str(path)]  # once
+    assert "+:last 1h" in path.read_text(encoding="utf-8")
 
 
 def test_the_history_file_is_configurable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

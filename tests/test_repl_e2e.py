@@ -102,7 +102,8 @@ def test_a_session_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -> Non
     terminal.type("geo_c")
     menu = terminal.wait_for(
         lambda s: (
-            re.search(r"geo_city\s+Cities", s) is not None
+            "flowql> geo_c" in s  # every key drawn, not only the menu of `geo_`
+            and re.search(r"geo_city\s+Cities", s) is not None
             and re.search(r"geo_country\s+Countries", s) is not None
         ),
         "the completion menu",

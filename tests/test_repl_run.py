@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,6 +268,48 @@ def test_without_credentials_the_sandbox_values_complete_before_any_run() -> Non
     assert values.wait("klaviyo-flow-report")
     assert "email" in [v for v, w in session.values("send_channel") if w in ("model", "sandbox")]
     assert runner.sandbox is None  # read from the data: nothing was started
+    session.close()
+
+
+def test_offering_the_sandbox_values_imports_no_sandbox_until_they_are_made() -> None:
+    code = (
+        "import sys\n"
+        "from flowql.repl.session import Session\n"
+        "session = Session()\n"
+        "runner = session.runner()\n"
+        "runner.offer_sandbox_values(session)\n"
+        "values = runner.values\n"
+        "assert values is not None\n"
+        "assert 'flowql.sandbox' not in sys.modules, 'the offer imported the sandbox'\n"
+        "session.values('geo_country')\n"
+        "assert values.wait('conviva-flow')\n"
+        "assert 'flowql.sandbox' in sys.modules\n"
+        "assert 'Spain' in [v for v, w in session.values('geo_country') if w == 'sandbox']\n"
+        "assert runner.sandbox is None\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_prefetch_makes_the_values_before_the_first_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLAVIYO_API_KEY", "set")  # Klaviyo's queries go to the account
+    session = Session()
+    runner = session.runner()
+    runner.offer_sandbox_values(session)
+    values = runner.values
+    assert values is not None
+    values.prefetch()
+    assert values.wait("conviva-flow")
+    # The first ask finds them made.
+    assert "Spain" in [v for v, w in session.values("geo_country") if w == "sandbox"]
+    session.set_target("klaviyo-flow-report")
+    values.prefetch()
+    assert not values.wait("klaviyo-flow-report")  # never asked for: nothing to make
+    assert all(w != "sandbox" for _, w in session.values("send_channel"))
+    assert runner.sandbox is None
     session.close()
 
 

@@ -118,7 +118,7 @@ def test_the_command_line_runs_a_script_from_standard_input(tmp_path: Path) -> N
         check=True,
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "time last 1w"
+    assert lines[0] == "time last 7d"
     assert lines[3] == 'contains-any(send_channel,["email","sms"])'
     assert '"key": "last_7_days"' in result.stdout
     # A replayed session needs none of the interactive machinery.

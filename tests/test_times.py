@@ -808,3 +808,10 @@ def test_every_example_in_docs_times_md_runs() -> None:
     assert len(blocks) >= 5
     for block in blocks:
         exec(compile(block, str(DOC), "exec"), {})
+
+
+def test_durations_in_days_when_weeks_are_not_wanted() -> None:
+    assert format_duration(timedelta(days=30), weeks=False) == "30d"
+    assert format_duration(timedelta(days=30)) == "4w2d"
+    assert format_duration(timedelta(days=7, hours=2), weeks=False) == "7d2h"
+    assert parse_duration(format_duration(timedelta(days=30), weeks=False)) == timedelta(days=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from flowql.apis import Api
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from flowql.query.plan import TimeValue
 
 __all__ = ["FLOWXO_ENDPOINTS", "FLOWXO_UNITS", "FlowXOQuery"]
+
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 FLOWXO_ENDPOINTS: dict[str, tuple[str, frozenset[str]]] = {
@@ -58,7 +61,8 @@ class FlowXOQuery(QueryBase):
 
     Flow XO takes no filter parameter: a ``filter`` is always applied to the returned records
     with the python target (``post_filter`` is implied), on the record keys of
-    :data:`FLOWXO_ENDPOINTS`. Text times are sent as given (Flow XO takes bare dates).
+    :data:`FLOWXO_ENDPOINTS`. A bare date (``2026-11-01``) is sent as written (Flow XO takes bare
+    dates); other times as the UTC instant they name, ``2026-11-01T08:00:00Z``.
     """
 
     endpoint: str = "insights"
@@ -113,7 +117,9 @@ class FlowXOQuery(QueryBase):
         for name, value, parsed in (("start", self.start, start), ("end", self.end, end)):
             if parsed is not None:
                 shown = value.strip() if isinstance(value, str) else None
-                if shown is None or shown.lower() == "now" or shown.startswith("-"):
+                # A bare date goes as written (Flow XO reads it in the bot's time zone); any
+                # other time as the UTC instant it names (a naive one read in ``tz``).
+                if shown is None or not _BARE_DATE.fullmatch(shown):
                     shown = format_time(parsed)
                 params.append((name, shown))
         if self.endpoint == "insights" and self.unit is not None:

@@ -82,6 +82,6 @@ def main(
             return run_script(session, stdin, stdout, stderr)
         from flowql.repl.app import run_interactive
 
-        return run_interactive(session, history_path())
+        return run_interactive(session, history_path)  # found once the first prompt is shown
     finally:
         session.close()  # the clients' connections, and the sandbox if a :run started one

@@ -17,6 +17,10 @@ What it adds to the plain-Python parts (:mod:`~flowql.repl.session`,
   quits;
 - ``:run`` prints its table as wide as the terminal, and while it fetches (in the clients'
   background thread) Ctrl-C cancels the run, not the REPL.
+
+The first prompt needs none of Pygments, the sandbox or the clients: once it is shown, a
+background thread loads the FlowQL lexer and the sandbox's values for completion (when the
+sandbox is the source), so that neither holds up the start.
 """
 
 from __future__ import annotations
@@ -44,7 +48,6 @@ from prompt_toolkit.validation import ValidationError, Validator
 from flowql import __version__
 from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
-from flowql.highlight import FlowQLLexer
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
 from flowql.repl.completion import OPERATORS, complete
 from flowql.repl.lookahead import unfinished
@@ -53,6 +56,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 
+    from prompt_toolkit.application import Application
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
     from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.output import Output
 
     from flowql.diagnostics import Diagnostic
+    from flowql.repl.run import SandboxValues
     from flowql.repl.session import Check, Session
 
 __all__ = ["STYLE", "FilterValidator", "FlowQLCompleter", "LiveCheck", "Repl", "run_interactive"]
@@ -235,16 +240,34 @@ class LiveCheck:
                 self.on_done()
 
 
+def _empty_line(number: int) -> StyleAndTextTuples:
+    return []
+
+
 class _ReplLexer(Lexer):
     """FlowQL highlighting for filters, the command name in bold for commands, and the first
-    error of the live check underlined."""
+    error of the live check underlined.
+
+    The FlowQL lexer (Pygments) is made when there is first a filter to highlight: the empty
+    first prompt does without it."""
 
     def __init__(self, live: LiveCheck) -> None:
         self.live = live
-        self.flowql = PygmentsLexer(FlowQLLexer)
+        self._flowql: PygmentsLexer | None = None
+
+    @property
+    def flowql(self) -> PygmentsLexer:
+        """prompt_toolkit's view of :class:`flowql.highlight.FlowQLLexer`, made on first use."""
+        if self._flowql is None:
+            from flowql.highlight import FlowQLLexer
+
+            self._flowql = PygmentsLexer(FlowQLLexer)
+        return self._flowql
 
     def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
         """The styled fragments of each line."""
+        if not document.text:
+            return _empty_line
         if _is_command(document.text):
             lines = document.lines
 
@@ -285,7 +308,8 @@ class _ReplLexer(Lexer):
 
     def invalidation_hash(self) -> Hashable:
         """Changes when the live check's result does, so the error mark follows it."""
-        return (self.flowql.invalidation_hash(), self.live.generation)
+        made = self._flowql
+        return (made.invalidation_hash() if made is not None else None, self.live.generation)
 
 
 class Repl:
@@ -330,6 +354,8 @@ class Repl:
         self.buffer.on_text_changed += lambda buffer: self.live.request(buffer.text)
         self.printer = printer or self._print
         self._status_shown = False
+        self._warmed = False
+        self.prompt.app.after_render += self._shown
         session.runner().progress = self._progress
 
     # --- running -------------------------------------------------------------------------------
@@ -340,6 +366,17 @@ class Repl:
             f"flowql {__version__}: target {self.session.target}, {self.session.model().name}. "
             ":help for help; Ctrl-D quits."
         )
+
+    def _shown(self, app: Application[str]) -> None:
+        """After a render: the first time, warm up in the background what typing needs and the
+        first prompt did not."""
+        if self._warmed:
+            return
+        self._warmed = True
+        values = self.session.runner().values
+        threading.Thread(
+            target=_warm_up, args=(values,), name="flowql-warm-up", daemon=True
+        ).start()
 
     def run(self) -> int:
         """Read and handle input until :quit or Ctrl-D; return the exit code (0)."""
@@ -511,6 +548,17 @@ class Repl:
         return [*status, ("", "\n"), *context]
 
 
+def _warm_up(values: SandboxValues | None) -> None:
+    """Load what the first prompt did without (in a background thread, once it is shown): the
+    FlowQL lexer, which the first keystroke of a filter needs, and the sandbox's values for the
+    target, when the sandbox is the source, so that the first completion of a value finds them
+    made. Either, failing, is loaded again when it is needed."""
+    with contextlib.suppress(Exception):
+        import flowql.highlight  # noqa: F401 - imported now, not in the first keystroke
+    if values is not None:
+        values.prefetch()
+
+
 def _url_part(check: Check) -> StyleAndTextTuples:
     if check.url_length is None:
         if check.request_note is not None:
@@ -566,6 +614,34 @@ def _history(path: str) -> History:
     return FileHistory(path)
 
 
-def run_interactive(session: Session, history_path: str) -> int:
-    """Run the REPL on the terminal, with its history in ``history_path``."""
-    return Repl(session, history=_history(history_path)).run()
+class _LaterHistory(History):
+    """The history file, found (:func:`flowql.repl.history_path`: platformdirs) and opened when
+    prompt_toolkit first loads or stores a line: it loads the history in a task of its event
+    loop that the first render starts, so finding the file is not part of the start."""
+
+    def __init__(self, locate: Callable[[], str]) -> None:
+        super().__init__()
+        self._locate = locate
+        self._file: History | None = None
+
+    def _history(self) -> History:
+        if self._file is None:
+            self._file = _history(self._locate())
+        return self._file
+
+    def load_history_strings(self) -> Iterable[str]:
+        """The lines of the file, the most recent first."""
+        return self._history().load_history_strings()
+
+    def store_string(self, string: str) -> None:
+        """Add a line to the file."""
+        self._history().store_string(string)
+
+
+def run_interactive(session: Session, history_path: str | Callable[[], str]) -> int:
+    """Run the REPL on the terminal, with its history in ``history_path`` (or in the file a
+    function gives, asked for once the first prompt is shown)."""
+    history = (
+        _history(history_path) if isinstance(history_path, str) else _LaterHistory(history_path)
+    )
+    return Repl(session, history=history).run()

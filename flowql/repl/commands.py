@@ -171,7 +171,9 @@ def _load(session: Session, args: str) -> Outcome:
     lines = [f"loaded {name}: target {session.target}, time {session.time_range}"]
     if session.filter:
         lines.append(f"filter {session.filter.strip()}")
-    lines.append(":show prints its request, :run sends it")
+        lines.append(":show prints its request, :run sends it")
+    else:
+        lines.append("it has no filter: type one, then :show prints its request and :run sends it")
     return Outcome("\n".join(lines))
 
 
@@ -294,6 +296,8 @@ def _run(session: Session, args: str) -> Outcome:
         session.remember_filter(check.expr)
         warnings = check.diagnostics
     run = session.runner().run(session)
+    # What the fetch itself found (a range clamped at the retention edge, FQ716).
+    warnings = [*warnings, *(w for w in run.result.warnings if w.code == "FQ716")]
     outcome = Outcome(render(run, session), notes=run.notes, warnings=warnings, source=args or None)
     if run.error is not None:
         outcome.warnings.extend(run.error.diagnostics)

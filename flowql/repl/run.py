@@ -16,7 +16,8 @@ a ``KeyboardInterrupt`` there (Ctrl-C in the REPL) cancels the fetch.
 result as CSV or JSON, atomically, never over an existing file unless told to. When the sandbox
 answers, :class:`SandboxValues` gives completion the values its synthetic data has for each key.
 
-Nothing here imports prompt_toolkit, and httpx loads only when a client is made.
+Nothing here imports prompt_toolkit, httpx loads only when a client is made, and the sandbox
+only when a run or the values need it (not before the REPL's first prompt).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class Runner:
         self._sandboxed: set[str] = set()
         self._values: SandboxValues | None = None
         self._demo: DataModel | None = None
+        self._lock = threading.Lock()  # the sandbox is made once, by whichever thread asks first
 
     # --- where requests go -----------------------------------------------------------------
 
@@ -146,13 +148,14 @@ class Runner:
 
     def offer_sandbox_values(self, session: Session) -> None:
         """Give completion the sandbox's values now, before any ``:run``, for every API whose
-        queries will go to the sandbox (no credentials set). Nothing is started: the values
-        are read from the synthetic data, in the background, on the first ask."""
+        queries will go to the sandbox (no credentials set). Nothing is started, nor even
+        imported: the sandbox is made and its values read from its synthetic data in the
+        background, on the first ask (or :meth:`SandboxValues.prefetch`)."""
         for api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS, Api.KLAVIYO):
             if not self.uses_sandbox(api):
                 continue
             if self._values is None:
-                self._values = SandboxValues(self._sandbox_object(), session)
+                self._values = SandboxValues(self._sandbox_object, session)
                 session.add_value_source("sandbox", self._values)
             self._values.serve(api)
 
@@ -317,11 +320,14 @@ class Runner:
         return metrics
 
     def _sandbox_object(self) -> Sandbox:
-        if self._sandbox is None:
-            from flowql.sandbox import Sandbox
+        """The sandbox, made (not started) on first use; :class:`SandboxValues` may ask for it
+        from its thread while a run does from the REPL's."""
+        with self._lock:
+            if self._sandbox is None:
+                from flowql.sandbox import Sandbox
 
-            self._sandbox = Sandbox(seed=0)
-        return self._sandbox
+                self._sandbox = Sandbox(seed=0)
+            return self._sandbox
 
     def _client(self, api: str, model: DataModel | None, session: Session, notes: list[str]) -> Any:
         from flowql.connection import make_client, sandbox_notice, sandbox_options
@@ -375,12 +381,15 @@ class SandboxValues:
     Read from the data the sandbox answers from (:attr:`Sandbox.data
     <flowql.sandbox.Sandbox.data>`): the Flow API's events of the last hour, the sessions of the
     last 3 hours, the Klaviyo account's flows, campaigns, forms, segments and metrics. Each
-    target's values are made in a background thread on the first ask and kept; until then
-    there are none, so typing never waits.
+    target's values are made in a background thread on the first ask (or :meth:`prefetch`) and
+    kept; until then there are none, so typing never waits.
+
+    ``sandbox`` is the sandbox, or a function that gives it: then it is asked for (and
+    :mod:`flowql.sandbox` imported) only in that thread, the first time values are made.
     """
 
-    def __init__(self, sandbox: Sandbox, session: Session) -> None:
-        self._sandbox = sandbox
+    def __init__(self, sandbox: Sandbox | Callable[[], Sandbox], session: Session) -> None:
+        self._sandbox: Callable[[], Sandbox] = sandbox if callable(sandbox) else lambda: sandbox
         self._session = session
         self._apis: set[str] = set()
         self._tables: dict[str, dict[str, list[str]]] = {}
@@ -399,13 +408,28 @@ class SandboxValues:
         with self._lock:
             table = self._tables.get(target)
             if table is None:
-                if target not in self._pending:
-                    self._pending[target] = threading.Event()
-                    threading.Thread(
-                        target=self._make, args=(target,), name="flowql-sandbox-values", daemon=True
-                    ).start()
+                self._start(target)
                 return []
         return table.get(key, [])
+
+    def prefetch(self) -> None:
+        """Start making the values of the session's target now, in the background, if the
+        sandbox answers its API and they are not made yet: the REPL calls this once its first
+        prompt is shown, so that the first ask finds them."""
+        target = self._session.target
+        if api_of(target)[0] not in self._apis:
+            return
+        with self._lock:
+            if target not in self._tables:
+                self._start(target)
+
+    def _start(self, target: str) -> None:
+        # Called with the lock held.
+        if target not in self._pending:
+            self._pending[target] = threading.Event()
+            threading.Thread(
+                target=self._make, args=(target,), name="flowql-sandbox-values", daemon=True
+            ).start()
 
     def wait(self, target: str, timeout: float = 10.0) -> bool:
         """Wait until ``target``'s values are made (for tests); False on timeout or when
@@ -429,8 +453,9 @@ class SandboxValues:
 
         from flowql.results import flatten
 
-        data = self._sandbox.data
-        now = int(self._sandbox.now.timestamp() * 1000)
+        sandbox = self._sandbox()
+        data = sandbox.data
+        now = int(sandbox.now.timestamp() * 1000)
         rows: list[Mapping[str, object]] = []
         if target == Api.CONVIVA_FLOW:
             from flowql.model import demo_model

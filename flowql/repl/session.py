@@ -118,7 +118,7 @@ def parse_time(text: str, tz: str | None = None, now: dt.datetime | None = None)
 def _show_duration(duration: dt.timedelta) -> str:
     from flowql.times import format_duration
 
-    return format_duration(duration)
+    return format_duration(duration, weeks=False)
 
 
 def _iso(when: dt.datetime) -> str:
@@ -948,7 +948,7 @@ class Session:
 
         def time_fields() -> None:
             if relative:
-                fields["start"] = "-" + format_duration(length)
+                fields["start"] = "-" + format_duration(length, weeks=False)
                 fields["end"] = "now"
             else:
                 fields["start"], fields["end"] = time_range.bounds(self.clock())
