@@ -57,6 +57,8 @@ def test_the_report_has_the_start_up_figure(quick_run: tuple[str, dict[str, Any]
     for key in ("python_pass_ms", "repl_ms", "ratio", "bare_prompt_ms", "bare_prompt_ratio"):
         assert positive(startup[key]), (key, startup)
     assert abs(startup["ratio"] - startup["repl_ms"] / startup["python_pass_ms"]) < 0.01
+    editor = startup["editor_ms"] / startup["python_pass_ms"]
+    assert abs(startup["editor_ratio"] - editor) < 0.01
     bare = startup["bare_prompt_ms"] / startup["python_pass_ms"]
     assert abs(startup["bare_prompt_ratio"] - bare) < 0.01
     assert startup["goal_ratio"] == 8.0

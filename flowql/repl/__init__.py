@@ -26,10 +26,40 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 
-__all__ = ["HISTORY_ENV", "history_path", "main"]
+    from flowql.repl.session import Session
+
+__all__ = ["HISTORY_ENV", "INSTANT_PROMPT_ENV", "PROMPT", "banner", "history_path", "main"]
 
 HISTORY_ENV = "FLOWQL_HISTORY"
 """The environment variable that names the history file."""
+
+INSTANT_PROMPT_ENV = "FLOWQL_INSTANT_PROMPT"
+"""Set to ``0`` to draw the first prompt only once the line editor has loaded."""
+
+PROMPT = "flowql> "
+"""The prompt."""
+
+
+def banner(session: Session) -> str:
+    """The line printed when the REPL starts."""
+    from flowql import __version__
+
+    return (
+        f"flowql {__version__}: target {session.target}, {session.model().name}. "
+        ":help for help; Ctrl-D quits."
+    )
+
+
+def _instant_prompt(session: Session, stdout: TextIO) -> bool:
+    """Draw the banner and the first prompt before the line editor loads (prompt_toolkit takes
+    some ten times Python's own start-up to import), as zsh's instant prompt does: what is
+    typed meanwhile waits in the terminal, and the editor takes it over when it draws its own
+    prompt on the same line. Only on a terminal, and unless ``FLOWQL_INSTANT_PROMPT=0``."""
+    if os.environ.get(INSTANT_PROMPT_ENV) == "0" or not stdout.isatty():
+        return False
+    stdout.write(banner(session) + "\n" + PROMPT)
+    stdout.flush()
+    return True
 
 
 def history_path() -> str:
@@ -80,8 +110,10 @@ def main(
             from flowql.repl.batch import run_script
 
             return run_script(session, stdin, stdout, stderr)
+        drawn = _instant_prompt(session, stdout)
         from flowql.repl.app import run_interactive
 
-        return run_interactive(session, history_path)  # found once the first prompt is shown
+        # The history file is found once the first prompt is shown.
+        return run_interactive(session, history_path, prompt_drawn=drawn)
     finally:
         session.close()  # the clients' connections, and the sandbox if a :run started one

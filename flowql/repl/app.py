@@ -45,7 +45,6 @@ from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
 
-from flowql import __version__
 from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
@@ -329,8 +328,10 @@ class Repl:
         input: Input | None = None,
         output: Output | None = None,
         printer: Callable[[str, str], None] | None = None,
+        prompt_drawn: bool = False,
     ) -> None:
         self.session = session
+        self._prompt_drawn = prompt_drawn
         self.live = LiveCheck(session, self._redraw)
         self.prompt: PromptSession[str] = PromptSession(
             message=[("class:prompt", "flowql> ")],
@@ -362,10 +363,9 @@ class Repl:
 
     def banner(self) -> str:
         """The line printed when the REPL starts."""
-        return (
-            f"flowql {__version__}: target {self.session.target}, {self.session.model().name}. "
-            ":help for help; Ctrl-D quits."
-        )
+        from flowql.repl import banner
+
+        return banner(self.session)
 
     def _shown(self, app: Application[str]) -> None:
         """After a render: the first time, warm up in the background what typing needs and the
@@ -384,7 +384,12 @@ class Repl:
 
     async def run_async(self) -> int:
         """:meth:`run`, in a running event loop."""
-        self.printer(self.banner(), "class:banner")
+        if self._prompt_drawn:
+            # The instant prompt's line: the editor draws its own prompt over it, with what
+            # was typed meanwhile (still in the terminal's input) in its buffer.
+            self.prompt.app.output.write_raw("\r\x1b[K")
+        else:
+            self.printer(self.banner(), "class:banner")
         try:
             while True:
                 try:
@@ -638,10 +643,13 @@ class _LaterHistory(History):
         self._history().store_string(string)
 
 
-def run_interactive(session: Session, history_path: str | Callable[[], str]) -> int:
+def run_interactive(
+    session: Session, history_path: str | Callable[[], str], *, prompt_drawn: bool = False
+) -> int:
     """Run the REPL on the terminal, with its history in ``history_path`` (or in the file a
-    function gives, asked for once the first prompt is shown)."""
+    function gives, asked for once the first prompt is shown). ``prompt_drawn``: the banner and
+    a first prompt are on the screen already (the instant prompt), for the editor to draw over."""
     history = (
         _history(history_path) if isinstance(history_path, str) else _LaterHistory(history_path)
     )
-    return Repl(session, history=history).run()
+    return Repl(session, history=history, prompt_drawn=prompt_drawn).run()
