@@ -346,7 +346,7 @@ filter = "a == 'y'"
             '"yesterday"',
         ),
         (
-            "the limit must be a positive whole number, not an integer in query 'two'",
+            "the limit must be a positive whole number, not 0 in query 'two'",
             "for example: limit = 100",
             "0",
         ),

@@ -1077,7 +1077,12 @@ def _query(
     limit = values.get("limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         problem(
-            f"the limit must be a positive whole number, not {_toml_type(limit)}",
+            "the limit must be a positive whole number, not "
+            + (
+                str(limit)
+                if isinstance(limit, int) and not isinstance(limit, bool)
+                else _toml_type(limit)
+            ),
             "limit",
             "for example: limit = 100",
         )

@@ -275,6 +275,15 @@ def command_line(argv: Sequence[str]) -> tuple[str, dict[str, Span]]:
         offsets.append((at, at + len(quoted)))
         at += len(quoted) + 1
     spans: dict[str, Span] = {}
+    # The API and the endpoint: the first two words after `query` that are not options (no
+    # option of `flowql query` is given as two words before them but those of query fields).
+    positional = [
+        i
+        for i, w in enumerate(words)
+        if i > 1 and not w.startswith("-") and not words[i - 1].startswith("--")
+    ]
+    for name, index in zip(("api", "endpoint"), positional, strict=False):
+        spans[name] = Span.from_offsets(text, *offsets[index])
     for index, word in enumerate(words):
         if not word.startswith("--"):
             continue
@@ -353,7 +362,7 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
             entry.span,
         )
         if entry.diagnostics:
-            err.write(origin.render_all(entry.diagnostics) + "\n")
+            err.write(origin.render_all(entry.diagnostics) + "\n\n")
             failed = True
             continue
         try:
@@ -362,7 +371,7 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
                 tz=args.tz, default_target=config.target, default_flow=config.flow
             )
         except QueryError as exc:
-            err.write(origin.render_all(exc.diagnostics) + "\n")
+            err.write(origin.render_all(exc.diagnostics) + "\n\n")
             failed = True
             continue
         out.append((label, query, origin))

@@ -16,10 +16,12 @@ interval, group-by, limit, statistics and a FlowQL filter. There is one frozen d
 and FQ6xx ones); ``query.plan()`` returns the requests to send, or raises :class:`QueryError`
 with every problem: a query the server would reject never leaves the machine.
 
-Time values are :class:`~datetime.datetime` (a naive one is taken as UTC), ISO 8601 text
-(``2026-11-22T10:00:00Z``, or a date), epoch numbers (milliseconds for the Flow API, seconds for
-Sessions V3, as each API counts them), ``now``, or a time relative to now such as ``-2h``
-(``s``, ``m``, ``h``, ``d``, ``w``), resolved when the query is planned.
+Time values are read by :mod:`flowql.times`: a :class:`~datetime.datetime`, ISO 8601 text
+(``2026-11-22T10:00:00Z``, or a date; a naive one in the query's ``tz``, UTC by default), epoch
+seconds or milliseconds (told apart by size: below 10**11 seconds, else milliseconds; or by an
+``s``/``ms`` suffix), ``now``, or a time relative to now such as ``-2h30m``, resolved when the
+query is planned. Every query is also built from named fields by :func:`build_query`, as the
+command line, the REPL and manifests build theirs.
 
 Ranges longer than one request allows are split into :class:`Window` values (Flow historical:
 1 hour; Sessions content and ad: 3 hours), one request each. The filter is compiled for the

@@ -240,7 +240,8 @@ class Checks:
         try:
             zone = times.parse_tz(tz)  # type: ignore[arg-type]
         except times.TimeError as exc:
-            self.add("FQ702", f"tz: {exc.message}", exc.hint, field="tz")
+            if not any(d.message.startswith("tz: ") for d in self.found):  # once, not per time
+                self.add("FQ702", f"tz: {exc.message}", exc.hint, field="tz")
             return None
         try:
             moment = times.parse_time(value, now=now, tz=zone)
