@@ -26,40 +26,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 
-    from flowql.repl.session import Session
-
-__all__ = ["HISTORY_ENV", "INSTANT_PROMPT_ENV", "PROMPT", "banner", "history_path", "main"]
+__all__ = ["HISTORY_ENV", "history_path", "main"]
 
 HISTORY_ENV = "FLOWQL_HISTORY"
 """The environment variable that names the history file."""
-
-INSTANT_PROMPT_ENV = "FLOWQL_INSTANT_PROMPT"
-"""Set to ``0`` to draw the first prompt only once the line editor has loaded."""
-
-PROMPT = "flowql> "
-"""The prompt."""
-
-
-def banner(session: Session) -> str:
-    """The line printed when the REPL starts."""
-    from flowql import __version__
-
-    return (
-        f"flowql {__version__}: target {session.target}, {session.model().name}. "
-        ":help for help; Ctrl-D quits."
-    )
-
-
-def _instant_prompt(session: Session, stdout: TextIO) -> bool:
-    """Draw the banner and the first prompt before the line editor loads (prompt_toolkit takes
-    some ten times Python's own start-up to import), as zsh's instant prompt does: what is
-    typed meanwhile waits in the terminal, and the editor takes it over when it draws its own
-    prompt on the same line. Only on a terminal, and unless ``FLOWQL_INSTANT_PROMPT=0``."""
-    if os.environ.get(INSTANT_PROMPT_ENV) == "0" or not stdout.isatty():
-        return False
-    stdout.write(banner(session) + "\n" + PROMPT)
-    stdout.flush()
-    return True
 
 
 def history_path() -> str:
@@ -110,7 +80,9 @@ def main(
             from flowql.repl.batch import run_script
 
             return run_script(session, stdin, stdout, stderr)
-        drawn = _instant_prompt(session, stdout)
+        from flowql.repl.prompt import instant_prompt
+
+        drawn = instant_prompt(session, stdout)
         from flowql.repl.app import run_interactive
 
         # The history file is found once the first prompt is shown.

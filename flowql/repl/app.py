@@ -50,6 +50,7 @@ from flowql.errors import FlowQLError
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
 from flowql.repl.completion import OPERATORS, complete
 from flowql.repl.lookahead import unfinished
+from flowql.repl.prompt import PROMPT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -334,7 +335,7 @@ class Repl:
         self._prompt_drawn = prompt_drawn
         self.live = LiveCheck(session, self._redraw)
         self.prompt: PromptSession[str] = PromptSession(
-            message=[("class:prompt", "flowql> ")],
+            message=[("class:prompt", PROMPT)],
             prompt_continuation=lambda width, line, soft: "." * (width - 2) + "> ",
             multiline=True,
             lexer=_ReplLexer(self.live),
@@ -363,7 +364,7 @@ class Repl:
 
     def banner(self) -> str:
         """The line printed when the REPL starts."""
-        from flowql.repl import banner
+        from flowql.repl.prompt import banner
 
         return banner(self.session)
 
