@@ -402,10 +402,10 @@ def print_startup(results: dict[str, Any]) -> None:
     )
     rows = [("python -c pass", results["python_pass_ms"], None)]
     rows.append(("flowql repl (this tree)", results["repl_ms"], results["ratio"]))
+    rows.append(("  its line editor drawn", results["editor_ms"], results["editor_ratio"]))
     baseline = results["baseline"]
     if baseline is not None:
         rows.append((f"flowql repl ({baseline['tree']})", baseline["repl_ms"], baseline["ratio"]))
-    rows.append(("  its line editor drawn", results["editor_ms"], results["editor_ratio"]))
     bare = ("bare prompt_toolkit prompt (reference)", results["bare_prompt_ms"])
     rows.append((*bare, results["bare_prompt_ratio"]))
     width = max(len(label) for label, _, _ in rows) + 2
