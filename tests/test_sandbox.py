@@ -510,3 +510,16 @@ def test_cli_reports_a_port_in_use(sb: Sandbox) -> None:
     )
     assert result.returncode == 2
     assert "cannot listen on" in result.stderr
+
+
+def test_cli_reads_now_as_every_time_is_read() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flowql", "sandbox", "--port", "0", "--now", "yesterday"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "flowql: error: --now: 'yesterday' is not a time" in result.stderr
+    assert "Traceback" not in result.stderr

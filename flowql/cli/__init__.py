@@ -448,14 +448,14 @@ def _cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     now = None
     if args.now is not None:
-        from datetime import datetime, timezone
+        from flowql import times
 
+        # Read as every other time is (a naive one as UTC; epochs and -2h work too).
         try:
-            now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-        except ValueError:
-            raise InputError(f"--now must be an ISO 8601 date-time, not {args.now!r}") from None
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = times.parse_time(args.now)
+        except times.TimeError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            raise InputError(f"--now: {exc.message}{hint}") from None
     try:
         return serve(
             args.host,
@@ -708,7 +708,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         s.add_argument("--seed", type=int, default=0, metavar="N", help="which synthetic data (0)")
         s.add_argument(
-            "--now", metavar="TIME", help="fix the clock at this ISO 8601 time (default: real time)"
+            "--now",
+            metavar="TIME",
+            help="fix the clock at this time (ISO 8601, epoch, -2h; default: real time)",
         )
         s.add_argument(
             "--latency", type=float, default=0.0, metavar="SECONDS", help="add to every response"
