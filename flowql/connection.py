@@ -47,16 +47,27 @@ def has_credentials(api: str | Api) -> bool:
 
 
 @contextlib.contextmanager
-def connection(api: str | Api, base_url: str | None, err: TextIO) -> Iterator[dict[str, Any]]:
+def connection(
+    api: str | Api,
+    base_url: str | None,
+    err: TextIO,
+    sandbox: Callable[[], Sandbox] | None = None,
+) -> Iterator[dict[str, Any]]:
     """The client arguments for ``api``: the environment's credentials (and ``base_url`` when
-    given), or a sandbox started for the command and stopped after it, said on ``err``."""
+    given), or a sandbox, said on ``err``: the one ``sandbox`` gives (a command that queries
+    several APIs shares one), else one started for the command and stopped after it."""
     if base_url is not None or has_credentials(api):
         yield {"base_url": base_url} if base_url else {}
         return
+    if sandbox is not None:
+        options = sandbox_options(api, sandbox())
+        err.write(sandbox_notice(api, options["base_url"]) + "\n")
+        yield options
+        return
     from flowql.sandbox import Sandbox
 
-    with Sandbox(seed=0) as sandbox:
-        options = sandbox_options(api, sandbox)
+    with Sandbox(seed=0) as started:
+        options = sandbox_options(api, started)
         err.write(sandbox_notice(api, options["base_url"]) + "\n")
         yield options
 

@@ -408,12 +408,21 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     results: list[tuple[str, Result]] = []
     clients: dict[str, Any] = {}
+    sandboxes: list[Any] = []
     with contextlib.ExitStack() as stack:
 
+        def sandbox() -> Any:
+            # At most one sandbox for the whole command, whatever APIs it queries.
+            if not sandboxes:
+                from flowql.sandbox import Sandbox
+
+                sandboxes.append(stack.enter_context(Sandbox(seed=0)))
+            return sandboxes[0]
+
         def client_for(api: str) -> Any:
-            # One connection (and at most one sandbox) per API for the whole command.
+            # One connection per API for the whole command.
             if api not in clients:
-                options = stack.enter_context(connection(api, args.base_url, err))
+                options = stack.enter_context(connection(api, args.base_url, err, sandbox))
                 options.update(timeout=args.timeout, progress=_progress(err))
                 clients[api] = stack.enter_context(make_client(api, options))
             return clients[api]
