@@ -94,7 +94,7 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
             q.add_argument(flag, type=int, metavar="N", help=text)
         else:
             q.add_argument(flag, metavar=field.split("_")[0].upper(), help=text)
-    _addconnection(q)
+    _add_connection(q)
     q.add_argument(
         "--format",
         choices=("table", "json", "csv"),
@@ -125,12 +125,12 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.add_argument("--sessions", action="store_true", help="the Sessions V3 dimension list instead")
-    _addconnection(p)
+    _add_connection(p)
     p.set_defaults(handler=_cmd_model_pull)
     m.set_defaults(handler=_cmd_model_help, model_parser=m)
 
 
-def _addconnection(parser: argparse.ArgumentParser) -> None:
+def _add_connection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
         metavar="URL",
