@@ -198,3 +198,18 @@ def test_a_failed_run_ends_a_script_with_exit_1(tmp_path: Path) -> None:
         "error[FQ712]: the flow-values report needs at least one statistic\n --> <stdin>:2\n"
     )
     assert "sandbox" not in result.stderr  # refused before anything started
+
+
+def test_a_bad_argument_is_framed_in_its_line() -> None:
+    from flowql.repl.batch import run_script
+    from flowql.repl.session import Session
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run_script(
+        Session(), [":target conviva-flow", "# a comment", ":range yesterday now"], out, err
+    )
+    assert code == 1
+    shown = err.getvalue()
+    assert "error[FQ702]: 'yesterday' is not a time\n --> <stdin>:3:8\n" in shown
+    assert "3 | :range yesterday now\n" in shown
+    assert "  |        ^^^^^^^^^\n" in shown

@@ -51,7 +51,7 @@ def run_script(
             if not stripped or stripped.startswith("#"):
                 continue
             if stripped.startswith(":"):
-                code = _command(session, stripped, out, err, f"{name}:{number}")
+                code = _command(session, line, out, err, name, number)
                 if code is not None:
                     return code
                 continue
@@ -71,15 +71,25 @@ def run_script(
     return EXIT_OK
 
 
-def _command(session: Session, line: str, out: TextIO, err: TextIO, where: str) -> int | None:
-    """Run a command line; the exit code when the script ends here, else None."""
+def _command(
+    session: Session, line: str, out: TextIO, err: TextIO, name: str, number: int
+) -> int | None:
+    """Run a command line (line ``number`` of the script ``name``); the exit code when the
+    script ends here, else None."""
+    from flowql.repl.errors import CommandError
+
+    where = f"{name}:{number}"
     try:
         outcome = execute(session, line)
     except FlowQLError as exc:
-        # About the command: its line in the script; about a filter it names: a frame of it.
+        # About the command: its line in the script (an argument framed there); about a
+        # filter it names: a frame of the filter.
         _report(err, [d for d in exc.diagnostics if d.span is None], None, where, 0)
         spanned = [d for d in exc.diagnostics if d.span is not None]
-        _report(err, spanned, exc.source, "<filter>", 0)
+        if isinstance(exc, CommandError) and exc.in_line:
+            _report(err, spanned, exc.source, name, number - 1)
+        else:
+            _report(err, spanned, exc.source, "<filter>", 0)
         return EXIT_ERROR
     for note in outcome.notes:
         err.write(note + "\n")

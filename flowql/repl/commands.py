@@ -15,6 +15,7 @@ query and save its result through :mod:`flowql.repl.run`.
 from __future__ import annotations
 
 import os
+import re
 
 from flowql.apis import Api
 from flowql.diagnostics import Diagnostic
@@ -609,7 +610,41 @@ def execute(session: Session, line: str) -> Outcome:
         raise CommandError(
             Diagnostic("FQ804", "a command name goes after ':'", None, hint=":help lists them")
         )
-    return _find(name).handler(session, args.strip())
+    try:
+        return _find(name).handler(session, args.strip())
+    except CommandError as exc:
+        raise _placed(exc, line) from None
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _placed(error: CommandError, line: str) -> CommandError:
+    """``error`` with each diagnostic about an argument (the message quotes it: ``'yesterday'
+    is not a time``) placed at that argument in the command line, as ``flowql query`` places a
+    diagnostic at its option."""
+    from flowql.ast import Span
+
+    start = line.find(" ", line.find(":")) if ":" in line else -1
+    if start < 0:
+        return error
+    placed = []
+    moved = False
+    for d in error.diagnostics:
+        span = d.span
+        if span is None:
+            for quoted in _QUOTED.findall(d.message):
+                at = line.find(quoted, start)
+                if at >= 0:
+                    span = Span.from_offsets(line, at, at + len(quoted))
+                    moved = True
+                    break
+        placed.append(Diagnostic(d.code, d.message, span, hint=d.hint, severity=d.severity))
+    if not moved:
+        return error
+    found = CommandError(placed, line)
+    found.in_line = True
+    return found
 
 
 def submit(session: Session, text: str) -> tuple[Check, Outcome | None]:

@@ -10,8 +10,11 @@ __all__ = ["CommandError", "command_error"]
 
 class CommandError(FlowQLError):
     """A command the REPL cannot carry out: an unknown command, a missing or malformed argument,
-    or a setting the current query cannot use. Its diagnostic has no span (it is not about a
-    filter's text) and says what to type instead."""
+    or a setting the current query cannot use. Its diagnostic says what to type instead; when
+    it is about an argument, its span is that argument in the command line (``source``), and
+    ``in_line`` is true."""
+
+    in_line = False
 
 
 def command_error(message: str, hint: str | None = None, code: str = "FQ804") -> CommandError:
