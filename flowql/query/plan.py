@@ -481,9 +481,13 @@ def conviva_plan(
     request when its start must be clamped as it is sent (:meth:`Plan.refresh`)."""
     from flowql.endpoints import url_budget
 
+    # The filter is the same in every window (a 7-day range has 168): encoded once.
+    shared = encode_query(params, mark=False)
+
     def request_of(window: Window | None) -> tuple[Request, Endpoint]:
         endpoint = endpoint_of(window)
-        path = endpoint.path + encode_query(endpoint.params() + params)
+        query = "&".join(p for p in (encode_query(endpoint.params(), mark=False), shared) if p)
+        path = endpoint.path + ("?" + query if query else "")
         return Request("GET", path, window=window), endpoint
 
     requests = []
