@@ -590,6 +590,7 @@ class Query:
         "_filter_span",
         "_has_filter",
         "_lazy",
+        "_scan",
         "_span",
         "_starts",
         "api",
@@ -631,6 +632,7 @@ class Query:
     _filter_span: Span | None
     diagnostics: tuple[Diagnostic, ...]
     _lazy: tuple[_LazyScan, _Path, _Path | None] | None
+    _scan: _LazyScan | None
     _starts: tuple[int, ...] | None
     _ends: tuple[int, ...]
     _content_start: int
@@ -666,6 +668,7 @@ class Query:
         for field, value in values.items():
             object.__setattr__(self, field, value)
         object.__setattr__(self, "_lazy", None)
+        object.__setattr__(self, "_scan", None)
         object.__setattr__(self, "_filter_span", None)
         object.__setattr__(self, "_starts", None)
         object.__setattr__(self, "_ends", ())
@@ -748,7 +751,8 @@ class Query:
         if self.source is None or (self._lazy is None and self._span is None):
             return {}
         spans: dict[str, Span] = {}
-        scan = _LazyScan(self.source)
+        # The manifest's one scan, shared by its queries (made when first needed).
+        scan = self._scan or _LazyScan(self.source)
         base: _Path = ("query", self.index)
         for key in (*self.fields, "api", "endpoint"):
             for spelled in (key, key.replace("_", "-")):
@@ -1139,6 +1143,7 @@ def _query(
     # Positions (the header's, the filter's) are found when first asked for: see Query._locate.
     filter_path = (*base, spelled["filter"]) if filter_text is not None else None
     object.__setattr__(query, "_lazy", (scan, base, filter_path))
+    object.__setattr__(query, "_scan", scan)
     if filter_text is None:
         object.__setattr__(query, "_has_filter", False)
     return query
