@@ -59,15 +59,14 @@ def connection(
     if base_url is not None or has_credentials(api):
         yield {"base_url": base_url} if base_url else {}
         return
-    if sandbox is not None:
-        options = sandbox_options(api, sandbox())
-        err.write(sandbox_notice(api, options["base_url"]) + "\n")
-        yield options
-        return
-    from flowql.sandbox import Sandbox
+    with contextlib.ExitStack() as stack:
+        if sandbox is None:
+            from flowql.sandbox import Sandbox
 
-    with Sandbox(seed=0) as started:
-        options = sandbox_options(api, started)
+            running = stack.enter_context(Sandbox(seed=0))
+        else:
+            running = sandbox()
+        options = sandbox_options(api, running)
         err.write(sandbox_notice(api, options["base_url"]) + "\n")
         yield options
 
@@ -80,12 +79,14 @@ def sandbox_options(api: str | Api, sandbox: Sandbox) -> dict[str, Any]:
         Api.KLAVIYO: sandbox.klaviyo_url,
         Api.FLOWXO: sandbox.flowxo_url,
     }.get(name, sandbox.conviva_url)
-    secrets: dict[str, Any] = (
-        {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET}
-        if name.is_conviva
-        else {"api_key": SANDBOX_SECRET}
-    )
-    return {"base_url": url, **secrets}
+    return {"base_url": url, **_sandbox_credentials(name)}
+
+
+def _sandbox_credentials(api: Api) -> dict[str, Any]:
+    """The client arguments of the credentials the sandbox accepts."""
+    if api.is_conviva:
+        return {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET}
+    return {"api_key": SANDBOX_SECRET}
 
 
 def sandbox_notice(api: str | Api, url: str) -> str:
@@ -114,9 +115,5 @@ def describing_client(api: str | Api, base_url: str | None = None) -> Any:
     else the sandbox's (a run without credentials goes to the built-in sandbox)."""
     options: dict[str, Any] = {"base_url": base_url} if base_url else {}
     if not has_credentials(api):
-        options.update(
-            {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_SECRET}
-            if api_spec(api).api.is_conviva
-            else {"api_key": SANDBOX_SECRET}
-        )
+        options.update(_sandbox_credentials(api_spec(api).api))
     return make_client(api, options)

@@ -9,7 +9,7 @@ diagnostic is placed in the file the user wrote, then ``# noqa`` comments are ap
 
 from __future__ import annotations
 
-from flowql.apis import Api
+from flowql.apis import APIS, Api
 from flowql.codes import CODES
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError
@@ -213,8 +213,11 @@ class Checker:
             if not query.has_filter:
                 continue
             query_api = query.query_api(self.config.target)
+            # A table that names its api but no target: the filter is checked for the API's
+            # own target (its first; Flow XO has none).
+            targets = APIS[Api(query_api)].targets
             target = query.target or (
-                _DEFAULT_TARGETS.get(Api(query_api)) if query.api else self.config.target
+                (targets[0] if targets else None) if query.api else self.config.target
             )
             endpoint = query.endpoint or self.config.endpoint
             flow = query.flow or self.config.flow
@@ -499,15 +502,6 @@ def _finding_order(finding: Finding) -> tuple[str, int, int, str]:
 
 def _has_errors_from_parse(found: list[Diagnostic]) -> bool:
     return any(d.code.startswith("FQ0") for d in found)
-
-
-_DEFAULT_TARGETS = {
-    Api.CONVIVA_FLOW: "conviva-flow",
-    Api.CONVIVA_SESSIONS: "conviva-sessions",
-    Api.KLAVIYO: "klaviyo",
-}
-"""The target a manifest query's filter is checked for when the table names its ``api`` but no
-``target``."""
 
 
 def _api_of(target: str | None, endpoint: str | None) -> tuple[str, str | None]:

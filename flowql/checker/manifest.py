@@ -746,6 +746,12 @@ class Query:
                 return found.value
         return "conviva-flow"
 
+    @property
+    def query_endpoint(self) -> str:
+        """The endpoint the query runs, as the API names it (``sessions/content`` is Sessions
+        V3's ``content``; a table that names none is read as ``historical``)."""
+        return _ALIASES.get(self.endpoint or "", self.endpoint or "historical")
+
     def field_spans(self) -> dict[str, Span]:
         """Where each field's value is in the manifest (for diagnostics about it)."""
         if self.source is None or (self._lazy is None and self._span is None):
@@ -790,8 +796,7 @@ class Query:
             fields["filter"] = self.filter
         else:
             fields.pop("filter", None)
-        endpoint = _ALIASES.get(self.endpoint or "", self.endpoint or "historical")
-        return build_query(api, endpoint, fields, spans=self.field_spans())
+        return build_query(api, self.query_endpoint, fields, spans=self.field_spans())
 
     @property
     def has_filter(self) -> bool:

@@ -706,8 +706,7 @@ class Session:
             first = entry.diagnostics[0]
             raise _error(f"{path}: {first.message}", first.hint, code="FQ802")
         api = entry.query_api(self.target)
-        endpoint = entry.endpoint or "historical"
-        endpoint = {"sessions/content": "content", "sessions/ad": "ad"}.get(endpoint, endpoint)
+        endpoint = entry.query_endpoint
         fields = dict(entry.fields)
         target = {
             ("conviva-flow", "real-time"): "conviva-flow",
