@@ -34,7 +34,7 @@ from flowql.query import format_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import TypeVar
 
     from flowql.diagnostics import Diagnostic
@@ -59,6 +59,7 @@ __all__ = [
     "cell_text",
     "flatten",
     "record_columns",
+    "records_csv",
 ]
 
 
@@ -87,6 +88,21 @@ def cell_text(value: object) -> str:
     if isinstance(value, dt.datetime):
         return format_time(value)
     return str(value)
+
+
+def records_csv(records: Sequence[Record]) -> str:
+    """Records as CSV with a header row (every key, in order of first appearance); lists and
+    objects are written as JSON, None as an empty cell."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    columns = record_columns(records)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([cell_text(record.get(c)) for c in columns])
+    return buffer.getvalue()
 
 
 def record_columns(records: Iterable[Record]) -> list[str]:
@@ -150,17 +166,7 @@ class Result:
     def to_csv(self) -> str:
         """The records as CSV with a header row (every key, in order of first appearance);
         lists and objects are written as JSON, None as an empty cell."""
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        records = self.to_records()
-        columns = record_columns(records)
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            writer.writerow([cell_text(record.get(c)) for c in columns])
-        return buffer.getvalue()
+        return records_csv(self.to_records())
 
     def __len__(self) -> int:
         return len(self.to_records())

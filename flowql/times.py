@@ -44,6 +44,7 @@ __all__ = [
     "floor_time",
     "format_duration",
     "format_time",
+    "is_epoch",
     "parse_duration",
     "parse_time",
     "parse_tz",
@@ -132,6 +133,16 @@ def _show(value: object) -> str:
 
 
 # --- time zones ----------------------------------------------------------------------------------
+
+
+def is_epoch(value: object) -> bool:
+    """Whether :func:`parse_time` reads ``value`` as an epoch number: an int or a float (not a
+    bool), or digits with an optional fraction and ``s``/``ms`` suffix."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and _EPOCH_TEXT.fullmatch(value.strip()) is not None
 
 
 def parse_tz(name: str | tzinfo | None) -> tzinfo:

@@ -548,12 +548,13 @@ PAGE_EXAMPLES: list[object] = [
 
 @pytest.mark.parametrize("query", PAGE_EXAMPLES)
 def test_the_rule_page_quotes_real_diagnostics(query: object) -> None:
-    from flowql.cli.query import render_query_error
+    from flowql.cli.query import Origin
 
     with pytest.raises(QueryError) as caught:
         query.plan(now=NOW)  # type: ignore[attr-defined]
     source = getattr(query, "filter", None)
-    shown = render_query_error(caught.value, source if isinstance(source, str) else None)
+    origin = Origin("<query>", None, {}, source if isinstance(source, str) else None)
+    shown = origin.render_all(caught.value.diagnostics)
     page = (RULES / "queries.md").read_text("utf-8")
     # The page shows `flowql query` output, which frames the option a diagnostic is about:
     # each diagnostic's message, and for the filter's its frame, are quoted as they are.

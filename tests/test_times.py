@@ -815,3 +815,14 @@ def test_durations_in_days_when_weeks_are_not_wanted() -> None:
     assert format_duration(timedelta(days=30)) == "4w2d"
     assert format_duration(timedelta(days=7, hours=2), weeks=False) == "7d2h"
     assert parse_duration(format_duration(timedelta(days=30), weeks=False)) == timedelta(days=30)
+
+
+def test_is_epoch_says_what_parse_time_reads_as_an_epoch() -> None:
+    from flowql.times import is_epoch
+
+    epochs: tuple[object, ...] = (1764590400, 1764590400.5, "1764590400", " 1764590400000ms ")
+    for value in (*epochs, "90s", "1.5"):
+        assert is_epoch(value), value
+    others: tuple[object, ...] = (True, "-2h", "now", "2026-12-01", "", None, "12a")
+    for other in others:
+        assert not is_epoch(other), other

@@ -482,21 +482,12 @@ def _write_many(out: TextIO, results: list[tuple[str, Result]], fmt: str) -> Non
         documents = [{"query": name_of(label), **json.loads(r.to_json())} for label, r in results]
         out.write(json.dumps(documents, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        import csv
-        import io
-
-        from flowql.results import cell_text, record_columns
+        from flowql.results import records_csv
 
         rows = [
             {"query": name_of(label), **record} for label, r in results for record in r.to_records()
         ]
-        columns = record_columns(rows) if rows else ["query"]
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([cell_text(row.get(c)) for c in columns])
-        out.write(buffer.getvalue())
+        out.write(records_csv(rows) if rows else "query\n")
     else:
         for label, result in results:
             out.write(f"# {label}\n")
@@ -520,18 +511,6 @@ def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, a
         if len(described) > 1:
             out.write(f"# request {number} of {len(described)}\n")
         out.write(request.render() + "\n\n")
-
-
-def _where(diagnostic: Any) -> str:
-    return "<filter>" if diagnostic.span is not None else "<query>"
-
-
-def render_query_error(error: Any, source: str | None) -> str:
-    """A query's diagnostics as ``flowql check`` shows findings: those about the filter with a
-    code frame of it (``<filter>:line:column``), the others as about ``<query>``."""
-    from flowql.diagnostics import render
-
-    return "\n\n".join(render(d, source, _where(d)) for d in error.diagnostics)
 
 
 def _write(out: TextIO, result: Result, fmt: str) -> None:

@@ -16,6 +16,7 @@ from flowql.query.conviva_sessions import SESSIONS_MAX_LIMIT, SessionsQuery
 from flowql.query.flowxo import FlowXOQuery
 from flowql.query.klaviyo import KLAVIYO_METRICS_ENDPOINTS, KlaviyoMetricsQuery, KlaviyoReportQuery
 from flowql.query.plan import QueryError
+from flowql.times import is_epoch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,24 +25,7 @@ if TYPE_CHECKING:
     from flowql.ast import Span
     from flowql.query.plan import AnyQuery
 
-__all__ = ["FIELDS", "build_query", "is_epoch"]
-
-
-def is_epoch(value: object) -> bool:
-    """Whether ``value`` is an epoch number (an int or float, or digits), which Sessions V3 sends
-    as ``start_epoch``/``end_epoch``; other times go as ``start_date``/``end_date``."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    if isinstance(value, str):
-        text = value.strip()
-        for suffix in ("ms", "s"):
-            if text.endswith(suffix):
-                text = text[: -len(suffix)]
-                break
-        return text.replace(".", "", 1).isdigit()
-    return False
+__all__ = ["FIELDS", "build_query"]
 
 
 def _problem(code: str, message: str, hint: str | None, span: Span | None) -> Diagnostic:

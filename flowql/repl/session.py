@@ -55,8 +55,6 @@ __all__ = [
 DEFAULT_TARGET = "conviva-flow"
 """The target a session starts with."""
 
-SESSIONS_MAX_LIMIT = 500
-"""The largest Sessions V3 ``limit`` (the guide's 1..500)."""
 
 _UTC = dt.timezone.utc
 _REAL_TIME_MAX = dt.timedelta(minutes=15)
@@ -795,6 +793,8 @@ class Session:
 
     def set_limit(self, limit: str | None) -> None:
         """How many sessions Sessions V3 returns, and rows a run shows (None: the default)."""
+        from flowql.query.conviva_sessions import SESSIONS_MAX_LIMIT
+
         if limit is None:
             self.limit = None
         elif not limit.isdigit() or not 1 <= int(limit) <= SESSIONS_MAX_LIMIT:
