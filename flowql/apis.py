@@ -216,14 +216,6 @@ class ApiSpec:
         """The endpoint called ``name``, or None."""
         return next((e for e in self.endpoints if e.name == name), None)
 
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """Every query field some endpoint of this API takes."""
-        seen: dict[str, None] = {}
-        for endpoint in self.endpoints:
-            seen.update(dict.fromkeys(endpoint.fields))
-        return tuple(seen)
-
 
 _CONVIVA_LIMITS = {"default": ((3000, 300.0),)}
 _CONVIVA_CREDENTIALS = ("CONVIVA_CLIENT_ID", "CONVIVA_CLIENT_SECRET")
@@ -383,6 +375,8 @@ def target_api(target: str) -> tuple[str, str | None]:
     """The API a target sends to (``conviva-flow``, ``conviva-sessions``, ``klaviyo``, or the
     target's own name, ``python``, for one that sends nothing) and, for a Klaviyo endpoint
     target, its family (``flow-report``...)."""
-    if target.startswith("klaviyo"):
-        return "klaviyo", target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
-    return target, None
+    api = api_of_target(target)
+    if api is None:
+        return target, None
+    family = target[len("klaviyo-") :] if target.startswith("klaviyo-") else None
+    return api.value, family

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 
-from flowql.apis import Api
+from flowql.apis import APIS, Api
 from flowql.apis import target_api as api_of
 from flowql.diagnostics import Diagnostic
 from flowql.repl.errors import CommandError
@@ -62,7 +62,7 @@ FORMATS = ("csv", "json")
 """What ``:export`` writes."""
 
 # The environment variables whose values are secrets: an export must never hold one.
-_SECRETS = ("CONVIVA_CLIENT_SECRET", "KLAVIYO_API_KEY", "FLOWXO_API_KEY")
+_SECRETS = tuple(dict.fromkeys(name for spec in APIS.values() for name in spec.secrets))
 _HOUR_MS = 3_600_000
 _DAY_MS = 24 * _HOUR_MS
 _MAX_VALUES = 200  # values per key from the sandbox, the most frequent first
