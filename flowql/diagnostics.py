@@ -80,6 +80,11 @@ class Diagnostic:
         self._span = span
         self._hint = hint
 
+    def at(self, span: Span | None) -> Diagnostic:
+        """The same diagnostic placed at ``span`` (in another text: a filter's span in the file
+        it is written in, an argument in a command line)."""
+        return Diagnostic(self._code, self._message, span, hint=self._hint, severity=self._severity)
+
     @property
     def code(self) -> str:
         """The stable code, such as ``FQ006``."""

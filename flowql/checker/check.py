@@ -16,7 +16,7 @@ from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
     from typing import TypeAlias
 
     # A diagnostic as a worker process sends it back: code, message, span fields, hint, severity.
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         "tuple[str, str, tuple[int, int, int, int, int, int] | None, str | None, str]"
     )
 
-    from flowql.ast import Expr, Span
+    from flowql.ast import Expr
     from flowql.checker.config import Config
     from flowql.checker.manifest import Query
     from flowql.checker.noqa import Noqa
@@ -240,7 +240,7 @@ class Checker:
                 # What the target refuses is applied here, after the fetch: the query rules
                 # (FQ714, FQ715) said what cannot be.
                 here = [d for d in here if not d.code.startswith("FQ6")]
-            found.extend(_moved(d, query.to_file) for d in here)
+            found.extend(d.at(query.to_file(d.span)) if d.span else d for d in here)
         return self._suppress(item, self._select(found))
 
     def _query_rules(self, query: Query, *, with_filter: bool = False) -> list[Diagnostic]:
@@ -260,16 +260,7 @@ class Checker:
             found = value.validate(timeless=True, spans=spans)
         except QueryError as exc:
             found = list(exc.diagnostics)
-        placed = []
-        for d in found:
-            if not d.code.startswith("FQ7"):
-                continue
-            if d.span is None:
-                d = Diagnostic(d.code, d.message, query.span, hint=d.hint, severity=d.severity)
-            elif not any(d.span == s for s in spans.values()):
-                d = _moved(d, query.to_file)
-            placed.append(d)
-        return placed
+        return [query.place(d, spans) for d in found if d.code.startswith("FQ7")]
 
     def _check_one(
         self,
@@ -558,20 +549,6 @@ def _endpoint(
             return endpoints.sessions(kind, start_epoch=start, end_epoch=end, limit=limit)
         return endpoints.sessions(kind, start_date=start, end_date=end, limit=limit)
     return None
-
-
-def _moved(diagnostic: Diagnostic, to_file: Callable[[Span], Span]) -> Diagnostic:
-    """The diagnostic with its span moved from the filter text into the file."""
-    span = diagnostic.span
-    if span is None:
-        return diagnostic
-    return Diagnostic(
-        diagnostic.code,
-        diagnostic.message,
-        to_file(span),
-        hint=diagnostic.hint,
-        severity=diagnostic.severity,
-    )
 
 
 def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:

@@ -43,6 +43,7 @@ from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any, TypeAlias
 
     _Path: TypeAlias = "tuple[str | int, ...]"
@@ -745,6 +746,17 @@ class Query:
             if found is not None:
                 return found.value
         return "conviva-flow"
+
+    def place(self, diagnostic: Diagnostic, field_spans: Mapping[str, Span]) -> Diagnostic:
+        """``diagnostic`` about this query, placed in the manifest: at a field's value as it is
+        (``field_spans``, from :meth:`field_spans`), a filter's diagnostic at its place in the
+        filter string, one with no span at the query's header."""
+        span = diagnostic.span
+        if span is None:
+            return diagnostic.at(self.span) if self.span is not None else diagnostic
+        if any(span == s for s in field_spans.values()):
+            return diagnostic
+        return diagnostic.at(self.to_file(span))
 
     @property
     def query_endpoint(self) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from flowql.ast import Span
+    from flowql.checker.manifest import Query as ManifestQuery
     from flowql.diagnostics import Diagnostic
     from flowql.results import Result
 
@@ -212,42 +213,24 @@ class Origin:
         text: str | None,
         spans: Mapping[str, Span],
         filter_text: str | None,
-        to_file: Callable[[Span], Span] | None = None,
-        fallback: Span | None = None,
+        entry: ManifestQuery | None = None,
     ) -> None:
         self.name = name
         self.text = text
         self.spans = dict(spans)
         self.filter_text = filter_text
-        self.to_file = to_file
-        self.fallback = fallback
+        self.entry = entry
 
     def render(self, diagnostic: Diagnostic) -> str:
-        from flowql.diagnostics import Diagnostic, render
+        from flowql.diagnostics import render
 
+        if self.entry is not None:  # a manifest's query: placed in the manifest's text
+            return render(self.entry.place(diagnostic, self.spans), self.text, self.name)
         span = diagnostic.span
         if span is not None and any(span == s for s in self.spans.values()):
             return render(diagnostic, self.text, self.name)
-        if span is not None and self.to_file is not None:
-            moved = Diagnostic(
-                diagnostic.code,
-                diagnostic.message,
-                self.to_file(span),
-                hint=diagnostic.hint,
-                severity=diagnostic.severity,
-            )
-            return render(moved, self.text, self.name)
         if span is not None:
             return render(diagnostic, self.filter_text, "<filter>")
-        if self.fallback is not None:
-            placed = Diagnostic(
-                diagnostic.code,
-                diagnostic.message,
-                self.fallback,
-                hint=diagnostic.hint,
-                severity=diagnostic.severity,
-            )
-            return render(placed, self.text, self.name)
         return render(diagnostic, None, "<query>")
 
     def render_all(self, diagnostics: Iterable[Diagnostic]) -> str:
@@ -353,14 +336,7 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
     failed = False
     for entry in chosen:
         label = f"{args.manifest}:{entry.name}"
-        origin = Origin(
-            args.manifest,
-            entry.source,
-            entry.field_spans(),
-            entry.filter,
-            entry.to_file,
-            entry.span,
-        )
+        origin = Origin(args.manifest, entry.source, entry.field_spans(), entry.filter, entry)
         if entry.diagnostics:
             err.write(origin.render_all(entry.diagnostics) + "\n\n")
             failed = True

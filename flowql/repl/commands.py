@@ -639,7 +639,7 @@ def _placed(error: CommandError, line: str) -> CommandError:
                     span = Span.from_offsets(line, at, at + len(quoted))
                     moved = True
                     break
-        placed.append(Diagnostic(d.code, d.message, span, hint=d.hint, severity=d.severity))
+        placed.append(d.at(span))
     if not moved:
         return error
     found = CommandError(placed, line)
