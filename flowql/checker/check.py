@@ -215,10 +215,10 @@ class Checker:
             query_api = query.query_api(self.config.target)
             # A table that names its api but no target: the filter is checked for the API's
             # own target (its first; Flow XO has none).
-            targets = APIS[Api(query_api)].targets
-            target = query.target or (
-                (targets[0] if targets else None) if query.api else self.config.target
-            )
+            target = query.target or self.config.target
+            if query.api and not query.target:
+                targets = APIS[Api(query_api)].targets
+                target = targets[0] if targets else None
             endpoint = query.endpoint or self.config.endpoint
             flow = query.flow or self.config.flow
             api, klaviyo = _api_of(target, endpoint)
