@@ -6,7 +6,7 @@ and each module is given its layer, lowest first:
 
 0. language: the AST, the parser and its tables, the formatter, diagnostics, errors, codes,
    highlighting, times, files;
-1. the data model and validation, the API descriptions;
+1. the data model and validation, the API descriptions (Klaviyo's revisions among them);
 2. targets;
 3. the query layer: Conviva endpoints and URL budgets, query values and plans, results, their
    text tables;
@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent / "flowql"
 LAYERS: list[tuple[str, ...]] = [
     (
         "flowql._generate",
+        "flowql._generate_klaviyo",
+        "flowql._klaviyo_tables",
         "flowql._lazy",
         "flowql._tables",
         "flowql.ast",
@@ -43,7 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.times",
         "flowql.urls",
     ),
-    ("flowql.apis", "flowql.model", "flowql.validate"),
+    ("flowql.apis", "flowql.klaviyo_revisions", "flowql.model", "flowql.validate"),
     ("flowql.targets",),
     ("flowql.display", "flowql.endpoints", "flowql.query", "flowql.results"),
     (
