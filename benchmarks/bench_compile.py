@@ -154,11 +154,23 @@ def _native_clauses(name: str, rng: random.Random, size: int) -> list[str]:
             clauses.append(make(min(share, room)))
         return clauses
     if name in ("klaviyo-form-report", "klaviyo-segment-report"):
-        # equals and any; several filters on one field are allowed.
-        fields = ("form_id", "form_version_id") if "form" in name else ("segment_id",)
-        while len(" AND ".join(clauses)) < size:
-            room = size - len(" AND ".join(clauses))
-            clauses.append(_test(rng, rng.choice(fields), min(room, 1500)))
+        # equals and any, one filter per field (the spec's rule): a larger filter has a list of
+        # up to 100 longer ids.
+        fields = ["form_id", "form_version_id"] if "form" in name else ["segment_id"]
+        rng.shuffle(fields)
+        share = size // len(fields)
+        for field in fields:
+            if share < 40:
+                clauses.append(f"{field} == '{_word(rng)}'")
+                continue
+            count = max(2, min(100, (share - len(field) - 8) // 15))
+            width = max(1, (share - len(field) - 6) // count - 4)
+            chosen: list[str] = []
+            while len(chosen) < count:
+                word = (_word(rng) * (width // 8 + 1))[:width]
+                if word not in chosen:
+                    chosen.append(word)
+            clauses.append(f"{field} IN (" + ", ".join(f"'{w}'" for w in chosen) + ")")
         return clauses
     if name == "klaviyo-metrics":
         # equals on two fields only: a larger filter has longer values.

@@ -98,6 +98,7 @@ FIELDS: dict[str, str] = {
     "timeframe": "Klaviyo timeframe key, such as last_30_days",
     "conversion_metric_id": "Klaviyo flow and campaign reports: the conversion metric",
     "metric_id": "Klaviyo flow-triggers: the metric",
+    "revision": "Klaviyo API revision (YYYY-MM-DD; default: the newest flowql holds the spec of)",
     "unit": "Flow XO insights: hour, day or month",
     "offset": "Flow XO insights: UTC offset in minutes",
     "url_limit": f"Conviva request URL limit (default {URL_LIMIT})",
@@ -219,7 +220,7 @@ class ApiSpec:
 
 _CONVIVA_LIMITS = {"default": ((3000, 300.0),)}
 _CONVIVA_CREDENTIALS = ("CONVIVA_CLIENT_ID", "CONVIVA_CLIENT_SECRET")
-_REPORT = ("statistics", "timeframe", "start", "end", "tz", "group_by", *_FILTER)
+_REPORT = ("statistics", "timeframe", "start", "end", "tz", "group_by", *_FILTER, "revision")
 _CONVERSION = ("conversion_metric_id",)
 
 APIS: dict[Api, ApiSpec] = {
@@ -290,11 +291,11 @@ APIS: dict[Api, ApiSpec] = {
         ("KLAVIYO_API_KEY",),
         ("KLAVIYO_API_KEY",),
         (
-            EndpointSpec("metrics", "the account's metrics", _FILTER),
+            EndpointSpec("metrics", "the account's metrics", (*_FILTER, "revision")),
             EndpointSpec(
                 "flow-triggers",
                 "the flows a metric triggers",
-                ("metric_id", *_FILTER),
+                ("metric_id", *_FILTER, "revision"),
             ),
             EndpointSpec(
                 "flow-values",

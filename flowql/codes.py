@@ -130,6 +130,7 @@ _TABLE: list[tuple[str, ...]] = [
         "A range start clamped, as it was sent, to what the API keeps.",
         "warning",
     ),
+    ("FQ718", "klaviyo-revision", "A Klaviyo revision that is malformed, unknown or retired."),
     ("FQ720", "insecure-url", "A plain http URL to a host that is not this machine."),
     ("FQ721", "missing-credentials", "No credentials given for the API."),
     ("FQ722", "bad-request", "The server rejected the request as malformed (400)."),

@@ -44,6 +44,7 @@ __all__ = [
     "floor_time",
     "format_duration",
     "format_time",
+    "format_wall_clock",
     "is_epoch",
     "parse_duration",
     "parse_time",
@@ -51,6 +52,7 @@ __all__ = [
     "split_range",
     "to_epoch_ms",
     "to_epoch_s",
+    "written_zone",
 ]
 
 UTC = timezone.utc
@@ -548,6 +550,39 @@ def format_time(moment: datetime) -> str:
     if m.microsecond >= 1000:
         text += f".{m.microsecond // 1000:03d}"
     return text + "Z"
+
+
+def written_zone(value: object, tz: tzinfo | str | None = None) -> tzinfo:
+    """The zone ``value`` was written in: its own offset for ISO text that carries one (``Z``
+    is UTC) or an aware datetime's tzinfo, else ``tz`` (the zone naive and relative times are
+    read in; UTC by default). For an API that reads the wall clock and ignores the offset
+    (Klaviyo's custom timeframes), the time is shown in this zone, as it was written."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.tzinfo
+    if isinstance(value, str):
+        iso = _ISO.fullmatch(value.strip())
+        if iso is not None and iso.group(8) is not None:
+            offset = iso.group(8)
+            if offset in ("Z", "z"):
+                return UTC
+            match = _OFFSET.fullmatch(offset)
+            assert match is not None
+            return _fixed_offset(match, value)
+    return parse_tz(tz)
+
+
+def format_wall_clock(moment: datetime, zone: tzinfo) -> str:
+    """``moment`` as the wall-clock time in ``zone`` with that offset, to the second, the form
+    of Klaviyo's examples: ``2026-11-01T00:00:00-05:00`` (UTC as ``+00:00``)."""
+    local = _aware(moment).astimezone(zone).replace(microsecond=0)
+    offset = local.utcoffset()
+    assert offset is not None
+    text = f"{local.year:04d}-{local.month:02d}-{local.day:02d}T"
+    text += f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return text + f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def format_duration(d: timedelta, *, weeks: bool = True) -> str:

@@ -229,8 +229,8 @@ def test_each_vendor_gets_its_documented_auth() -> None:
     run(AsyncKlaviyoClient("pk_test", transport=klaviyo.transport).metrics())
     headers = klaviyo.requests[0].headers
     assert headers["authorization"] == "Klaviyo-API-Key pk_test"
-    assert headers["revision"] == "2024-10-15"
-    assert str(klaviyo.requests[0].url) == "https://a.klaviyo.com/api/metrics/"
+    assert headers["revision"] == "2026-07-15"
+    assert str(klaviyo.requests[0].url) == "https://a.klaviyo.com/api/metrics"
 
     flowxo = Server(lambda r, n: httpx.Response(200, json=[]))
     run(AsyncFlowXOClient("fx_key", transport=flowxo.transport).top_flows(limit=3))

@@ -214,11 +214,11 @@ def metric(ident: str, name: str, integration: str) -> dict[str, Any]:
 
 def klaviyo_server(next_link: str | None = None) -> Server:
     pages = {
-        "/api/metrics/": (
+        "/api/metrics": (
             [metric("REcTBe", "YourIntegration: Sent SMS", "YourIntegration")],
-            next_link or "https://a.klaviyo.com/api/metrics/?page%5Bcursor%5D=2",
+            next_link or "https://a.klaviyo.com/api/metrics?page%5Bcursor%5D=2",
         ),
-        "/api/metrics/?page%5Bcursor%5D=2": (
+        "/api/metrics?page%5Bcursor%5D=2": (
             [metric("RcsmFp", "YourIntegration: Marked Email as Spam", "YourIntegration")],
             None,
         ),
@@ -226,11 +226,11 @@ def klaviyo_server(next_link: str | None = None) -> Server:
 
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.raw_path.decode()
-        if path.startswith("/api/metrics/?filter="):
-            path = "/api/metrics/"
+        if path.startswith("/api/metrics?filter="):
+            path = "/api/metrics"
         if "/relationships/flow-triggers" in path:
             return httpx.Response(200, json={"data": [{"type": "flow", "id": "T7K2j8"}]})
-        if path.endswith("-reports/"):
+        if path.endswith("-reports"):
             body = json.loads(request.content)
             series = body["data"]["type"].endswith("series-report")
             stats = body["data"]["attributes"]["statistics"]
@@ -272,7 +272,7 @@ def test_klaviyo_metrics_follow_links_next_to_the_end() -> None:
 
 
 def test_klaviyo_next_links_elsewhere_are_not_followed() -> None:
-    server = klaviyo_server("https://evil.example.com/api/metrics/?page=2")
+    server = klaviyo_server("https://evil.example.com/api/metrics?page=2")
     with pytest.raises(ClientError) as caught:
         run(klaviyo(server).metrics())
     assert caught.value.code == "FQ731"
@@ -298,7 +298,7 @@ def test_klaviyo_values_and_series_reports() -> None:
     )
     body = json.loads(server.requests[0].content)
     assert body["data"]["attributes"]["filter"] == 'equals(flow_id,"T7K2j8")'
-    assert server.requests[0].headers["content-type"] == "application/json"
+    assert server.requests[0].headers["content-type"] == "application/vnd.api+json"
     assert values.to_records()[0] == {
         "flow_id": "T7K2j8",
         "send_channel": "email",

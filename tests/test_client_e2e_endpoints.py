@@ -165,7 +165,7 @@ def test_klaviyo_endpoints(sb: Sandbox) -> None:
         assert isinstance(result, ReportRows), name
         assert result.to_records(), name
     posted = {r.path for r in sb.log if r.method == "POST"}
-    assert posted == {f"/api/{name}-reports/" for name, _ in REPORTS}
+    assert posted == {f"/api/{name}-reports" for name, _ in REPORTS}
 
 
 def test_flowxo_endpoints(sb: Sandbox) -> None:

@@ -272,8 +272,8 @@ def test_a_flowql_toml_takes_top_level_keys_only(tmp_path: Path) -> None:
     assert problems(tmp_path, "flowql.toml", "[tool.flowql]\nflow = '825'\n") == [
         (
             "unknown setting 'tool' in flowql.toml",
-            "the settings are model, target, flow, endpoint, url-limit, select, ignore, "
-            "include, exclude, line-length, strict",
+            "the settings are model, target, flow, endpoint, klaviyo-revision, url-limit, "
+            "select, ignore, include, exclude, line-length, strict",
             "[tool.flowql]",
         ),
     ]
@@ -471,6 +471,7 @@ def test_describe_lists_every_setting_in_order(tmp_path: Path) -> None:
         'target = "klaviyo-flow-report"',
         "flow = none (keys of any flow)",
         "endpoint = none",
+        "klaviyo-revision = none (the newest revision flowql holds the spec of)",
         "url-limit = 4096",
         'select = ["FQ1"]',
         "ignore = []",

@@ -274,6 +274,7 @@ def test_show_settings_with_a_configuration(
         "target = none (Conviva Flow)\n"
         'flow = "825"\n'
         "endpoint = none\n"
+        "klaviyo-revision = none (the newest revision flowql holds the spec of)\n"
         "url-limit = 4096\n"
         "select = [] (every code)\n"
         'ignore = ["FQ401"]\n'

@@ -288,7 +288,7 @@ def test_commands_change_the_session() -> None:
             await d.type(":conversion RESQ6t" + ENTER)
             await d.type(":show" + ENTER)
             await d.until(lambda: len(d.printed) == 8, ":show")
-            assert "  POST https://a.klaviyo.com/api/flow-values-reports/" in d.printed[7]
+            assert "  POST https://a.klaviyo.com/api/flow-values-reports" in d.printed[7]
             assert '"statistics": [' in d.printed[7]
 
     drive(test)

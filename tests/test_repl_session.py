@@ -328,7 +328,7 @@ def test_a_klaviyo_report_request() -> None:
     query = s.current_query("send_channel == 'email'")
     assert query.request is not None
     assert query.request.method == "POST"
-    assert query.url == "https://a.klaviyo.com/api/flow-values-reports/"
+    assert query.url == "https://a.klaviyo.com/api/flow-values-reports"
     # The body :run sends, statistics and conversion metric included.
     assert query.request.body == {
         "data": {
@@ -346,8 +346,8 @@ def test_a_klaviyo_report_request() -> None:
     assert request is not None
     assert request.body is not None
     assert request.body["data"]["attributes"]["timeframe"] == {  # type: ignore[index]
-        "start": "2026-11-20T10:30:00Z",
-        "end": "2026-11-22T10:30:00Z",
+        "start": "2026-11-20T10:30:00+00:00",
+        "end": "2026-11-22T10:30:00+00:00",
     }
 
 
@@ -355,7 +355,7 @@ def test_klaviyo_metrics_and_targets_without_a_request() -> None:
     s = session(target="klaviyo-metrics")
     query = s.current_query("integration.name == 'Shopify'")
     assert query.url == (
-        "https://a.klaviyo.com/api/metrics/?filter=equals%28integration.name%2C%22Shopify%22%29"
+        "https://a.klaviyo.com/api/metrics?filter=equals%28integration.name%2C%22Shopify%22%29"
     )
     s.set_target("python")
     assert s.current_query("a == 1").request is None
@@ -400,6 +400,7 @@ def test_the_commands_and_their_help() -> None:
         "export",
         "statistics",
         "conversion",
+        "revision",
         "columns",
         "help",
         "quit",

@@ -17,7 +17,7 @@ from flowql.targets import klaviyo_flow_report as flow
 from flowql.targets import klaviyo_form_report as form
 from flowql.targets import klaviyo_metrics as metrics
 from flowql.targets import klaviyo_segment_report as segment
-from flowql.targets.klaviyo_endpoints import ENDPOINT_TARGETS
+from flowql.targets.klaviyo_endpoints import ENDPOINT_TARGETS, compile_for
 
 COMPILERS = {
     flow.TARGET: flow.compile_filter,
@@ -95,7 +95,7 @@ def test_hints_say_what_the_field_takes() -> None:
 
 def test_endpoint_targets_for_the_registry() -> None:
     assert set(ENDPOINT_TARGETS) == set(COMPILERS)
-    for name, (description, compile_filter) in ENDPOINT_TARGETS.items():
+    for name, description in ENDPOINT_TARGETS.items():
         assert description
         assert "\n" not in description
         tree = parse(
@@ -107,7 +107,7 @@ def test_endpoint_targets_for_the_registry() -> None:
                 metrics.TARGET: "integration.name == 'a'",
             }[name]
         )
-        assert compile_filter(tree) == COMPILERS[name](tree)
+        assert compile_for(name, tree) == COMPILERS[name](tree)
 
 
 def test_tables_match_the_model() -> None:

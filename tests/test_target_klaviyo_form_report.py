@@ -20,9 +20,11 @@ ACCEPTED = [
         'any(form_version_id,["v","w"])',
     ),
     (
-        "form_id IN ('a', 'b') AND form_id == 'a' AND form_version_id == 'v'",
-        'and(any(form_id,["a","b"]),equals(form_id,"a"),equals(form_version_id,"v"))',
+        "form_id IN ('a', 'b') AND form_version_id == 'v'",
+        'and(any(form_id,["a","b"]),equals(form_version_id,"v"))',
     ),
+    # One filter, written twice, is one filter.
+    ("form_id == 'a' AND form_id == 'a'", 'equals(form_id,"a")'),
 ]
 
 
@@ -40,6 +42,8 @@ def test_identity(text: str) -> None:
     ("source", "expected"),
     [
         ("form_id ~~ 'x'", [("FQ601", "form_id ~~ 'x'")]),
+        # The spec: "Only one filter can be used per attribute" (every report family).
+        ("form_id IN ('a', 'b') AND form_id == 'a'", [("FQ601", "form_id == 'a'")]),
     ],
 )
 def test_refused(source: str, expected: list[tuple[str, str]]) -> None:

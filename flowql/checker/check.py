@@ -256,6 +256,7 @@ class Checker:
                 default_target=self.config.target,
                 default_flow=self.config.flow,
                 with_filter=with_filter,
+                default_revision=self.config.klaviyo_revision,
             )
             found = value.validate(timeless=True, spans=spans)
         except QueryError as exc:

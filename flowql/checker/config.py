@@ -52,6 +52,7 @@ _FIELDS = (
     "target",
     "flow",
     "endpoint",
+    "klaviyo_revision",
     "url_limit",
     "select",
     "ignore",
@@ -81,7 +82,9 @@ class Config:
 
     ``model``: a data model JSON file (resolved against the configuration file's directory), or
     None for the built-in demo model. ``target``, ``flow``, ``endpoint``: defaults for filters and
-    queries that do not name their own. ``url_limit``: the longest request URL the API takes.
+    queries that do not name their own. ``klaviyo_revision``: the Klaviyo API revision of the
+    Klaviyo queries that name none (None: flowql's default, the newest it holds the spec of).
+    ``url_limit``: the longest request URL the API takes.
     ``select``/``ignore``: code prefixes to report / never report (an empty ``select`` reports
     every code). ``include``: glob patterns of the files to take when searching a directory.
     ``exclude``: glob patterns of paths to skip there. Both are relative to the configuration
@@ -96,6 +99,7 @@ class Config:
     target: str | None
     flow: str | None
     endpoint: str | None
+    klaviyo_revision: str | None
     url_limit: int
     select: tuple[str, ...]
     ignore: tuple[str, ...]
@@ -114,6 +118,7 @@ class Config:
         target: str | None = None,
         flow: str | None = None,
         endpoint: str | None = None,
+        klaviyo_revision: str | None = None,
         url_limit: int = URL_LIMIT,
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
@@ -128,6 +133,7 @@ class Config:
             "target": target,
             "flow": flow,
             "endpoint": endpoint,
+            "klaviyo_revision": klaviyo_revision,
             "url_limit": url_limit,
             "select": tuple(c.upper() for c in select),
             "ignore": tuple(c.upper() for c in ignore),
@@ -266,6 +272,7 @@ _UNSET = {
     "model": "the built-in demo model",
     "target": "Conviva Flow",
     "flow": "keys of any flow",
+    "klaviyo_revision": "the newest revision flowql holds the spec of",
 }
 
 
@@ -510,16 +517,25 @@ class _Reader:
 
     def check(self, field: str, key: str, value: object) -> object:
         """The value of a setting, converted, or None after reporting a problem."""
-        if field in ("model", "target", "flow", "endpoint"):
+        if field in ("model", "target", "flow", "endpoint", "klaviyo_revision"):
             if not isinstance(value, str) or not value:
                 example = {
                     "model": '"conviva-model.json"',
                     "target": '"conviva-flow"',
                     "flow": '"825"',
                     "endpoint": '"real-time"',
+                    "klaviyo_revision": '"2026-07-15"',
                 }[field]
                 self.wrong(key, value, "a non-empty string", f"{key} = {example}")
                 return None
+            if field == "klaviyo_revision":
+                from flowql.klaviyo_revisions import RevisionError, resolve_revision
+
+                try:
+                    resolve_revision(value)
+                except RevisionError as exc:
+                    self.report(f"{key}: {exc}", (key,), exc.hint, key_only=False)
+                    return None
             if field == "model":
                 value = os.path.expanduser(value)
                 if not os.path.isabs(value):

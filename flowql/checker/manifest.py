@@ -790,12 +790,14 @@ class Query:
         default_target: str | None = None,
         default_flow: str | None = None,
         with_filter: bool = True,
+        default_revision: str | None = None,
     ) -> Any:
         """The query value this table describes (:func:`flowql.query.build_query`), as
         ``flowql query --manifest`` runs it; ``tz`` is the time zone for naive times when the
         table sets none. Raises :class:`~flowql.query.QueryError`, its diagnostics placed at
         the fields in the manifest. ``with_filter=False`` leaves the filter out (``flowql
-        check`` checks it on its own, with positions in the filter)."""
+        check`` checks it on its own, with positions in the filter). ``default_revision`` is
+        the configuration's Klaviyo revision, for a Klaviyo table that names none."""
         from flowql.query import build_query
 
         fields = dict(self.fields)
@@ -804,6 +806,8 @@ class Query:
         api = self.query_api(default_target)
         if default_flow is not None and api == Api.CONVIVA_FLOW:
             fields.setdefault("flow", default_flow)
+        if default_revision is not None and api == Api.KLAVIYO:
+            fields.setdefault("revision", default_revision)
         if with_filter and self.has_filter and "filter" in self.fields:
             fields["filter"] = self.filter
         else:

@@ -291,6 +291,13 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
         argv = getattr(args, "argv", None)
         text, spans = command_line(argv) if argv is not None else (None, {})
         origin = Origin("<command line>", text, spans, args.filter)
+        if args.api == "klaviyo" and "revision" not in fields:
+            from flowql.checker.config import resolve_config
+
+            # The configuration's revision ([tool.flowql] klaviyo-revision), as for manifests.
+            revision = resolve_config(getattr(args, "config", None), os.getcwd()).klaviyo_revision
+            if revision is not None:
+                fields["revision"] = revision
         try:
             query = build_query(args.api, args.endpoint, fields, spans=spans)
         except QueryError as exc:
@@ -344,7 +351,10 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
         try:
             # The configuration's defaults, as `flowql check` reads the manifest.
             query = entry.to_query(
-                tz=args.tz, default_target=config.target, default_flow=config.flow
+                tz=args.tz,
+                default_target=config.target,
+                default_flow=config.flow,
+                default_revision=config.klaviyo_revision,
             )
         except QueryError as exc:
             err.write(origin.render_all(exc.diagnostics) + "\n\n")

@@ -26,6 +26,7 @@ import datetime as dt
 import email.utils
 import hmac
 import ipaddress
+import json
 import logging
 import os
 import random
@@ -427,11 +428,20 @@ class Core:
         *,
         body: Mapping[str, object] | None = None,
         limiter: str = "default",
+        headers: Sequence[tuple[str, str]] = (),
     ) -> object:
-        """Send one request (retrying as the policy says) and return its decoded JSON."""
+        """Send one request (retrying as the policy says) and return its decoded JSON.
+        ``headers`` are the request's own (a Klaviyo ``revision``, a media type), over the
+        client's; a body is sent as JSON, with the ``Content-Type`` they give."""
         url = self.url(path)
-        headers = self._headers()
-        info = RequestInfo(method, self.redact(url), headers)
+        sending = {**self._headers(), **dict(headers)}
+        content: bytes | None = None
+        if body is not None:
+            content = json.dumps(
+                body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            ).encode()
+            sending.setdefault("Content-Type", "application/json")
+        info = RequestInfo(method, self.redact(url), sending)
         gate = self.limiters.get(limiter) or self.limiters.get("default")
         policy = self.retry
         # Made before the rate limiter counts the request, so that building the first request's
@@ -447,7 +457,7 @@ class Core:
             error: ClientError
             retry_after: float | None = None
             try:
-                response = await http.request(method, url, json=body, headers=headers)
+                response = await http.request(method, url, content=content, headers=sending)
             except httpx.TransportError as exc:
                 reason = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
                 LOGGER.debug("%s %s failed: %s", method, info.url, reason)
@@ -607,7 +617,11 @@ class AsyncClientBase:
 
     async def _get(self, request: Request) -> object:
         return await self._core.request(
-            request.method, request.path, body=request.body, limiter=request.limiter
+            request.method,
+            request.path,
+            body=request.body,
+            limiter=request.limiter,
+            headers=request.headers,
         )
 
     def plan_of(self, query: Any) -> Plan:
@@ -628,7 +642,7 @@ class AsyncClientBase:
         print."""
         headers = {
             name: (REDACTED if name.lower() == "authorization" else self._core.redact(value))
-            for name, value in self._core.headers().items()
+            for name, value in {**self._core.headers(), **dict(request.headers)}.items()
         }
         if request.body is not None:
             headers.setdefault("Content-Type", "application/json")

@@ -2,11 +2,13 @@
 and the reporting endpoints (flow, campaign, form and segment values and series reports).
 
 Credentials: ``api_key`` or ``KLAVIYO_API_KEY``, sent as ``Authorization: Klaviyo-API-Key
-...`` with the ``revision`` header on every call (default
-:data:`~flowql.query.KLAVIYO_REVISION`). Rate limits, per client: the reporting endpoints 1 per
-second and 2 per minute (Klaviyo's steady limit; its 225 per day is not tracked), the others 10
-per second and 150 per minute. Report queries are read-only POSTs, so they are retried like
-GETs.
+...``; every call carries the ``revision`` header of its query (a query's own ``revision``, else
+the client's, else :data:`~flowql.query.KLAVIYO_REVISION`) and the JSON:API media type
+(``application/vnd.api+json``) the spec gives. Rate limits, per client: the reporting endpoints
+1 per second and 2 per minute (Klaviyo's steady limit; its 225 per day is not tracked), the
+others 10 per second and 150 per minute. Report queries are read-only POSTs, so they are retried
+like GETs; as Klaviyo's official SDK does, 524 (a timeout at Klaviyo's edge) is retried with 429,
+503 and 504, and so are dropped connections.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from flowql.apis import APIS, Api
-from flowql.client._core import AsyncClientBase, SyncClientBase, only_piece, secret_from
+from flowql.client._core import (
+    AsyncClientBase,
+    RetryPolicy,
+    SyncClientBase,
+    only_piece,
+    secret_from,
+)
 from flowql.client.errors import InvalidResponse, RequestInfo
-from flowql.query import KLAVIYO_REVISION, KlaviyoMetricsQuery, KlaviyoReportQuery
+from flowql.query import KlaviyoMetricsQuery, KlaviyoReportQuery
 from flowql.results import ReportRow, ReportRows, Rows
 
 TYPE_CHECKING = False
@@ -27,14 +35,18 @@ if TYPE_CHECKING:
     from flowql.client._core import Secret
     from flowql.query import Plan, Request, TimeValue
 
-__all__ = ["AsyncKlaviyoClient", "KlaviyoClient"]
+__all__ = ["RETRY_STATUSES", "AsyncKlaviyoClient", "KlaviyoClient"]
+
+RETRY_STATUSES = frozenset({429, 503, 504, 524})
+"""The statuses Klaviyo's official SDK retries (524: a timeout at Klaviyo's edge)."""
 
 
 class AsyncKlaviyoClient(AsyncClientBase):
     """Async Klaviyo client. ``api_key`` defaults to ``KLAVIYO_API_KEY``; ``revision`` is the
-    API revision sent; ``max_pages`` bounds how many pages of metrics are followed. Other
-    options: see :class:`~flowql.client._core.AsyncClientBase` (``rate_limits`` takes
-    ``default`` and ``reports``)."""
+    API revision of the queries that name none (default :data:`~flowql.query.KLAVIYO_REVISION`);
+    ``max_pages`` bounds how many pages of metrics are followed. Other options: see
+    :class:`~flowql.client._core.AsyncClientBase` (``rate_limits`` takes ``default`` and
+    ``reports``)."""
 
     api = Api.KLAVIYO
     default_base_url = APIS[Api.KLAVIYO].base_url
@@ -46,21 +58,31 @@ class AsyncKlaviyoClient(AsyncClientBase):
         self,
         api_key: str | Secret | None = None,
         *,
-        revision: str = KLAVIYO_REVISION,
+        revision: str | None = None,
         max_pages: int = 1000,
         **options: Any,
     ) -> None:
         self._api_key = secret_from(api_key, "KLAVIYO_API_KEY", "Klaviyo API key")
         self.revision = revision
         self.max_pages = max_pages
+        options.setdefault("retry", RetryPolicy(statuses=RETRY_STATUSES))
         super().__init__(secrets=[self._api_key], **options)
 
     def _auth_headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Klaviyo-API-Key {self._api_key.reveal()}",
-            "revision": self.revision,
-            "Accept": "application/json",
-        }
+        return {"Authorization": f"Klaviyo-API-Key {self._api_key.reveal()}"}
+
+    def plan_of(self, query: Any) -> Plan:
+        """As :meth:`AsyncClientBase.plan_of`; a query that names no revision gets the
+        client's."""
+        if (
+            self.revision is not None
+            and isinstance(query, (KlaviyoReportQuery, KlaviyoMetricsQuery))
+            and query.revision is None
+        ):
+            import dataclasses
+
+            query = dataclasses.replace(query, revision=self.revision)
+        return super().plan_of(query)
 
     async def metrics(self, filter: str | Expr | None = None, post_filter: bool = False) -> Rows:
         """Every metric of the account (all pages), filtered on ``integration.name`` or
@@ -169,7 +191,7 @@ class AsyncKlaviyoClient(AsyncClientBase):
                 raise InvalidResponse(
                     f"more than {self.max_pages} pages; raise max_pages to follow them", info
                 )
-            data = await self._core.request("GET", path)
+            data = await self._core.request("GET", path, headers=request.headers)
             items = data.get("data") if isinstance(data, dict) else None
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 raise InvalidResponse("expected an object with a 'data' list", info)

@@ -141,6 +141,7 @@ def _construct(api: Api, endpoint: str, f: dict[str, object]) -> AnyQuery:
                 metric_id=get("metric_id"),  # type: ignore[arg-type]
                 filter=filter_,  # type: ignore[arg-type]
                 post_filter=post,
+                revision=get("revision"),  # type: ignore[arg-type]
             )
         return KlaviyoReportQuery(
             endpoint,
@@ -154,6 +155,7 @@ def _construct(api: Api, endpoint: str, f: dict[str, object]) -> AnyQuery:
             filter=filter_,  # type: ignore[arg-type]
             post_filter=post,
             tz=tz,  # type: ignore[arg-type]
+            revision=get("revision"),  # type: ignore[arg-type]
         )
     return FlowXOQuery(
         endpoint,

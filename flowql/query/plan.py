@@ -127,13 +127,16 @@ def _text(expr: Expr | None) -> str | None:
 class Request:
     """One planned request: ``method``, ``path`` (relative to the API's base URL, query string
     included and percent-encoded), a JSON ``body`` for POSTs, the ``window`` it covers when the
-    range was split, and which of the client's rate ``limiter`` it counts against."""
+    range was split, which of the client's rate ``limiter`` it counts against, and the
+    ``headers`` the query itself sets (Klaviyo's ``revision``; the client adds the
+    credentials)."""
 
     method: str
     path: str
     body: Mapping[str, object] | None = field(default=None, compare=False)
     window: Window | None = None
     limiter: str = "default"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -332,12 +335,14 @@ def plan_filter(
     post_filter: bool,
     record_keys: frozenset[str] | None,
     record_hint: str = "",
+    options: Mapping[str, object] | None = None,
 ) -> FilterPlan:
     """Compile ``expr`` for ``target`` (None: the endpoint takes no filter).
 
     Without ``post_filter`` a refused filter is FQ714 plus the target's FQ601s. With it, the
     largest AND-part the target takes is sent and the rest applied locally; a local part on a
-    key the records do not carry (``record_keys``, None when unknown) is FQ715.
+    key the records do not carry (``record_keys``, None when unknown) is FQ715. ``options``
+    go to the target (a Klaviyo target's ``revision``).
     """
     if expr is None:
         return FilterPlan(source=source)
@@ -347,7 +352,7 @@ def plan_filter(
     problems: tuple[Diagnostic, ...] = ()
     if target is not None:
         try:
-            compiled = compile(expr, target)
+            compiled = compile(expr, target, **(options or {}))
         except UnsupportedError as exc:
             problems = exc.diagnostics
         else:
@@ -378,7 +383,7 @@ def plan_filter(
             continue
         candidate = And(*sent_parts, part, span=expr.span) if sent_parts else part
         try:
-            attempt = compile(candidate, target)
+            attempt = compile(candidate, target, **(options or {}))
         except UnsupportedError:
             local_parts.append(part)
         else:

@@ -261,7 +261,7 @@ def _explain(session: Session, args: str) -> Outcome:
     width = max(len(t.name) for t in targets())
     for target in targets():
         try:
-            shown = compiled_text(target.compile(expr))
+            shown = compiled_text(session.compile_for(target, expr))
         except FlowQLError as exc:
             first = exc.diagnostics[0]
             where = f" at {first.line}:{first.column}" if first.span else ""
@@ -355,6 +355,17 @@ def _conversion(session: Session, args: str) -> Outcome:
         else " (used by flow and campaign reports)"
     )
     return Outcome(f"conversion metric {_conversion_line(session)}{note}")
+
+
+def _revision(session: Session, args: str) -> Outcome:
+    from flowql.klaviyo_revisions import DEFAULT_REVISION
+
+    if args:
+        session.set_revision(None if _none(args) else args)
+    chosen = session.revision
+    shown = chosen if chosen is not None else f"{DEFAULT_REVISION} (the default)"
+    note = "" if session.api == Api.KLAVIYO else " (used by the Klaviyo targets)"
+    return Outcome(f"Klaviyo revision {shown}{note}")
 
 
 def _columns(session: Session, args: str) -> Outcome:
@@ -539,6 +550,16 @@ COMMANDS: dict[str, Command] = {
             _conversion,
         ),
         Command(
+            "revision",
+            "[YYYY-MM-DD|none]",
+            "the Klaviyo API revision queries are checked against and sent with",
+            "Klaviyo's reports change between revisions (fields, statistics, channels): a query "
+            "is checked against the chosen revision's rules and sent with its revision header. "
+            "none goes back to the default, the newest revision flowql holds the spec of; Tab "
+            "lists those.",
+            _revision,
+        ),
+        Command(
             "columns",
             "[KEY ...|all]",
             "the columns a result's table shows",
@@ -684,6 +705,19 @@ def arguments(session: Session, name: str, args: str) -> list[tuple[str, str]]:
         return _statistic_choices(session, args)
     if name == "conversion":
         return [(i, n) for i, n in sorted(session.metrics.items())] + [("none", "unset")]
+    if name == "revision":
+        from flowql.klaviyo_revisions import DEFAULT_REVISION, REVISIONS
+
+        today = session.clock().date()
+        return [
+            (
+                r.name,
+                "default"
+                if r.name == DEFAULT_REVISION
+                else ("retired" if r.retired(today) else "supported"),
+            )
+            for r in sorted(REVISIONS.values(), key=lambda r: r.date, reverse=True)
+        ] + [("none", "the default")]
     if name == "columns":
         result = session.last_result
         columns = result.columns() if result is not None else []

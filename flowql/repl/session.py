@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from flowql.query import AnyQuery, Plan, Request
     from flowql.repl.run import Runner
     from flowql.results import Result
-    from flowql.targets import CompileResult
+    from flowql.targets import CompileResult, Target
 
 __all__ = [
     "DEFAULT_TARGET",
@@ -388,6 +388,7 @@ class Session:
         self._sources: list[tuple[str, Callable[[str], Iterable[str]]]] = []
         self.statistics: tuple[str, ...] = ()
         self.conversion: str | None = None
+        self.revision: str | None = None
         self.columns: tuple[str, ...] = ()
         self.width: int | None = None
         self.last_result: Result | None = None
@@ -592,6 +593,26 @@ class Session:
     def set_conversion(self, metric_id: str | None) -> None:
         """The ``conversion_metric_id`` of flow and campaign reports (None: unset)."""
         self.conversion = metric_id or None
+        self._changed()
+
+    def compile_for(self, target: Target, expr: Expr) -> CompileResult:
+        """``expr`` compiled for ``target`` with the session's options (the Klaviyo revision,
+        for the targets that take one)."""
+        if self.revision is not None and "revision" in target.options:
+            return target.compile(expr, revision=self.revision)
+        return target.compile(expr)
+
+    def set_revision(self, revision: str | None) -> None:
+        """The Klaviyo API revision queries are checked against and sent with (None: the
+        default). Raises :class:`CommandError` (FQ718) for one flowql cannot place."""
+        if revision is not None:
+            from flowql.klaviyo_revisions import RevisionError, resolve_revision
+
+            try:
+                resolve_revision(revision)
+            except RevisionError as exc:
+                raise _error(str(exc), exc.hint, code="FQ718") from None
+        self.revision = revision or None
         self._changed()
 
     def set_columns(self, names: Sequence[str]) -> None:
@@ -836,7 +857,7 @@ class Session:
         )
         compiled = None
         try:
-            compiled = get_target(self.target).compile(expr)
+            compiled = self.compile_for(get_target(self.target), expr)
             found.extend(compiled.warnings)
         except UnsupportedError as exc:
             found.extend(exc.diagnostics)
@@ -897,7 +918,7 @@ class Session:
         if text is None or not text.strip():
             raise _error("there is no filter yet", "type a filter and press Enter first")
         expr = parse(text)
-        compiled = get_target(self.target).compile(expr)
+        compiled = self.compile_for(get_target(self.target), expr)
         now = self.clock()
         start, end = self.time_range.bounds(now)
         endpoint = fields = value = plan = problem = None
@@ -1005,6 +1026,8 @@ class Session:
                     fields["statistics"] = tuple(self.statistics)
                 if self.conversion is not None and family in ("flow-report", "campaign-report"):
                     fields["conversion_metric_id"] = self.conversion
+        if api == Api.KLAVIYO and self.revision is not None:
+            fields["revision"] = self.revision
         if text is not None:
             fields["filter"] = text
         if self.url_limit != URL_LIMIT and api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS):

@@ -107,7 +107,7 @@ def _family(report: str, relationships: tuple[tuple[str, str, str], ...] = ()) -
         {f.name: (f.operators, f.kind == "list", f.values) for f in fields},
         facts.statistics,
         group_by=facts.group_by or None,
-        default_group_by=facts.default_groupings,
+        default_group_by=facts.default_group_by,
         required_group_by=facts.required_group_by,
         prerequisites=dict(facts.prerequisites),
         conversion=facts.conversion,

@@ -101,30 +101,45 @@ class Target:
     """A target API: its name, what it is, and how to compile a filter for it (and read its text
     form back, when it has one)."""
 
-    __slots__ = ("_compile", "_read", "description", "name", "output")
+    __slots__ = ("_compile", "_read", "description", "name", "options", "output")
 
     def __init__(
         self,
         name: str,
         description: str,
         output: str,
-        compile: Callable[[Expr], CompileResult],
+        compile: Callable[..., CompileResult],
         read: Callable[[str], Expr] | None = None,
+        options: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.description = description
         self.output = output
         self._compile = compile
         self._read = read
+        self.options = options
 
     @property
     def reads(self) -> bool:
         """Whether the target's text form can be read back into FlowQL."""
         return self._read is not None
 
-    def compile(self, expr: Expr) -> CompileResult:
-        """Compile a tree for this target; raises UnsupportedError for what it cannot express."""
-        return self._compile(expr)
+    def compile(self, expr: Expr, **options: object) -> CompileResult:
+        """Compile a tree for this target; raises UnsupportedError for what it cannot express.
+        ``options`` are the target's own (:attr:`options`: a Klaviyo endpoint target's
+        ``revision``); one it does not take is a :class:`TargetError` (FQ603)."""
+        unknown = [name for name in options if name not in self.options]
+        if unknown:
+            takes = ", ".join(self.options) if self.options else "none"
+            raise TargetError(
+                Diagnostic(
+                    "FQ603",
+                    f"the {self.name} target takes no option '{unknown[0]}'",
+                    None,
+                    hint=f"its options: {takes}",
+                )
+            )
+        return self._compile(expr, **options)
 
     def read(self, text: str) -> Expr:
         """Read this target's text form back into a tree, with positions in ``text``."""
@@ -216,17 +231,25 @@ _TARGETS = {
 }
 
 
-def _klaviyo_endpoint(name: str) -> Callable[[Expr], CompileResult]:
-    def compile_(expr: Expr) -> CompileResult:
-        from flowql.targets.klaviyo_endpoints import ENDPOINT_TARGETS
+def _klaviyo_endpoint(name: str) -> Callable[..., CompileResult]:
+    def compile_(expr: Expr, revision: object = None) -> CompileResult:
+        from flowql.klaviyo_revisions import RevisionError
+        from flowql.targets.klaviyo_endpoints import compile_for
 
-        return CompileResult(name, filter=ENDPOINT_TARGETS[name][1](expr))
+        if revision is not None and not isinstance(revision, str):
+            raise TargetError(
+                Diagnostic("FQ603", "a Klaviyo revision is text, such as 2026-07-15", None)
+            )
+        try:
+            return CompileResult(name, filter=compile_for(name, expr, revision))
+        except RevisionError as exc:
+            raise TargetError(Diagnostic("FQ603", str(exc), None, hint=exc.hint)) from None
 
     return compile_
 
 
 _TARGETS.update(
-    (name, Target(name, description, "filter", _klaviyo_endpoint(name)))
+    (name, Target(name, description, "filter", _klaviyo_endpoint(name), options=("revision",)))
     for name, description in KLAVIYO_ENDPOINT_TARGETS.items()
 )
 
@@ -251,8 +274,10 @@ def get_target(name: str) -> Target:
     )
 
 
-def compile(source: str | Expr, target: str = "conviva-flow") -> CompileResult:
-    """Compile FlowQL text or a tree for a target.
+def compile(source: str | Expr, target: str = "conviva-flow", **options: object) -> CompileResult:
+    """Compile FlowQL text or a tree for a target. ``options`` are the target's own: a Klaviyo
+    endpoint target takes ``revision`` (default :data:`flowql.query.KLAVIYO_REVISION`), the
+    Klaviyo API revision whose fields and values the filter is checked against.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do
@@ -263,5 +288,5 @@ def compile(source: str | Expr, target: str = "conviva-flow") -> CompileResult:
     if isinstance(source, str):
         from flowql.syntax import parse
 
-        return chosen.compile(parse(source))
-    return chosen.compile(source)
+        return chosen.compile(parse(source), **options)
+    return chosen.compile(source, **options)

@@ -13,8 +13,7 @@ only, at most 100 items in a list. See :mod:`flowql.targets.klaviyo_endpoints`.
 
 from __future__ import annotations
 
-from flowql.model import KLAVIYO_SEND_CHANNELS
-from flowql.targets.klaviyo_endpoints import Family, list_field, scalar
+from flowql.targets.klaviyo_endpoints import family_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,20 +24,13 @@ __all__ = ["FAMILY", "FIELDS", "TARGET", "compile_filter"]
 TARGET = "klaviyo-campaign-report"
 """The target's name."""
 
-FIELDS = (
-    scalar("send_channel", "equals", "contains-any", values=KLAVIYO_SEND_CHANNELS),
-    scalar("campaign_id", "equals", "contains-any"),
-    scalar("campaign_message_id", "equals", "contains-any"),
-    scalar("campaign_message_name", "equals", "contains-any"),
-    scalar("variation", "equals", "contains-any"),
-    scalar("variation_name", "equals", "contains-any"),
-    scalar("text_message_format", "equals", "contains-any"),
-    list_field("tag_id", "contains-any", "contains-all"),
-    list_field("tag_name", "contains-any", "contains-all"),
-)
-"""The capability table: each field the campaign reports filter on, and its operators."""
+FAMILY = family_for(TARGET)
+"""The family at the default Klaviyo revision (``family_for(TARGET, revision)`` gives
+another's)."""
 
-FAMILY = Family(TARGET, "the campaign report", FIELDS, one_per_field=True)
+FIELDS = tuple(FAMILY.fields.values())
+"""The capability table: each field the campaign reports filter on, and its operators, at the
+default revision (generated from its spec)."""
 
 
 def compile_filter(expr: Expr) -> str:

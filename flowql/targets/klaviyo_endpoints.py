@@ -50,11 +50,21 @@ from flowql.targets.klaviyo_targets import KLAVIYO_ENDPOINT_TARGETS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable, Mapping
 
     from flowql.ast import Expr, Node, Value
+    from flowql.klaviyo_revisions import Revision
 
-__all__ = ["ENDPOINT_TARGETS", "LIST_OPERATORS", "Family", "Field", "list_field", "scalar"]
+__all__ = [
+    "ENDPOINT_TARGETS",
+    "LIST_OPERATORS",
+    "Family",
+    "Field",
+    "compile_for",
+    "family_for",
+    "list_field",
+    "scalar",
+]
 
 LIST_OPERATORS = ("contains-any", "any")
 """The Klaviyo operators that take a list of values, one of which the field holds."""
@@ -128,7 +138,7 @@ class Family:
     """An endpoint family: its target name, what it is (``"the flow report"``, for messages),
     its capability table, and whether it takes at most one filter per field."""
 
-    __slots__ = ("fields", "one_per_field", "target", "what")
+    __slots__ = ("elsewhere", "fields", "max_items", "one_per_field", "revision", "target", "what")
 
     def __init__(
         self,
@@ -137,11 +147,24 @@ class Family:
         fields: Iterable[Field],
         *,
         one_per_field: bool,
+        revision: str | None = None,
+        elsewhere: Mapping[str, str] | None = None,
+        max_items: int = MAX_LIST_ITEMS,
     ) -> None:
         self.target = target
         self.what = what
         self.fields = {f.name: f for f in fields}
         self.one_per_field = one_per_field
+        # The Klaviyo revision the table is of, and for a field (or "field=value") this
+        # revision lacks, the revision that has it: the hint names it.
+        self.revision = revision
+        self.elsewhere = dict(elsewhere or {})
+        self.max_items = max_items
+
+    def other_revision(self, name: str) -> str:
+        """ "; revision R has it" for a field or ``field=value`` this revision lacks."""
+        other = self.elsewhere.get(name)
+        return f"; Klaviyo revision {other} has it (--revision {other})" if other else ""
 
     def compile_filter(self, expr: Expr) -> str:
         """The Klaviyo filter for ``expr``; raises :class:`UnsupportedError` (FQ601, every
@@ -238,7 +261,9 @@ class _Compiler:
             hint = f"did you mean '{close}'? " if close else ""
             self.report(
                 node.key if node.key.span is not None else source,
-                f"filter on {clip(name)!r}: {self.family.what} filters only on " + ", ".join(known),
+                f"filter on {clip(name)!r}: {self.family.what} filters only on "
+                + ", ".join(known)
+                + self.family.other_revision(name),
                 hint + "leave this condition out and " + _POST_FILTER,
             )
             return None
@@ -269,7 +294,9 @@ class _Compiler:
         elif field.values is not None and value.value not in field.values:
             self.report(
                 value if value.span is not None else source,
-                f"send {name} {clip(value.value)!r}: {name} is one of " + ", ".join(field.values),
+                f"send {name} {clip(value.value)!r}: {name} is one of "
+                + ", ".join(field.values)
+                + self.family.other_revision(f"{name}={value.value}"),
                 field.takes(),
             )
             ok = False
@@ -350,12 +377,13 @@ class _Compiler:
         for call in filters:
             if call.operator == "contains-all" and len(call.values) == 1:
                 call.operator = "contains-any"  # the same test; contains-any is the usual one
-            if len(call.values) > MAX_LIST_ITEMS:
+            most = self.family.max_items
+            if len(call.values) > most:
                 self.report(
                     call.sources[0],
                     f"send a list of {len(call.values)} values: Klaviyo takes at most "
-                    f"{MAX_LIST_ITEMS} items in a list",
-                    f"split the query into requests of at most {MAX_LIST_ITEMS} values each",
+                    f"{most} items in a list",
+                    f"split the query into requests of at most {most} values each",
                 )
         if self.family.one_per_field and len(filters) > 1:
             field = filters[0].field
@@ -370,25 +398,88 @@ class _Compiler:
         return filters
 
 
+# --- the families, per Klaviyo revision -----------------------------------------------------------
+
+# Which report's filter rules each family's target follows (values and series reports of one
+# family share them; a test checks).
+_REPORT_OF = {
+    "klaviyo-flow-report": "flow-values",
+    "klaviyo-campaign-report": "campaign-values",
+    "klaviyo-form-report": "form-values",
+    "klaviyo-segment-report": "segment-values",
+}
+_FAMILIES: dict[tuple[str, str], Family] = {}
+
+
+def _family_at(target: str, revision: Revision) -> Family:
+    """The family of ``target`` as ``revision``'s tables give it."""
+    if target == "klaviyo-metrics":
+        fields = [scalar(name, *ops) for name, ops in revision.metrics_filter.items()]
+        return Family(target, "the metrics endpoint", fields, one_per_field=False)
+    rules = revision.reports[_REPORT_OF[target]].filter
+    made = [
+        scalar(
+            name,
+            *ops,
+            values=rules.channels if name == "send_channel" and rules.channels else None,
+        )
+        for name, ops in rules.scalars.items()
+    ]
+    made += [list_field(name, *ops) for name, ops in rules.lists.items()]
+    return Family(
+        target,
+        f"the {target.split('-')[1]} report",
+        made,
+        one_per_field=rules.one_filter_per_attribute,
+        max_items=rules.max_list_items,
+    )
+
+
+def family_for(target: str, revision: str | None = None) -> Family:
+    """The family of the Klaviyo endpoint target ``target`` at ``revision`` (None: the default
+    revision), its table generated from that revision's spec. Raises
+    :class:`~flowql.klaviyo_revisions.RevisionError` for a revision flowql cannot place."""
+    from flowql.klaviyo_revisions import REVISIONS, resolve_revision
+
+    chosen = resolve_revision(revision)
+    key = (target, chosen.name)
+    found = _FAMILIES.get(key)
+    if found is not None:
+        return found
+    family = _family_at(target, chosen)
+    elsewhere: dict[str, str] = {}
+    for other in sorted(REVISIONS.values(), key=lambda r: r.date):
+        if other is chosen:
+            continue
+        theirs = _family_at(target, other)
+        for name, field in theirs.fields.items():
+            mine = family.fields.get(name)
+            if mine is None:
+                elsewhere[name] = other.name
+            elif field.values and mine.values:
+                for value in field.values:
+                    if value not in mine.values:
+                        elsewhere[f"{name}={value}"] = other.name
+    made = Family(
+        target,
+        family.what,
+        family.fields.values(),
+        one_per_field=family.one_per_field,
+        revision=chosen.name,
+        elsewhere=elsewhere,
+        max_items=family.max_items,
+    )
+    _FAMILIES[key] = made
+    return made
+
+
 # --- the targets, for the registry ---------------------------------------------------------------
 
 
-def _family(module: str) -> Callable[[Expr], str]:
-    """The ``compile_filter`` of the family module ``module``, imported on the first call (the
-    family modules import this one)."""
-
-    def compile_filter(expr: Expr) -> str:
-        from importlib import import_module
-
-        compiled: str = import_module(f"flowql.targets.{module}").compile_filter(expr)
-        return compiled
-
-    return compile_filter
+def compile_for(target: str, expr: Expr, revision: str | None = None) -> str:
+    """The filter of the Klaviyo endpoint target ``target`` for ``expr``, at ``revision``."""
+    return family_for(target, revision).compile_filter(expr)
 
 
-ENDPOINT_TARGETS: dict[str, tuple[str, Callable[[Expr], str]]] = {
-    name: (description, _family(name.replace("-", "_")))
-    for name, description in KLAVIYO_ENDPOINT_TARGETS.items()
-}
-"""Each endpoint target's name -> (one-line description, ``compile_filter``); the modules are
-imported only when a filter is compiled."""
+ENDPOINT_TARGETS: dict[str, str] = dict(KLAVIYO_ENDPOINT_TARGETS)
+"""Each endpoint target's name -> its one-line description (:func:`compile_for` compiles)."""

@@ -1,6 +1,7 @@
 """The Klaviyo form report target: the ``filter`` of ``form-values-reports`` and
 ``form-series-reports``: ``form_id`` and ``form_version_id``, each with ``equals`` (FlowQL ``==``)
-and ``any`` (``IN``, or an OR of ``==``), AND only, at most 100 items in a list. See
+and ``any`` (``IN``, or an OR of ``==``), one filter per field, AND only, at most 100 items in a
+list. See
 :mod:`flowql.targets.klaviyo_endpoints`.
 
 >>> from flowql import parse
@@ -10,7 +11,7 @@ and ``any`` (``IN``, or an OR of ``==``), AND only, at most 100 items in a list.
 
 from __future__ import annotations
 
-from flowql.targets.klaviyo_endpoints import Family, scalar
+from flowql.targets.klaviyo_endpoints import family_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,13 +22,13 @@ __all__ = ["FAMILY", "FIELDS", "TARGET", "compile_filter"]
 TARGET = "klaviyo-form-report"
 """The target's name."""
 
-FIELDS = (
-    scalar("form_id", "equals", "any"),
-    scalar("form_version_id", "equals", "any"),
-)
-"""The capability table: each field the form reports filter on, and its operators."""
+FAMILY = family_for(TARGET)
+"""The family at the default Klaviyo revision (``family_for(TARGET, revision)`` gives
+another's)."""
 
-FAMILY = Family(TARGET, "the form report", FIELDS, one_per_field=False)
+FIELDS = tuple(FAMILY.fields.values())
+"""The capability table: each field the form reports filter on, and its operators, at the
+default revision (generated from its spec)."""
 
 
 def compile_filter(expr: Expr) -> str:

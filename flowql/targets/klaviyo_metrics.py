@@ -9,7 +9,7 @@ See :mod:`flowql.targets.klaviyo_endpoints`.
 
 from __future__ import annotations
 
-from flowql.targets.klaviyo_endpoints import Family, scalar
+from flowql.targets.klaviyo_endpoints import family_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,13 +20,13 @@ __all__ = ["FAMILY", "FIELDS", "TARGET", "compile_filter"]
 TARGET = "klaviyo-metrics"
 """The target's name."""
 
-FIELDS = (
-    scalar("integration.name", "equals"),
-    scalar("integration.category", "equals"),
-)
-"""The capability table: the fields ``GET /api/metrics/`` filters on, and their operators."""
+FAMILY = family_for(TARGET)
+"""The family at the default Klaviyo revision (``family_for(TARGET, revision)`` gives
+another's)."""
 
-FAMILY = Family(TARGET, "the metrics endpoint", FIELDS, one_per_field=False)
+FIELDS = tuple(FAMILY.fields.values())
+"""The capability table: the fields ``GET /api/metrics`` filters on, and their operators, at the
+default revision (generated from its spec)."""
 
 
 def compile_filter(expr: Expr) -> str:

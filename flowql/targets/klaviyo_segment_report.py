@@ -10,7 +10,7 @@ or an OR of ``==``), AND only, at most 100 items in a list. See
 
 from __future__ import annotations
 
-from flowql.targets.klaviyo_endpoints import Family, scalar
+from flowql.targets.klaviyo_endpoints import family_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,10 +21,13 @@ __all__ = ["FAMILY", "FIELDS", "TARGET", "compile_filter"]
 TARGET = "klaviyo-segment-report"
 """The target's name."""
 
-FIELDS = (scalar("segment_id", "equals", "any"),)
-"""The capability table: the field the segment reports filter on, and its operators."""
+FAMILY = family_for(TARGET)
+"""The family at the default Klaviyo revision (``family_for(TARGET, revision)`` gives
+another's)."""
 
-FAMILY = Family(TARGET, "the segment report", FIELDS, one_per_field=False)
+FIELDS = tuple(FAMILY.fields.values())
+"""The capability table: the field the segment reports filter on, and its operators, at the
+default revision (generated from its spec)."""
 
 
 def compile_filter(expr: Expr) -> str:
