@@ -167,7 +167,10 @@ def test_flow_historical_ranges_are_split_into_hours() -> None:
         "2026-11-22T10:30:00Z/2026-11-22T11:30:00Z",
         "2026-11-22T11:30:00Z/2026-11-22T12:00:00Z",
     ]
-    assert plan.requests[0].path == "/flow-data/metrics/825/1795339800000_to_1795343400000"
+    # A window ends a second before the next starts (inside its last bucket), the last one
+    # where the range does.
+    assert plan.requests[0].path == "/flow-data/metrics/825/1795339800000_to_1795343399000"
+    assert plan.requests[2].path == "/flow-data/metrics/825/1795347000000_to_1795348800000"
 
 
 def test_flow_filter_is_compiled_into_the_request() -> None:

@@ -288,8 +288,8 @@ def test_a_range_longer_than_one_request_is_fetched_in_windows() -> None:
     query = s.current_query("geo_country == 'Spain'")
     assert query.windows == 3
     assert query.url is not None
-    # The request shown is the first window's: one hour from the start.
-    assert "/flow-data/metrics/825/1795334400000_to_1795338000000?" in query.url
+    # The request shown is the first window's: from the start to a second before the next.
+    assert "/flow-data/metrics/825/1795334400000_to_1795337999000?" in query.url
     shown = run(s, ":show geo_country == 'Spain'")
     assert "windows  3 requests of at most 1 hour; the first is shown" in shown
     check = s.check("geo_country == 'Spain'")

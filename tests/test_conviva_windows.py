@@ -1,0 +1,144 @@
+"""The Conviva rules of issue 11, each against the guides: windows that never share a bucket
+(whichever way the server treats a range's end), a Sessions ``limit`` that bounds the whole
+result, one time format per viewer request, a real-time granularity no longer than its interval,
+and times written as the guides' examples write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from flowql.client import ConvivaFlowClient
+from flowql.query import FlowQuery
+from flowql.results import DimensionalRows, TimeSeries
+from flowql.sandbox import Sandbox, _conviva
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+HOUR = dt.timedelta(hours=1)
+HOUR_MS = 3_600_000
+SECRET = "sandbox"
+
+
+def ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@pytest.fixture(params=[False, True], ids=["half-open", "inclusive-end"])
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    with Sandbox(seed=3, now=NOW, rate_limits=False, inclusive_end=request.param) as sb:
+        yield sb
+
+
+def one_request(sb: Sandbox, monkeypatch: pytest.MonkeyPatch, path: str) -> dict[str, Any]:
+    """What one request over a range longer than the server's 1-hour cap would answer: the
+    cap lifted for this request only."""
+    with monkeypatch.context() as patch:
+        patch.setattr(_conviva, "FLOW_MAX_SPAN_MS", 24 * HOUR_MS)
+        response = httpx.get(sb.conviva_url + path, auth=("one", SECRET), timeout=30)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# --- 1. windows that never share a bucket ---------------------------------------------------
+
+
+def test_the_inclusive_end_option_answers_as_the_guides_example() -> None:
+    # The guide's 30-minute example: two points, stamped at the start and at the end, both
+    # summed in aggregated_metric_data.
+    start, end = ms(NOW - HOUR), ms(NOW - HOUR / 2)
+    path = f"/flow-data/metrics/142/{start}_to_{end}"
+    with Sandbox(seed=3, now=NOW, rate_limits=False, inclusive_end=True) as sb:
+        body = httpx.get(
+            sb.conviva_url + path, params={"granularity": "PT30M"}, auth=("c", SECRET)
+        ).json()
+        sb.inclusive_end = False
+        half_open = httpx.get(
+            sb.conviva_url + path, params={"granularity": "PT30M"}, auth=("c", SECRET)
+        ).json()
+        sb.inclusive_end = True
+        # The real-time example has five points for PT5M by PT1M: its end is not included.
+        live = httpx.get(
+            sb.conviva_url + "/flow-data/real-time-metrics/142/PT5M",
+            params={"granularity": "PT1M"},
+            auth=("c", SECRET),
+        ).json()
+    stamps = [p["timestamp"]["epoch_ms"] for p in body["time_series"]]
+    assert stamps == [start, end]
+    assert body["aggregated_metric_data"]["m_142_3"] == sum(
+        p["metric_data"]["m_142_3"] for p in body["time_series"]
+    )
+    assert [p["timestamp"]["epoch_ms"] for p in half_open["time_series"]] == [start]
+    assert len(live["time_series"]) == 5
+
+
+def test_windows_end_inside_their_last_bucket_and_the_last_at_the_range_end() -> None:
+    start, end = NOW - 3 * HOUR, NOW - HOUR / 2
+    plan = FlowQuery("825", "historical", start=start, end=end).plan(now=NOW)
+    edges = [r.path.split("/")[4].split("_to_") for r in plan.requests]
+    assert edges == [
+        [str(ms(start)), str(ms(start + HOUR) - 1000)],
+        [str(ms(start + HOUR)), str(ms(start + 2 * HOUR) - 1000)],
+        [str(ms(start + 2 * HOUR)), str(ms(end))],
+    ]
+    # The windows themselves still tile the range.
+    assert [(w.start, w.end) for w in plan.windows] == [
+        (start, start + HOUR),
+        (start + HOUR, start + 2 * HOUR),
+        (start + 2 * HOUR, end),
+    ]
+
+
+def test_a_clamped_window_keeps_its_buckets_on_the_next_windows() -> None:
+    start = NOW - dt.timedelta(days=7)
+    plan = FlowQuery("825", "historical", start=start, end=start + 2 * HOUR).plan(now=NOW)
+    later = NOW + dt.timedelta(seconds=95)
+    fresh, note = plan.refresh(plan.requests[0], later)
+    assert fresh is not None
+    assert note is not None
+    assert note.code == "FQ716"
+    assert fresh.window is not None
+    moved = fresh.window.start - start
+    assert moved >= dt.timedelta(seconds=95)
+    assert moved % dt.timedelta(minutes=1) == dt.timedelta()
+
+
+@pytest.mark.parametrize("group_by", [None, "geo_country"])
+def test_a_six_hour_range_in_windows_merges_to_what_one_request_gives(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, group_by: str | None
+) -> None:
+    start, end = NOW - 8 * HOUR, NOW - 2 * HOUR
+    with ConvivaFlowClient("c", SECRET, base_url=sandbox.conviva_url, now=lambda: NOW) as flow:
+        merged = flow.historical("825", start, end, group_by=group_by)
+    assert len(merged.windows) == 6
+    path = f"/flow-data/metrics/825/{ms(start)}_to_{ms(end)}"
+    one = one_request(sandbox, monkeypatch, path + (f"/group-by/{group_by}" if group_by else ""))
+    totals = one["aggregated_metric_data"]
+    assert merged.recomputed, "the count metrics are merged"
+    assert {k: merged.totals[k] for k in merged.recomputed} == {
+        k: totals[k] for k in merged.recomputed
+    }
+    if group_by is None:
+        assert isinstance(merged, TimeSeries)
+        stamps = [p.timestamp for p in merged.points]
+        assert len(stamps) == len(set(stamps)), "no bucket fetched twice"
+        assert [ms(s) for s in stamps if s is not None] == [
+            p["timestamp"]["epoch_ms"] for p in one["time_series"]
+        ]
+    else:
+        assert isinstance(merged, DimensionalRows)
+        inits: dict[object, int] = {}
+        for row in merged.rows:
+            count = row.metrics["m_825_3"]
+            assert isinstance(count, int)
+            inits[row.value] = inits.get(row.value, 0) + count
+        expected = {
+            d["dimension"]["value"]: d["metric_data"]["m_825_3"]
+            for d in one["time_series"][0]["dimensional_data"]
+        }
+        assert inits == expected
