@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from flowql.client import ConvivaFlowClient
-from flowql.query import FlowQuery
-from flowql.results import DimensionalRows, TimeSeries
+from flowql.client import ConvivaFlowClient, ConvivaSessionsClient
+from flowql.query import FlowQuery, SessionsQuery
+from flowql.results import DimensionalRows, Sessions, TimeSeries, session_record, session_start
 from flowql.sandbox import Sandbox, _conviva
 
 UTC = dt.timezone.utc
@@ -142,3 +142,64 @@ def test_a_six_hour_range_in_windows_merges_to_what_one_request_gives(
             for d in one["time_series"][0]["dimensional_data"]
         }
         assert inits == expected
+
+
+# --- 2. a Sessions limit bounds the whole result ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sessions_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=3, now=NOW, rate_limits=False) as sb:
+        yield sb
+
+
+def sessions_client(sb: Sandbox) -> ConvivaSessionsClient:
+    return ConvivaSessionsClient("c", SECRET, base_url=sb.conviva_url, now=lambda: NOW)
+
+
+def starts(result: Sessions) -> list[int]:
+    return [session_start(s) for s in result.sessions]
+
+
+def test_a_limit_bounds_the_whole_result_and_stops_the_requests(
+    sessions_sandbox: Sandbox,
+) -> None:
+    sb = sessions_sandbox
+    sb.clear_log()
+    with sessions_client(sb) as client:
+        result = client.content(start_date="-27h", end_date="now", limit=10)
+    assert len(result.sessions) == 10  # 90 when the limit applied to each of the 9 windows
+    assert len(sb.log) == 1, "the first window had enough"
+    assert starts(result) == sorted(starts(result))
+
+
+def test_a_limit_keeps_the_earliest_sessions_of_the_windows_in_time_order(
+    sessions_sandbox: Sandbox,
+) -> None:
+    sb = sessions_sandbox
+    with sessions_client(sb) as client:
+        first = client.content(start_date="-27h", end_date="-24h", limit=500)
+        sb.clear_log()
+        result = client.content(start_date="-27h", end_date="now", limit=100)
+    assert 0 < len(first.sessions) < 100, "the first window alone is not enough"
+    assert len(result.sessions) == 100
+    windows = [entry.query.split("&")[0] for entry in sb.log]
+    plan = SessionsQuery(start_date="-27h", end_date="now", limit=100).plan(now=NOW)
+    sent = [r.path.split("?")[1].split("&")[0] for r in plan.requests]
+    assert 1 < len(windows) < len(sent)
+    assert windows == sent[: len(windows)], "the first windows, in time order, and no more"
+    assert starts(result)[: len(first.sessions)] == starts(first)
+    assert starts(result) == sorted(starts(result))
+
+
+def test_a_limit_counts_what_the_post_filter_keeps(sessions_sandbox: Sandbox) -> None:
+    with sessions_client(sessions_sandbox) as client:
+        result = client.content(
+            start_date="-27h",
+            end_date="now",
+            limit=60,
+            filter="device_os != 'Android'",
+            post_filter=True,
+        )
+    assert len(result.sessions) == 60
+    assert all(session_record(s)["device_os"] != "Android" for s in result.sessions)

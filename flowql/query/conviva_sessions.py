@@ -59,8 +59,12 @@ class SessionsQuery(QueryBase):
     split into 3-hour windows) or ``viewer`` / ``viewer-summary`` (a viewer's sessions: exactly
     one of ``viewer_id`` and ``viewer_ip``, and ``days``). One time format per request:
     ``start_date``/``end_date`` (ISO 8601) or ``start_epoch``/``end_epoch`` (seconds), or
-    neither (the API's default range). ``limit`` is 1 to ``max_limit`` (500, the guide's).
-    ``filter_id`` is a saved Conviva filter, which excludes dimension filters.
+    neither (the API's default range). ``limit`` is 1 to ``max_limit`` (500, the guide's), and
+    bounds the whole result, not each window: every window's request asks for ``limit``, the
+    client fetches the windows in time order and stops once it has ``limit`` sessions (after the
+    post-filter, if any), keeping the earliest ``limit`` by start. Without a ``limit`` each
+    window returns the API's default sample (50) and all are kept. ``filter_id`` is a saved
+    Conviva filter, which excludes dimension filters.
     """
 
     endpoint: str = "content"
