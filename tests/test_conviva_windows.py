@@ -12,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from flowql.ast import Span
 from flowql.client import ConvivaFlowClient, ConvivaSessionsClient
-from flowql.query import FlowQuery, SessionsQuery
+from flowql.endpoints import Endpoint
+from flowql.query import FlowQuery, QueryError, SessionsQuery
 from flowql.results import DimensionalRows, Sessions, TimeSeries, session_record, session_start
 from flowql.sandbox import Sandbox, _conviva
 
@@ -203,3 +205,110 @@ def test_a_limit_counts_what_the_post_filter_keeps(sessions_sandbox: Sandbox) ->
         )
     assert len(result.sessions) == 60
     assert all(session_record(s)["device_os"] != "Android" for s in result.sessions)
+
+
+# --- 3. one time format per viewer request ----------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["viewer", "viewer-summary"])
+@pytest.mark.parametrize(
+    "edges",
+    [
+        {"start_date": "-2d", "end_date": "now"},
+        {"start_epoch": "1795000000", "end_epoch": "1795100000"},
+    ],
+)
+def test_a_viewer_request_takes_days_or_a_range_not_both(
+    endpoint: str, edges: dict[str, str]
+) -> None:
+    query = SessionsQuery(endpoint, viewer_id="47a28f72", days=3, **edges)  # type: ignore[arg-type]
+    with pytest.raises(QueryError) as caught:
+        query.plan(now=NOW)
+    assert [d.code for d in caught.value.diagnostics] == ["FQ705"]
+    assert "days" in caught.value.diagnostics[0].message
+    # Either alone is one format: sent as it is.
+    for alone in (
+        SessionsQuery(endpoint, viewer_id="47a28f72", days=3),
+        SessionsQuery(endpoint, viewer_id="47a28f72", **edges),  # type: ignore[arg-type]
+    ):
+        (request,) = alone.plan(now=NOW).requests
+        names = [p.split("=")[0] for p in request.path.split("?")[1].split("&")]
+        assert ("days" in names) != any(n.startswith(("start_", "end_")) for n in names)
+    with pytest.raises(ValueError, match="one time format"):
+        Endpoint.sessions(endpoint, viewer_id="v", days=3, start_date="a", end_date="b")
+
+
+def test_the_sandbox_refuses_days_with_a_range(sessions_sandbox: Sandbox) -> None:
+    response = httpx.get(
+        sessions_sandbox.conviva_url + "/insights/3.0/sessions/content/viewer",
+        params={"viewer_id": "v", "days": "3", "start_epoch": "1795000000", "end_epoch": "1"},
+        auth=("c", SECRET),
+    )
+    assert response.status_code == 400
+    assert "one time format" in response.json()["message"]
+
+
+# --- 4. a real-time granularity no longer than the interval -----------------------------------
+
+
+def test_a_granularity_longer_than_the_interval_is_refused_before_sending() -> None:
+    query = FlowQuery("825", "real-time", interval="PT5M", granularity="PT10M")
+    spans = {"granularity": Span(10, 20, 1, 11, 1, 21), "interval": Span(0, 9, 1, 1, 1, 10)}
+    with pytest.raises(QueryError) as caught:
+        query.plan(now=NOW, spans=spans)
+    (found,) = caught.value.diagnostics
+    assert found.code == "FQ704"
+    assert found.span == spans["granularity"]
+    assert "longer than the interval PT5M" in found.message
+    assert found.hint is not None
+    assert "at most PT5M" in found.hint
+    # As long as the interval, or the interval defaulted to PT15M, is fine.
+    FlowQuery("825", "real-time", interval="PT5M", granularity="PT5M").plan(now=NOW)
+    FlowQuery("825", "real-time", granularity="PT15M").plan(now=NOW)
+
+
+def test_the_sandbox_refuses_a_granularity_longer_than_the_interval(
+    sessions_sandbox: Sandbox,
+) -> None:
+    response = httpx.get(
+        sessions_sandbox.conviva_url + "/flow-data/real-time-metrics/825/PT5M",
+        params={"granularity": "PT10M"},
+        auth=("c", SECRET),
+    )
+    assert response.status_code == 422
+
+
+# --- 5. times written as the guides write them ------------------------------------------------
+
+
+def test_sessions_times_are_sent_as_the_guide_writes_them(sessions_sandbox: Sandbox) -> None:
+    # The guide: start_date=2022-01-01T04:00:00Z&end_date=2022-01-02T04:00:00Z (ISO 8601 in
+    # UTC, whole seconds, a Z, colons as they are) and start_epoch=1641009600 (seconds).
+    by_date = SessionsQuery(
+        start_date="2026-11-22T06:00:00.750+01:00", end_date="2026-11-22T07:00:00+01:00"
+    )
+    (request,) = by_date.plan(now=NOW).requests
+    assert request.path == (
+        "/insights/3.0/sessions/content?start_date=2026-11-22T05:00:00Z"
+        "&end_date=2026-11-22T06:00:00Z"
+    )
+    by_epoch = SessionsQuery(start_epoch="1795327200000", end_epoch="1795330800")
+    (request,) = by_epoch.plan(now=NOW).requests
+    assert request.path.endswith("?start_epoch=1795327200&end_epoch=1795330800")
+    # As they reach the server.
+    sb = sessions_sandbox
+    sb.clear_log()
+    with sessions_client(sb) as client:
+        client.query(by_date)
+    assert [entry.query for entry in sb.log] == [
+        "start_date=2026-11-22T05:00:00Z&end_date=2026-11-22T06:00:00Z"
+    ]
+
+
+def test_flow_times_are_sent_as_the_guide_writes_them() -> None:
+    # The guide: /flow-data/metrics/142/1751994600000_to_1751996400000 (epoch milliseconds).
+    query = FlowQuery(
+        "142", "historical", start="2026-11-22T08:10:00.500+01:00", end="2026-11-22T07:40:00Z"
+    )
+    (request,) = query.plan(now=NOW).requests
+    assert request.path == "/flow-data/metrics/142/1795331400000_to_1795333200000"

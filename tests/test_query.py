@@ -282,8 +282,7 @@ def test_sessions_ranges_are_split_into_3_hours_keeping_the_format() -> None:
     )
     dated = SessionsQuery("ad", start_date="2026-11-22T10:00:00Z", end_date="now").plan(now=NOW)
     assert dated.requests[0].path == (
-        "/insights/3.0/sessions/ad?start_date=2026-11-22T10%3A00%3A00Z"
-        "&end_date=2026-11-22T12%3A00%3A00Z"
+        "/insights/3.0/sessions/ad?start_date=2026-11-22T10:00:00Z&end_date=2026-11-22T12:00:00Z"
     )
 
 
@@ -537,6 +536,8 @@ PAGE_EXAMPLES: list[object] = [
     FlowQuery("825", "historical", start="2026-11-22T12:00:00Z", end="2026-11-22T11:00:00Z"),
     FlowQuery("825", "historical", start="2026-11-14T00:00:00Z", end="2026-11-14T01:00:00Z"),
     FlowQuery("825", "real-time", interval="PT20M"),
+    FlowQuery("825", "real-time", interval="PT5M", granularity="PT10M"),
+    SessionsQuery("viewer", viewer_id="47a28f72", days=3, start_date="-2d", end_date="now"),
     SessionsQuery(limit=1000),
     SessionsQuery("viewer-summary", viewer_id="47a28f72", viewer_ip="11.22.33.44"),
     SessionsQuery(filter_id=9876543210, filter="device_os == 'Android'"),

@@ -309,8 +309,8 @@ def test_a_sessions_query_with_dates_and_a_limit() -> None:
     s.set_last("3h")
     query = s.current_query("geo_country_name IN ('Spain', 'France')")
     assert query.url == (
-        "https://api.conviva.com/insights/3.0/sessions/content?start_date=2026-11-22T07%3A30%3A00Z"
-        "&end_date=2026-11-22T10%3A30%3A00Z&limit=20&geo_country_name=Spain&geo_country_name=France"
+        "https://api.conviva.com/insights/3.0/sessions/content?start_date=2026-11-22T07:30:00Z"
+        "&end_date=2026-11-22T10:30:00Z&limit=20&geo_country_name=Spain&geo_country_name=France"
     )
 
 

@@ -50,6 +50,11 @@ when it is clamped, so its buckets still meet the next window's."""
 _INTERVAL = re.compile(r"PT([1-9]|1[0-5])M")
 
 
+def _minutes(duration: str) -> int:
+    """The minutes of a ``PT{n}M`` already checked against ``_INTERVAL``."""
+    return int(duration[2:-1])
+
+
 @dataclass(frozen=True)
 class FlowQuery(QueryBase):
     """A Conviva DPI Flow API query.
@@ -112,17 +117,33 @@ class FlowQuery(QueryBase):
         windows: list[Window] = []
         if self.endpoint == "real-time":
             interval = self.interval if self.interval is not None else "PT15M"
+            readable = True
             for name, value in (("interval", interval), ("granularity", self.granularity)):
                 if value is not None and not (
                     isinstance(value, str) and _INTERVAL.fullmatch(value)
                 ):
+                    readable = False
                     checks.add(
                         "FQ704",
                         f"the real-time {name} must be PT1M to PT15M, not {value!r}",
                         "the Flow API's real-time data reaches back 15 minutes; use the "
                         "historical endpoint for longer ranges",
-                        field="interval",
+                        field=name,
                     )
+            # The guide slices the interval by the granularity (PT5M by PT1M): a slice longer
+            # than the range is refused (422).
+            if (
+                readable
+                and isinstance(self.granularity, str)
+                and _minutes(self.granularity) > _minutes(interval)
+            ):
+                checks.add(
+                    "FQ704",
+                    f"the granularity {self.granularity} is longer than the interval "
+                    f"{interval}: each slice must fit in the range",
+                    f"use a granularity of at most {interval}, or a longer interval",
+                    field="granularity",
+                )
             if self.start is not None or self.end is not None:
                 checks.add(
                     "FQ701",

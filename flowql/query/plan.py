@@ -493,7 +493,7 @@ def conviva_plan(
 
     def request_of(window: Window | None) -> tuple[Request, Endpoint]:
         endpoint = endpoint_of(window)
-        query = "&".join(p for p in (encode_query(endpoint.params(), mark=False), shared) if p)
+        query = "&".join(p for p in (endpoint.query_string(), shared) if p)
         path = endpoint.path + ("?" + query if query else "")
         return Request("GET", path, window=window), endpoint
 
