@@ -58,6 +58,8 @@ _SESSIONS_PATHS = {
     "viewer-summary": "/insights/3.0/sessions/content/viewer/summary",
 }
 _FILTERABLE = ("content", "ad")
+TIME_SAFE = {"start_date": ":", "end_date": ":"}
+"""The characters each time parameter keeps as it is, as the guide's examples write them."""
 _LONGEST_ISO = ("2026-11-22T19:37:00.000Z", "2026-11-22T20:37:00.000Z")
 _SHOWN = 40  # characters of a clause shown in the budget hint
 _LISTED = 3  # clauses named in the budget hint
@@ -244,7 +246,8 @@ class Endpoint:
 
         One time format per request: ``start_date``/``end_date`` (ISO 8601) or
         ``start_epoch``/``end_epoch`` (seconds), each pair given whole or not at all (the API
-        then takes the last 3 hours). ``limit`` is the number of sessions, at least 1.
+        then takes the last 3 hours), or, on the viewer endpoints, ``days`` instead. ``limit``
+        is the number of sessions, at least 1.
         """
         if kind not in SESSIONS_KINDS:
             raise ValueError(f"unknown Sessions V3 endpoint kind {kind!r}")
@@ -267,6 +270,8 @@ class Endpoint:
             raise ValueError("give viewer_id or viewer_ip, not both")
         if kind in _FILTERABLE and (viewer_id or viewer_ip or days is not None):
             raise ValueError("viewer_id, viewer_ip and days are for the viewer endpoints")
+        if days is not None and time_format is not None:
+            raise ValueError("use one time format per request: days, or a start and end")
         return cls(
             SESSIONS,
             kind,
@@ -366,6 +371,11 @@ class Endpoint:
         if self._group_by is not None:
             path += f"/group-by/{percent_encode(self._group_by)}"
         return path
+
+    def query_string(self) -> str:
+        """:meth:`params` encoded (no ``?``), the times as the Sessions guide writes them
+        (``start_date=2022-01-01T04:00:00Z``: its colons kept, which a query may hold)."""
+        return encode_query(self.params(), mark=False, safe=TIME_SAFE)
 
     def params(self) -> list[tuple[str, str]]:
         """The request's own query parameters (the filter aside), not yet encoded."""

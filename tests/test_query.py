@@ -167,7 +167,10 @@ def test_flow_historical_ranges_are_split_into_hours() -> None:
         "2026-11-22T10:30:00Z/2026-11-22T11:30:00Z",
         "2026-11-22T11:30:00Z/2026-11-22T12:00:00Z",
     ]
-    assert plan.requests[0].path == "/flow-data/metrics/825/1795339800000_to_1795343400000"
+    # A window ends a second before the next starts (inside its last bucket), the last one
+    # where the range does.
+    assert plan.requests[0].path == "/flow-data/metrics/825/1795339800000_to_1795343399000"
+    assert plan.requests[2].path == "/flow-data/metrics/825/1795347000000_to_1795348800000"
 
 
 def test_flow_filter_is_compiled_into_the_request() -> None:
@@ -279,8 +282,7 @@ def test_sessions_ranges_are_split_into_3_hours_keeping_the_format() -> None:
     )
     dated = SessionsQuery("ad", start_date="2026-11-22T10:00:00Z", end_date="now").plan(now=NOW)
     assert dated.requests[0].path == (
-        "/insights/3.0/sessions/ad?start_date=2026-11-22T10%3A00%3A00Z"
-        "&end_date=2026-11-22T12%3A00%3A00Z"
+        "/insights/3.0/sessions/ad?start_date=2026-11-22T10:00:00Z&end_date=2026-11-22T12:00:00Z"
     )
 
 
@@ -536,6 +538,8 @@ PAGE_EXAMPLES: list[object] = [
     FlowQuery("825", "historical", start="2026-11-22T12:00:00Z", end="2026-11-22T11:00:00Z"),
     FlowQuery("825", "historical", start="2026-11-14T00:00:00Z", end="2026-11-14T01:00:00Z"),
     FlowQuery("825", "real-time", interval="PT20M"),
+    FlowQuery("825", "real-time", interval="PT5M", granularity="PT10M"),
+    SessionsQuery("viewer", viewer_id="47a28f72", days=3, start_date="-2d", end_date="now"),
     SessionsQuery(limit=1000),
     SessionsQuery("viewer-summary", viewer_id="47a28f72", viewer_ip="11.22.33.44"),
     SessionsQuery(filter_id=9876543210, filter="device_os == 'Android'"),

@@ -288,8 +288,8 @@ def test_a_range_longer_than_one_request_is_fetched_in_windows() -> None:
     query = s.current_query("geo_country == 'Spain'")
     assert query.windows == 3
     assert query.url is not None
-    # The request shown is the first window's: one hour from the start.
-    assert "/flow-data/metrics/825/1795334400000_to_1795338000000?" in query.url
+    # The request shown is the first window's: from the start to a second before the next.
+    assert "/flow-data/metrics/825/1795334400000_to_1795337999000?" in query.url
     shown = run(s, ":show geo_country == 'Spain'")
     assert "windows  3 requests of at most 1 hour; the first is shown" in shown
     check = s.check("geo_country == 'Spain'")
@@ -309,8 +309,8 @@ def test_a_sessions_query_with_dates_and_a_limit() -> None:
     s.set_last("3h")
     query = s.current_query("geo_country_name IN ('Spain', 'France')")
     assert query.url == (
-        "https://api.conviva.com/insights/3.0/sessions/content?start_date=2026-11-22T07%3A30%3A00Z"
-        "&end_date=2026-11-22T10%3A30%3A00Z&limit=20&geo_country_name=Spain&geo_country_name=France"
+        "https://api.conviva.com/insights/3.0/sessions/content?start_date=2026-11-22T07:30:00Z"
+        "&end_date=2026-11-22T10:30:00Z&limit=20&geo_country_name=Spain&geo_country_name=France"
     )
 
 

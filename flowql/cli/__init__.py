@@ -468,6 +468,7 @@ def _cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             drop_rate=args.drop_rate,
             quiet=args.quiet,
             out=err,
+            inclusive_end=args.inclusive_end,
         )
     except (ValueError, OverflowError) as exc:  # a bad rate, latency or port number
         raise InputError(str(exc)) from None
@@ -727,6 +728,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         s.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
         s.add_argument("--quiet", action="store_true", help="no line on stderr per request")
+        s.add_argument(
+            "--inclusive-end",
+            action="store_true",
+            help="historical Flow answers include the bucket at the range's end, as the guide's "
+            "example does",
+        )
         s.set_defaults(handler=_cmd_sandbox)
     else:
         commands.add_parser("sandbox", help=COMMAND_HELP["sandbox"])

@@ -3,28 +3,32 @@ summary, and the account's dimension list.
 
 Credentials as for the Flow API (``CONVIVA_CLIENT_ID``, ``CONVIVA_CLIENT_SECRET``; HTTP Basic),
 and the same rate limit (3000 requests per 5 minutes). A content or ad range longer than 3 hours
-is fetched as 3-hour windows and merged in session start order; ``limit`` applies to each
-request, as the API applies it.
+is fetched as 3-hour windows and merged in session start order. ``limit`` bounds the whole
+result: the windows are then fetched one after another, in time order, each asked for ``limit``
+sessions, until ``limit`` are in; the earliest ``limit`` (by start) are kept, and the windows
+after are not requested.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flowql.apis import Api
 from flowql.client._core import SyncClientBase
 from flowql.client.conviva_flow import AsyncConvivaBase
-from flowql.client.errors import InvalidResponse, RequestInfo
+from flowql.client.errors import ClientError, InvalidResponse, PartialResultError, RequestInfo
 from flowql.query import SessionsQuery
-from flowql.results import Sessions, ViewerSummary, session_start
+from flowql.results import Sessions, ViewerSummary, session_record, session_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
     from flowql.ast import Expr
+    from flowql.diagnostics import Diagnostic
     from flowql.model import DataModel
-    from flowql.query import Plan, Request
+    from flowql.query import Plan, Request, Window
 
 __all__ = ["AsyncConvivaSessionsClient", "ConvivaSessionsClient"]
 
@@ -147,15 +151,84 @@ class AsyncConvivaSessionsClient(AsyncConvivaBase):
                     total=data.get("total", {}),
                     info=data.get("_meta", {}) if isinstance(data.get("_meta"), dict) else {},
                 )
-            sessions = [s for _, piece in pieces for s in piece["sessions"]]
+            sessions = _unique(s for _, piece in pieces for s in piece["sessions"])
             sessions.sort(key=session_start)
             return Sessions(
                 api=self.api, endpoint=query.endpoint, windows=windows, sessions=tuple(sessions)
             )
 
+        if query.limit is not None and len(plan.requests) > 1:
+            return await self._run_limited(plan, query.limit, fetch, merge)
         result = await self._run(plan, fetch, merge)
         assert isinstance(result, (Sessions, ViewerSummary))
         return result
+
+    async def _run_limited(
+        self,
+        plan: Plan,
+        limit: int,
+        fetch: Callable[[Request], Awaitable[Mapping[str, Any]]],
+        merge: Callable[[list[tuple[Request, Mapping[str, Any]]]], Sessions | ViewerSummary],
+    ) -> Sessions:
+        """The windows one after another, in time order, until ``limit`` sessions (that pass
+        the post-filter, if any) are in; the earliest ``limit`` by start are kept. A failed
+        window does not stop the others, as in a concurrent fetch."""
+        keep = None
+        if plan.filter.local is not None:
+            from flowql.targets.python import compile_predicate
+
+            keep = compile_predicate(plan.filter.local)
+        notes: list[Diagnostic] = []
+        got: list[tuple[Request, Mapping[str, Any]]] = []
+        missing: list[tuple[Window, ClientError]] = []
+        seen: set[object] = set()
+        total = len(plan.requests)
+        for done, request in enumerate(plan.requests, 1):
+            fresh, note = plan.refresh(request, self.now())
+            if note is not None:
+                notes.append(note)
+            if fresh is not None:
+                try:
+                    piece = await fetch(fresh)
+                except ClientError as exc:
+                    assert request.window is not None
+                    missing.append((request.window, exc))
+                else:
+                    got.append((fresh, piece))
+                    for session in piece["sessions"]:
+                        if keep is None or keep(session_record(session)):
+                            seen.add(_identity(session))
+            if len(seen) >= limit:
+                done = total  # the windows left need not be fetched: nothing is left to do
+            if self.progress is not None:
+                self.progress(done, total)
+            if done == total:
+                break
+        merged = self._finish(plan, merge(got), notes)
+        assert isinstance(merged, Sessions)
+        result = dataclasses.replace(merged, sessions=merged.sessions[:limit])
+        if missing:
+            raise PartialResultError(missing, result)
+        return result
+
+
+def _identity(session: Mapping[str, Any]) -> object:
+    """What tells two answers' sessions apart: the id, or the whole session without one."""
+    key = session.get("conviva_session_id")
+    return key if isinstance(key, str) else repr(sorted(session.items()))
+
+
+def _unique(sessions: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Each session once: a server that includes a range's end returns a session that starts
+    on a window edge in both windows."""
+    seen: set[object] = set()
+    out = []
+    for session in sessions:
+        key = _identity(session)
+        if key not in seen:
+            seen.add(key)
+            out.append(session)
+    return out
 
 
 class ConvivaSessionsClient(SyncClientBase[AsyncConvivaSessionsClient]):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from flowql.model import DataModel
     from flowql.query.plan import TimeValue
 
-__all__ = ["FLOW_HISTORY", "FLOW_WINDOW", "FlowQuery"]
+__all__ = ["BUCKET", "FLOW_HISTORY", "FLOW_WINDOW", "WINDOW_EDGE", "FlowQuery"]
 
 _SPEC = APIS[Api.CONVIVA_FLOW]
 assert _SPEC.window is not None
@@ -38,7 +38,21 @@ FLOW_WINDOW: dt.timedelta = _SPEC.window
 """The longest range one Flow API historical request covers."""
 FLOW_HISTORY: dt.timedelta = _SPEC.retention
 """How far back the Flow API keeps historical data."""
+WINDOW_EDGE = dt.timedelta(seconds=1)
+"""How long before the next window's start a window that is not the last ends. The guide's
+historical example answers with a bucket stamped at the range's end, counted whole; its
+real-time example steps its buckets from the request's start. So an end a second before the
+next window's start lies inside the window's last bucket: a server that includes the end bucket
+and one that does not return the same buckets, and no two windows share one."""
+BUCKET = dt.timedelta(minutes=1)
+"""The smallest bucket the Flow API documents (``PT1M``): a window's start moves by whole ones
+when it is clamped, so its buckets still meet the next window's."""
 _INTERVAL = re.compile(r"PT([1-9]|1[0-5])M")
+
+
+def _minutes(duration: str) -> int:
+    """The minutes of a ``PT{n}M`` already checked against ``_INTERVAL``."""
+    return int(duration[2:-1])
 
 
 @dataclass(frozen=True)
@@ -103,17 +117,33 @@ class FlowQuery(QueryBase):
         windows: list[Window] = []
         if self.endpoint == "real-time":
             interval = self.interval if self.interval is not None else "PT15M"
+            readable = True
             for name, value in (("interval", interval), ("granularity", self.granularity)):
                 if value is not None and not (
                     isinstance(value, str) and _INTERVAL.fullmatch(value)
                 ):
+                    readable = False
                     checks.add(
                         "FQ704",
                         f"the real-time {name} must be PT1M to PT15M, not {value!r}",
                         "the Flow API's real-time data reaches back 15 minutes; use the "
                         "historical endpoint for longer ranges",
-                        field="interval",
+                        field=name,
                     )
+            # The guide slices the interval by the granularity (PT5M by PT1M): a slice longer
+            # than the range is refused (422).
+            if (
+                readable
+                and isinstance(self.granularity, str)
+                and _minutes(self.granularity) > _minutes(interval)
+            ):
+                checks.add(
+                    "FQ704",
+                    f"the granularity {self.granularity} is longer than the interval "
+                    f"{interval}: each slice must fit in the range",
+                    f"use a granularity of at most {interval}, or a longer interval",
+                    field="granularity",
+                )
             if self.start is not None or self.end is not None:
                 checks.add(
                     "FQ701",
@@ -153,6 +183,7 @@ class FlowQuery(QueryBase):
         if checks.failed or flow_id is None:
             return None
         group_by = self.group_by
+        last = windows[-1].end if windows else None
 
         def endpoint_of(window: Window | None) -> Endpoint:
             if window is None:
@@ -162,10 +193,13 @@ class FlowQuery(QueryBase):
                     group_by=group_by,
                     granularity=self.granularity,
                 )
+            # The last window ends where the range does, so the whole fetch returns what one
+            # request over the range would, however the server treats the end.
+            stop = window.end if last is None or window.end >= last else window.end - WINDOW_EDGE
             return Endpoint.flow_historical(
                 flow_id,
                 str(times.to_epoch_ms(window.start)),
-                str(times.to_epoch_ms(window.end)),
+                str(times.to_epoch_ms(stop)),
                 group_by=group_by,
             )
 
@@ -175,5 +209,5 @@ class FlowQuery(QueryBase):
         if self.endpoint == "real-time":
             return conviva_plan(self, checks, [None], endpoint_of, plan, params)
         return conviva_plan(
-            self, checks, windows, endpoint_of, plan, params, retention=FLOW_HISTORY
+            self, checks, windows, endpoint_of, plan, params, retention=FLOW_HISTORY, align=BUCKET
         )

@@ -58,9 +58,14 @@ class SessionsQuery(QueryBase):
     ``endpoint`` is ``content`` or ``ad`` (sample sessions; dimension filters, ``filter_id``,
     split into 3-hour windows) or ``viewer`` / ``viewer-summary`` (a viewer's sessions: exactly
     one of ``viewer_id`` and ``viewer_ip``, and ``days``). One time format per request:
-    ``start_date``/``end_date`` (ISO 8601) or ``start_epoch``/``end_epoch`` (seconds), or
-    neither (the API's default range). ``limit`` is 1 to ``max_limit`` (500, the guide's).
-    ``filter_id`` is a saved Conviva filter, which excludes dimension filters.
+    ``start_date``/``end_date`` (ISO 8601) or ``start_epoch``/``end_epoch`` (seconds), or, on
+    the viewer endpoints, ``days``; or none (the API's default range). ``limit`` is 1 to
+    ``max_limit`` (500, the guide's), and bounds the whole result, not each window: every
+    window's request asks for ``limit``, the client fetches the windows in time order and stops
+    once it has ``limit`` sessions (after the post-filter, if any), keeping the earliest
+    ``limit`` by start. Without a ``limit`` each
+    window returns the API's default sample (50) and all are kept. ``filter_id`` is a saved
+    Conviva filter, which excludes dimension filters.
     """
 
     endpoint: str = "content"
@@ -140,6 +145,14 @@ class SessionsQuery(QueryBase):
                 )
             if self.days is not None and (not is_int(self.days) or self.days < 1):
                 checks.add("FQ701", "days must be a whole number of days, at least 1")
+            elif self.days is not None and time_format is not None:
+                checks.add(
+                    "FQ705",
+                    f"a Sessions V3 {kind} request takes one time format: days, or "
+                    f"start_{time_format}/end_{time_format}, not both",
+                    "give days alone, or the start and end alone",
+                    field="days",
+                )
             if self.filter_id is not None:
                 checks.add("FQ701", f"the {kind} endpoint takes no saved filter (filter_id)")
         else:

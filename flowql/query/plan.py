@@ -150,6 +150,9 @@ class Plan:
     warnings: tuple[Diagnostic, ...] = ()
     retention: dt.timedelta | None = None
     rebuild: Callable[[Window], Request] | None = field(default=None, repr=False)
+    align: dt.timedelta | None = None
+    """A clamped start stays a whole number of these after the window's start, so the
+    server's buckets, which step from a request's start, still meet the next window's."""
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -162,9 +165,9 @@ class Plan:
         """``request`` as it may be sent at ``now``: for an API that keeps data for a limited
         time (``retention``), a window whose start has slipped out of reach since the plan was
         made (a ``-7d`` range, an hour later) is clamped to the earliest start the server
-        accepts (less :data:`RETENTION_MARGIN`), with an FQ716 warning that says so; a window
-        wholly out of reach is dropped (None), with the same warning. Other requests are
-        returned as they are."""
+        accepts (less :data:`RETENTION_MARGIN`, rounded up to a step of ``align``), with an
+        FQ716 warning that says so; a window wholly out of reach is dropped (None), with the
+        same warning. Other requests are returned as they are."""
         window = request.window
         if self.retention is None or self.rebuild is None or window is None:
             return request, None
@@ -174,6 +177,8 @@ class Plan:
             earliest += SECOND
         if window.start >= earliest:
             return request, None
+        if self.align is not None:
+            earliest = window.start + -(-(earliest - window.start) // self.align) * self.align
         keeps = f"{self.retention.days} days"
         if window.end <= earliest:
             return None, Diagnostic(
@@ -479,11 +484,13 @@ def conviva_plan(
     params: list[tuple[str, str]],
     *,
     retention: dt.timedelta | None = None,
+    align: dt.timedelta | None = None,
 ) -> Plan | None:
     """One GET per window (``endpoint_of`` gives its endpoint; a single None window for an
     unsplit request), and the URL budget (``query.url_limit``, already checked to be a positive
     int) checked on the longest of them. With ``retention``, the plan can re-make a window's
-    request when its start must be clamped as it is sent (:meth:`Plan.refresh`)."""
+    request when its start must be clamped as it is sent (:meth:`Plan.refresh`), by whole
+    steps of ``align`` when given."""
     from flowql.endpoints import url_budget
 
     # The filter is the same in every window (a 7-day range has 168): encoded once.
@@ -491,7 +498,7 @@ def conviva_plan(
 
     def request_of(window: Window | None) -> tuple[Request, Endpoint]:
         endpoint = endpoint_of(window)
-        query = "&".join(p for p in (encode_query(endpoint.params(), mark=False), shared) if p)
+        query = "&".join(p for p in (endpoint.query_string(), shared) if p)
         path = endpoint.path + ("?" + query if query else "")
         return Request("GET", path, window=window), endpoint
 
@@ -514,4 +521,5 @@ def conviva_plan(
         plan,
         retention=retention,
         rebuild=(lambda w: request_of(w)[0]) if retention is not None else None,
+        align=align,
     )

@@ -105,9 +105,15 @@ class _Totals:
 class ConvivaAPI:
     """Answers the Conviva requests, from :class:`~flowql.sandbox._conviva_data.ConvivaData`."""
 
-    def __init__(self, data: ConvivaData, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        data: ConvivaData,
+        now: Callable[[], datetime],
+        inclusive_end: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.data = data
         self.now = now
+        self.inclusive_end = inclusive_end
         from flowql.model import demo_sessions_model
 
         sessions_model = demo_sessions_model()
@@ -217,13 +223,19 @@ class ConvivaAPI:
                 granularity = _granularity(value, end_ms - start_ms)
             else:
                 predicate = self._flow_filter(value, flow)
+        # Buckets step from the start; the guide's historical example stamps one at the end and
+        # counts it whole, which the inclusive-end option copies (its real-time example does not).
+        step = granularity or MINUTE_MS
+        if historical and self.inclusive_end():
+            count = (end_ms - start_ms) // step + 1
+        else:
+            count = -(-(end_ms - start_ms) // step)
+        covered_ms = start_ms + count * step
         # Nothing has happened after now: a range reaching into the future has empty buckets.
-        events = self.data.flow_events(flow.id, start_ms, min(end_ms, now_ms))
+        events = self.data.flow_events(flow.id, start_ms, min(covered_ms, now_ms))
         if predicate is not None:
             events = [e for e in events if predicate(e.dimensions)]
-        return Response(
-            _flow_result(flow, events, start_ms, end_ms, granularity, group_by, request)
-        )
+        return Response(_flow_result(flow, events, start_ms, count, granularity, group_by, request))
 
     def _historical_range(self, span: str, now_ms: int) -> tuple[int, int]:
         start_text, separator, end_text = span.partition("_to_")
@@ -485,11 +497,13 @@ def _flow_result(
     flow: FlowModel,
     events: list[FlowEvent],
     start_ms: int,
-    end_ms: int,
+    count: int,
     granularity: int | None,
     group_by: str | None,
     request: Request,
 ) -> dict[str, Any]:
+    """``count`` buckets of ``granularity`` (a minute by default) from ``start_ms``, each holding
+    its whole step of ``events``."""
     total = _Totals()
     for event in events:
         total.add(event)
@@ -498,7 +512,7 @@ def _flow_result(
         series = [{"dimensional_data": _groups(flow, events, group_by)}]
         return {"time_series": series, "aggregated_metric_data": total.metric_data(flow)}
     step = granularity or MINUTE_MS
-    buckets: list[list[FlowEvent]] = [[] for _ in range(-(-(end_ms - start_ms) // step))]
+    buckets: list[list[FlowEvent]] = [[] for _ in range(count)]
     for event in events:
         buckets[(event.time_ms - start_ms) // step].append(event)
     series = []

@@ -229,7 +229,8 @@ class Sandbox:
     False for a bucket: unlimited); ``rate_limits=False`` turns them all off. ``error_rate`` and
     ``drop_rate`` make that share of requests fail with a 503 or lose their connection (seeded).
     ``secret`` is what every API accepts as its credential. ``access_log``, a text stream, gets
-    one line per request.
+    one line per request. ``inclusive_end`` makes the Flow API's historical answers include the
+    bucket stamped at the range's end, as the guide's example does (default: half-open ranges).
 
     Use it as a context manager, or :meth:`start` and :meth:`stop`. Port 0 (the default) picks
     a free port; :attr:`url` says which.
@@ -248,6 +249,7 @@ class Sandbox:
         drop_rate: float = 0.0,
         secret: str = SECRET,
         access_log: TextIO | None = None,
+        inclusive_end: bool = False,
     ) -> None:
         if not secret:
             raise ValueError("the sandbox needs a non-empty secret")
@@ -263,6 +265,8 @@ class Sandbox:
         self._log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self._access_log = access_log
+        self.inclusive_end = inclusive_end
+        """Whether historical Flow answers include the bucket stamped at the end (settable)."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._apis: dict[str, Any] = {}
@@ -425,7 +429,9 @@ class Sandbox:
                 if name == "conviva":
                     from flowql.sandbox._conviva import ConvivaAPI
 
-                    self._apis[name] = ConvivaAPI(self.data.conviva, clock)
+                    self._apis[name] = ConvivaAPI(
+                        self.data.conviva, clock, lambda: self.inclusive_end
+                    )
                 elif name == "klaviyo":
                     from flowql.sandbox._klaviyo import KlaviyoAPI
 
@@ -616,6 +622,7 @@ def serve(
     secret: str = SECRET,
     quiet: bool = False,
     out: TextIO | None = None,
+    inclusive_end: bool = False,
 ) -> int:
     """Run the sandbox in the foreground until Ctrl-C (or SIGTERM); returns 0.
 
@@ -636,6 +643,7 @@ def serve(
         drop_rate=drop_rate,
         secret=secret,
         access_log=None if quiet else stream,
+        inclusive_end=inclusive_end,
     )
     sandbox.start()
     shown = "sandbox" if secret == SECRET else "the one you set"
