@@ -24,8 +24,8 @@ What the guide does not have is refused with a message saying what to write inst
 
 >>> tree = parse("(device_operating_system == 'Android' AND geo_country == 'Spain')")
 >>> tree
-Group('AND', (Test('device_operating_system', '==', 'Android'), \
-Test('geo_country', '==', 'Spain')))
+Group('AND', (Condition('device_operating_system', '==', 'Android'), \
+Condition('geo_country', '==', 'Spain')))
 >>> holds(tree, {"device_operating_system": "Android", "geo_country": "Spain"})
 True
 >>> keys(parse("a ~~ 'x' OR (b !~ 'y' AND a != 'z')"))
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import TypeAlias
 
-    Filter: TypeAlias = "Test | Group"
+    Filter: TypeAlias = "Condition | Group"
     Predicate: TypeAlias = "Callable[[Mapping[str, object]], bool]"
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
     "OPERATORS",
     "FilterSyntaxError",
     "Group",
-    "Test",
+    "Condition",
     "holds",
     "keys",
     "parse",
@@ -86,7 +86,7 @@ class FilterSyntaxError(ValueError):
         super().__init__(f"{message} (at {self.where})")
 
 
-class Test:
+class Condition:
     """One comparison: ``key``, ``op`` (one of :data:`OPERATORS`) and the ``value`` text."""
 
     __slots__ = ("key", "op", "value")
@@ -97,7 +97,7 @@ class Test:
         self.value = value
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Test):
+        if not isinstance(other, Condition):
             return NotImplemented
         return (self.key, self.op, self.value) == (other.key, other.op, other.value)
 
@@ -105,7 +105,7 @@ class Test:
         return hash((self.key, self.op, self.value))
 
     def __repr__(self) -> str:
-        return f"Test({self.key!r}, {self.op!r}, {self.value!r})"
+        return f"Condition({self.key!r}, {self.op!r}, {self.value!r})"
 
 
 class Group:
@@ -131,7 +131,8 @@ class Group:
 
 def parse(text: str) -> Filter:
     """The filter ``text`` (already percent-decoded) as a tree. ``a AND b AND c`` is one group
-    of three; parentheses leave no node of their own. Raises :class:`FilterSyntaxError`."""
+    of three, and so is ``a AND (b AND c)``: parentheses leave no node of their own. Raises
+    :class:`FilterSyntaxError`."""
     try:
         return _Parser(text).run()
     except _Error as exc:
@@ -144,7 +145,7 @@ def keys(tree: Filter) -> list[str]:
     stack: list[Filter] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, Test):
+        if isinstance(node, Condition):
             found.setdefault(node.key)
         else:
             stack.extend(reversed(node.parts))
@@ -275,6 +276,20 @@ def _string(text: str, start: int) -> _Token:
             at += 1
 
 
+def _group(kind: str, parts: list[Filter]) -> Filter:
+    """One part alone, or a group of them, a part that is a group of the same kind merged in
+    (``a AND (b AND c)`` is ``a AND b AND c``)."""
+    if len(parts) == 1:
+        return parts[0]
+    merged: list[Filter] = []
+    for part in parts:
+        if isinstance(part, Group) and part.kind == kind:
+            merged.extend(part.parts)
+        else:
+            merged.append(part)
+    return Group(kind, tuple(merged))
+
+
 class _Parser:
     """Recursive descent over the tokens: ``or := and (OR and)*``, ``and := primary (AND
     primary)*``, ``primary := '(' or ')' | key op 'value'``."""
@@ -326,14 +341,14 @@ class _Parser:
         while self.is_word("OR"):
             self.at += 1
             parts.append(self.both(depth))
-        return parts[0] if len(parts) == 1 else Group("OR", tuple(parts))
+        return _group("OR", parts)
 
     def both(self, depth: int) -> Filter:
         parts = [self.primary(depth)]
         while self.is_word("AND"):
             self.at += 1
             parts.append(self.primary(depth))
-        return parts[0] if len(parts) == 1 else Group("AND", tuple(parts))
+        return _group("AND", parts)
 
     def primary(self, depth: int) -> Filter:
         token = self.peek()
@@ -355,10 +370,16 @@ class _Parser:
             return tree
         return self.test()
 
-    def test(self) -> Test:
+    def test(self) -> Condition:
         key = self.peek()
         if key.kind != "WORD" or key.text.upper() in _KEYWORDS:
             raise _Error(self.not_a_key(key), key.start)
+        if not all(part[:1] in _WORD_START for part in key.text.split(".")):
+            raise _Error(
+                f"{_clip(key.text)!r} is not a dimension key: a key is letters, digits, _ and -, "
+                "starting with a letter or _, in parts joined by dots",
+                key.start,
+            )
         self.at += 1
         op = self.peek()
         if op.kind != "OP":
@@ -368,7 +389,7 @@ class _Parser:
         if value.kind != "STRING":
             raise _Error(self.not_a_value(value), value.start)
         self.at += 1
-        return Test(key.text, op.text, value.value)
+        return Condition(key.text, op.text, value.value)
 
     def not_a_key(self, token: _Token) -> str:
         word = token.text.upper() if token.kind == "WORD" else ""
@@ -450,7 +471,7 @@ def holds(tree: Filter, record: Mapping[str, object]) -> bool:
     ``==`` is exact and case-sensitive, ``~~`` a case-sensitive substring test, ``!=`` and
     ``!~`` their negations: a key the record lacks equals nothing and contains nothing, so it
     passes ``!=`` and ``!~``. A list passes ``==`` (``~~``) when one of its items does."""
-    if isinstance(tree, Test):
+    if isinstance(tree, Condition):
         got = record.get(tree.key)
         if tree.op == "==":
             return _equals(got, tree.value)
@@ -465,9 +486,42 @@ def holds(tree: Filter, record: Mapping[str, object]) -> bool:
 
 
 def predicate(tree: Filter) -> Predicate:
-    """:func:`holds` for one filter, as a function of the record."""
+    """:func:`holds` for one filter, compiled once into nested functions (a request tests every
+    event of its range)."""
+    if isinstance(tree, Condition):
+        return _compile_test(tree)
+    parts = tuple(predicate(part) for part in tree.parts)
+    if tree.kind == "AND":
 
-    def test(record: Mapping[str, object]) -> bool:
-        return holds(tree, record)
+        def every(record: Mapping[str, object]) -> bool:
+            return all(part(record) for part in parts)
 
-    return test
+        return every
+
+    def some(record: Mapping[str, object]) -> bool:
+        return any(part(record) for part in parts)
+
+    return some
+
+
+def _compile_test(test: Condition) -> Predicate:
+    key, value = test.key, test.value
+    if test.op in ("==", "!="):
+        want = test.op == "=="
+
+        def equals(record: Mapping[str, object]) -> bool:
+            got = record.get(key)
+            if type(got) is str:
+                return (got == value) is want
+            return _equals(got, value) is want
+
+        return equals
+    want = test.op == "~~"
+
+    def contains(record: Mapping[str, object]) -> bool:
+        got = record.get(key)
+        if type(got) is str:
+            return (value in got) is want
+        return _contains(got, value) is want
+
+    return contains
