@@ -58,9 +58,9 @@ def imports(source: str, module: str) -> set[tuple[str, str]]:
                 whole = f"{name}.{alias.name}"
                 found.add((whole, "*") if _is_module(whole) else (name, alias.name))
         elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
-            name = _literal(node.args[0])
-            if name is not None:
-                found.add((name, "*"))
+            literal = _literal(node.args[0])
+            if literal is not None:
+                found.add((literal, "*"))
     return found
 
 
@@ -81,7 +81,7 @@ def _literal(node: ast.expr) -> str | None:
         return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            part.value if isinstance(part, ast.Constant) else "*" for part in node.values
+            str(part.value) if isinstance(part, ast.Constant) else "*" for part in node.values
         )
     return None
 
