@@ -14,9 +14,9 @@ clause". Where it is silent, the sandbox reads it as SQL would:
 - ``AND`` binds tighter than ``OR``; parentheses group;
 - the keywords ``AND`` and ``OR`` are read in any case (``and``, ``Or``);
 - white space (spaces, tabs, line breaks) is optional between the parts of a filter;
-- a ``'`` inside a value is written ``\\'`` and a backslash ``\\\\`` (the escape flowql's
-  api-facts decide on; ``\\"`` is read as ``"`` too); any other backslash escape is refused, and
-  so is SQL's doubled ``''``;
+- a ``'`` inside a value is written ``\\'`` and a backslash ``\\\\`` (the escape flowql
+  decided to send, SQL having no backslash escapes; ``\\"`` is read as ``"`` too); any other
+  backslash escape is refused, and so is SQL's doubled ``''``;
 - comparisons are case-sensitive, as the Sessions V3 guide says of its dimension values.
 
 What the guide does not have is refused with a message saying what to write instead: ``NOT``,
