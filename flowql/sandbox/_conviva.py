@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from flowql.errors import FlowQLError
+from flowql.sandbox import conviva_filter
 from flowql.sandbox._util import (
     RequestError,
     Response,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from flowql.model import FlowModel
     from flowql.sandbox._conviva_data import ConvivaData, FlowEvent, Session
     from flowql.sandbox._util import Request
-    from flowql.targets.python import Predicate
+    from flowql.sandbox.conviva_filter import Predicate
 
 __all__ = ["SAVED_FILTERS", "ConvivaAPI"]
 
@@ -48,13 +48,16 @@ SESSIONS_MAX_SPAN_MS = 3 * HOUR_MS
 MAX_LIMIT = 500
 
 SAVED_FILTERS = {
-    "9876543210": "device_os == 'Android' AND NOT geo_country_name == 'United States'",
-    "1001": "is_video_start_failure == true OR is_video_playback_failure == true",
-    "1002": "content_category == 'Live' AND geo_continent IN ('Europe', 'Africa')",
+    "9876543210": "device_os == 'Android' AND geo_country_name != 'United States'",
+    "1001": "is_video_start_failure == 'true' OR is_video_playback_failure == 'true'",
+    "1002": (
+        "content_category == 'Live' AND (geo_continent == 'Europe' OR geo_continent == 'Africa')"
+    ),
     "1003": "tag_subscription == 'premium' AND device_os_family != 'Android'",
 }
-"""The account's saved filters (``filter_id``), written in FlowQL over the session's filter
-values (the same keys as the dimension parameters)."""
+"""The account's saved filters (``filter_id``), written in the Flow API's filter syntax over
+the session's filter values (the same keys as the dimension parameters; a status is ``'true'``
+or ``'false'``), and read by the sandbox's own reader (:mod:`flowql.sandbox.conviva_filter`)."""
 
 _INTERVAL = re.compile(r"PT(\d+)M")
 _DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
@@ -258,24 +261,18 @@ class ConvivaAPI:
         return start_ms, end_ms
 
     def _flow_filter(self, text: str, flow: FlowModel) -> Predicate:
-        from flowql.ast import Comparison, In, walk
-        from flowql.targets.conviva_flow import read_filter
-        from flowql.targets.python import compile_predicate
-
         if not text.strip():
             raise RequestError(400, "the filter is empty")
         try:
-            expr = read_filter(text)
-        except FlowQLError as exc:
-            where = f" at column {exc.column}" if exc.column is not None else ""
-            raise RequestError(400, f"invalid filter{where}: {exc.message}") from None
-        for node in walk(expr):
-            if isinstance(node, (Comparison, In)) and node.key.name not in flow.dimensions:
+            tree = conviva_filter.parse(text)
+        except conviva_filter.FilterSyntaxError as exc:
+            raise RequestError(400, f"invalid filter at {exc.where}: {exc.message}") from None
+        for key in conviva_filter.keys(tree):
+            if key not in flow.dimensions:
                 raise RequestError(
-                    422,
-                    f"flow {flow.id} ({flow.label}) has no dimension {node.key.name[:60]!r}",
+                    422, f"flow {flow.id} ({flow.label}) has no dimension {key[:60]!r}"
                 )
-        return compile_predicate(expr)
+        return conviva_filter.predicate(tree)
 
     # --- Sessions V3 ---------------------------------------------------------------------
 
@@ -377,10 +374,7 @@ class ConvivaAPI:
         if source is None:
             raise RequestError(422, f"no saved filter with id {text}")
         if text not in self._saved:
-            from flowql.syntax import parse
-            from flowql.targets.python import compile_predicate
-
-            self._saved[text] = compile_predicate(parse(source))
+            self._saved[text] = conviva_filter.predicate(conviva_filter.parse(source))
         return self._saved[text]
 
     def sample_sessions(self, request: Request, kind: str) -> dict[str, Any]:
