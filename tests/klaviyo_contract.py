@@ -549,15 +549,21 @@ def validate_response(
     status: int,
     headers: Headers | None = None,
     body: object = None,
+    *,
+    record: bool = True,
 ) -> list[str]:
-    """The ways an answer to ``method path`` differs from ``revision``'s spec (empty: none)."""
+    """The ways an answer to ``method path`` differs from ``revision``'s spec (empty: none).
+
+    ``record=False`` leaves it out of :data:`TALLY`: for an answer made wrong on purpose."""
     path, _ = _split(path)
     operation, _, found = _find(revision, method, path)
     # A trailing slash is the request's mismatch, not the answer's.
     found = [m for m in found if "trailing slash" not in m]
     if operation is not None:
         found += _check_response(operation, status, _header_map(headers), body)
-    _count(operation.operation_id if operation else "(unknown)", revision, "response", found)
+    if record:
+        name = operation.operation_id if operation else "(unknown)"
+        _count(name, revision, "response", found)
     return found
 
 
