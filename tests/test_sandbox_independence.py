@@ -28,13 +28,9 @@ FORBIDDEN = (
 )
 """flowql's parser and its tables, its targets, its validator, its query layer and its client."""
 
-SHARED_LISTS = {
-    # Klaviyo's lists (timeframe keys, report statistics and group-bys, filter fields), written
-    # once in flowql and read by the Klaviyo sandbox; how it applies them is its own code.
-    ("flowql.sandbox._klaviyo", "flowql.query", "KLAVIYO_TIMEFRAMES"),
-    ("flowql.sandbox._klaviyo", "flowql.query", "KLAVIYO_REPORTS"),
-    ("flowql.sandbox._klaviyo", "flowql.targets.klaviyo_*_report", "*"),
-}
+# Nothing crosses: the Klaviyo sandbox keeps its own tables per revision
+# (flowql/sandbox/_klaviyo_revisions.py), checked against Klaviyo's spec.
+SHARED_LISTS: set[tuple[str, str, str]] = set()
 """(sandbox module, module imported, name imported) that may cross: data, not code. Shrink it,
 never grow it for parsing, evaluation or validation."""
 

@@ -16,7 +16,7 @@ from flowql.sandbox._klaviyo import timeframe_range
 from flowql.sandbox.klaviyo_filter import matches, parse
 
 NOW = datetime(2025, 8, 5, 19, 30, 50, tzinfo=timezone.utc)
-HEADERS = {"Authorization": "Klaviyo-API-Key sandbox", "revision": "2024-10-15"}
+HEADERS = {"Authorization": "Klaviyo-API-Key sandbox", "revision": "2026-07-15"}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,8 @@ def error(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == "application/vnd.api+json"
     (found,) = response.json()["errors"]
-    assert set(found) == {"id", "status", "code", "title", "detail", "source"}
-    assert found["status"] == status
+    # The spec's ClientError/ServerError members: no "status" (the HTTP status says it).
+    assert set(found) == {"id", "code", "title", "detail", "source"}
     return dict(found)
 
 
@@ -95,7 +95,7 @@ def test_paging_through_links_next(client: httpx.Client, sb: Sandbox) -> None:
         body = client.get(url).json()
         seen.extend(m["id"] for m in body["data"])
         assert len(body["data"]) <= 200
-        url = body["links"]["next"]
+        url = body["links"].get("next")  # no next page: no link (the spec's links are strings)
         if url is not None:
             assert url.startswith(sb.url + "/api/metrics/?page%5Bcursor%5D=")
         pages += 1
@@ -116,7 +116,7 @@ def test_the_guide_request(client: httpx.Client) -> None:
         },
     ).json()
     assert len(body["data"]) == 23
-    assert body["links"]["next"] is None
+    assert "next" not in body["links"]
     first = body["data"][0]
     assert first["id"] == "REcTBe"
     assert first["attributes"] == {
@@ -124,7 +124,7 @@ def test_the_guide_request(client: httpx.Client) -> None:
         "integration": {"id": "0rG4eQ", "name": "YourIntegration"},
     }
     triggers = client.get("metrics/REcTBe/relationships/flow-triggers").json()
-    assert triggers == {"data": [{"type": "flow", "id": "T7K2j8"}]}
+    assert triggers["data"] == [{"type": "flow", "id": "T7K2j8"}]
 
 
 def test_metric_filters(client: httpx.Client) -> None:
@@ -173,7 +173,9 @@ def test_one_metric_and_unknown_ids(client: httpx.Client) -> None:
     body = client.get("metrics/REcTBe/").json()
     assert body["data"]["id"] == "REcTBe"
     assert error(client.get("metrics/nope00/"), 404)["code"] == "not_found"
-    assert client.get("metrics/RcsmFp/relationships/flow-triggers").json() == {"data": []}
+    triggers = client.get("metrics/RcsmFp/relationships/flow-triggers").json()
+    assert triggers["data"] == []
+    assert triggers["links"]["self"].endswith("/api/metrics/RcsmFp/relationships/flow-triggers")
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -209,7 +211,17 @@ def test_flow_values_the_guide_request(client: httpx.Client) -> None:
         assert stats["clicks"] >= stats["clicks_unique"] > 0
     assert data["relationships"]["flows"]["data"] == [{"type": "flow", "id": "T7K2j8"}]
     assert len(data["relationships"]["flow-messages"]["data"]) == 2
-    assert data["links"]["self"].endswith("/api/flow-values-reports/")
+    assert "links" not in data  # at 2026-07-15 the links are the document's
+
+
+def test_report_links_are_top_level_at_2026_and_absent_at_2024(client: httpx.Client) -> None:
+    body = {"data": {"type": "flow-values-report", "attributes": flow_values()}}
+    current = client.post("flow-values-reports", json=body).json()
+    assert current["links"] == {"self": client.base_url.join("flow-values-reports").__str__()}
+    assert "links" not in current["data"]
+    retired = client.post("flow-values-reports", json=body, headers={"revision": "2024-10-15"})
+    assert set(retired.json()) == {"data"}
+    assert "links" not in retired.json()["data"]
 
 
 def test_flow_series_adds_aligned_date_times(client: httpx.Client) -> None:

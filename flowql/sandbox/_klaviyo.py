@@ -19,11 +19,16 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from flowql.query import KLAVIYO_TIMEFRAMES
 from flowql.sandbox import klaviyo_filter
 from flowql.sandbox._klaviyo_data import (
     FORM_FIELDS,
     MESSAGE_FIELDS,
+)
+from flowql.sandbox._klaviyo_revisions import (
+    DEFAULT_REVISION,
+    RETIRED_MODES,
+    REVISIONS,
+    SCOPES,
 )
 from flowql.sandbox._util import (
     UTC,
@@ -41,104 +46,29 @@ if TYPE_CHECKING:
     from typing import Any
 
     from flowql.sandbox._klaviyo_data import KlaviyoData
+    from flowql.sandbox._klaviyo_revisions import Report, Revision
     from flowql.sandbox._util import Request
 
-__all__ = ["FAMILIES", "REPORTS", "TIMEFRAME_KEYS", "KlaviyoAPI", "timeframe_range"]
+__all__ = ["REPORTS", "KlaviyoAPI", "timeframe_range"]
 
 PAGE_SIZE = 200
 MAX_LIST_ITEMS = 100
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+# The spec's format: YYYY-MM-DD[.suffix].
 _REVISION = re.compile(r"\d{4}-\d{2}-\d{2}(?:\.[a-z0-9]+)?")
+_JSON_TYPES = ("application/vnd.api+json", "application/json")
 
-# The documented names (statistics, group-bys, fields, timeframe keys) are the client's: one
-# list of Klaviyo's facts. What the sandbox does with them (ranges, intervals, filters) is its
-# own reading.
-TIMEFRAME_KEYS = tuple(sorted(KLAVIYO_TIMEFRAMES))
-INTERVAL_LIMITS = {
-    "hourly": (timedelta(days=7), "7 days"),
-    "daily": (timedelta(days=60), "60 days"),
-    "weekly": (timedelta(weeks=52), "52 weeks"),
-    "monthly": (timedelta(weeks=52), "52 weeks"),
-}
-
-
-class Family:
-    """What one report family takes: its filter fields (name -> operators, whether the field
-    holds a list, the values it takes when few), group-bys, statistics, and whether it needs a
-    conversion metric."""
-
-    def __init__(
-        self,
-        name: str,
-        fields: dict[str, tuple[tuple[str, ...], bool, tuple[str, ...] | None]],
-        statistics: tuple[str, ...],
-        *,
-        group_by: tuple[str, ...] | None,
-        default_group_by: tuple[str, ...],
-        required_group_by: tuple[str, ...] = (),
-        prerequisites: dict[str, str] | None = None,
-        conversion: bool = False,
-        relationships: tuple[tuple[str, str, str], ...] = (),
-    ) -> None:
-        self.name = name
-        self.fields = fields
-        self.statistics = statistics
-        self.group_by = group_by
-        self.default_group_by = default_group_by
-        self.required_group_by = required_group_by
-        self.prerequisites = prerequisites or {}
-        self.conversion = conversion
-        self.relationships = relationships
-
-
-def _family(report: str, relationships: tuple[tuple[str, str, str], ...] = ()) -> Family:
-    """A family from the facts flowql already lists once: the report's statistics and group-bys
-    (:data:`flowql.query.KLAVIYO_REPORTS`) and the filter fields of its target's capability
-    table. The sandbox's own reading is what it does with them."""
-    from importlib import import_module
-
-    from flowql.query import KLAVIYO_REPORTS
-
-    facts = KLAVIYO_REPORTS[report]
-    fields = import_module(f"flowql.targets.klaviyo_{facts.family}_report").FIELDS
-    return Family(
-        facts.family,
-        {f.name: (f.operators, f.kind == "list", f.values) for f in fields},
-        facts.statistics,
-        group_by=facts.group_by or None,
-        default_group_by=facts.default_group_by,
-        required_group_by=facts.required_group_by,
-        prerequisites=dict(facts.prerequisites),
-        conversion=facts.conversion,
-        relationships=relationships,
-    )
-
-
-FAMILIES = {
-    "flow": _family(
-        "flow-values",
-        (
-            ("flows", "flow", "flow_id"),
-            ("flow-messages", "flow-message", "flow_message_id"),
-        ),
-    ),
-    "campaign": _family("campaign-values", (("campaigns", "campaign", "campaign_id"),)),
-    "form": _family("form-values"),
-    "segment": _family("segment-values"),
-}
-"""The report families and their rules."""
-
-REPORTS = {
-    "flow-values-reports": ("flow", False),
-    "flow-series-reports": ("flow", True),
-    "campaign-values-reports": ("campaign", False),
-    "form-values-reports": ("form", False),
-    "form-series-reports": ("form", True),
-    "segment-values-reports": ("segment", False),
-    "segment-series-reports": ("segment", True),
-}
-"""Each report endpoint: its family, and whether it is a series."""
+REPORTS = (
+    "flow-values-reports",
+    "flow-series-reports",
+    "campaign-values-reports",
+    "form-values-reports",
+    "form-series-reports",
+    "segment-values-reports",
+    "segment-series-reports",
+)
+"""The report endpoints (``-series-`` ones are series)."""
 
 _METRIC_FIELDS = {"integration.name", "integration.category"}
 _METRIC_ATTRIBUTES = ("name", "created", "updated", "integration")
@@ -287,58 +217,122 @@ def _form_statistics(vector: Sequence[float], names: Sequence[str]) -> dict[str,
 
 
 class KlaviyoAPI:
-    """Answers the Klaviyo requests, from :class:`~flowql.sandbox._klaviyo_data.KlaviyoData`."""
+    """Answers the Klaviyo requests, from :class:`~flowql.sandbox._klaviyo_data.KlaviyoData`,
+    by the rules of the revision each request names.
 
-    def __init__(self, data: KlaviyoData, now: Callable[[], datetime]) -> None:
+    ``no_scopes_key`` is an API key that authenticates but holds no scope (every operation
+    answers 403); ``retired`` says what a retired revision gets (one of
+    :data:`~flowql.sandbox._klaviyo_revisions.RETIRED_MODES`)."""
+
+    def __init__(
+        self,
+        data: KlaviyoData,
+        now: Callable[[], datetime],
+        *,
+        no_scopes_key: str | None = None,
+        retired: Callable[[], str] = lambda: "serve",
+    ) -> None:
         self.data = data
         self.now = now
+        self.no_scopes_key = no_scopes_key
+        self.retired = retired
 
     def handle(self, request: Request) -> Response:
         """The answer to one authenticated Klaviyo request."""
-        revision = request.headers.get("revision")
-        if revision is None:
-            raise RequestError(
-                400,
-                "The revision header is required (for example revision: 2024-10-15).",
-                parameter="revision",
-            )
-        if _REVISION.fullmatch(revision) is None:
-            raise RequestError(
-                400,
-                f"Invalid revision {revision[:40]!r}: expected YYYY-MM-DD.",
-                parameter="revision",
-            )
+        revision = self._revision(request)
         rest = request.segments[1:]
         if rest[:1] == ["metrics"]:
             _method(request, "GET")
             if len(rest) == 1:
-                return self.metrics(request)
-            metric = self.data.metric_by_id.get(rest[1])
-            if metric is None:
-                raise RequestError(404, f"A metric with id {rest[1][:40]!r} does not exist.")
-            if len(rest) == 2:
-                _no_parameters(request)
-                return Response({"data": self._metric(request, metric, None)})
-            if rest[2:] == ["relationships", "flow-triggers"]:
-                _no_parameters(request)
-                return Response(
-                    {
+                self._scopes(request, "metrics")
+                return self.metrics(request, revision)
+            if len(rest) == 2 or rest[2:] == ["relationships", "flow-triggers"]:
+                self._scopes(request, "metrics" if len(rest) == 2 else "flow-triggers")
+                metric = self.data.metric_by_id.get(rest[1])
+                if metric is None:
+                    raise RequestError(404, f"A metric with id {rest[1][:40]!r} does not exist.")
+                if len(rest) == 2:
+                    fields = _metric_fields(request, revision)
+                    document: dict[str, Any] = {"data": self._metric(request, metric, fields)}
+                else:
+                    _no_parameters(request)
+                    document = {
                         "data": [
                             {"type": "flow", "id": flow["id"]}
                             for flow in self.data.flows
                             if flow["trigger_metric_id"] == metric["id"]
                         ]
                     }
-                )
+                if revision.top_links:
+                    document["links"] = {"self": request.url}
+                return Response(document)
         elif len(rest) == 1 and rest[0] in REPORTS:
             _method(request, "POST")
-            family, series = REPORTS[rest[0]]
-            return Response(self.report(request, rest[0], FAMILIES[family], series))
+            report = revision.reports[rest[0]]
+            self._scopes(request, report.family)
+            return Response(self.report(request, rest[0], report, revision))
         raise RequestError(404, f"No such path: {request.path}")
+
+    def _revision(self, request: Request) -> Revision:
+        """The revision a request names, or the error Klaviyo gives for it."""
+        name = request.headers.get("revision")
+        if name is None or not name.strip():
+            raise RequestError(
+                400,
+                f"The revision header is required (for example revision: {DEFAULT_REVISION}).",
+                parameter="revision",
+            )
+        served = ", ".join(
+            f"{r}{' (retired)' if REVISIONS[r].retired(self.now()) else ''}" for r in REVISIONS
+        )
+        if _REVISION.fullmatch(name) is None:
+            raise RequestError(
+                400,
+                f"Invalid revision {name[:40]!r}: expected YYYY-MM-DD[.suffix].",
+                parameter="revision",
+            )
+        revision = REVISIONS.get(name)
+        if revision is None:
+            # Klaviyo's policy: "the revision passed in must be a valid revision".
+            raise RequestError(
+                400,
+                f"{name!r} is not a valid revision; the sandbox serves {served}.",
+                parameter="revision",
+            )
+        if revision.retired(self.now()):
+            mode = self.retired()
+            assert mode in RETIRED_MODES
+            if mode == "gone":
+                raise RequestError(
+                    410,
+                    f"Revision {name} was retired on {revision.retires.isoformat()}; use a "
+                    f"supported revision ({DEFAULT_REVISION}).",
+                    code="gone",
+                    parameter="revision",
+                )
+            if mode == "forward":
+                supported = [r for r in REVISIONS.values() if not r.retired(self.now())]
+                if supported:
+                    return min(supported, key=lambda r: r.name)
+        return revision
+
+    def _scopes(self, request: Request, operation: str) -> None:
+        """403 for the sandbox's key without scopes."""
+        if self.no_scopes_key is None:
+            return
+        _, _, key = request.headers.get("authorization", "").strip().partition(" ")
+        if key.strip() == self.no_scopes_key:
+            raise RequestError(
+                403,
+                "This API key is missing the scopes this request needs: "
+                + ", ".join(SCOPES[operation])
+                + ".",
+                code="permission_denied",
+            )
 
     # --- metrics ---------------------------------------------------------------------
 
-    def metrics(self, request: Request) -> Response:
+    def metrics(self, request: Request, revision: Revision) -> Response:
         """A page of the account's metrics."""
         params: dict[str, str] = {}
         for key, value in request.query:
@@ -347,17 +341,7 @@ class KlaviyoAPI:
             if key in params:
                 raise RequestError(400, f"{key!r} is given more than once.", parameter=key)
             params[key] = value
-        fields = None
-        if "fields[metric]" in params:
-            fields = [f for f in params["fields[metric]"].split(",") if f]
-            allowed = {*_METRIC_ATTRIBUTES, *(f"integration.{a}" for a in _INTEGRATION_ATTRIBUTES)}
-            for name in fields:
-                if name not in allowed:
-                    raise RequestError(
-                        400,
-                        f"{name!r} is not a valid field for the resource 'metric'.",
-                        parameter="fields[metric]",
-                    )
+        fields = _fieldset(params.get("fields[metric]"), revision)
         metrics = self.data.metrics
         if "filter" in params:
             conditions = _read_filter(params["filter"], parameter="filter")
@@ -397,11 +381,12 @@ class KlaviyoAPI:
                 pairs.append(("page[cursor]", _cursor(at)))
             return base + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
 
-        links = {
-            "self": request.url,
-            "next": link(offset + PAGE_SIZE) if offset + PAGE_SIZE < len(metrics) else None,
-            "prev": link(max(0, offset - PAGE_SIZE)) if offset else None,
-        }
+        # The spec's CollectionLinks are strings, not nullable: a missing page has no link.
+        links = {"self": request.url}
+        if offset + PAGE_SIZE < len(metrics):
+            links["next"] = link(offset + PAGE_SIZE)
+        if offset:
+            links["prev"] = link(max(0, offset - PAGE_SIZE))
         return Response({"data": [self._metric(request, m, fields) for m in page], "links": links})
 
     def _metric(
@@ -426,11 +411,13 @@ class KlaviyoAPI:
     # --- reports -------------------------------------------------------------------------
 
     def report(
-        self, request: Request, endpoint: str, family: Family, series: bool
+        self, request: Request, endpoint: str, family: Report, revision: Revision
     ) -> dict[str, Any]:
         """A values or series report."""
-        _no_parameters(request)
+        series = "-series-" in endpoint
         kind = endpoint[:-1]  # flow-values-report
+        _report_parameters(request, kind, family, revision)
+        _content_type(request)
         attributes = _report_body(request.body, kind)
         allowed = {"statistics", "timeframe", "filter"}
         if series:
@@ -443,11 +430,18 @@ class KlaviyoAPI:
             if name not in allowed:
                 raise RequestError(
                     400,
-                    f"'{name}' is not a valid attribute of a {kind}.",
+                    f"'{name}' is not a valid attribute of a {kind} at revision {revision.name}.",
                     pointer=f"/data/attributes/{name}",
                 )
-        statistics = _statistics(attributes, family)
-        start, end = self._timeframe(attributes)
+        statistics = _statistics(attributes, family, revision)
+        start, end = self._timeframe(attributes, revision)
+        if family.earliest is not None and start < family.earliest:
+            raise RequestError(
+                400,
+                "Data is unavailable before June 1st, 2023. Please use a timeframe after "
+                "this date.",
+                pointer="/data/attributes/timeframe",
+            )
         interval = None
         if series:
             interval = attributes.get("interval")
@@ -455,15 +449,16 @@ class KlaviyoAPI:
                 raise RequestError(
                     400, "'interval' is a required attribute.", pointer="/data/attributes/interval"
                 )
-            if interval not in INTERVAL_LIMITS:
+            if interval not in revision.intervals:
                 raise RequestError(
                     400,
                     f"'{str(interval)[:40]}' is not a valid interval: use one of "
-                    + ", ".join(sorted(INTERVAL_LIMITS)),
+                    + ", ".join(revision.intervals),
                     pointer="/data/attributes/interval",
                 )
-            limit, said = INTERVAL_LIMITS[interval]
-            if end - start > limit:
+            limit = revision.intervals[interval]
+            if limit is not None and end - start > limit:
+                said = f"{limit.days} days" if limit.days < 364 else f"{limit.days // 7} weeks"
                 raise RequestError(
                     400,
                     f"The timeframe is too long for the {interval} interval: at most {said}.",
@@ -524,10 +519,14 @@ class KlaviyoAPI:
                 }
                 for name, kind_, key in family.relationships
             }
-        data["links"] = {"self": request.url}
-        return {"data": data}
+        document: dict[str, Any] = {"data": data}
+        if revision.top_links:
+            document["links"] = {"self": request.url}
+        return document
 
-    def _timeframe(self, attributes: dict[str, Any]) -> tuple[datetime, datetime]:
+    def _timeframe(
+        self, attributes: dict[str, Any], revision: Revision
+    ) -> tuple[datetime, datetime]:
         pointer = "/data/attributes/timeframe"
         if "timeframe" not in attributes:
             raise RequestError(400, "'timeframe' is a required attribute.", pointer=pointer)
@@ -540,7 +539,7 @@ class KlaviyoAPI:
                     400, "Give a timeframe key or a start and end, not both.", pointer=pointer
                 )
             key = timeframe["key"]
-            if key not in TIMEFRAME_KEYS:
+            if key not in revision.timeframe_keys:
                 raise RequestError(
                     400,
                     f"'{str(key)[:40]}' is not a valid timeframe key.",
@@ -561,7 +560,7 @@ class KlaviyoAPI:
                     f"The timeframe {name} must be an ISO 8601 date-time.",
                     pointer=f"{pointer}/{name}",
                 )
-            # Klaviyo ignores the offset and reads the time in the account's timezone (UTC).
+            # "Offset is ignored and the company timezone is used" (UTC here).
             moments.append(moment.replace(tzinfo=UTC))
         start, end = moments
         if end <= start:
@@ -572,7 +571,7 @@ class KlaviyoAPI:
 
     def _groups(
         self,
-        family: Family,
+        family: Report,
         conditions: list[klaviyo_filter.Condition],
         group_by: tuple[str, ...],
         windows: list[tuple[int, int]],
@@ -582,7 +581,7 @@ class KlaviyoAPI:
         """The groups of matching rows, in order of first appearance, each with its count
         vector per window (the segment family's groups carry the segment index instead)."""
         data = self.data
-        if family.name == "campaign":
+        if family.family == "campaign":
             sent_rows = data.campaign_rows(start_ms, end_ms)
             rows = [row for row, _, _ in sent_rows]
         else:
@@ -591,24 +590,24 @@ class KlaviyoAPI:
                 "flow": data.flow_rows,
                 "form": data.form_rows,
                 "segment": data.segment_rows,
-            }[family.name]
+            }[family.family]
         matching = [r for r in rows if klaviyo_filter.matches(conditions, r.values)]
         width = {
             "flow": len(MESSAGE_FIELDS),
             "campaign": len(MESSAGE_FIELDS),
             "form": len(FORM_FIELDS),
             "segment": 2,
-        }[family.name]
+        }[family.family]
         per_row: dict[int, list[list[float]]] = {}
-        if family.name == "campaign":
+        if family.family == "campaign":
             by_id = {id(row): (sent, counts) for row, sent, counts in sent_rows}
             for row in matching:
                 sent, counts = by_id[id(row)]
                 per_row[id(row)] = [
                     list(counts) if a <= sent < b else [0.0] * width for a, b in windows
                 ]
-        elif family.name != "segment":
-            daily = data.flow_daily if family.name == "flow" else data.form_daily
+        elif family.family != "segment":
+            daily = data.flow_daily if family.family == "flow" else data.form_daily
             indexes = [r.index for r in matching]
             for w, (a, b) in enumerate(windows):
                 totals = daily.total(indexes, a, b, width)
@@ -637,16 +636,16 @@ class KlaviyoAPI:
 
     def _statistics(
         self,
-        family: Family,
+        family: Report,
         vector: list[float],
         names: list[str],
         factor: float,
         window: tuple[int, int],
         grouping: dict[str, Any],
     ) -> dict[str, float | int]:
-        if family.name in ("flow", "campaign"):
+        if family.family in ("flow", "campaign"):
             return _message_statistics(vector, names, factor)
-        if family.name == "form":
+        if family.family == "form":
             return _form_statistics(vector, names)
         index = int(vector[0])
         added, removed = round(vector[1]), round(vector[2])
@@ -673,6 +672,75 @@ def _no_parameters(request: Request) -> None:
     if request.query:
         key = request.query[0][0]
         raise RequestError(400, f"{key!r} is not a valid query parameter.", parameter=key)
+
+
+def _metric_fields(request: Request, revision: Revision) -> list[str] | None:
+    """The one parameter ``GET /api/metrics/{id}`` takes: ``fields[metric]``."""
+    params: dict[str, str] = {}
+    for key, value in request.query:
+        if key != "fields[metric]":
+            raise RequestError(400, f"{key!r} is not a valid query parameter.", parameter=key)
+        if key in params:
+            raise RequestError(400, f"{key!r} is given more than once.", parameter=key)
+        params[key] = value
+    return _fieldset(params.get("fields[metric]"), revision)
+
+
+def _fieldset(value: str | None, revision: Revision) -> list[str] | None:
+    """The sparse fieldset ``fields[metric]``: the revision's names, and the guide's
+    ``integration.<key>`` (its example request asks for ``integration.id``)."""
+    if value is None:
+        return None
+    fields = [f for f in value.split(",") if f]
+    allowed = {*revision.metric_fields, *(f"integration.{a}" for a in _INTEGRATION_ATTRIBUTES)}
+    for name in fields:
+        if name not in allowed:
+            raise RequestError(
+                400,
+                f"{name!r} is not a valid field for the resource 'metric'.",
+                parameter="fields[metric]",
+            )
+    return fields
+
+
+def _report_parameters(request: Request, kind: str, family: Report, revision: Revision) -> None:
+    """A report's query parameters: its sparse fieldset (at revisions that have one) and, on
+    the paged reports, a ``page_cursor``."""
+    fieldset = f"fields[{kind}]"
+    seen: set[str] = set()
+    for key, value in request.query:
+        if key in seen:
+            raise RequestError(400, f"{key!r} is given more than once.", parameter=key)
+        seen.add(key)
+        if key == fieldset and revision.report_fieldsets:
+            names = ("date_times", "id", "results") if "-series-" in kind else ("id", "results")
+            for name in value.split(","):
+                if name not in names:
+                    raise RequestError(
+                        400,
+                        f"{name[:40]!r} is not a valid field for the resource {kind!r}.",
+                        parameter=key,
+                    )
+            # Every field the answer may hold is one the schema requires: nothing to drop.
+        elif key == "page_cursor" and family.paged:
+            # Every report fits in one page, so no cursor was ever handed out.
+            raise RequestError(400, "Invalid page cursor.", parameter=key)
+        else:
+            raise RequestError(400, f"{key!r} is not a valid query parameter.", parameter=key)
+
+
+def _content_type(request: Request) -> None:
+    """A body's media type: JSON:API's, or plain JSON (which Klaviyo's guide sends)."""
+    given = request.headers.get("content-type")
+    if given is None:
+        return
+    media = given.split(";", 1)[0].strip().lower()
+    if media not in _JSON_TYPES:
+        raise RequestError(
+            415,
+            f"Unsupported media type {media[:60]!r}: send application/vnd.api+json.",
+            code="unsupported_media_type",
+        )
 
 
 def _cursor(offset: int) -> str:
@@ -725,7 +793,7 @@ def _report_body(body: bytes, kind: str) -> dict[str, Any]:
     return attributes
 
 
-def _statistics(attributes: dict[str, Any], family: Family) -> list[str]:
+def _statistics(attributes: dict[str, Any], family: Report, revision: Revision) -> list[str]:
     pointer = "/data/attributes/statistics"
     statistics = attributes.get("statistics")
     if statistics is None:
@@ -736,13 +804,14 @@ def _statistics(attributes: dict[str, Any], family: Family) -> list[str]:
         if not isinstance(name, str) or name not in family.statistics:
             raise RequestError(
                 400,
-                f"{str(name)[:40]!r} is not a valid statistic for {family.name} reports.",
+                f"{str(name)[:40]!r} is not a valid statistic for {family.family} reports at "
+                f"revision {revision.name}.",
                 pointer=f"{pointer}/{i}",
             )
     return list(dict.fromkeys(statistics))
 
 
-def _group_by(attributes: dict[str, Any], family: Family) -> tuple[str, ...]:
+def _group_by(attributes: dict[str, Any], family: Report) -> tuple[str, ...]:
     pointer = "/data/attributes/group_by"
     value = attributes.get("group_by")
     if value is None:
@@ -754,19 +823,19 @@ def _group_by(attributes: dict[str, Any], family: Family) -> tuple[str, ...]:
         if name not in family.group_by:
             raise RequestError(
                 400,
-                f"{str(name)[:40]!r} is not a valid group_by for {family.name} reports.",
+                f"{str(name)[:40]!r} is not a valid group_by for {family.family} reports.",
                 pointer=f"{pointer}/{i}",
             )
     for name in family.required_group_by:
         if name not in value:
             raise RequestError(400, f"group_by must include {name}.", pointer=pointer)
-    for name, needs in family.prerequisites.items():
+    for name, needs in family.prerequisites:
         if name in value and needs not in value:
             raise RequestError(400, f"Grouping by {name} needs {needs} too.", pointer=pointer)
     return tuple(dict.fromkeys(value))
 
 
-def _report_filter(text: object, family: Family) -> list[klaviyo_filter.Condition]:
+def _report_filter(text: object, family: Report) -> list[klaviyo_filter.Condition]:
     pointer = "/data/attributes/filter"
     if text is None:
         return []
@@ -779,11 +848,11 @@ def _report_filter(text: object, family: Family) -> list[klaviyo_filter.Conditio
         if spec is None:
             raise RequestError(
                 400,
-                f"Invalid filter: {condition.field!r} is not a filterable field of {family.name} "
+                f"Invalid filter: {condition.field!r} is not a filterable field of {family.family} "
                 "reports; use " + ", ".join(family.fields),
                 pointer=pointer,
             )
-        operators, _, values = spec
+        operators, values = spec.operators, spec.values
         if condition.operator not in operators:
             raise RequestError(
                 400,

@@ -50,7 +50,9 @@ _KLAVIYO_CODES = {
     404: ("not_found", "Not found."),
     405: ("method_not_allowed", "Method not allowed."),
     409: ("conflict", "Conflict."),
+    410: ("gone", "Gone."),
     411: ("length_required", "Length required."),
+    415: ("unsupported_media_type", "Unsupported media type."),
     413: ("request_too_large", "Request too large."),
     414: ("uri_too_long", "Request URI too long."),
     429: ("throttled", "Request was throttled."),
@@ -228,9 +230,12 @@ class Sandbox:
     :data:`~flowql.sandbox.DEFAULT_RATE_LIMITS` per bucket (``{"conviva": (10, 1.0)}``; None or
     False for a bucket: unlimited); ``rate_limits=False`` turns them all off. ``error_rate`` and
     ``drop_rate`` make that share of requests fail with a 503 or lose their connection (seeded).
-    ``secret`` is what every API accepts as its credential. ``access_log``, a text stream, gets
-    one line per request. ``inclusive_end`` makes the Flow API's historical answers include the
-    bucket stamped at the range's end, as the guide's example does (default: half-open ranges).
+    ``secret`` is what every API accepts as its credential (and Klaviyo, ``secret + "-no-scopes"``
+    as a key without scopes: 403). ``access_log``, a text stream, gets one line per request.
+    ``inclusive_end`` makes the Flow API's historical answers include the bucket stamped at the
+    range's end, as the guide's example does (default: half-open ranges). ``klaviyo_retired`` is
+    what a retired Klaviyo revision gets: ``serve`` (by its own rules), ``gone`` (410) or
+    ``forward`` (the oldest supported revision's rules).
 
     Use it as a context manager, or :meth:`start` and :meth:`stop`. Port 0 (the default) picks
     a free port; :attr:`url` says which.
@@ -250,9 +255,17 @@ class Sandbox:
         secret: str = SECRET,
         access_log: TextIO | None = None,
         inclusive_end: bool = False,
+        klaviyo_retired: str = "serve",
     ) -> None:
         if not secret:
             raise ValueError("the sandbox needs a non-empty secret")
+        from flowql.sandbox._klaviyo_revisions import RETIRED_MODES
+
+        if klaviyo_retired not in RETIRED_MODES:
+            raise ValueError(
+                f"klaviyo_retired must be one of {RETIRED_MODES}, not {klaviyo_retired!r}"
+            )
+        self.klaviyo_retired = klaviyo_retired
         self.host = host
         self._port = port
         self.seed = seed
@@ -435,7 +448,12 @@ class Sandbox:
                 elif name == "klaviyo":
                     from flowql.sandbox._klaviyo import KlaviyoAPI
 
-                    self._apis[name] = KlaviyoAPI(self.data.klaviyo, clock)
+                    self._apis[name] = KlaviyoAPI(
+                        self.data.klaviyo,
+                        clock,
+                        no_scopes_key=self._secret + "-no-scopes",
+                        retired=lambda: self.klaviyo_retired,
+                    )
                 else:
                     from flowql.sandbox._flowxo import FlowXOAPI
 
@@ -458,8 +476,14 @@ class Sandbox:
                 return False
             client_id, colon, given = decoded.partition(":")
             return bool(colon and client_id) and hmac.compare_digest(given.encode("utf-8"), secret)
-        accepted = ("klaviyo-api-key", "bearer") if api == "klaviyo" else ("bearer",)
-        return scheme in accepted and hmac.compare_digest(credential.encode("utf-8"), secret)
+        if api == "klaviyo":
+            # The key without scopes authenticates; the Klaviyo API answers it 403.
+            no_scopes = secret + b"-no-scopes"
+            key = credential.encode("utf-8")
+            return scheme in ("klaviyo-api-key", "bearer") and (
+                hmac.compare_digest(key, secret) or hmac.compare_digest(key, no_scopes)
+            )
+        return scheme == "bearer" and hmac.compare_digest(credential.encode("utf-8"), secret)
 
     def _error(
         self,
@@ -486,7 +510,6 @@ class Sandbox:
                 "errors": [
                     {
                         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
-                        "status": status,
                         "code": code,
                         "title": title,
                         "detail": message,
@@ -535,7 +558,8 @@ class Sandbox:
                 "RateLimit-Reset": str(verdict.reset),
             }
         if verdict is not None and not verdict.allowed:
-            headers = {"Retry-After": str(verdict.retry_after), **limit_headers}
+            # Klaviyo's docs: a 429 carries Retry-After instead of the RateLimit-* headers.
+            headers = {"Retry-After": str(verdict.retry_after)}
             message = (
                 f"rate limit exceeded; retry in {verdict.retry_after} "
                 f"second{'s' if verdict.retry_after != 1 else ''}"

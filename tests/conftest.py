@@ -1,0 +1,18 @@
+"""Session-wide hooks: the Klaviyo contract counts at the end of the run."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many Klaviyo requests and answers were validated against the spec, per
+    operation and revision (only when the contract tests ran)."""
+    import sys
+
+    contract = sys.modules.get("klaviyo_contract")
+    if contract is None or not contract.TALLY:
+        return
+    terminalreporter.section("klaviyo contract")
+    for line in contract.summary_lines():
+        terminalreporter.write_line(line)
