@@ -121,7 +121,7 @@ class _FlowGenerator:
     def __init__(self, seed: int, keys: dict[str, tuple[str, ...]]) -> None:
         self.seed = seed
         self.keys = keys
-        # About 5 KB a minute for flow 825 and 8 KB for flow 142: a whole week of both is 130 MB.
+        # About 5 KB a minute for flow 825 and 8 KB for flow 142: a week of both, about 140 MB.
         self.cache = Cache(FLOW_CACHE_MINUTES * max(1, len(keys)))
 
     def minute(self, flow: str, minute: int) -> list[FlowEvent]:
