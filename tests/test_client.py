@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import pickle
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -336,6 +337,19 @@ def test_every_request_has_a_timeout() -> None:
     http = client._core._http()
     assert http.timeout.read == 4.5
     assert http.timeout.connect == 4.5
+    run(client.close())
+
+
+@pytest.mark.parametrize(("base_url", "loaded"), [("http://127.0.0.1:9", False), (None, True)])
+def test_only_an_https_base_loads_the_certificates(base_url: str | None, loaded: bool) -> None:
+    # A plain-http base (the sandbox) never speaks TLS: its context loads no CA bundle (tens of
+    # ms per client) and, were it ever used, would trust no one.
+    client = AsyncConvivaFlowClient("id", "secret", base_url=base_url)
+    pool = client._core._http()._transport._pool  # type: ignore[attr-defined]
+    context = pool._ssl_context
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert (context.cert_store_stats()["x509_ca"] > 0) is loaded
     run(client.close())
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from flowql.sandbox import DEFAULT_RATE_LIMITS, LoggedRequest, Sandbox
+from flowql.sandbox import DEFAULT_LOG_SIZE, DEFAULT_RATE_LIMITS, LoggedRequest, Sandbox
 from flowql.sandbox._control import Faults, RateLimiter
 
 NOW = datetime(2025, 8, 5, 19, 30, 50, tzinfo=timezone.utc)
@@ -415,6 +415,67 @@ def test_the_log_records_every_request(sb: Sandbox, client: httpx.Client) -> Non
     assert log[0].time <= log[1].time <= log[2].time
     log.clear()  # a copy
     assert len(sb.log) == 3
+
+
+def test_the_log_keeps_the_latest_requests() -> None:
+    with Sandbox(now=NOW, log_size=4) as sandbox, httpx.Client(base_url=sandbox.url) as client:
+        assert sandbox.log_size == 4
+        for n in range(10):
+            client.get(f"{DATA_MODEL}?n={n}", auth=CONVIVA_AUTH)
+        assert [e.query for e in sandbox.log] == ["n=6", "n=7", "n=8", "n=9"]
+        assert sandbox.logged == 10
+        before = sandbox.logged
+        client.get(f"{DATA_MODEL}?n=10", auth=CONVIVA_AUTH)
+        assert [e.query for e in sandbox.log[before - sandbox.logged :]] == ["n=10"]
+        sandbox.clear_log()
+        assert (sandbox.log, sandbox.logged) == ([], 0)
+
+
+def test_the_log_stays_bounded_after_many_requests() -> None:
+    import tracemalloc
+
+    headers = {"Host": "127.0.0.1", "Accept": "application/json", "User-Agent": "python-httpx"}
+    sandbox = Sandbox(now=NOW)
+    assert sandbox.log_size == DEFAULT_LOG_SIZE
+
+    def record(n: int) -> None:
+        # What the server logs for each request (a Flow window's path, query and headers).
+        path = f"/flow-data/metrics/historical/825/{n:013d}_to_{n + 3_600_000:013d}"
+        sandbox._record("GET", path, "granularity=PT1M", 200, float(n), "conviva", headers)
+
+    tracemalloc.start()
+    try:
+        for n in range(3 * DEFAULT_LOG_SIZE):  # the ring full, and turned over
+            record(n)
+        full = tracemalloc.get_traced_memory()[0]
+        for n in range(3 * DEFAULT_LOG_SIZE, 3 * DEFAULT_LOG_SIZE + 10_000):
+            record(n)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # 10,000 more entries (8 MB in an unbounded log) replace as many old ones; the whole ring
+    # is under a megabyte.
+    assert after - full < 20_000
+    assert after < 1_000_000
+    log = sandbox.log
+    assert len(log) == DEFAULT_LOG_SIZE
+    assert sandbox.logged == 3 * DEFAULT_LOG_SIZE + 10_000
+    newest = range(2 * DEFAULT_LOG_SIZE + 10_000, 3 * DEFAULT_LOG_SIZE + 10_000)
+    assert [e.time for e in log] == [float(n) for n in newest]
+
+
+def test_the_log_can_keep_every_request() -> None:
+    sandbox = Sandbox(now=NOW, log_size=None)
+    for n in range(DEFAULT_LOG_SIZE + 1):
+        sandbox._record("GET", "/elsewhere", "", 404, float(n), None)
+    assert sandbox.log_size is None
+    assert len(sandbox.log) == DEFAULT_LOG_SIZE + 1
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, True, "10"])
+def test_a_log_size_is_a_positive_int_or_none(size: object) -> None:
+    with pytest.raises(ValueError, match="log_size"):
+        Sandbox(log_size=size)  # type: ignore[arg-type]
 
 
 # --- determinism --------------------------------------------------------------------------------

@@ -245,6 +245,29 @@ def test_the_largest_epochs() -> None:
     assert parse_time("253402300799999ms") == datetime.max.replace(tzinfo=UTC, microsecond=999000)
 
 
+@given(st.integers(min_value=0, max_value=300_000_000_000_000))
+@example(99_999_999_999)
+@example(100_000_000_000)
+@example(253402300799)
+@example(253402300800)
+@example(253402300799999)
+@example(253402300800000)
+def test_an_int_epoch_reads_as_its_text_does(value: int) -> None:
+    # An int takes a short path (every point of an answer is one); its text takes the long one.
+    try:
+        expected: object = parse_time(str(value))
+    except TimeError as exc:
+        expected = exc.message.replace(f"'{value}'", str(value))
+    try:
+        got: object = parse_time(value)
+    except TimeError as exc:
+        got = exc.message
+    assert got == expected
+    # A zone, when given, is still checked.
+    with pytest.raises(TimeError):
+        parse_time(value, tz="Not/AZone")
+
+
 # --- ISO 8601 ------------------------------------------------------------------------------------
 
 

@@ -107,7 +107,8 @@ def test_wheel_contents(installed: Installed) -> None:
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(installed.wheel).read(metadata).decode("utf-8")
     # The chosen dependencies and nothing else: tomli on Python 3.10 (3.11 has tomllib), httpx
-    # for the client, prompt_toolkit, pygments and platformdirs for the REPL.
+    # and sniffio (which httpcore imports on every request) for the client, prompt_toolkit,
+    # pygments and platformdirs for the REPL.
     requires = [
         line for line in text.split("Provides-Extra")[0].splitlines() if "Requires-Dist" in line
     ]
@@ -116,6 +117,7 @@ def test_wheel_contents(installed: Installed) -> None:
         "Requires-Dist: platformdirs>=4",
         "Requires-Dist: prompt-toolkit<4,>=3.0.43",
         "Requires-Dist: pygments>=2.17",
+        "Requires-Dist: sniffio>=1.3",
         "Requires-Dist: tomli>=1.1; python_version < '3.11'",
     ]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

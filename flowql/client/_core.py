@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import random
+import ssl
 import threading
 import time
 import weakref
@@ -411,8 +412,15 @@ class Core:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            verify: ssl.SSLContext | bool = True
+            if self._transport is None and urlsplit(self.base_url).scheme == "http":
+                # A plain-http base (only ever the sandbox, on this machine) never speaks TLS:
+                # links must keep its origin and redirects are not followed. So no loading of
+                # certifi's bundle (tens of ms per client); this context trusts no one.
+                verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self._timeout),
+                verify=verify,
                 transport=self._transport,
                 follow_redirects=False,
                 # A proxy from the environment must not see sandbox traffic on this machine.

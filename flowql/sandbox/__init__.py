@@ -34,10 +34,18 @@ from flowql.sandbox._control import (
 )
 from flowql.sandbox._conviva import SAVED_FILTERS
 from flowql.sandbox._data import SyntheticData
-from flowql.sandbox._server import DEFAULT_PORT, MAX_URL_LENGTH, SECRET, Sandbox, serve
+from flowql.sandbox._server import (
+    DEFAULT_LOG_SIZE,
+    DEFAULT_PORT,
+    MAX_URL_LENGTH,
+    SECRET,
+    Sandbox,
+    serve,
+)
 
 __all__ = [
     "APIS",
+    "DEFAULT_LOG_SIZE",
     "DEFAULT_PORT",
     "DEFAULT_RATE_LIMITS",
     "MAX_URL_LENGTH",

@@ -37,19 +37,32 @@ def rng(seed: int, *parts: object) -> random.Random:
 
 
 class Cache:
-    """A small thread-safe LRU cache (``get(key, make)``)."""
+    """A small thread-safe LRU cache (``get(key, make)``), counting its ``hits`` and
+    ``misses`` (values made)."""
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._items: OrderedDict[object, object] = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def size(self) -> int:
+        """How many values it keeps at most."""
+        return self._size
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         """The cached value for ``key``, made (outside the lock) when missing."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
+                self.hits += 1
                 return self._items[key]  # type: ignore[return-value]
+            self.misses += 1
         value = make()
         with self._lock:
             self._items[key] = value
@@ -98,11 +111,18 @@ def _pick(r: random.Random, choice: tuple[tuple[str, ...], list[float]]) -> str:
     return r.choices(values, cum_weights=weights)[0]
 
 
+FLOW_CACHE_MINUTES = 7 * 24 * 60 + 60
+"""The minutes of each flow the sandbox keeps made: the Flow API's 7 days of history and the hour
+a window may reach past them. A smaller LRU cache misses on every minute of a range longer than
+itself when that range is fetched again (a 7-day fetch was made afresh each time)."""
+
+
 class _FlowGenerator:
     def __init__(self, seed: int, keys: dict[str, tuple[str, ...]]) -> None:
         self.seed = seed
         self.keys = keys
-        self.cache = Cache(2048)  # minutes: a day of one flow
+        # About 5 KB a minute for flow 825 and 8 KB for flow 142: a week of both, about 140 MB.
+        self.cache = Cache(FLOW_CACHE_MINUTES * max(1, len(keys)))
 
     def minute(self, flow: str, minute: int) -> list[FlowEvent]:
         return self.cache.get((flow, minute), lambda: self._make(flow, minute))

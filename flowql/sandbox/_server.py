@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     from flowql.sandbox._control import LimitSpec
 
-__all__ = ["DEFAULT_PORT", "MAX_URL_LENGTH", "SECRET", "Sandbox", "serve"]
+__all__ = ["DEFAULT_LOG_SIZE", "DEFAULT_PORT", "MAX_URL_LENGTH", "SECRET", "Sandbox", "serve"]
 
 SECRET = "sandbox"
 """The secret every API accepts by default: any Conviva client id with this client secret, and
@@ -40,6 +41,10 @@ DEFAULT_PORT = 8787
 
 MAX_URL_LENGTH = 4096
 """Requests whose URL (path and query) is longer get a 414, as Conviva's do."""
+
+DEFAULT_LOG_SIZE = 1000
+"""How many of the latest requests :attr:`Sandbox.log` keeps unless told otherwise (an entry
+is about 0.8 KB: the default holds the log under a megabyte however long the sandbox runs)."""
 
 MAX_BODY = 1_000_000
 
@@ -232,10 +237,12 @@ class Sandbox:
     ``drop_rate`` make that share of requests fail with a 503 or lose their connection (seeded).
     ``secret`` is what every API accepts as its credential (and Klaviyo, ``secret + "-no-scopes"``
     as a key without scopes: 403). ``access_log``, a text stream, gets one line per request.
-    ``inclusive_end`` makes the Flow API's historical answers include the bucket stamped at the
-    range's end, as the guide's example does (default: half-open ranges). ``klaviyo_retired`` is
-    what a retired Klaviyo revision gets: ``serve`` (by its own rules), ``gone`` (410) or
-    ``forward`` (the oldest supported revision's rules).
+    ``log_size`` is how many of the latest requests :attr:`log` keeps (:data:`DEFAULT_LOG_SIZE`;
+    None keeps every one, for a run that needs them all). ``inclusive_end`` makes the Flow API's
+    historical answers include the bucket stamped at the range's end, as the guide's example
+    does (default: half-open ranges). ``klaviyo_retired`` is what a retired Klaviyo revision
+    gets: ``serve`` (by its own rules), ``gone`` (410) or ``forward`` (the oldest supported
+    revision's rules).
 
     Use it as a context manager, or :meth:`start` and :meth:`stop`. Port 0 (the default) picks
     a free port; :attr:`url` says which.
@@ -254,11 +261,16 @@ class Sandbox:
         drop_rate: float = 0.0,
         secret: str = SECRET,
         access_log: TextIO | None = None,
+        log_size: int | None = DEFAULT_LOG_SIZE,
         inclusive_end: bool = False,
         klaviyo_retired: str = "serve",
     ) -> None:
         if not secret:
             raise ValueError("the sandbox needs a non-empty secret")
+        if log_size is not None and (
+            isinstance(log_size, bool) or not isinstance(log_size, int) or log_size < 1
+        ):
+            raise ValueError(f"log_size must be a positive int or None, not {log_size!r}")
         from flowql.sandbox._klaviyo_revisions import RETIRED_MODES
 
         if klaviyo_retired not in RETIRED_MODES:
@@ -275,7 +287,9 @@ class Sandbox:
         self.data = SyntheticData(seed)
         self.faults = Faults(seed, latency, error_rate, drop_rate)
         self._limiter = RateLimiter(rate_limits)
-        self._log: list[LoggedRequest] = []
+        # A ring: the oldest entries go once it is full, so a long run's memory stays bounded.
+        self._log: deque[LoggedRequest] = deque(maxlen=log_size)
+        self._logged = 0
         self._log_lock = threading.Lock()
         self._access_log = access_log
         self.inclusive_end = inclusive_end
@@ -390,14 +404,28 @@ class Sandbox:
 
     @property
     def log(self) -> list[LoggedRequest]:
-        """The requests received so far, in arrival order (a copy)."""
+        """The requests received so far, in arrival order (a copy): the latest
+        :attr:`log_size` of them."""
         with self._log_lock:
             return list(self._log)
+
+    @property
+    def log_size(self) -> int | None:
+        """How many requests :attr:`log` keeps (None: all of them)."""
+        return self._log.maxlen
+
+    @property
+    def logged(self) -> int:
+        """How many requests were logged since the start (or :meth:`clear_log`), those the log
+        no longer keeps included."""
+        with self._log_lock:
+            return self._logged
 
     def clear_log(self) -> None:
         """Forget the requests logged so far."""
         with self._log_lock:
             self._log.clear()
+            self._logged = 0
 
     # --- answering -----------------------------------------------------------------------
 
@@ -423,6 +451,7 @@ class Sandbox:
         )
         with self._log_lock:
             self._log.append(entry)
+            self._logged += 1
         stream = self._access_log
         if stream is not None:
             shown = path + ("?" + query if query else "")
