@@ -365,3 +365,26 @@ def test_values_and_series_reports_share_their_filter_rules() -> None:
                 series.channels,
             )
             assert values.one_filter_per_attribute
+
+
+# --- the REPL ------------------------------------------------------------------------------------
+
+
+def test_the_repl_takes_the_revision_from_revision_or_the_configuration(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowql.repl.commands import execute
+    from flowql.repl.session import CommandError, Session
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flowql.toml").write_text('klaviyo-revision = "2024-10-15"\n', encoding="utf-8")
+    session = Session(clock=lambda: NOW)
+    execute(session, ":target klaviyo-flow-report")
+    shown = execute(session, ":revision").text
+    assert shown == "Klaviyo revision 2024-10-15 (klaviyo-revision in the configuration)"
+    assert session.query_fields("flow_id == 'a'")[2]["revision"] == OLD
+    execute(session, ":revision 2026-07-15")
+    assert session.query_fields("flow_id == 'a'")[2]["revision"] == NEW
+    with pytest.raises(CommandError) as caught:
+        execute(session, ":revision 2023-01-01")
+    assert caught.value.code == "FQ718"

@@ -362,8 +362,13 @@ def _revision(session: Session, args: str) -> Outcome:
 
     if args:
         session.set_revision(None if _none(args) else args)
-    chosen = session.revision
-    shown = chosen if chosen is not None else f"{DEFAULT_REVISION} (the default)"
+    chosen = session.klaviyo_revision()
+    if chosen is None:
+        shown = f"{DEFAULT_REVISION} (the default)"
+    elif session.revision is None:
+        shown = f"{chosen} (klaviyo-revision in the configuration)"
+    else:
+        shown = chosen
     note = "" if session.api == Api.KLAVIYO else " (used by the Klaviyo targets)"
     return Outcome(f"Klaviyo revision {shown}{note}")
 
@@ -555,8 +560,8 @@ COMMANDS: dict[str, Command] = {
             "the Klaviyo API revision queries are checked against and sent with",
             "Klaviyo's reports change between revisions (fields, statistics, channels): a query "
             "is checked against the chosen revision's rules and sent with its revision header. "
-            "none goes back to the default, the newest revision flowql holds the spec of; Tab "
-            "lists those.",
+            "none goes back to the configuration's (klaviyo-revision) or the default, the newest "
+            "revision flowql holds the spec of; Tab lists those.",
             _revision,
         ),
         Command(

@@ -389,6 +389,7 @@ class Session:
         self.statistics: tuple[str, ...] = ()
         self.conversion: str | None = None
         self.revision: str | None = None
+        self._configured_revision: tuple[str | None] | None = None  # read on first use
         self.columns: tuple[str, ...] = ()
         self.width: int | None = None
         self.last_result: Result | None = None
@@ -595,11 +596,33 @@ class Session:
         self.conversion = metric_id or None
         self._changed()
 
+    def klaviyo_revision(self) -> str | None:
+        """The Klaviyo revision of the session's queries: the one ``:revision`` chose, else the
+        configuration's (``klaviyo-revision``, found as ``flowql check`` finds it from the
+        working directory, read once), else None (flowql's default). Raises
+        :class:`CommandError` (FQ803) for a configuration flowql cannot read."""
+        if self.revision is not None:
+            return self.revision
+        if self._configured_revision is None:
+            import os
+
+            from flowql.checker.config import ConfigError, resolve_config
+
+            try:
+                config = resolve_config(None, os.getcwd())
+            except ConfigError as exc:
+                first = exc.diagnostics[0]
+                raise _error(first.message, first.hint, code="FQ803") from None
+            self._configured_revision = (config.klaviyo_revision,)
+        return self._configured_revision[0]
+
     def compile_for(self, target: Target, expr: Expr) -> CompileResult:
         """``expr`` compiled for ``target`` with the session's options (the Klaviyo revision,
         for the targets that take one)."""
-        if self.revision is not None and "revision" in target.options:
-            return target.compile(expr, revision=self.revision)
+        if "revision" in target.options:
+            revision = self.klaviyo_revision()
+            if revision is not None:
+                return target.compile(expr, revision=revision)
         return target.compile(expr)
 
     def set_revision(self, revision: str | None) -> None:
@@ -1026,8 +1049,8 @@ class Session:
                     fields["statistics"] = tuple(self.statistics)
                 if self.conversion is not None and family in ("flow-report", "campaign-report"):
                     fields["conversion_metric_id"] = self.conversion
-        if api == Api.KLAVIYO and self.revision is not None:
-            fields["revision"] = self.revision
+        if api == Api.KLAVIYO and self.klaviyo_revision() is not None:
+            fields["revision"] = self.klaviyo_revision()
         if text is not None:
             fields["filter"] = text
         if self.url_limit != URL_LIMIT and api in (Api.CONVIVA_FLOW, Api.CONVIVA_SESSIONS):
