@@ -1,4 +1,5 @@
-"""Session-wide hooks: the Klaviyo contract counts at the end of the run."""
+"""Session-wide hooks: the Klaviyo contract counts and the hostile suite's counts at the end of
+the run."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     import sys
 
     contract = sys.modules.get("klaviyo_contract")
-    if contract is None or not contract.TALLY:
-        return
-    terminalreporter.section("klaviyo contract")
-    for line in contract.summary_lines():
-        terminalreporter.write_line(line)
+    if contract is not None and contract.TALLY:
+        terminalreporter.section("klaviyo contract")
+        for line in contract.summary_lines():
+            terminalreporter.write_line(line)
+    hostile = sys.modules.get("hostile")
+    if hostile is not None and hostile.TALLY:
+        terminalreporter.section("hostile inputs")
+        for line in hostile.summary_lines():
+            terminalreporter.write_line(line)
