@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.files",
         "flowql.formatter",
         "flowql.highlight",
+        "flowql.redact",
         "flowql.syntax",
         "flowql.times",
         "flowql.urls",

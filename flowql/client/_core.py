@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-import hmac
 import ipaddress
 import json
 import logging
@@ -42,7 +41,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from flowql.client.errors import (
-    REDACTED,
     ClientError,
     InvalidResponse,
     PartialResultError,
@@ -50,6 +48,7 @@ from flowql.client.errors import (
     TransportError,
     error_for_status,
 )
+from flowql.redact import REDACTED, Redactor, Secret, credential_problem, redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,50 +82,25 @@ LOGGER = logging.getLogger("flowql.client")
 """Where the clients log: each request at DEBUG, retries at INFO, giving up at WARNING.
 Credentials never appear in a record."""
 
+
+class _Redacting(logging.Filter):
+    """The last line of defence: a record's final text, every live secret redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+LOGGER.addFilter(_Redacting())
+
 T = TypeVar("T")
 R = TypeVar("R", bound="Result")
 
 
 # --- secrets ---------------------------------------------------------------------------------
-
-
-class Secret:
-    """A credential. ``repr`` and ``str`` show ``'********'``; :meth:`reveal` gives the value
-    to the code that sends it. It refuses to be pickled, so it never reaches a file by accident.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        if isinstance(value, Secret):
-            value = value.reveal()
-        if not isinstance(value, str):
-            raise TypeError("a secret is a str")
-        self._value = value
-
-    def reveal(self) -> str:
-        """The value itself: only for putting it in a request header."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"'{REDACTED}'"
-
-    def __str__(self) -> str:
-        return REDACTED
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
-
-    def __hash__(self) -> int:
-        return hash((Secret, len(self._value)))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        raise TypeError("a Secret cannot be pickled")
 
 
 def secret_from(value: str | Secret | None, env: str, what: str) -> Secret:
@@ -140,16 +114,28 @@ def secret_from(value: str | Secret | None, env: str, what: str) -> Secret:
             code="FQ721",
             hint="without credentials, `flowql query` uses the built-in sandbox",
         )
-    return value if isinstance(value, Secret) else Secret(value)
+    secret = value if isinstance(value, Secret) else Secret(value)
+    # Checked here, once: a CR or a non-ASCII character would otherwise fail in httpx, after
+    # the retries, with the header value (the key) in its message.
+    problem = credential_problem(secret.reveal(), what)
+    if problem is not None:
+        raise ClientError(
+            problem,
+            code="FQ721",
+            hint=f"the {what} comes from the client's argument or from {env}",
+        )
+    return secret
 
 
 # --- URLs ------------------------------------------------------------------------------------
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    """Whether ``host`` is this machine: a loopback address (127.0.0.0/8, ``::1``) or the exact
+    name ``localhost`` (resolved by the system, from /etc/hosts). Not ``*.localhost``: such a
+    name goes wherever DNS sends it."""
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -160,7 +146,24 @@ def is_loopback(host: str) -> bool:
 def check_url(url: str, what: str = "base URL") -> str:
     """``url`` if it is ``https``, or plain ``http`` to this machine; otherwise a
     :class:`ClientError` (FQ720), before any request is sent."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a bad port raises here, not at the first request
+    except ValueError:
+        raise ClientError(
+            f"the {what} is not a URL",
+            code="FQ720",
+            hint="give a URL such as https://api.conviva.com",
+        ) from None
+    if "@" in parts.netloc:
+        # Refused, not redacted: the URL is shown in messages and logs, and credentials go in
+        # the environment (a password here would also be sent as Basic auth by httpx).
+        raise ClientError(
+            f"the {what} holds a user name or password (before an '@'): it was not used",
+            code="FQ720",
+            hint="give the URL without them; credentials come from the environment "
+            "(CONVIVA_CLIENT_ID/CONVIVA_CLIENT_SECRET, KLAVIYO_API_KEY, FLOWXO_API_KEY)",
+        )
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
@@ -290,13 +293,14 @@ class RateLimiter:
 # --- one request -----------------------------------------------------------------------------
 
 
-def _server_message(response: httpx.Response) -> str:
+def _server_message(response: httpx.Response, redact: Callable[[str], str]) -> str:
     """The server's own words about an error: Klaviyo's JSON:API ``errors[]`` details, a
-    ``message`` or ``error`` field, or the start of the body."""
+    ``message`` or ``error`` field, or the start of the body; ``redact``-ed before it is cut,
+    so a cut never leaves the start of a secret."""
     try:
         data = response.json()
     except ValueError:
-        return " ".join(response.text.split())[:300]
+        return redact(" ".join(response.text.split()))[:300]
     if isinstance(data, dict):
         errors = data.get("errors")
         if isinstance(errors, list) and errors:
@@ -307,11 +311,11 @@ def _server_message(response: httpx.Response) -> str:
                     if text:
                         parts.append(str(text))
             if parts:
-                return "; ".join(parts)[:500]
+                return redact("; ".join(parts))[:500]
         for key in ("message", "detail", "error", "title"):
             if isinstance(data.get(key), str) and data[key]:
-                return str(data[key])[:500]
-    return " ".join(str(data).split())[:300]
+                return redact(str(data[key]))[:500]
+    return redact(" ".join(str(data).split()))[:300]
 
 
 @dataclass(frozen=True)
@@ -376,25 +380,28 @@ class Core:
         self._sleep = sleep
         self._rng = rng
         self._client: httpx.AsyncClient | None = None
+        self._redactor: Redactor | None = None
 
     def headers(self) -> dict[str, str]:
         """The headers every request carries (credentials included: never show them)."""
         return self._headers()
 
+    @property
+    def redactor(self) -> Redactor:
+        """The one redaction of this client's secrets, the whole ``Authorization`` value and
+        its credential part (a Basic token), each in every spelling (:mod:`flowql.redact`)."""
+        if self._redactor is None:
+            values = [secret.reveal() for secret in self._secrets]
+            for name, value in self._headers().items():
+                if name.lower() == "authorization":
+                    values += [value, value.partition(" ")[2]]
+            self._redactor = Redactor(values)
+        return self._redactor
+
     def redact(self, text: str) -> str:
-        """``text`` with every secret of this client (and its header forms) replaced."""
-        for secret in self._secrets:
-            value = secret.reveal()
-            if value:
-                text = text.replace(value, REDACTED)
-        for name, value in self._headers().items():
-            if name.lower() != "authorization":
-                continue
-            # The whole header value, and its credential part (a Basic token, say).
-            for form in (value, value.partition(" ")[2]):
-                if len(form) >= 8:
-                    text = text.replace(form, REDACTED)
-        return text
+        """``text`` with every secret of this client (and its header forms) replaced, in every
+        spelling, and every other live secret of the process (:func:`flowql.redact.redact`)."""
+        return redact(self.redactor(text))
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path``: relative to the base URL, or an absolute link the
@@ -476,7 +483,9 @@ class Core:
                 LOGGER.debug("%s %s -> %d in %.0f ms", method, info.url, response.status_code, took)
                 if response.is_success:
                     try:
-                        return response.json()
+                        # Redacted once here, so no result, export or model file holds a
+                        # credential a server echoed into its data.
+                        return self.redactor.data(response.json())
                     except ValueError:
                         raise InvalidResponse(
                             f"the answer is not JSON ({response.headers.get('content-type')})",
@@ -486,7 +495,7 @@ class Core:
                 status = response.status_code
                 error = error_for_status(status)(
                     status,
-                    self.redact(_server_message(response)),
+                    _server_message(response, self.redact),
                     info,
                     retry_after=retry_after,
                     attempts=attempt,

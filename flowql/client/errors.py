@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from flowql.diagnostics import Diagnostic
 from flowql.errors import FlowQLError
+from flowql.redact import REDACTED, redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,9 +53,6 @@ __all__ = [
     "error_for_status",
 ]
 
-REDACTED = "********"
-"""What a secret is shown as."""
-
 
 class RequestInfo:
     """The request an error is about: method, URL and headers, secrets redacted.
@@ -67,7 +65,7 @@ class RequestInfo:
 
     def __init__(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> None:
         self._method = method
-        self._url = url
+        self._url = redact(url)
         self._headers = tuple(
             (name, REDACTED if name.lower() in _SECRET_HEADERS else value)
             for name, value in (headers or {}).items()
@@ -109,7 +107,9 @@ class ClientError(FlowQLError):
         hint: str | None = None,
         diagnostics: Sequence[Diagnostic] = (),
     ) -> None:
-        super().__init__([Diagnostic(code, message, None, hint=hint), *diagnostics])
+        # Every live secret redacted, whatever built the message (a parser quoting the data).
+        hint = redact(hint) if hint is not None else None
+        super().__init__([Diagnostic(code, redact(message), None, hint=hint), *diagnostics])
 
 
 class APIError(ClientError):
@@ -128,7 +128,7 @@ class APIError(ClientError):
         attempts: int = 1,
     ) -> None:
         self.status = status
-        self.server_message = server_message
+        self.server_message = redact(server_message)
         self.request = request
         self.retry_after = retry_after
         self.attempts = attempts
@@ -217,7 +217,7 @@ class TransportError(ClientError):
     that are retried). ``request`` is the request; ``reason`` what went wrong."""
 
     def __init__(self, reason: str, request: RequestInfo, *, attempts: int = 1) -> None:
-        self.reason = reason
+        self.reason = redact(reason)
         self.request = request
         self.attempts = attempts
         tried = f" (after {attempts} attempts)" if attempts > 1 else ""
@@ -232,7 +232,7 @@ class InvalidResponse(ClientError):  # noqa: N818 - reads as what it is
     """A response flowql cannot read: not JSON, or not the shape the vendor documents."""
 
     def __init__(self, reason: str, request: RequestInfo) -> None:
-        self.reason = reason
+        self.reason = redact(reason)
         self.request = request
         super().__init__(f"{request}: {reason}", code="FQ731")
 

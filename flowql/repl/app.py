@@ -613,11 +613,26 @@ def _history(path: str) -> History:
     try:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
+        # Made private (0600): the lines typed may name flows, accounts and ids.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     except OSError:
         return InMemoryHistory()
-    return FileHistory(path)
+    return _PrivateHistory(path)
+
+
+class _PrivateHistory(FileHistory):
+    """The history file, without the lines that hold a secret's value (in any spelling: the
+    detector ``:export`` uses)."""
+
+    def store_string(self, string: str) -> None:
+        """Add a line to the file, unless it holds a secret."""
+        from flowql.repl.secrets import secret_in
+
+        if secret_in(string) is not None:
+            return
+        with contextlib.suppress(OSError):  # made again, private, if it was removed
+            os.close(os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        super().store_string(string)
 
 
 class _LaterHistory(History):

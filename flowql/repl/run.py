@@ -27,7 +27,7 @@ import os
 import threading
 import time
 
-from flowql.apis import APIS, Api
+from flowql.apis import Api
 from flowql.apis import target_api as api_of
 from flowql.diagnostics import Diagnostic
 from flowql.repl.errors import CommandError
@@ -61,8 +61,6 @@ DEFAULT_ROWS = 50
 FORMATS = ("csv", "json")
 """What ``:export`` writes."""
 
-# The environment variables whose values are secrets: an export must never hold one.
-_SECRETS = tuple(dict.fromkeys(name for spec in APIS.values() for name in spec.secrets))
 _HOUR_MS = 3_600_000
 _DAY_MS = 24 * _HOUR_MS
 _MAX_VALUES = 200  # values per key from the sandbox, the most frequent first
@@ -590,13 +588,14 @@ def export(result: Result, path: str, fmt: str | None = None, *, force: bool = F
     """
     chosen = format_of(path, fmt)
     text = result.to_csv() if chosen == "csv" else result.to_json() + "\n"
-    for name in _SECRETS:
-        secret = os.environ.get(name, "")
-        if len(secret) >= 8 and secret in text:
-            raise _error(
-                f"the result holds the value of {name}: it was not written",
-                "a server echoed a credential into the data; export it with that part removed",
-            )
+    from flowql.repl.secrets import secret_in
+
+    name = secret_in(text)
+    if name is not None:
+        raise _error(
+            f"the result holds the value of {name}: it was not written",
+            "a server echoed a credential into the data; export it with that part removed",
+        )
     target = os.path.expanduser(path)
     if os.path.isdir(target):
         raise _error(f"'{path}' is a directory", "give a file name: :export DIR/results.csv")
