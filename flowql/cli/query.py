@@ -12,13 +12,14 @@ at the top: httpx and the clients load only when a query runs.
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 
 from flowql.connection import connection, make_client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any, TextIO
 
@@ -138,8 +139,23 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
         help="the API's base URL (credentials must then be in the environment)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="seconds per request (30)"
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="S",
+        help="seconds each request may take, in all (30)",
     )
+
+
+def _seconds(value: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value!r}")
+    return seconds
 
 
 def _cmd_model_help(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -33,7 +33,6 @@ import ssl
 import threading
 import time
 import weakref
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -246,11 +245,30 @@ _MARGIN = 0.01  # of each window's length
 _MIN_MARGIN = 0.05  # seconds
 
 
+class _Slot:
+    """One request's place in a :class:`RateLimiter`: pending (``at`` is None) until the
+    request has reached the server, then the moment it was counted."""
+
+    __slots__ = ("at", "done")
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.done = asyncio.Event()
+
+    def release(self, now: float) -> None:
+        """Count the request at ``now`` (only the first call counts)."""
+        if self.at is None:
+            self.at = now
+            self.done.set()
+
+
 class RateLimiter:
     """Sliding-window rate limits: ``limits`` is ``[(count, seconds), ...]`` and no window of
     ``seconds`` ever holds more than ``count`` requests of this limiter (with a margin of 1% of
-    the window, at least 50 ms, for the network's jitter). Waiters are served in
-    order; the clock and sleep are the client's."""
+    the window, at least 50 ms, for the network's jitter). A request the client sends is
+    counted when its answer begins (:meth:`reserve`), which is after the server received it,
+    however long it took to get there. Waiters are served in order; the clock and sleep are
+    the client's."""
 
     def __init__(self, limits: Sequence[tuple[int, float]], *, clock: Clock, sleep: Sleep) -> None:
         for count, seconds in limits:
@@ -261,28 +279,55 @@ class RateLimiter:
         self.limits = tuple((int(c), float(s)) for c, s in limits)
         self._clock = clock
         self._sleep = sleep
-        self._history: deque[float] = deque(maxlen=max((c for c, _ in self.limits), default=1))
+        self._keep = max((c for c, _ in self.limits), default=1)
+        self._history: list[_Slot] = []
         self._lock: asyncio.Lock | None = None
 
     async def acquire(self) -> None:
-        """Wait until a request fits every window, then count it."""
+        """Wait until a request fits every window, then count it at once."""
+        slot = await self.reserve()
+        if slot is not None:
+            slot.release(self._clock())
+
+    async def reserve(self) -> _Slot | None:
+        """Wait until a request fits every window, and hold its place: the caller releases
+        the slot once the server has the request (when the answer begins, or the attempt
+        ends), and it counts from then. Until then it counts as the most recent of all, so a
+        request slow to reach the server is never counted before it arrived. None when there
+        are no limits."""
         if not self.limits:
-            return
+            return None
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             while True:
                 now = self._clock()
+                pending = [s for s in self._history if s.at is None]
+                times = sorted((s.at for s in self._history if s.at is not None), reverse=True)
                 wait = 0.0
+                blocker: _Slot | None = None
                 for count, seconds in self.limits:
-                    if len(self._history) >= count:
-                        # A margin: the server counts arrivals, which network jitter can move
-                        # closer together than the moments they were sent.
-                        margin = max(_MIN_MARGIN, seconds * _MARGIN)
-                        wait = max(wait, self._history[-count] + seconds + margin - now)
+                    if len(self._history) < count:
+                        continue
+                    if len(pending) >= count:
+                        blocker = pending[0]
+                        break
+                    # A margin: the server counts arrivals, by its own clock.
+                    margin = max(_MIN_MARGIN, seconds * _MARGIN)
+                    wait = max(wait, times[count - 1 - len(pending)] + seconds + margin - now)
+                if blocker is not None:
+                    await blocker.done.wait()
+                    continue
                 if wait <= 0:
-                    self._history.append(now)
-                    return
+                    slot = _Slot()
+                    self._history.append(slot)
+                    if len(self._history) > self._keep:
+                        # Only the most recent moments matter; a pending slot is never dropped.
+                        oldest = min(
+                            (s for s in self._history if s.at is not None), key=lambda s: s.at or 0
+                        )
+                        self._history.remove(oldest)
+                    return slot
                 await self._sleep(wait)
 
     def __repr__(self) -> str:
@@ -316,6 +361,38 @@ def _server_message(response: httpx.Response, redact: Callable[[str], str]) -> s
             if isinstance(data.get(key), str) and data[key]:
                 return redact(str(data[key]))[:500]
     return redact(" ".join(str(data).split()))[:300]
+
+
+MAX_BODY = 64 * 1024 * 1024
+"""The largest decoded answer a client reads by default (``max_body``), in bytes."""
+
+MAX_DEPTH = 200
+"""How deeply an answer's JSON may nest: far deeper than any API's documented shape, and
+shallow enough for every recursive walk of the result (flattening, export) to finish."""
+
+
+def decode_json(body: bytes, info: RequestInfo, content_type: str | None = None) -> object:
+    """``body`` as JSON, or :class:`InvalidResponse`: not JSON, an integer too long for
+    Python to convert, nesting deeper than :data:`MAX_DEPTH`."""
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise InvalidResponse(f"the answer nests deeper than {MAX_DEPTH} levels", info) from None
+    except ValueError as exc:  # also int() over 4,300 digits, and a body that is not UTF-8
+        if "digits" in str(exc):
+            raise InvalidResponse("the answer holds an integer too long to read", info) from None
+        raise InvalidResponse(f"the answer is not JSON ({content_type})", info) from None
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise InvalidResponse(
+                    f"the answer nests deeper than {MAX_DEPTH} levels", info
+                ) from None
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
+    return data
 
 
 @dataclass(frozen=True)
@@ -367,8 +444,10 @@ class Core:
         clock: Clock,
         sleep: Sleep,
         rng: random.Random,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.api = api
+        self.max_body = max_body
         self.base_url = check_url(base_url)
         self._headers = headers
         self._secrets = tuple(secrets)
@@ -466,15 +545,26 @@ class Core:
         attempt = 0
         while True:
             attempt += 1
-            if gate is not None:
-                await gate.acquire()
+            slot = await gate.reserve() if gate is not None else None
             sent = self._clock()
             error: ClientError
             retry_after: float | None = None
             try:
-                response = await http.request(method, url, content=content, headers=sending)
-            except httpx.TransportError as exc:
-                reason = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+                try:
+                    # One deadline for the whole attempt: httpx's timeout is per read, so a
+                    # server dripping its body would otherwise keep a request alive unbounded.
+                    response = await asyncio.wait_for(
+                        self._exchange(http, method, url, content, sending, info, slot),
+                        self._timeout,
+                    )
+                finally:
+                    if slot is not None:  # also when the attempt ended before it began
+                        slot.release(self._clock())
+            except (httpx.TransportError, asyncio.TimeoutError) as exc:
+                if isinstance(exc, httpx.TransportError):
+                    reason = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+                else:
+                    reason = f"no complete answer within the {self._timeout:g} s timeout"
                 LOGGER.debug("%s %s failed: %s", method, info.url, reason)
                 error = TransportError(reason, info, attempts=attempt)
                 retryable = True
@@ -482,15 +572,12 @@ class Core:
                 took = (self._clock() - sent) * 1000
                 LOGGER.debug("%s %s -> %d in %.0f ms", method, info.url, response.status_code, took)
                 if response.is_success:
-                    try:
-                        # Redacted once here, so no result, export or model file holds a
-                        # credential a server echoed into its data.
-                        return self.redactor.data(response.json())
-                    except ValueError:
-                        raise InvalidResponse(
-                            f"the answer is not JSON ({response.headers.get('content-type')})",
-                            info,
-                        ) from None
+                    decoded = decode_json(
+                        response.content, info, response.headers.get("content-type")
+                    )
+                    # Redacted once here, so no result, export or model file holds a
+                    # credential a server echoed into its data.
+                    return self.redactor.data(decoded)
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 status = response.status_code
                 error = error_for_status(status)(
@@ -526,6 +613,51 @@ class Core:
             )
             await self._sleep(delay)
 
+    async def _exchange(
+        self,
+        http: httpx.AsyncClient,
+        method: str,
+        url: str,
+        content: bytes | None,
+        headers: dict[str, str],
+        info: RequestInfo,
+        slot: _Slot | None,
+    ) -> httpx.Response:
+        """One attempt: send, then read the decoded body while counting it, so that a
+        compressed body inflating past ``max_body`` is refused before it fills memory."""
+        try:
+            async with http.stream(method, url, content=content, headers=headers) as response:
+                if slot is not None:
+                    # The server has the request once it answers: count it from now.
+                    slot.release(self._clock())
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_body:
+                        raise InvalidResponse(
+                            f"the answer is larger than {self.max_body} bytes decoded (max_body)",
+                            info,
+                        )
+                    chunks.append(chunk)
+        except httpx.DecodingError as exc:
+            raise InvalidResponse(f"the answer cannot be decoded ({exc})", info) from None
+        finally:
+            if slot is not None:
+                slot.release(self._clock())
+        # The decoded body, without the encoding it no longer has.
+        kept = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=kept,
+            content=b"".join(chunks),
+            request=response.request,
+        )
+
     async def close(self) -> None:
         """Close the connection pool."""
         if self._client is not None:
@@ -544,13 +676,16 @@ class AsyncClientBase:
     """What every async client shares: options, the :class:`Core`, running a plan.
 
     Options (every client takes them as keywords): ``base_url``; ``timeout`` in seconds for
-    each request (default 30); ``retry`` (a :class:`RetryPolicy`); ``rate_limits``, a mapping
+    each attempt of a request, as a whole (default 30; a ValueError unless positive and
+    finite); ``retry`` (a :class:`RetryPolicy`); ``rate_limits``, a mapping
     from limiter name (``default``, and ``reports`` for Klaviyo's reporting endpoints) to
     ``[(count, seconds), ...]`` replacing the client's defaults; ``max_concurrency``, how many
     windows are fetched at once (default 8); ``transport`` (an httpx transport, such as
     ``httpx.MockTransport`` in tests); ``clock``, ``sleep`` and ``seed`` (monotonic time, async
     sleep and the jitter's random seed); ``now`` (a function giving the current wall time, for
-    "how far back" rules); ``progress``, called with ``(done, total)`` as windows arrive.
+    "how far back" rules); ``progress``, called with ``(done, total)`` as windows arrive;
+    ``max_body``, the largest decoded answer read, in bytes (64 MiB; a larger one is an
+    :class:`InvalidResponse`).
     """
 
     api: ClassVar[str] = ""  # an Api (a str) in each client
@@ -572,11 +707,14 @@ class AsyncClientBase:
         seed: int | None = None,
         now: Callable[[], dt.datetime] | None = None,
         progress: Progress | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
+        if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if max_body < 1:
+            raise ValueError("max_body must be at least 1")
         clock = clock or time.monotonic
         sleep = sleep or _real_sleep
         limits = dict(self.default_rate_limits)
@@ -595,6 +733,7 @@ class AsyncClientBase:
             clock=clock,
             sleep=sleep,
             rng=random.Random(seed),
+            max_body=max_body,
         )
         self._max_concurrency = max_concurrency
         self._now = now
@@ -674,6 +813,21 @@ class AsyncClientBase:
         """What an :class:`InvalidResponse` about ``request``'s answer names (URL redacted)."""
         return RequestInfo(request.method, self._core.redact(self._core.url(request.path)))
 
+    async def _fetch_window(self, fetch: Callable[[Request], Awaitable[T]], request: Request) -> T:
+        """``fetch(request)``, any failure to read its answer an :class:`InvalidResponse` of
+        that window (so it is recorded, and the other windows kept). A ``BaseException`` that
+        is not an ``Exception`` (cancellation, Ctrl-C) goes through as it is."""
+        try:
+            return await fetch(request)
+        except ClientError:
+            raise
+        except Exception as exc:
+            # Only the exception's type: its text may quote the server's data.
+            raise InvalidResponse(
+                f"the answer does not have the documented shape ({type(exc).__name__})",
+                self._info(request),
+            ) from None
+
     async def _run(
         self,
         plan: Plan,
@@ -697,7 +851,7 @@ class AsyncClientBase:
                 notes.append(note)
             if fresh is None:
                 return request, skipped
-            return fresh, await fetch(fresh)
+            return fresh, await self._fetch_window(fetch, fresh)
 
         if len(requests) == 1:
             sent, piece = await send(requests[0])

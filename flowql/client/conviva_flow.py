@@ -51,14 +51,21 @@ class _Piece:
         self.totals = totals
 
 
-def _timestamp(entry: dict[str, Any]) -> Any:
+def _timestamp(entry: dict[str, Any], info: RequestInfo) -> Any:
     stamp = entry.get("timestamp")
-    if isinstance(stamp, dict):
-        if isinstance(stamp.get("epoch_ms"), (int, float)):
-            return parse_time(stamp["epoch_ms"])
-        if isinstance(stamp.get("iso_date"), str):
-            return parse_time(stamp["iso_date"])
-    return None
+    if stamp is None:
+        return None
+    if not isinstance(stamp, dict):
+        raise InvalidResponse("a point's 'timestamp' is not an object", info)
+    value = stamp.get("epoch_ms")
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        value = stamp.get("iso_date")
+        if not isinstance(value, str):
+            return None
+    try:
+        return parse_time(value)
+    except (ValueError, OverflowError):  # NaN, Infinity, out of range, not a date
+        raise InvalidResponse(f"unreadable timestamp {str(value)[:40]!r}", info) from None
 
 
 def _parse(data: object, request: Request, info: RequestInfo, group_by: str | None) -> _Piece:
@@ -72,14 +79,17 @@ def _parse(data: object, request: Request, info: RequestInfo, group_by: str | No
     for entry in data.get("time_series", []):
         if not isinstance(entry, dict):
             raise InvalidResponse("a 'time_series' entry is not an object", info)
-        moment = _timestamp(entry)
+        moment = _timestamp(entry, info)
         if group_by is None:
             metrics = entry.get("metric_data")
             if not isinstance(metrics, dict):
                 raise InvalidResponse("a point has no 'metric_data' object", info)
             points.append(Point(moment, dict(metrics)))
             continue
-        for item in entry.get("dimensional_data", []):
+        items = entry.get("dimensional_data", [])
+        if not isinstance(items, list):
+            raise InvalidResponse("a point's 'dimensional_data' is not a list", info)
+        for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("dimension"), dict):
                 raise InvalidResponse("a 'dimensional_data' entry has no 'dimension'", info)
             dimension = dict(item["dimension"])

@@ -139,6 +139,12 @@ class AsyncConvivaSessionsClient(AsyncConvivaBase):
                 or not all(isinstance(s, dict) for s in data["sessions"])
             ):
                 raise InvalidResponse("expected an object with a 'sessions' list", info)
+            else:
+                for session in data["sessions"]:
+                    try:
+                        session_start(session)
+                    except (ValueError, OverflowError):  # NaN or Infinity
+                        raise InvalidResponse("a session's start is not a time", info) from None
             return data
 
         def merge(pieces: list[tuple[Request, Mapping[str, Any]]]) -> Sessions | ViewerSummary:
@@ -189,7 +195,7 @@ class AsyncConvivaSessionsClient(AsyncConvivaBase):
                 notes.append(note)
             if fresh is not None:
                 try:
-                    piece = await fetch(fresh)
+                    piece = await self._fetch_window(fetch, fresh)
                 except ClientError as exc:
                     assert request.window is not None
                     missing.append((request.window, exc))

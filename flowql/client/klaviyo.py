@@ -157,7 +157,8 @@ class AsyncKlaviyoClient(AsyncClientBase):
         return result
 
     def _report(self, report: str, data: object, info: RequestInfo) -> ReportRows:
-        attributes = data.get("data", {}).get("attributes") if isinstance(data, dict) else None
+        body = data.get("data") if isinstance(data, dict) else None
+        attributes = body.get("attributes") if isinstance(body, dict) else None
         results = attributes.get("results") if isinstance(attributes, dict) else None
         if not isinstance(attributes, dict) or not isinstance(results, list):
             raise InvalidResponse("expected data.attributes.results, a list", info)

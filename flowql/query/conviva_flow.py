@@ -19,7 +19,6 @@ from flowql.query.plan import (
     parse_filter,
     plan_filter,
     required_id,
-    split_windows,
 )
 
 TYPE_CHECKING = False
@@ -165,7 +164,7 @@ class FlowQuery(QueryBase):
                 assert start is not None
                 assert end is not None
                 checks.retention(start, now, FLOW_HISTORY, "the Flow API")
-                windows = split_windows(start, end, FLOW_WINDOW)
+                windows = checks.windows(start, end, FLOW_WINDOW) or []
         records = frozenset({self.group_by}) if isinstance(self.group_by, str) else frozenset()
         source, expr = parse_filter(checks, self.filter)
         plan = plan_filter(

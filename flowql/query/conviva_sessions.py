@@ -17,7 +17,6 @@ from flowql.query.plan import (
     is_int,
     parse_filter,
     plan_filter,
-    split_windows,
 )
 
 TYPE_CHECKING = False
@@ -195,7 +194,10 @@ class SessionsQuery(QueryBase):
         if plan.compiled is not None and plan.compiled.params:
             params.extend(plan.compiled.params)
         if start is not None and end is not None and kind in _SPLIT_SESSIONS:
-            windows: list[Window | None] = list(split_windows(start, end, SESSIONS_WINDOW))
+            split_up = checks.windows(start, end, SESSIONS_WINDOW)
+            if split_up is None:
+                return None
+            windows: list[Window | None] = list(split_up)
         else:
             windows = [None]
 

@@ -82,10 +82,22 @@ class Window:
         return {"start": format_time(self.start), "end": format_time(self.end)}
 
 
+MAX_WINDOWS = 10_000
+"""The most windows one plan may hold: far more than any API's retention needs (7 days of
+1-hour windows is 168), few enough that a range of centuries is refused before it is split."""
+
+
 def split_windows(start: dt.datetime, end: dt.datetime, size: dt.timedelta) -> list[Window]:
     """``start`` to ``end`` cut into consecutive windows of ``size`` (the last may be shorter),
     in time order, edges on whole seconds and no window shorter than one
-    (:func:`flowql.times.split_range`). Raises :class:`~flowql.times.TimeError`."""
+    (:func:`flowql.times.split_range`). Raises :class:`~flowql.times.TimeError`, also for a
+    range of more than :data:`MAX_WINDOWS` windows (counted before anything is split)."""
+    if size > dt.timedelta(0) and end - start > size * MAX_WINDOWS:
+        raise times.TimeError(
+            f"the range {format_time(start)} to {format_time(end)} would be more than "
+            f"{MAX_WINDOWS} windows of {times.format_duration(size)}",
+            "give a shorter range",
+        )
     return [Window(lo, hi) for lo, hi in times.split_range(start, end, size)]
 
 
@@ -273,6 +285,19 @@ class Checks:
                 f"start at {format_time(earliest)} or later (-{keeps.days}d or less)",
                 field="start",
             )
+
+    def windows(
+        self, start: dt.datetime, end: dt.datetime, size: dt.timedelta
+    ) -> list[Window] | None:
+        """The range split into windows, or None (after an FQ702) when a plan may not hold
+        that many; nothing is split once an error was found."""
+        if self.failed:
+            return None
+        try:
+            return split_windows(start, end, size)
+        except times.TimeError as exc:
+            self.add("FQ702", exc.message, exc.hint, field="start")
+            return None
 
     def range(
         self,
