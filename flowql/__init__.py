@@ -39,7 +39,7 @@ from flowql.ast import (
     walk,
 )
 from flowql.diagnostics import Diagnostic, Severity
-from flowql.errors import FlowQLError, LimitError, ParseError, UnsupportedError
+from flowql.errors import FlowQLError, LimitError, NodeError, ParseError, UnsupportedError
 from flowql.formatter import format
 from flowql.model import (
     DataModel,
@@ -146,6 +146,7 @@ __all__ = [
     "In",
     "Key",
     "LimitError",
+    "NodeError",
     "ModelError",
     "Node",
     "Not",

@@ -29,7 +29,10 @@ from bisect import bisect_right
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from re import Pattern
     from typing import Any, ClassVar, TypeVar
+
+    from flowql.errors import NodeError
 
     N = TypeVar("N", bound="Node")
     T = TypeVar("T", bound="Node")
@@ -299,6 +302,43 @@ class Node:
         return _construct(type(self), values, span)
 
 
+# The grammar's KEY token (grammar/flowql.lark), and the words it reserves in any case: a key
+# built in code must be one a writer can print and the parser reads back as that key, or a tool
+# that builds keys from user input could inject filter syntax (`x) OR (y`).
+_KEY: Pattern[str] | None = None
+_KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false"})
+_KEY_HINT = (
+    "a key is ASCII letters, digits, '_' and '-', in dotted parts, each not starting with a "
+    "digit or '-', and not one of the words AND, OR, NOT, IN, true, false (in any case)"
+)
+
+
+def _invalid(message: str, hint: str | None = None) -> NodeError:
+    from flowql.diagnostics import Diagnostic
+    from flowql.errors import NodeError
+
+    return NodeError(Diagnostic("FQ020", message, None, hint=hint))
+
+
+def _check_key(name: object) -> str:
+    global _KEY
+    if not isinstance(name, str):
+        raise _invalid(f"a Key name must be a str, not {type(name).__name__}", _KEY_HINT)
+    if _KEY is None:
+        import re
+
+        _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*")
+    if not name:
+        raise _invalid("a Key needs a non-empty name", _KEY_HINT)
+    if _KEY.fullmatch(name) is None:
+        from flowql.diagnostics import clip
+
+        raise _invalid(f"{clip(name)!r} is not a FlowQL key", _KEY_HINT)
+    if name.lower() in _KEYWORDS:
+        raise _invalid(f"{name!r} is a FlowQL keyword, not a key", _KEY_HINT)
+    return name
+
+
 def _construct(cls: type[N], values: dict[str, Any], span: Span | None) -> N:
     if cls is And or cls is Or:
         return cls(*values["operands"], span=span)  # type: ignore[call-arg]
@@ -317,9 +357,7 @@ class Key(Node):
     __match_args__ = ("name",)
 
     def __init__(self, name: str, *, span: Span | None = None) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError("a Key needs a non-empty name")
-        self._name = name
+        self._name = _check_key(name)
         self._span = span
 
     @property
@@ -340,7 +378,7 @@ class String(Node):
 
     def __init__(self, value: str, *, span: Span | None = None) -> None:
         if not isinstance(value, str):
-            raise TypeError("String value must be a str")
+            raise _invalid(f"String value must be a str, not {type(value).__name__}")
         self._value = value
         self._span = span
 
@@ -366,11 +404,11 @@ class Number(Node):
 
     def __init__(self, value: int | float, *, span: Span | None = None) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError("Number value must be an int or a float")
+            raise _invalid(f"Number value must be an int or a float, not {type(value).__name__}")
         if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError("Number value must be finite")
+            raise _invalid("Number value must be finite")
         if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-            raise ValueError("Number value is too large to print")
+            raise _invalid("Number value is too large to print")
         self._value = value
         self._span = span
 
@@ -397,7 +435,7 @@ class Boolean(Node):
 
     def __init__(self, value: bool, *, span: Span | None = None) -> None:
         if not isinstance(value, bool):
-            raise TypeError("Boolean value must be a bool")
+            raise _invalid(f"Boolean value must be a bool, not {type(value).__name__}")
         self._value = value
         self._span = span
 
@@ -431,11 +469,18 @@ class Comparison(Expr):
 
     def __init__(self, key: Key, op: Op, value: Value, *, span: Span | None = None) -> None:
         if not isinstance(key, Key):
-            raise TypeError("Comparison key must be a Key")
+            raise _invalid("Comparison key must be a Key")
         if not isinstance(value, _VALUE_TYPES):
-            raise TypeError("Comparison value must be a String, Number or Boolean")
+            raise _invalid("Comparison value must be a String, Number or Boolean")
+        if op.__class__ is not Op:
+            try:
+                op = Op(op)
+            except (ValueError, TypeError):
+                raise _invalid(
+                    f"{op!r} is not a FlowQL operator", "use an Op: ==, !=, ~~ or !~"
+                ) from None
         self._key = key
-        self._op = op if op.__class__ is Op else Op(op)
+        self._op = op
         self._value = value
         self._span = span
 
@@ -480,16 +525,20 @@ class In(Expr):
         *,
         span: Span | None = None,
     ) -> None:
+        if isinstance(values, (str, bytes, Node)) or not hasattr(values, "__iter__"):
+            raise _invalid("In values must be an iterable of String, Number or Boolean nodes")
         values = tuple(values)
         if not isinstance(key, Key):
-            raise TypeError("In key must be a Key")
+            raise _invalid("In key must be a Key")
         if not values:
-            raise ValueError("In needs at least one value")
+            raise _invalid("In needs at least one value")
         if not all(isinstance(v, _VALUE_TYPES) for v in values):
-            raise TypeError("In values must be String, Number or Boolean nodes")
+            raise _invalid("In values must be String, Number or Boolean nodes")
+        if not isinstance(negated, bool):
+            raise _invalid(f"In negated must be a bool, not {type(negated).__name__}")
         self._key = key
         self._values_ = values
-        self._negated = bool(negated)
+        self._negated = negated
         self._span = span
 
     @property
@@ -528,7 +577,7 @@ class Not(Expr):
 
     def __init__(self, operand: Expr, *, span: Span | None = None) -> None:
         if not isinstance(operand, Expr):
-            raise TypeError("Not operand must be an Expr")
+            raise _invalid("Not operand must be an Expr")
         self._operand = operand
         self._span = span
 
@@ -562,9 +611,9 @@ class _Connective(Expr):
             elif isinstance(operand, Expr):
                 flat.append(operand)
             else:
-                raise TypeError(f"{cls.__name__} operands must be Expr nodes")
+                raise _invalid(f"{cls.__name__} operands must be Expr nodes")
         if len(flat) < 2:
-            raise ValueError(f"{cls.__name__} needs at least two operands")
+            raise _invalid(f"{cls.__name__} needs at least two operands")
         self._operands = tuple(flat)
         self._span = span
 

@@ -77,6 +77,7 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ017", "nesting-too-deep", "The filter nests deeper than flowql's limit."),
     ("FQ018", "missing-connective", "Two comparisons with no AND or OR between them."),
     ("FQ019", "unsupported-operator", "A comparison operator FlowQL does not have (<, >, ...)."),
+    ("FQ020", "invalid-node", "A syntax tree node built in code that FlowQL text cannot hold."),
     ("FQ101", "unknown-key", "A key that is not a dimension of the data model."),
     ("FQ102", "key-in-other-flow", "A key of another flow model than the one the query names."),
     ("FQ103", "unknown-flow", "A flow id that the data model does not have."),

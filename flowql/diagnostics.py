@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import enum
 
-from flowql.ast import Span
-
+# Span only in annotations: flowql.ast raises flowql's errors, so importing it here would be a
+# circle.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from flowql.ast import Span
 
 __all__ = ["Diagnostic", "Severity", "clip", "closest", "did_you_mean", "render"]
 

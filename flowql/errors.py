@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from flowql.ast import Span
 
-__all__ = ["FlowQLError", "LimitError", "ParseError", "UnsupportedError"]
+__all__ = ["FlowQLError", "LimitError", "NodeError", "ParseError", "UnsupportedError"]
 
 
 class FlowQLError(Exception):
@@ -91,6 +91,13 @@ class FlowQLError(Exception):
 
 class ParseError(FlowQLError):
     """The text is not a FlowQL filter (codes FQ001 to FQ019)."""
+
+
+class NodeError(FlowQLError, TypeError, ValueError):
+    """A syntax tree node built in code with a field FlowQL text cannot hold (code FQ020): a key
+    that is not a key token or is a keyword, a value of the wrong type, an unknown operator, too
+    few operands. It is raised where the node is made, so no writer ever prints it. It is also a
+    ``TypeError`` and a ``ValueError``, the errors the constructors raised before it."""
 
 
 class LimitError(ParseError):

@@ -411,7 +411,8 @@ def test_the_format_is_documented() -> None:
 
 def test_every_code_has_an_error_case() -> None:
     covered = {case.expected.code for case in CASES if isinstance(case.expected, ErrorExpectation)}
-    missing = sorted(set(SYNTAX_CODES) - covered)
+    # FQ020 is raised by the AST's constructors for trees built in code, never by text.
+    missing = sorted(set(SYNTAX_CODES) - covered - {"FQ020"})
     assert not missing, f"no corpus case raises {', '.join(missing)}"
     unknown = sorted(covered - set(SYNTAX_CODES))
     assert not unknown, f"the corpus expects codes that flowql.codes does not list: {unknown}"

@@ -15,7 +15,7 @@ from strategies import exprs, keys, string_values, values
 
 from flowql import parse
 from flowql.ast import And, Boolean, Comparison, Expr, In, Key, Not, Number, Op, Or, String, Value
-from flowql.errors import FlowQLError, LimitError, ParseError, UnsupportedError
+from flowql.errors import FlowQLError, LimitError, NodeError, ParseError, UnsupportedError
 from flowql.targets.klaviyo import (
     MAX_DEPTH,
     MAX_LIST_ITEMS,
@@ -153,10 +153,11 @@ def test_list_over_100_values_is_refused() -> None:
 
 
 def test_key_that_is_not_a_field_name_is_refused() -> None:
-    # A key built in code could otherwise inject syntax: equals(a,b,"x").
-    with pytest.raises(UnsupportedError) as caught:
+    # A key built in code could otherwise inject syntax: equals(a,b,"x"). The AST refuses it
+    # where it is made (FQ020), before any target sees it.
+    with pytest.raises(NodeError) as caught:
         compile_filter(Comparison(Key("a,b"), Op.EQ, String("x")))
-    assert "field name" in caught.value.message
+    assert caught.value.code == "FQ020"
 
 
 def test_refusal_spans() -> None:

@@ -200,6 +200,10 @@ def _applies(fault_api: str | None, api: str | None, bucket: str | None) -> bool
     return fault_api == api
 
 
+MAX_LATENCY = 3600.0
+"""The most latency (seconds) a response can be given: an hour."""
+
+
 class Faults:
     """Injected trouble: latency (seconds added to every response, per API or for all),
     one-shot failures and dropped connections for the next requests, and seeded random ones
@@ -270,8 +274,15 @@ class Faults:
     def set_latency(self, seconds: float, api: str | None = None) -> None:
         """Add ``seconds`` to every response (of ``api``; None sets the default for all)."""
         self._check_api(api)
-        if seconds < 0:
-            raise ValueError(f"latency must be >= 0 seconds, not {seconds}")
+        # NaN passes `< 0` and inf makes every sleep fail: refuse both here, at the start.
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 <= seconds <= MAX_LATENCY
+        ):
+            raise ValueError(
+                f"latency must be a number of seconds from 0 to {MAX_LATENCY}, not {seconds!r}"
+            )
         with self._lock:
             self._latency[api] = float(seconds)
 
@@ -281,7 +292,7 @@ class Faults:
             return self._latency.get(api, self._latency[None])
 
     def _rate(self, value: float, name: str) -> float:
-        if not 0.0 <= value <= 1.0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ValueError(f"{name} must be between 0 and 1, not {value}")
         return float(value)
 

@@ -768,13 +768,48 @@ def _read_filter(
         ) from None
 
 
+MAX_BODY_DEPTH = 32
+"""How deep a request body may nest (a report body needs four levels)."""
+
+
+def _not_json(name: str) -> object:
+    """NaN, Infinity and -Infinity, which Python reads and JSON does not have."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(document: object) -> int:
+    """How deep ``document`` nests (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(document, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_BODY_DEPTH:
+                return depth
+            stack.extend((child, depth) for child in item)
+    return deepest
+
+
 def _report_body(body: bytes, kind: str) -> dict[str, Any]:
     try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: not JSON, or an integer past Python's 4,300 digits; RecursionError: nested
+        # deeper than the decoder goes.
         raise RequestError(
             400, "The request body is not valid JSON.", code="parse_error", pointer="/"
         ) from None
+    if _depth(document) > MAX_BODY_DEPTH:
+        raise RequestError(
+            400,
+            f"The request body nests deeper than {MAX_BODY_DEPTH} levels.",
+            code="parse_error",
+            pointer="/",
+        )
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict):
         raise RequestError(

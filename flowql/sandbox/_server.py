@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import hmac
 import json
+import math
 import socket
 import sys
 import threading
@@ -30,7 +32,18 @@ if TYPE_CHECKING:
 
     from flowql.sandbox._control import LimitSpec
 
-__all__ = ["DEFAULT_LOG_SIZE", "DEFAULT_PORT", "MAX_URL_LENGTH", "SECRET", "Sandbox", "serve"]
+__all__ = [
+    "DEFAULT_LOG_SIZE",
+    "DEFAULT_PORT",
+    "MAX_BODY",
+    "MAX_URL_LENGTH",
+    "MAX_WAITING",
+    "MAX_WORKERS",
+    "READ_TIMEOUT",
+    "SECRET",
+    "Sandbox",
+    "serve",
+]
 
 SECRET = "sandbox"
 """The secret every API accepts by default: any Conviva client id with this client secret, and
@@ -46,7 +59,28 @@ DEFAULT_LOG_SIZE = 1000
 """How many of the latest requests :attr:`Sandbox.log` keeps unless told otherwise (an entry
 is about 0.8 KB: the default holds the log under a megabyte however long the sandbox runs)."""
 
-MAX_BODY = 1_000_000
+MAX_BODY = 1_048_576
+"""Request bodies longer than this (1 MiB) get a 413."""
+
+MAX_WORKERS = 64
+"""How many connections are served at once; more wait for a free worker."""
+
+MAX_WAITING = 256
+"""How many accepted connections may wait for a worker; past that, a connection is answered
+503 (with ``Retry-After: 1``) and closed, so slow clients cannot pin threads without limit."""
+
+READ_TIMEOUT = 30.0
+"""Seconds a connection may stay silent (idle between requests, or in the middle of one)
+before the sandbox closes it, unless :class:`Sandbox` is told otherwise."""
+
+# Accept errors that mean "no file descriptor (or memory) free now": wait before the next try,
+# or the accept loop spins, since the listening socket stays readable.
+_ACCEPT_BACKOFF = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 92\r\n\r\n"
+    b'{"status":503,"error":"Service Unavailable","message":"the sandbox is busy; retry shortly"}'
+)
 
 _KLAVIYO_CODES = {
     400: ("invalid", "Invalid input."),
@@ -103,9 +137,58 @@ class _Server(ThreadingHTTPServer):
         self.sandbox = sandbox
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        # A bounded pool: at most MAX_WORKERS threads, each serving connections until none wait.
+        self.active = 0
+        self.waiting: deque[tuple[Any, Any]] = deque()
+        self.accept_failures = 0
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            accepted = super().get_request()
+        except OSError as exc:
+            if exc.errno in _ACCEPT_BACKOFF:
+                # Back off (10 ms doubling to 0.5 s) instead of spinning on a socket that stays
+                # readable; socketserver ignores the error and the loop comes back here.
+                self.accept_failures += 1
+                time.sleep(min(0.5, 0.01 * 2 ** min(self.accept_failures, 6)))
+            raise
+        self.accept_failures = 0
+        return accepted
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            start = self.active < MAX_WORKERS
+            if start:
+                self.active += 1
+            elif len(self.waiting) < MAX_WAITING:
+                self.waiting.append((request, client_address))
+                return
+        if not start:
+            self._busy(request)
+            return
+        worker = threading.Thread(
+            target=self._work, args=(request, client_address), name="flowql-sandbox-worker"
+        )
+        worker.daemon = True
+        worker.start()
+
+    def _busy(self, request: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            request.setblocking(False)
+            request.send(_BUSY)
+        self.shutdown_request(request)
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        while True:
+            self.process_request_thread(request, client_address)
+            with self.connections_lock:
+                if not self.waiting:
+                    self.active -= 1
+                    return
+                request, client_address = self.waiting.popleft()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet about clients that went away (a timed-out client, a stopped server)."""
@@ -116,6 +199,10 @@ class _Server(ThreadingHTTPServer):
     def close_connections(self) -> None:
         with self.connections_lock:
             connections = list(self.connections)
+            waiting = list(self.waiting)
+            self.waiting.clear()
+        for request, _ in waiting:
+            self.shutdown_request(request)
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
@@ -125,11 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "flowql-sandbox"
     sys_version = ""
-    timeout = 120  # an idle keep-alive connection is closed after this
     server: _Server
 
     def setup(self) -> None:
         super().setup()
+        # Every read waits at most this long: an idle keep-alive connection, or a client that
+        # stops halfway through a request, is closed.
+        self.connection.settimeout(self.server.sandbox.read_timeout)
         # Headers and body go out in separate writes; with Nagle's algorithm on, the body waits
         # for the client's delayed ACK (40 ms on Linux) on every keep-alive response.
         with contextlib.suppress(OSError):
@@ -264,9 +353,23 @@ class Sandbox:
         log_size: int | None = DEFAULT_LOG_SIZE,
         inclusive_end: bool = False,
         klaviyo_retired: str = "serve",
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         if not secret:
             raise ValueError("the sandbox needs a non-empty secret")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an int from 0 to 65535, not {port!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an int, not {seed!r}")
+        if (
+            isinstance(read_timeout, bool)
+            or not isinstance(read_timeout, (int, float))
+            or not (math.isfinite(read_timeout) and read_timeout > 0)
+        ):
+            raise ValueError(
+                f"read_timeout must be a positive number of seconds, not {read_timeout!r}"
+            )
+        self.read_timeout = float(read_timeout)
         if log_size is not None and (
             isinstance(log_size, bool) or not isinstance(log_size, int) or log_size < 1
         ):
@@ -636,7 +739,6 @@ class Sandbox:
                 raise RequestError(400, "the path is not UTF-8 text once decoded") from None
             if segments and segments[-1] == "":
                 segments.pop()
-            host = headers.get("Host") or f"{self.host}:{self.port}"
             request = Request(
                 method,
                 path,
@@ -645,7 +747,7 @@ class Sandbox:
                 parse_query(query),
                 body,
                 {k.lower(): v for k, v in headers.items()},
-                f"http://{host}",
+                self._base(handler),
             )
             response: Response = self._api(api).handle(request)
         except RequestError as problem:
@@ -656,6 +758,19 @@ class Sandbox:
         content_type = "application/vnd.api+json" if api == "klaviyo" else "application/json"
         out_headers = {"Content-Type": content_type, **response.headers}
         return _Outcome(response.status, out_headers, _dump(response.body))
+
+    def _base(self, handler: BaseHTTPRequestHandler) -> str:
+        """The root URL for links in answers: the sandbox's own address, never the request's
+        Host header (which a client chooses); on a wildcard address, the one the client
+        reached."""
+        if self.host not in ("", "0.0.0.0", "::"):
+            return self.url
+        try:
+            host = str(handler.connection.getsockname()[0])
+        except OSError:
+            return self.url
+        shown = host if ":" not in host else f"[{host}]"
+        return f"http://{shown}:{self.port}"
 
 
 def _dump(document: object) -> bytes:

@@ -99,8 +99,10 @@ def compile_filter(expr: Expr) -> tuple[str, list[Diagnostic]]:
     :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic per number or boolean
     value, all of them collected first.
     """
+    from flowql.targets._text import unencodable
+
     lowered = lower(expr)
-    refusals: list[Diagnostic] = []
+    refusals: list[Diagnostic] = unencodable(expr, "conviva-flow")
     warnings: list[Diagnostic] = []
     for comparison in _comparisons(lowered):
         value = comparison.value
@@ -111,6 +113,7 @@ def compile_filter(expr: Expr) -> tuple[str, list[Diagnostic]]:
         else:
             refusals.append(_refusal(value, span))
     if refusals:
+        refusals.sort(key=lambda d: (d.span.start, -d.span.end) if d.span else (-1, 0))
         raise UnsupportedError(refusals)
     return format(lowered), warnings
 

@@ -30,6 +30,7 @@ from flowql.ast import And, Boolean, Comparison, In, Number, Op, Or, String
 from flowql.diagnostics import Diagnostic, clip
 from flowql.errors import UnsupportedError
 from flowql.formatter import excerpt, format_value
+from flowql.targets._text import unencodable
 from flowql.targets.conviva_flow import lower
 
 TYPE_CHECKING = False
@@ -123,8 +124,9 @@ def compile_params(expr: Expr) -> list[tuple[str, str]]:
             problems.append(diagnostic)
 
     # Post-order over the lowered tree: each node becomes its Groups, or None if it cannot be
-    # expressed; `keys` keeps the keys each subtree mentions, for the OR-across-keys check.
-    results: list[tuple[Groups | None, list[str]]] = []
+    # expressed; `keys` keeps the keys each subtree mentions, for the OR-across-keys check (an
+    # insertion-ordered dict, so merging n distinct keys is linear, not quadratic).
+    results: list[tuple[Groups | None, dict[str, None]]] = []
     stack: list[tuple[Expr, bool]] = [(lowered, False)]
     while stack:
         node, done = stack.pop()
@@ -138,7 +140,7 @@ def compile_params(expr: Expr) -> list[tuple[str, str]]:
                 report(source, _refuse_test(node, source, negated))
             else:
                 groups = {key: [render_value(node.value)]}
-            results.append((groups, [key]))
+            results.append((groups, {key: None}))
             continue
         assert isinstance(node, (And, Or))
         if not done:
@@ -148,20 +150,22 @@ def compile_params(expr: Expr) -> list[tuple[str, str]]:
         count = len(node.operands)
         children = results[-count:]
         del results[-count:]
-        keys: list[str] = []
+        keys: dict[str, None] = {}
         for _, child_keys in children:
-            keys.extend(k for k in child_keys if k not in keys)
+            keys.update(child_keys)
         if isinstance(node, And):
             groups = _intersect(node, source, children, report)
         elif len(keys) > 1:
-            report(source, _refuse_or(keys, node, source))
+            report(source, _refuse_or(list(keys), node, source))
             groups = None
         elif all(child is not None for child, _ in children):
-            groups = {keys[0]: _union([child[keys[0]] for child, _ in children if child])}
+            only = next(iter(keys))
+            groups = {only: _union([child[only] for child, _ in children if child])}
         else:
             groups = None
         results.append((groups, keys))
 
+    problems.extend(unencodable(expr, TARGET))
     final = results[0][0]
     if final is not None and SAVED_FILTER in final:
         values = final[SAVED_FILTER]
@@ -188,7 +192,7 @@ def _union(lists: list[list[str]]) -> list[str]:
 def _intersect(
     node: And,
     source: Node,
-    children: list[tuple[Groups | None, list[str]]],
+    children: list[tuple[Groups | None, dict[str, None]]],
     report: Report,
 ) -> Groups | None:
     """AND the children's groups: keys in order of first appearance, each key's values the

@@ -150,6 +150,11 @@ def compile_filter(expr: Expr) -> str:
     Raises :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic per construct
     Klaviyo's syntax cannot express, all of them collected first.
     """
+    from flowql.targets._text import unencodable
+
+    refused = unencodable(expr, "klaviyo")
+    if refused:
+        raise UnsupportedError(refused)
     return _render(normalise(expr))
 
 

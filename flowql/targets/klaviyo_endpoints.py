@@ -169,6 +169,11 @@ class Family:
     def compile_filter(self, expr: Expr) -> str:
         """The Klaviyo filter for ``expr``; raises :class:`UnsupportedError` (FQ601, every
         problem collected) for whatever the family's table does not allow."""
+        from flowql.targets._text import unencodable
+
+        refused = unencodable(expr, self.target)
+        if refused:
+            raise UnsupportedError(refused)
         return _Compiler(self).run(expr)
 
     def __repr__(self) -> str:
