@@ -210,9 +210,15 @@ def load_model(path: str) -> DataModel:
     Metrics V3 dimension list (told apart by their shape). Raises :class:`ModelError`."""
     import json
 
+    from flowql.files import read_regular
+
+    if "\0" in path:
+        raise _model_error(
+            f"{path!r}: not a valid path (it holds a NUL character)",
+            "give the path of a JSON file",
+        )
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError:
         raise _model_error(f"{path}: no such data model file") from None
     except OSError as exc:
@@ -222,6 +228,18 @@ def load_model(path: str) -> DataModel:
             f"{path}: not a JSON data model ({exc})",
             "save the JSON of GET /flow-data/metadata/data-model (or of Sessions V3's "
             "_meta/references/dimensions) to a file",
+        ) from None
+    except RecursionError:
+        # json recurses once per nested array or object: a hostile file runs it out.
+        raise _model_error(
+            f"{path}: not a JSON data model (arrays or objects nested too deeply)",
+            "a data model nests a few levels only: check that this is the right file",
+        ) from None
+    except ValueError:
+        # An integer of more digits than Python converts (sys.get_int_max_str_digits()).
+        raise _model_error(
+            f"{path}: not a JSON data model (an integer with too many digits)",
+            "a data model holds no huge numbers: check that this is the right file",
         ) from None
     return model_from_data(data, name=path)
 

@@ -20,7 +20,7 @@ from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from re import Pattern
     from typing import Any
 
@@ -237,13 +237,20 @@ class Config:
                 return True
         return False
 
-    def files_under(self, directory: str, *, manifests: bool = True) -> list[str]:
+    def files_under(
+        self,
+        directory: str,
+        *,
+        manifests: bool = True,
+        onerror: Callable[[OSError], None] | None = None,
+    ) -> list[str]:
         """The files ``flowql check`` (and, without ``manifests``, ``flowql fmt``) take from a
         directory, sorted: those ``include`` takes and ``exclude`` does not skip, outside
         directories whose name starts with ``.``. Configuration files are never among them, and
-        without ``manifests`` no ``.toml`` file is."""
+        without ``manifests`` no ``.toml`` file is. A directory that cannot be listed is given
+        to ``onerror`` (raised when there is none): it is never skipped in silence."""
         found: list[str] = []
-        for root, dirs, files in os.walk(directory):
+        for root, dirs, files in os.walk(directory, onerror=onerror or _raise):
             # Hidden directories (.git, .venv, ...) never hold filters worth checking.
             dirs[:] = sorted(
                 d
@@ -274,6 +281,10 @@ _UNSET = {
     "flow": "keys of any flow",
     "klaviyo_revision": "the newest revision flowql holds the spec of",
 }
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def describe(config: Config, *, start: str | None = None) -> str:
@@ -404,9 +415,12 @@ def load_config(path: str) -> Config:
 
 
 def _read(path: str) -> str:
+    from flowql.files import read_regular
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
+    except ValueError:
+        raise _error(f"{path!r}: not a valid path (it holds a NUL character)") from None
     except OSError as exc:
         raise _error(f"{path}: cannot read ({exc.strerror})", path=path) from None
     try:
@@ -436,6 +450,7 @@ def _from_text(text: str, path: str, *, pyproject: bool) -> Config | None:
         raise _error(
             f"{os.path.basename(path)} is not valid TOML: {exc.message}",
             exc.span(text),
+            exc.hint,
             source=text,
             path=path,
         ) from None

@@ -108,11 +108,14 @@ class TomlSyntaxError(Exception):
     """Text that is not TOML: tomllib's message and the 1-based position it gives (or None at
     the end of the document)."""
 
-    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+    def __init__(
+        self, message: str, line: int | None, column: int | None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.hint = hint
 
     def span(self, text: str) -> Span:
         """The position as a (one-character, or empty at the end) span of ``text``."""
@@ -152,6 +155,24 @@ def toml_loads(text: str) -> dict[str, Any]:
             if match.group(1):
                 line, column = int(match.group(1)), int(match.group(2))
         raise TomlSyntaxError(message, line, column) from None
+    except RecursionError:
+        # tomllib recurses once per nested array or inline table: a hostile file runs it out.
+        raise TomlSyntaxError(
+            "Arrays or inline tables nested too deeply",
+            None,
+            None,
+            "nest arrays and inline tables a few levels at most",
+        ) from None
+    except ValueError as exc:
+        # An integer of more digits than Python converts (sys.get_int_max_str_digits()).
+        if "digits" not in str(exc):
+            raise
+        raise TomlSyntaxError(
+            "An integer with too many digits",
+            None,
+            None,
+            "write a number of at most a few dozen digits",
+        ) from None
     return data
 
 
@@ -863,10 +884,11 @@ def is_manifest(path: str) -> bool:
     name = os.path.basename(path)
     if not name.endswith(".toml") or name in CONFIG_FILES:
         return False
+    from flowql.files import read_regular
+
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
+        text = read_regular(path).decode("utf-8-sig")
+    except (OSError, ValueError):
         return False
     if "query" not in text:
         return False
@@ -882,9 +904,12 @@ def is_manifest(path: str) -> bool:
 def load_manifest(path: str) -> list[Query]:
     """Read the queries of a manifest file. Raises :class:`ManifestError` for a file that
     cannot be read as a manifest; problems in one query are in its ``diagnostics``."""
+    from flowql.files import read_regular
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
+    except ValueError:
+        raise ManifestError(_error(f"{path!r}: not a valid path (it holds a NUL)")) from None
     except OSError as exc:
         raise ManifestError(_error(f"{path}: cannot read ({exc.strerror})")) from None
     try:
@@ -905,7 +930,11 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
         data = toml_loads(text)
     except TomlSyntaxError as exc:
         raise ManifestError(
-            _error(f"not valid TOML: {exc.message[:1].lower()}{exc.message[1:]}", exc.span(text)),
+            _error(
+                f"not valid TOML: {exc.message[:1].lower()}{exc.message[1:]}",
+                exc.span(text),
+                exc.hint,
+            ),
             text,
         ) from None
     scan = _LazyScan(text)

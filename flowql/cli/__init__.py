@@ -53,9 +53,12 @@ class Source:
 
 
 def _read_file(path: str) -> str:
+    from flowql.files import read_regular
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
+    except ValueError:
+        raise InputError(f"{path!r}: not a valid path (it holds a NUL character)") from None
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -78,11 +81,24 @@ def _decode(data: bytes, name: str) -> str:
 _CONFIG_NAMES = frozenset({"pyproject.toml", "flowql.toml"})
 
 
+def _unreadable(error: OSError) -> str:
+    """What an input error says about a path that cannot be read."""
+    return f"{error.filename}: cannot read ({error.strerror})"
+
+
+def _raise_input_error(error: OSError) -> None:
+    raise InputError(_unreadable(error))
+
+
 def _find_files(
-    directory: str, suffixes: tuple[str, ...], excluded: Callable[[str], bool] | None
+    directory: str,
+    suffixes: tuple[str, ...],
+    excluded: Callable[[str], bool] | None,
+    onerror: Callable[[OSError], None] = _raise_input_error,
 ) -> list[str]:
     found: list[str] = []
-    for root, dirs, files in os.walk(directory):
+    # A directory that cannot be listed is an input error, never a silent skip.
+    for root, dirs, files in os.walk(directory, onerror=onerror):
         # Hidden directories (.git, .venv, ...) never hold filters worth checking.
         dirs[:] = sorted(
             d
@@ -107,12 +123,29 @@ def read_sources(
     stdin_filename: str | None = None,
     suffixes: tuple[str, ...] = (".flowql",),
     excluded: Callable[[str], bool] | None = None,
+    errors: list[str] | None = None,
 ) -> list[Source]:
     """Collect the inputs of a verb: inline expressions, then paths in the order given.
 
     Directories are searched for files with one of ``suffixes``, skipping what ``excluded``
-    says; files named explicitly are always read.
+    says; files named explicitly are always read. A path that cannot be read raises
+    :class:`InputError`, or, given ``errors``, is added to it and the others are read.
     """
+
+    def read(path: str) -> None:
+        try:
+            sources.append(Source(path, _read_file(path), path))
+        except InputError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+
+    def listing_failed(error: OSError) -> None:
+        if errors is None:
+            _raise_input_error(error)
+        else:
+            errors.append(_unreadable(error))
+
     sources = [
         Source("<expr>" if len(exprs or ()) == 1 else f"<expr {i}>", text)
         for i, text in enumerate(exprs or (), 1)
@@ -128,11 +161,11 @@ def read_sources(
             text = _decode(buffer.read(), "<stdin>") if buffer else stream.read()
             sources.append(Source(stdin_filename or "<stdin>", text))
         elif os.path.isdir(path):
-            files = _find_files(path, suffixes, excluded)
-            sources.extend(Source(f, _read_file(f), f) for f in files)
+            for found in _find_files(path, suffixes, excluded, listing_failed):
+                read(found)
         else:
-            sources.append(Source(path, _read_file(path), path))
-    if not sources:
+            read(path)
+    if not sources and not errors:
         raise InputError("nothing to read: give --expr TEXT, a file or directory, or - for stdin")
     return sources
 
@@ -203,8 +236,9 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     # The settings of `flowql check`, so that what fmt writes is what check accepts (FQ402).
     config = resolve_config(args.config, os.getcwd()).merged(line_length=args.line_length)
-    paths = _walk_paths(args.paths, config, manifests=False)
-    sources = read_sources(args.expr, paths, stdin_filename=args.stdin_filename)
+    unreadable: list[str] = []
+    paths = _walk_paths(args.paths, config, manifests=False, errors=unreadable)
+    sources = read_sources(args.expr, paths, stdin_filename=args.stdin_filename, errors=unreadable)
     failed = changed = unchanged = 0
     for source in sources:
         try:
@@ -233,12 +267,22 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             assert source.path is not None
             from flowql.files import write_atomic
 
-            write_atomic(source.path, formatted, replace=True)
+            try:
+                expect = source.text.encode("utf-8")
+                write_atomic(source.path, formatted, replace=True, expect=expect)
+            except OSError as exc:
+                # Say which file was left as it was, and go on with the others.
+                changed -= 1
+                unreadable.append(f"{source.name}: not written ({exc.strerror})")
     if source_files := [s for s in sources if s.path is not None]:
         if not args.check and not args.diff:
             _summary(err, changed, "reformatted", unchanged, failed, len(source_files))
         elif args.check:
             _summary(err, changed, "would be reformatted", unchanged, failed, len(source_files))
+    for message in unreadable:
+        err.write(f"flowql: error: {message}\n")
+    if unreadable:
+        return EXIT_USAGE
     if failed:
         return EXIT_FINDINGS
     if (args.check or args.diff) and changed:
@@ -246,12 +290,22 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _walk_paths(paths: Sequence[str], config: Config, *, manifests: bool) -> list[str]:
+def _walk_paths(
+    paths: Sequence[str], config: Config, *, manifests: bool, errors: list[str]
+) -> list[str]:
     """``paths`` with each directory replaced by the files the configuration takes from it
-    (``include``, ``exclude``): fmt and check walk directories the same way."""
+    (``include``, ``exclude``): fmt and check walk directories the same way. A directory that
+    cannot be listed is added to ``errors``."""
+
+    def listing_failed(error: OSError) -> None:
+        errors.append(_unreadable(error))
+
     out: list[str] = []
     for path in paths:
-        out.extend(config.files_under(path, manifests=manifests) if os.path.isdir(path) else [path])
+        if os.path.isdir(path):
+            out.extend(config.files_under(path, manifests=manifests, onerror=listing_failed))
+        else:
+            out.append(path)
     return out
 
 
@@ -323,10 +377,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.show_settings:
         out.write(describe(config, start=os.getcwd()))
         return EXIT_OK
+    unreadable: list[str] = []
     sources = read_sources(
         args.expr,
-        _walk_paths(args.paths, config, manifests=True),
+        _walk_paths(args.paths, config, manifests=True, errors=unreadable),
         stdin_filename=args.stdin_filename,
+        errors=unreadable,
     )
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
@@ -344,17 +400,22 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 result.input_errors, "text", files_checked=0, tool_version="", summary=False
             )
         )
-    unreadable = len({f.path for f in result.input_errors})
+    # Every path that could not be read is an error: CI must not pass with files unchecked.
+    for message in unreadable:
+        err.write(f"flowql: error: {message}\n")
+    failed_inputs = len({f.path for f in result.input_errors})
     out.write(
         render_findings(
             result.findings,
             args.format,
-            files_checked=result.inputs_checked - unreadable,
+            files_checked=result.inputs_checked - failed_inputs,
             tool_version=__version__,
             # "All checks passed" would be untrue when a file could not even be read.
-            summary=not (unreadable and not result.findings),
+            summary=not ((failed_inputs or unreadable) and not result.findings),
         )
     )
+    if unreadable:
+        return EXIT_USAGE
     return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
 
 

@@ -29,6 +29,8 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
+import sys
 import threading
 
 from prompt_toolkit import PromptSession
@@ -607,9 +609,26 @@ def _status_part(check: Check | None, fresh: bool, error: str | None) -> StyleAn
     return [(style, f" {word}{where}: {first.message}{more}{stale}")]
 
 
+HISTORY_READ_LIMIT = 4 * 1024 * 1024
+"""The most of a history file read at start (its end): a huge file must not fill memory."""
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"flowql: warning: {message}\n")
+
+
 def _history(path: str) -> History:
     """The history file at ``path`` (its directory made if needed), or an in-memory history
-    when the file cannot be written (a read-only home): the REPL works either way."""
+    when the file cannot be written (a read-only home) or ``path`` is not a regular file (a
+    device such as /dev/zero would be read forever): the REPL works either way."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            _warn(f"{path} is not a regular file: the history is kept in memory only")
+            return InMemoryHistory()
+    except FileNotFoundError:
+        pass  # made below
+    except (OSError, ValueError):
+        return InMemoryHistory()
     try:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
@@ -621,18 +640,56 @@ def _history(path: str) -> History:
 
 
 class _PrivateHistory(FileHistory):
-    """The history file, without the lines that hold a secret's value (in any spelling: the
-    detector ``:export`` uses)."""
+    """prompt_toolkit's history file, read up to :data:`HISTORY_READ_LIMIT` bytes from its end,
+    without the lines that hold a secret's value (in any spelling: the detector ``:export``
+    uses), and written so that a failed write (a full disk) warns once and the REPL goes on."""
+
+    _warned = False
+
+    def load_history_strings(self) -> Iterable[str]:
+        """The lines of the file (of its last part when it is huge), the most recent first."""
+        try:
+            with open(self.filename, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    return []
+                size = os.fstat(handle.fileno()).st_size
+                if size > HISTORY_READ_LIMIT:
+                    handle.seek(size - HISTORY_READ_LIMIT)
+                data = handle.read(HISTORY_READ_LIMIT)
+        except OSError:
+            return []
+        if size > HISTORY_READ_LIMIT:
+            # Start at an entry's "# date" line, not inside a cut one.
+            data = data[data.find(b"\n#") + 1 :] if b"\n#" in data else b""
+        strings: list[str] = []
+        lines: list[str] = []
+        for line_bytes in data.splitlines(keepends=True):
+            line = line_bytes.decode("utf-8", errors="replace")
+            if line.startswith("+"):
+                lines.append(line[1:])
+            else:
+                if lines:
+                    strings.append("".join(lines)[:-1])
+                lines = []
+        if lines:
+            strings.append("".join(lines)[:-1])
+        return list(reversed(strings))
 
     def store_string(self, string: str) -> None:
-        """Add a line to the file, unless it holds a secret."""
+        """Add a line to the file, unless it holds a secret; a write that fails is said once,
+        and not again."""
         from flowql.repl.secrets import secret_in
 
         if secret_in(string) is not None:
             return
         with contextlib.suppress(OSError):  # made again, private, if it was removed
             os.close(os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        super().store_string(string)
+        try:
+            super().store_string(string)
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                _warn(f"cannot write the history to {os.fsdecode(self.filename)} ({exc.strerror})")
 
 
 class _LaterHistory(History):

@@ -20,6 +20,7 @@ import re
 from flowql.apis import Api
 from flowql.diagnostics import Diagnostic
 from flowql.errors import FlowQLError
+from flowql.repl.errors import command_error
 from flowql.repl.session import CommandError, Session, api_of, compiled_text
 
 TYPE_CHECKING = False
@@ -119,6 +120,10 @@ def _model_line(session: Session) -> str:
 
 
 def _model(session: Session, args: str) -> Outcome:
+    if "\0" in args:
+        raise command_error(
+            "a file name cannot hold a NUL character", "type the path of a JSON data model file"
+        )
     if args:
         loaded = session.load_model(None if args == "demo" else args)
         lines = [f"model {loaded.name} ({loaded.kind}, {len(loaded.dimensions())} keys)"]
