@@ -523,7 +523,8 @@ def _code(cell: str) -> str | None:
 def test_language_reference_error_table() -> None:
     """Each row of the error table in docs/language.md is what flowql says for its example."""
     rows = _markdown_table("| Code | Name | Example |")
-    assert [row[0] for row in rows] == SYNTAX_CODES
+    # FQ020 is raised by the AST's constructors for trees built in code: no text has it.
+    assert [row[0] for row in rows] == [c for c in SYNTAX_CODES if c != "FQ020"]
     checked = 0
     for code, name, example, position, message, hint in rows:
         assert name == CODES[code].name, f"{code}: the name is {CODES[code].name}"
@@ -540,7 +541,7 @@ def test_language_reference_error_table() -> None:
         )
         assert actual == (code, position, _code(message), _code(hint)), f"{code}: {source!r}"
         checked += 1
-    assert checked == len(SYNTAX_CODES) - 2
+    assert checked == len(SYNTAX_CODES) - 3  # FQ016, FQ017 in words; FQ020 has no text
 
 
 def test_language_reference_canonical_forms() -> None:
