@@ -111,6 +111,20 @@ class Redactor:
         """Whether ``text`` holds any spelling of any value."""
         return self._regex is not None and self._regex.search(text) is not None
 
+    def may_hold(self, raw: bytes) -> bool:
+        """Whether JSON ``raw`` can decode to a string holding a spelling: False only when
+        it is UTF-8 with no backslash (so every decoded string is a slice of it, as written)
+        and no spelling is in it. One scan of the bytes, instead of a walk of the decoded
+        value for the common answer that holds no secret."""
+        if self._regex is None:
+            return False
+        if b"\\" in raw or b"\x00" in raw:
+            return True
+        try:
+            return self._regex.search(raw.decode("utf-8")) is not None
+        except UnicodeDecodeError:
+            return True
+
     def data(self, value: Any) -> Any:
         """Decoded JSON with every string (keys too) redacted; other values as they are. The
         same objects where nothing is found, so a clean answer is not copied."""

@@ -435,3 +435,16 @@ def test_the_history_file_is_private(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_clean_answer_is_not_walked_and_an_escaped_one_is() -> None:
+    from flowql.redact import Redactor
+
+    redactor = Redactor(["s3cr3t-value"])
+    assert not redactor.may_hold(b'{"a": "clean"}')
+    assert redactor.may_hold(b'{"a": "x s3cr3t-value"}')
+    # Escapes and other encodings could spell it in a way the bytes do not show.
+    assert redactor.may_hold(b'{"a": "\\u0073"}')
+    assert redactor.may_hold('{"a": "x"}'.encode("utf-16"))
+    assert redactor.may_hold(b'{"a": "\xff"}')
+    assert not Redactor([]).may_hold(b'{"a": "s3cr3t-value"}')

@@ -576,8 +576,11 @@ class Core:
                         response.content, info, response.headers.get("content-type")
                     )
                     # Redacted once here, so no result, export or model file holds a
-                    # credential a server echoed into its data.
-                    return self.redactor.data(decoded)
+                    # credential a server echoed into its data (the walk only when the body
+                    # can hold one: it costs more than decoding).
+                    if self.redactor.may_hold(response.content):
+                        return self.redactor.data(decoded)
+                    return decoded
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 status = response.status_code
                 error = error_for_status(status)(
