@@ -40,6 +40,7 @@ from flowql.client import (
     URITooLong,
 )
 from flowql.client._core import RateLimiter, check_url, is_loopback, retry_after_seconds
+from flowql.client.http import HttpxSender, Pool, tls_context
 from flowql.query import FlowQuery, QueryError
 from flowql.results import DimensionalRows, TimeSeries
 
@@ -333,24 +334,51 @@ def test_transport_errors_are_retried_then_reported() -> None:
 
 
 def test_every_request_has_a_timeout() -> None:
+    # Through httpx (an injected transport), its own timeouts are the client's too; the whole
+    # attempt's deadline, for both senders, is in test_hostile_servers.py.
     client = flow_client(Server(series_answer), timeout=4.5)
     http = client._core._http()
-    assert http.timeout.read == 4.5
-    assert http.timeout.connect == 4.5
+    assert isinstance(http, HttpxSender)
+    assert http.client.timeout.read == 4.5
+    assert http.client.timeout.connect == 4.5
     run(client.close())
 
 
-@pytest.mark.parametrize(("base_url", "loaded"), [("http://127.0.0.1:9", False), (None, True)])
-def test_only_an_https_base_loads_the_certificates(base_url: str | None, loaded: bool) -> None:
-    # A plain-http base (the sandbox) never speaks TLS: its context loads no CA bundle (tens of
-    # ms per client) and, were it ever used, would trust no one.
-    client = AsyncConvivaFlowClient("id", "secret", base_url=base_url)
-    pool = client._core._http()._transport._pool  # type: ignore[attr-defined]
-    context = pool._ssl_context
+def test_the_default_sender_is_the_pool_and_a_proxy_goes_through_httpx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    client = AsyncConvivaFlowClient("id", "secret")
+    assert isinstance(client._core._http(), Pool)
+    run(client.close())
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    client = AsyncConvivaFlowClient("id", "secret")
+    assert isinstance(client._core._http(), HttpxSender)
+    run(client.close())
+    monkeypatch.setenv("NO_PROXY", "api.conviva.com")
+    client = AsyncConvivaFlowClient("id", "secret")
+    assert isinstance(client._core._http(), Pool)
+    run(client.close())
+
+
+def test_only_https_loads_the_certificates() -> None:
+    # A plain-http base (the sandbox) never speaks TLS: the pool makes no context for it, and
+    # httpx's (with a proxy) loads no CA bundle (tens of ms per client) and trusts no one.
+    client = AsyncConvivaFlowClient("id", "secret", base_url="http://127.0.0.1:9")
+    pool = client._core._http()
+    assert isinstance(pool, Pool)
+    assert pool._tls is None
+    context = tls_context()
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
-    assert (context.cert_store_stats()["x509_ca"] > 0) is loaded
-    run(client.close())
+    assert context.cert_store_stats()["x509_ca"] > 0
+    for base_url, loaded in [("http://127.0.0.1:9", False), ("https://api.conviva.com", True)]:
+        sender = HttpxSender(base_url, transport=None, timeout=1.0, trust_env=False)
+        httpx_context = sender.client._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert httpx_context.verify_mode == ssl.CERT_REQUIRED
+        assert (httpx_context.cert_store_stats()["x509_ca"] > 0) is loaded
+        run(sender.aclose())
 
 
 # --- error mapping --------------------------------------------------------------------------

@@ -24,20 +24,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import ipaddress
 import json
 import logging
 import os
 import random
-import ssl
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
-
-import httpx
 
 from flowql.client.errors import (
     ClientError,
@@ -47,12 +45,15 @@ from flowql.client.errors import (
     TransportError,
     error_for_status,
 )
+from flowql.client.http import Answer, BodyError, Sender, SendError, open_sender
 from flowql.redact import REDACTED, Redactor, Secret, credential_problem, redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
     from types import TracebackType
+
+    import httpx
 
     from flowql.diagnostics import Diagnostic
     from flowql.query import Plan, Request, Window
@@ -338,14 +339,22 @@ class RateLimiter:
 # --- one request -----------------------------------------------------------------------------
 
 
-def _server_message(response: httpx.Response, redact: Callable[[str], str]) -> str:
+def _nothing() -> None:
+    pass
+
+
+def _release(slot: _Slot, clock: Clock) -> None:
+    slot.release(clock())
+
+
+def _server_message(answer: Answer, redact: Callable[[str], str]) -> str:
     """The server's own words about an error: Klaviyo's JSON:API ``errors[]`` details, a
     ``message`` or ``error`` field, or the start of the body; ``redact``-ed before it is cut,
     so a cut never leaves the start of a secret."""
     try:
-        data = response.json()
-    except ValueError:
-        return redact(" ".join(response.text.split()))[:300]
+        data = json.loads(answer.body)
+    except (ValueError, RecursionError):
+        return redact(" ".join(answer.text().split()))[:300]
     if isinstance(data, dict):
         errors = data.get("errors")
         if isinstance(errors, list) and errors:
@@ -382,16 +391,16 @@ def decode_json(body: bytes, info: RequestInfo, content_type: str | None = None)
         if "digits" in str(exc):
             raise InvalidResponse("the answer holds an integer too long to read", info) from None
         raise InvalidResponse(f"the answer is not JSON ({content_type})", info) from None
-    stack: list[tuple[object, int]] = [(data, 1)]
+    # The depth of every container, without recursion (type() is: subclasses cannot occur).
+    stack: list[tuple[Any, int]] = [(data, 1)] if type(data) in (dict, list) else []
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            if depth > MAX_DEPTH:
-                raise InvalidResponse(
-                    f"the answer nests deeper than {MAX_DEPTH} levels", info
-                ) from None
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
+        if depth > MAX_DEPTH:
+            raise InvalidResponse(f"the answer nests deeper than {MAX_DEPTH} levels", info)
+        for item in value.values() if type(value) is dict else value:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
     return data
 
 
@@ -458,7 +467,7 @@ class Core:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
-        self._client: httpx.AsyncClient | None = None
+        self._sender: Sender | None = None
         self._redactor: Redactor | None = None
 
     def headers(self) -> dict[str, str]:
@@ -496,24 +505,17 @@ class Core:
             return check_url(path, "link")
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            verify: ssl.SSLContext | bool = True
-            if self._transport is None and urlsplit(self.base_url).scheme == "http":
-                # A plain-http base (only ever the sandbox, on this machine) never speaks TLS:
-                # links must keep its origin and redirects are not followed. So no loading of
-                # certifi's bundle (tens of ms per client); this context trusts no one.
-                verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self._timeout),
-                verify=verify,
+    def _http(self) -> Sender:
+        if self._sender is None:
+            self._sender = open_sender(
+                self.base_url,
                 transport=self._transport,
-                follow_redirects=False,
+                timeout=self._timeout,
                 # A proxy from the environment must not see sandbox traffic on this machine.
                 trust_env=self._transport is None
                 and not is_loopback(urlsplit(self.base_url).hostname or ""),
             )
-        return self._client
+        return self._sender
 
     async def request(
         self,
@@ -538,8 +540,6 @@ class Core:
         info = RequestInfo(method, self.redact(url), sending)
         gate = self.limiters.get(limiter) or self.limiters.get("default")
         policy = self.retry
-        # Made before the rate limiter counts the request, so that building the first request's
-        # client (its TLS context) does not delay it past the moment counted.
         http = self._http()
         started = self._clock()
         attempt = 0
@@ -551,18 +551,30 @@ class Core:
             retry_after: float | None = None
             try:
                 try:
-                    # One deadline for the whole attempt: httpx's timeout is per read, so a
-                    # server dripping its body would otherwise keep a request alive unbounded.
+                    # One deadline for the whole attempt (a timeout per read would let a server
+                    # dripping its body keep a request alive unbounded). The rate limiter's
+                    # slot counts from the answer's start: the server has the request then.
                     response = await asyncio.wait_for(
-                        self._exchange(http, method, url, content, sending, info, slot),
+                        http.send(
+                            method,
+                            url,
+                            sending,
+                            content,
+                            self.max_body,
+                            _nothing
+                            if slot is None
+                            else functools.partial(_release, slot, self._clock),
+                        ),
                         self._timeout,
                     )
                 finally:
                     if slot is not None:  # also when the attempt ended before it began
                         slot.release(self._clock())
-            except (httpx.TransportError, asyncio.TimeoutError) as exc:
-                if isinstance(exc, httpx.TransportError):
-                    reason = self.redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+            except BodyError as exc:
+                raise InvalidResponse(str(exc), info) from None
+            except (SendError, asyncio.TimeoutError) as exc:
+                if isinstance(exc, SendError):
+                    reason = self.redact(str(exc))
                 else:
                     reason = f"no complete answer within the {self._timeout:g} s timeout"
                 LOGGER.debug("%s %s failed: %s", method, info.url, reason)
@@ -570,19 +582,17 @@ class Core:
                 retryable = True
             else:
                 took = (self._clock() - sent) * 1000
-                LOGGER.debug("%s %s -> %d in %.0f ms", method, info.url, response.status_code, took)
+                LOGGER.debug("%s %s -> %d in %.0f ms", method, info.url, response.status, took)
                 if response.is_success:
-                    decoded = decode_json(
-                        response.content, info, response.headers.get("content-type")
-                    )
+                    decoded = decode_json(response.body, info, response.headers.get("content-type"))
                     # Redacted once here, so no result, export or model file holds a
                     # credential a server echoed into its data (the walk only when the body
                     # can hold one: it costs more than decoding).
-                    if self.redactor.may_hold(response.content):
+                    if self.redactor.may_hold(response.body):
                         return self.redactor.data(decoded)
                     return decoded
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
-                status = response.status_code
+                status = response.status
                 error = error_for_status(status)(
                     status,
                     _server_message(response, self.redact),
@@ -616,56 +626,11 @@ class Core:
             )
             await self._sleep(delay)
 
-    async def _exchange(
-        self,
-        http: httpx.AsyncClient,
-        method: str,
-        url: str,
-        content: bytes | None,
-        headers: dict[str, str],
-        info: RequestInfo,
-        slot: _Slot | None,
-    ) -> httpx.Response:
-        """One attempt: send, then read the decoded body while counting it, so that a
-        compressed body inflating past ``max_body`` is refused before it fills memory."""
-        try:
-            async with http.stream(method, url, content=content, headers=headers) as response:
-                if slot is not None:
-                    # The server has the request once it answers: count it from now.
-                    slot.release(self._clock())
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_body:
-                        raise InvalidResponse(
-                            f"the answer is larger than {self.max_body} bytes decoded (max_body)",
-                            info,
-                        )
-                    chunks.append(chunk)
-        except httpx.DecodingError as exc:
-            raise InvalidResponse(f"the answer cannot be decoded ({exc})", info) from None
-        finally:
-            if slot is not None:
-                slot.release(self._clock())
-        # The decoded body, without the encoding it no longer has.
-        kept = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(
-            response.status_code,
-            headers=kept,
-            content=b"".join(chunks),
-            request=response.request,
-        )
-
     async def close(self) -> None:
         """Close the connection pool."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._sender is not None:
+            await self._sender.aclose()
+            self._sender = None
 
 
 # --- clients ---------------------------------------------------------------------------------

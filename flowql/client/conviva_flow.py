@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 from flowql.apis import APIS, Api
 from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
 from flowql.client.errors import ClientError, InvalidResponse, NotFound, RequestInfo
-from flowql.query import FlowQuery, parse_time
+from flowql.query import FlowQuery
 from flowql.results import DimensionalRow, DimensionalRows, Point, TimeSeries, sum_totals
+from flowql.times import parse_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
