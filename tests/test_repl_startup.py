@@ -26,6 +26,7 @@ HEAVY = (
     "flowql.client._core",
     "flowql.query",
     "httpx",
+    "h11",
     "flowql.highlight",
     "pygments",
     "platformdirs",

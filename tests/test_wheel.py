@@ -2,8 +2,8 @@
 
 One module-scoped fixture builds the wheel (``pip wheel --no-deps --no-build-isolation``, so no
 network) and installs it with ``--no-index --no-deps`` into a new venv. That venv has none of
-flowql's runtime dependencies (httpx, prompt_toolkit, pygments, platformdirs: the client and the
-REPL), which shows that parsing, formatting, checking and compiling need none of them.
+flowql's runtime dependencies (h11, httpx, prompt_toolkit, pygments, platformdirs: the client
+and the REPL), which shows that parsing, formatting, checking and compiling need none of them.
 Everything then runs from a directory outside the repository, so that nothing is imported from the
 source tree by accident.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("lark", "httpx", "prompt_toolkit", "pygments")
+HEAVY = ("lark", "h11", "httpx", "prompt_toolkit", "pygments")
 FILTER = "geo_country == 'Spain' and not (device_os in (\"iOS\", 'tvOS') or bitrate != 3.5)"
 CANONICAL = "geo_country == 'Spain' AND NOT (device_os IN ('iOS', 'tvOS') OR bitrate != 3.5)"
 
@@ -106,13 +106,14 @@ def test_wheel_contents(installed: Installed) -> None:
     assert not [n for n in names if "/test_" in n or n.endswith((".pyc", ".lark"))]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(installed.wheel).read(metadata).decode("utf-8")
-    # The chosen dependencies and nothing else: tomli on Python 3.10 (3.11 has tomllib), httpx
-    # and sniffio (which httpcore imports on every request) for the client, prompt_toolkit,
+    # The chosen dependencies and nothing else: tomli on Python 3.10 (3.11 has tomllib), h11,
+    # httpx and sniffio (which httpcore imports on every request) for the client, prompt_toolkit,
     # pygments and platformdirs for the REPL.
     requires = [
         line for line in text.split("Provides-Extra")[0].splitlines() if "Requires-Dist" in line
     ]
     assert requires == [
+        "Requires-Dist: h11<1,>=0.16",
         "Requires-Dist: httpx<1,>=0.27",
         "Requires-Dist: platformdirs>=4",
         "Requires-Dist: prompt-toolkit<4,>=3.0.43",

@@ -7,7 +7,7 @@ terminal) go to stderr. Exit codes: 0 ok, 1 a query or API error (shown like ``f
 shows findings), 2 a usage error.
 
 This module is imported whenever the ``flowql`` parser is built, so it imports nothing heavy
-at the top: httpx and the clients load only when a query runs.
+at the top: the clients (and h11) load only when a query runs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Clients for the Conviva DPI Flow API, Conviva Sessions V3, Klaviyo and Flow XO.
 
-One implementation, async at the core (httpx); each API has an async client and a sync one
-that runs the same coroutines on an event loop of its own::
+One implementation, async at the core (HTTP/1.1 over asyncio, :mod:`flowql.client.http`);
+each API has an async client and a sync one that runs the same coroutines on an event loop of
+its own::
 
     from flowql.client import ConvivaFlowClient
 
@@ -20,8 +21,8 @@ Async                                   Sync
 ======================================= ===============================================
 
 Queries are validated before any request (:mod:`flowql.query`); results are typed
-(:mod:`flowql.results`); errors are :mod:`flowql.client.errors`. This package imports httpx
-only when a client is first used, so importing it is cheap.
+(:mod:`flowql.results`); errors are :mod:`flowql.client.errors`. This package imports the
+clients (and h11) only when one is first used, so importing it is cheap.
 """
 
 from __future__ import annotations
@@ -96,5 +97,5 @@ _LAZY = {
 }
 
 
-# The clients, imported (with httpx) on first use.
+# The clients, imported (with h11) on first use.
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -300,11 +300,12 @@ def _origin(url: str) -> tuple[str, str, int, str]:
 
 
 class Pool:
-    """HTTP/1.1 connections over asyncio streams, kept alive per origin (see the module)."""
+    """HTTP/1.1 connections over asyncio streams, kept alive per origin (see the module);
+    ``tls`` is the context for https (default :func:`tls_context`, made when first needed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._tls: ssl.SSLContext | None = None
+        self._tls = tls
         self._busy: set[_Connection] = set()
 
     def _tls_context(self) -> ssl.SSLContext:

@@ -16,7 +16,7 @@ a ``KeyboardInterrupt`` there (Ctrl-C in the REPL) cancels the fetch.
 result as CSV or JSON, atomically, never over an existing file unless told to. When the sandbox
 answers, :class:`SandboxValues` gives completion the values its synthetic data has for each key.
 
-Nothing here imports prompt_toolkit, httpx loads only when a client is made, and the sandbox
+Nothing here imports prompt_toolkit, the clients load only when one is made, and the sandbox
 only when a run or the values need it (not before the REPL's first prompt).
 """
 
