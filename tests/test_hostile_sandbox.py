@@ -5,6 +5,7 @@ Host back as a link."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import socketserver
@@ -193,6 +194,45 @@ def test_slow_connections_are_bounded_and_dropped() -> None:
         finally:
             for c in clients:
                 c.close()
+
+
+@pytest.mark.parametrize("part", ["request line", "headers", "body"])
+def test_a_client_dripping_its_request_is_dropped_at_the_deadline(part: str) -> None:
+    # One byte every 0.2 s: each read comes well within the 1 s read timeout, but the whole
+    # request may take no longer than that either.
+    tried(AREA)
+    request = (
+        b"POST /api/reports/flow-values-reports HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 40\r\n\r\n" + b" " * 40
+    )
+    start = {"request line": 5, "headers": request.index(b"Host"), "body": len(request) - 30}
+    with Sandbox(read_timeout=1.0) as sandbox:
+        c = socket.create_connection(("127.0.0.1", sandbox.port))
+        try:
+            c.sendall(request[: start[part]])
+            began = time.monotonic()
+            dropped = None
+            for byte in request[start[part] :]:
+                time.sleep(0.2)
+                try:
+                    c.sendall(bytes([byte]))
+                except OSError:
+                    dropped = time.monotonic() - began
+                    break
+                if time.monotonic() - began > 5:
+                    break
+            if dropped is None:  # the send may succeed into a closed connection: read it
+                c.settimeout(5)
+                with contextlib.suppress(OSError):
+                    while c.recv(1024):
+                        pass
+                dropped = time.monotonic() - began
+        finally:
+            c.close()
+    # Dropped within the 1 s bound (+ 1 s): not after the 8 s the drip would take.
+    if dropped > 2.0:
+        failed(AREA)
+    assert dropped <= 2.0, dropped
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import binascii
 import contextlib
 import errno
 import hmac
+import io
 import json
 import math
 import socket
@@ -208,6 +209,35 @@ class _Server(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's reading side: each read waits at most ``per_read`` seconds, and once a
+    request's first byte has come, the whole request (line, headers, body) must come within
+    ``whole`` seconds, so a client dripping a byte now and then cannot keep a worker."""
+
+    def __init__(self, sock: socket.socket, per_read: float, whole: float) -> None:
+        super().__init__()
+        self.sock = sock
+        self.per_read = per_read
+        self.whole = whole
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is None:
+            self.sock.settimeout(self.per_read)
+            got = self.sock.recv_into(buffer)
+            if got:
+                self.deadline = time.monotonic() + self.whole
+            return got
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"the request did not arrive whole within {self.whole:g} s")
+        self.sock.settimeout(min(self.per_read, left))
+        return self.sock.recv_into(buffer)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "flowql-sandbox"
@@ -218,7 +248,11 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         # Every read waits at most this long: an idle keep-alive connection, or a client that
         # stops halfway through a request, is closed.
-        self.connection.settimeout(self.server.sandbox.read_timeout)
+        timeout = self.server.sandbox.read_timeout
+        self.connection.settimeout(timeout)
+        self.reader = _DeadlineReader(self.connection, timeout, timeout)
+        self.rfile.close()  # the socketserver's own, replaced
+        self.rfile = io.BufferedReader(self.reader, 65536)
         # Headers and body go out in separate writes; with Nagle's algorithm on, the body waits
         # for the client's delayed ACK (40 ms on Linux) on every keep-alive response.
         with contextlib.suppress(OSError):
@@ -232,6 +266,11 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with self.server.connections_lock:
                 self.server.connections.discard(self.connection)
+
+    def handle_one_request(self) -> None:
+        """One request, read within its deadline (see :class:`_DeadlineReader`)."""
+        self.reader.deadline = None
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default access log: the sandbox keeps its own."""
@@ -294,6 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
         delay = sandbox.faults.latency(api)
         if delay:
             time.sleep(delay)
+        # Reading may have left a short timeout: the answer gets a whole read_timeout to go.
+        self.connection.settimeout(sandbox.read_timeout)
         self.send_response(outcome.status)
         for name, value in outcome.headers.items():
             self.send_header(name, value)
