@@ -133,7 +133,7 @@ _TABLE: list[tuple[str, ...]] = [
     ),
     ("FQ718", "klaviyo-revision", "A Klaviyo revision that is malformed, unknown or retired."),
     ("FQ720", "insecure-url", "A plain http URL to a host that is not this machine."),
-    ("FQ721", "missing-credentials", "No credentials given for the API."),
+    ("FQ721", "missing-credentials", "No usable credentials for the API: none, or unsendable."),
     ("FQ722", "bad-request", "The server rejected the request as malformed (400)."),
     ("FQ723", "unauthorized", "The server refused the credentials (401 or 403)."),
     ("FQ724", "not-found", "The server has no such path or id (404)."),

@@ -4,7 +4,7 @@ Every one is a :class:`~flowql.errors.FlowQLError` carrying an FQ7xx diagnostic,
 editors show them like any other finding:
 
 - :class:`ClientError`: the base; raised as it is for a client set up wrong (a plain ``http``
-  URL to another host, FQ720; no credentials, FQ721).
+  URL to another host, FQ720; no usable credentials, FQ721).
 - :class:`APIError`: the server answered with an error status. ``status``, ``server_message``
   (the server's own words, secrets redacted) and ``request`` (method and URL; headers with the
   ``Authorization`` value replaced by ``********``). One subclass per status class:
