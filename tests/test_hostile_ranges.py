@@ -60,11 +60,11 @@ def test_a_query_with_a_time_out_of_range_is_fq702(value: str) -> None:
 def test_a_range_of_centuries_is_refused_before_it_is_split(
     start: str, end: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[int] = []  # how many windows each split made
+    counts: list[int] = []  # how many windows each split made
 
     def spy(begin: dt.datetime, stop: dt.datetime, size: dt.timedelta) -> list[Window]:
         windows = split_windows(begin, stop, size)  # counts first: a TimeError past the bound
-        made.append(len(windows))
+        counts.append(len(windows))
         return windows
 
     monkeypatch.setattr(flowql.query.plan, "split_windows", spy)
@@ -75,7 +75,7 @@ def test_a_range_of_centuries_is_refused_before_it_is_split(
         assert {d.code for d in caught.value.diagnostics} & {"FQ702", "FQ703"}
         # Refused with no list of windows made past the bound (old code split centuries
         # first: 39.5 s and 2.6 GB before the FQ703).
-        assert all(n <= MAX_WINDOWS for n in made), made
+        assert all(n <= MAX_WINDOWS for n in counts), counts
     # Where "how far back" does not count (flowql check), the window bound does.
     for made in (
         query,
