@@ -335,7 +335,7 @@ def test_the_cli_refuses_a_bad_key_before_any_request(
     assert_clean(out + err)
 
 
-def test_a_key_with_a_carriage_return_never_reaches_httpx(server: Echo) -> None:
+def test_a_key_with_a_carriage_return_never_reaches_the_wire(server: Echo) -> None:
     with pytest.raises(ClientError) as caught:
         KlaviyoClient(KEY + "\r", base_url=server.url + "/api/")
     assert "carriage return" in caught.value.message

@@ -115,7 +115,7 @@ def secret_from(value: str | Secret | None, env: str, what: str) -> Secret:
             hint="without credentials, `flowql query` uses the built-in sandbox",
         )
     secret = value if isinstance(value, Secret) else Secret(value)
-    # Checked here, once: a CR or a non-ASCII character would otherwise fail in httpx, after
+    # Checked here, once: a CR or a non-ASCII character would otherwise fail in h11, after
     # the retries, with the header value (the key) in its message.
     problem = credential_problem(secret.reveal(), what)
     if problem is not None:
