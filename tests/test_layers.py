@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     ("flowql.apis", "flowql.klaviyo_revisions", "flowql.model", "flowql.validate"),
     ("flowql.targets",),
-    ("flowql.display", "flowql.endpoints", "flowql.query", "flowql.results"),
+    ("flowql.display", "flowql.endpoints", "flowql.model_view", "flowql.query", "flowql.results"),
     (
         "flowql.check",
         "flowql.checker",

@@ -1,4 +1,5 @@
-"""The ``flowql query`` and ``flowql model pull`` commands.
+"""The ``flowql query`` and ``flowql model pull`` commands (``flowql model show`` is in
+:mod:`flowql.cli.model`).
 
 Both run against the real APIs when credentials are in the environment, and against an
 in-process sandbox (:mod:`flowql.sandbox`) otherwise, saying so on stderr. Results go to stdout
@@ -115,7 +116,7 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
         help=help_texts["model"],
         description="Data model commands. `flowql model pull` fetches the Conviva flow data "
         "model (or, with --sessions, the Sessions V3 dimension list) and saves it as the JSON "
-        "that `flowql check --model` reads.",
+        "that `flowql check --model` reads; `flowql model show` lists what a model holds.",
     )
     verbs = m.add_subparsers(dest="model_command", metavar="COMMAND")
     p = verbs.add_parser(
@@ -129,6 +130,9 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
     p.add_argument("--sessions", action="store_true", help="the Sessions V3 dimension list instead")
     _add_connection(p)
     p.set_defaults(handler=_cmd_model_pull)
+    from flowql.cli.model import add_show
+
+    add_show(verbs, _add_connection)
     m.set_defaults(handler=_cmd_model_help, model_parser=m)
 
 
