@@ -442,7 +442,8 @@ def test_flow_range_last_group_by_limit() -> None:
     )
     assert run(s, ":flow 142").splitlines() == [
         "flow 142 Video Start (16 keys)",
-        "  geo_country, geo_state, geo_city, device_operating_system, device_operating_system_version,",
+        "  geo_country, geo_state, geo_city, device_operating_system, "
+        "device_operating_system_version,",
         "  device_category, device_name, browser_name, browser_version, app_version, isp,",
         "  connection_type, cdn, asn, content_category, player_name",
         "  :keys shows their labels, :metrics the flow's 4 metrics",
