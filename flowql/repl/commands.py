@@ -196,7 +196,7 @@ def _keys(session: Session, args: str) -> Outcome:
     flow = _flow_of(session, args)
     if flow is not None:
         columns, records = dimension_records(flow.dimensions)
-        heading = f"flow {flow.id} {flow.label}: {len(records)} keys"
+        heading = f"flow {flow.id} {flow.label}: {_count(len(records), 'key')}"
     else:
         keys = session.keys()
         flows = None
@@ -204,11 +204,15 @@ def _keys(session: Session, args: str) -> Outcome:
             flows = {key: [f.id for f in model.flows_with(key)] for key in keys}
         columns, records = dimension_records(keys, flows)
         every = " of every flow" if flows is not None else ""
-        heading = f"{model.name}: {len(records)} keys{every}"
+        heading = f"{model.name}: {_count(len(records), 'key')}{every}"
     lines = [heading, records_table(columns, records, width=session.width).rstrip("\n")]
     if model.custom_tag_prefix:
         lines.append(f"and any custom tag, as {model.custom_tag_prefix}<name>")
     return Outcome("\n".join(lines))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _metrics(session: Session, args: str) -> Outcome:
@@ -227,10 +231,10 @@ def _metrics(session: Session, args: str) -> Outcome:
     flow = _flow_of(session, args)
     if flow is not None:
         columns, records = metric_records([flow])
-        heading = f"flow {flow.id} {flow.label}: {len(records)} metrics"
+        heading = f"flow {flow.id} {flow.label}: {_count(len(records), 'metric')}"
     else:
         columns, records = metric_records(model.flows.values(), flow_column=True)
-        heading = f"{model.name}: {len(records)} metrics of every flow"
+        heading = f"{model.name}: {_count(len(records), 'metric')} of every flow"
     table = records_table(columns, records, width=session.width).rstrip("\n")
     return Outcome(f"{heading}\n{table}")
 
