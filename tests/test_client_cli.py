@@ -4,6 +4,7 @@ findings), plain http refused, and the table format."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -131,7 +132,7 @@ def test_building_the_parser_imports_no_client() -> None:
     assert out.strip() == "[]"
 
 
-def test_progress_shows_only_on_a_terminal() -> None:
+def test_progress_shows_only_on_a_terminal_with_an_eta() -> None:
     import io
 
     from flowql.cli.query import _progress
@@ -142,10 +143,62 @@ def test_progress_shows_only_on_a_terminal() -> None:
 
     assert _progress(io.StringIO()) is None
     terminal = Terminal()
-    show = _progress(terminal)
+    times = iter([100.0, 102.0, 104.5, 112.0])  # the start, then one reading per window
+    show = _progress(terminal, clock=lambda: next(times))
     assert show is not None
-    show(1, 2)
-    show(2, 2)
+    show(1, 3)  # 2s for the first: the two others about 4s
+    show(2, 3)  # 4.5s for two: the last about 2.2s
+    show(3, 3)
     assert terminal.getvalue() == (
-        "\rflowql: fetched 1 of 2 windows\rflowql: fetched 2 of 2 windows\n"
+        "\rflowql: fetched 1 of 3 windows, about 4.0s left\x1b[K"
+        "\rflowql: fetched 2 of 3 windows, about 2.2s left\x1b[K"
+        "\rflowql: fetched 3 of 3 windows in 12s\x1b[K\n"
     )
+
+
+def test_progress_of_a_real_fetch_reaches_a_terminal_and_never_a_pipe() -> None:
+    """`flowql query` over 3 hours (3 windows) with its stderr a pty shows the windows arriving
+    and an ETA; with stderr a pipe, nothing of the kind is written."""
+    import pty
+
+    command = [
+        sys.executable,
+        "-m",
+        "flowql",
+        "query",
+        "conviva-flow",
+        "historical",
+        "--flow",
+        "825",
+        "--start=-3h",
+        "--end=now",
+        "--format",
+        "csv",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVIVA_", "KLAVIYO_"))}
+    main, secondary = pty.openpty()
+    try:
+        on_terminal = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=secondary, env=env, timeout=60, check=True
+        )
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the pty's other side is closed: all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main)
+    text = shown.decode()
+    assert "flowql: fetched 1 of 3 windows, about " in text
+    assert "s left" in text
+    assert "flowql: fetched 3 of 3 windows in " in text
+    assert b"fetched" not in on_terminal.stdout  # progress never goes into the results
+    piped = subprocess.run(command, capture_output=True, env=env, timeout=60, check=True)
+    assert b"fetched" not in piped.stderr
+    assert b"\r" not in piped.stderr
+    assert piped.stdout.count(b"\n") == on_terminal.stdout.count(b"\n")

@@ -15,6 +15,16 @@ from flowql.repl.session import Session
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# What `:flow 142` prints: the flow, its keys named, where their labels and the metrics are.
+FLOW_142 = [
+    "flow 142 Video Start (16 keys)",
+    "  geo_country, geo_state, geo_city, device_operating_system, device_operating_system_version,",
+    "  device_category, device_name, browser_name, browser_version, app_version, isp,",
+    "  connection_type, cdn, asn, content_category, player_name",
+    "  :keys shows their labels, :metrics the flow's 4 metrics",
+]
+
+
 def replay(script: str, session: Session | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = run_script(session or Session(), io.StringIO(script), out, err)
@@ -33,7 +43,7 @@ def test_commands_and_filters_in_order() -> None:
     assert code == 0
     assert err == ""
     assert out.splitlines() == [
-        "flow 142 Video Start (16 keys)",
+        *FLOW_142,
         "geo_country == 'Spain' AND cdn ~~ 'akamai'",
         "target conviva-sessions (built-in Sessions V3 demo dimensions, 32 keys)",
         "geo_country_name=Spain&geo_country_name=France",
@@ -54,7 +64,8 @@ def test_a_filter_spans_lines_until_it_is_whole() -> None:
 def test_the_first_error_stops_the_script_at_its_line() -> None:
     code, out, err = replay(":flow 825\ncdn == 'x'\n:target klaviyo\n")
     assert code == 1
-    assert out == "flow 825 Login Process (14 keys)\n"
+    assert out.startswith("flow 825 Login Process (14 keys)\n  geo_country, ")
+    assert out.endswith(":metrics the flow's 4 metrics\n")
     assert err.startswith("error[FQ102]: 'cdn' is not a dimension of flow 825 (Login Process)")
     assert " --> <stdin>:2:1\n" in err
     assert "2 | cdn == 'x'" in err
@@ -167,12 +178,8 @@ def test_a_script_runs_a_query_against_the_sandbox(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:3] == [
-        "flow 142 Video Start (16 keys)",
-        "time last 10m",
-        "geo_country == 'Spain'",
-    ]
-    assert lines[3].split()[:2] == ["timestamp", "m_142_1"]
+    assert lines[:7] == [*FLOW_142, "time last 10m", "geo_country == 'Spain'"]
+    assert lines[7].split()[:2] == ["timestamp", "m_142_1"]
     assert any(line.startswith("10 rows in ") and "from the sandbox" in line for line in lines)
     assert lines[-1].startswith("wrote 10 rows to rows.json (json, ")
     # Where the rows came from is said once, on standard error, and nothing else is.

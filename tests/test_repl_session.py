@@ -388,6 +388,8 @@ def test_the_commands_and_their_help() -> None:
         "target",
         "model",
         "flow",
+        "keys",
+        "metrics",
         "range",
         "load",
         "tz",
@@ -438,7 +440,14 @@ def test_flow_range_last_group_by_limit() -> None:
         run(s, ":flow")
         == "no flow: keys of every flow; flows: 825 (Login Process), 142 (Video Start)"
     )
-    assert run(s, ":flow 142") == "flow 142 Video Start (16 keys)"
+    assert run(s, ":flow 142").splitlines() == [
+        "flow 142 Video Start (16 keys)",
+        "  geo_country, geo_state, geo_city, device_operating_system, "
+        "device_operating_system_version,",
+        "  device_category, device_name, browser_name, browser_version, app_version, isp,",
+        "  connection_type, cdn, asn, content_category, player_name",
+        "  :keys shows their labels, :metrics the flow's 4 metrics",
+    ]
     assert run(s, ":group-by cdn") == "group by cdn"
     assert run(s, ":group-by none") == "no grouping"
     assert run(s, ":last 1h") == "time last 1h"

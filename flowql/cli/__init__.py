@@ -568,7 +568,7 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
 # milliseconds of start-up and an import that `flowql check` never needs.
 COMMAND_HELP = {
     "query": "run a query against an API (or the built-in sandbox)",
-    "model": "fetch an account's data model",
+    "model": "show or fetch a data model",
     "repl": "write filters interactively, with completion and live checks",
     "sandbox": "serve the four APIs locally, from synthetic data",
 }

@@ -1,4 +1,5 @@
-"""The ``flowql query`` and ``flowql model pull`` commands.
+"""The ``flowql query`` and ``flowql model pull`` commands (``flowql model show`` is in
+:mod:`flowql.cli.model`).
 
 Both run against the real APIs when credentials are in the environment, and against an
 in-process sandbox (:mod:`flowql.sandbox`) otherwise, saying so on stderr. Results go to stdout
@@ -115,7 +116,7 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
         help=help_texts["model"],
         description="Data model commands. `flowql model pull` fetches the Conviva flow data "
         "model (or, with --sessions, the Sessions V3 dimension list) and saves it as the JSON "
-        "that `flowql check --model` reads.",
+        "that `flowql check --model` reads; `flowql model show` lists what a model holds.",
     )
     verbs = m.add_subparsers(dest="model_command", metavar="COMMAND")
     p = verbs.add_parser(
@@ -129,6 +130,9 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
     p.add_argument("--sessions", action="store_true", help="the Sessions V3 dimension list instead")
     _add_connection(p)
     p.set_defaults(handler=_cmd_model_pull)
+    from flowql.cli.model import add_show
+
+    add_show(verbs, _add_connection)
     m.set_defaults(handler=_cmd_model_help, model_parser=m)
 
 
@@ -166,18 +170,51 @@ def _cmd_model_help(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # --- running -------------------------------------------------------------------------------------
 
 
-def _progress(err: TextIO) -> Callable[[int, int], None] | None:
+def _progress(
+    err: TextIO, clock: Callable[[], float] | None = None
+) -> Callable[[int, int], None] | None:
+    """What shows the windows of a long fetch arriving, on ``err`` when it is a terminal (else
+    None: nothing is written into a pipe or a file): how many of how many, and once one has
+    arrived, about how long the rest will take (at the pace so far); the last line says how
+    long the whole took. ``clock`` is the time in seconds (``time.monotonic``)."""
     isatty = getattr(err, "isatty", None)
     if not (isatty and isatty()):
         return None
+    if clock is None:
+        import time
+
+        clock = time.monotonic
+    now = clock
+    started = now()
 
     def show(done: int, total: int) -> None:
-        err.write(f"\rflowql: fetched {done} of {total} windows")
+        elapsed = max(now() - started, 0.0)
+        line = f"flowql: fetched {done} of {total} windows"
+        if done == total:
+            line += f" in {_seconds_text(elapsed)}"
+        elif done > 0:
+            line += f", about {_seconds_text(elapsed / done * (total - done))} left"
+        # \x1b[K clears what a longer line before left on the terminal's line.
+        err.write(f"\r{line}\x1b[K")
         if done == total:
             err.write("\n")
         err.flush()
 
     return show
+
+
+def _seconds_text(seconds: float) -> str:
+    """A duration for a person: ``0.4s``, ``12s``, ``3m05s``, ``1h02m``."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def query_fields(args: argparse.Namespace) -> dict[str, object]:

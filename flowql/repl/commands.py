@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from flowql.model import Dimension
+    from flowql.model import Dimension, FlowModel
     from flowql.repl.session import Check
 
 __all__ = [
@@ -152,7 +152,91 @@ def _flow(session: Session, args: str) -> Outcome:
         return Outcome("no flow: keys of every flow" + (f"; flows: {listed}" if listed else ""))
     found = model.flow(flow)
     assert found is not None
-    return Outcome(f"flow {flow} {found.label} ({len(found.dimensions)} keys)")
+    import textwrap
+
+    lines = [f"flow {flow} {found.label} ({len(found.dimensions)} keys)"]
+    lines += textwrap.wrap(
+        ", ".join(found.dimensions),
+        94,
+        initial_indent="  ",
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    lines.append(f"  :keys shows their labels, :metrics the flow's {len(found.metrics)} metrics")
+    return Outcome("\n".join(lines))
+
+
+def _flow_of(session: Session, args: str) -> FlowModel | None:
+    """The flow ``args`` names (by id or a word of its label), else the session's, else None.
+    Raises :class:`CommandError` (FQ103) for a flow the model lacks."""
+    from flowql.model_view import ViewError, find_flow
+
+    model = session.model()
+    if not args:
+        flow = session.active_flow()
+        return model.flow(flow) if flow is not None else None
+    if model.kind != Api.CONVIVA_FLOW or not model.flows:
+        raise command_error(
+            f"the {model.name} has no flows",
+            "flows are for the conviva-flow target: :target conviva-flow",
+            code="FQ103",
+        )
+    try:
+        return find_flow(model, args)
+    except ViewError as exc:
+        raise CommandError(exc.diagnostics) from None
+
+
+def _keys(session: Session, args: str) -> Outcome:
+    from flowql.display import records_table
+    from flowql.model_view import dimension_records
+
+    model = session.model()
+    flow = _flow_of(session, args)
+    if flow is not None:
+        columns, records = dimension_records(flow.dimensions)
+        heading = f"flow {flow.id} {flow.label}: {_count(len(records), 'key')}"
+    else:
+        keys = session.keys()
+        flows = None
+        if model.kind == Api.CONVIVA_FLOW and model.flows:
+            flows = {key: [f.id for f in model.flows_with(key)] for key in keys}
+        columns, records = dimension_records(keys, flows)
+        every = " of every flow" if flows is not None else ""
+        heading = f"{model.name}: {_count(len(records), 'key')}{every}"
+    lines = [heading, records_table(columns, records, width=session.width).rstrip("\n")]
+    if model.custom_tag_prefix:
+        lines.append(f"and any custom tag, as {model.custom_tag_prefix}<name>")
+    return Outcome("\n".join(lines))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _metrics(session: Session, args: str) -> Outcome:
+    from flowql.display import records_table
+    from flowql.model_view import metric_records
+
+    model = session.model()
+    if model.kind != Api.CONVIVA_FLOW or not model.flows:
+        report = _report(session)
+        hint = (
+            f"a {report} report's statistics are its numbers: :statistics and Tab lists them"
+            if report is not None
+            else "metrics are the Flow API's: :target conviva-flow"
+        )
+        raise command_error(f"the {model.name} has no metrics", hint)
+    flow = _flow_of(session, args)
+    if flow is not None:
+        columns, records = metric_records([flow])
+        heading = f"flow {flow.id} {flow.label}: {_count(len(records), 'metric')}"
+    else:
+        columns, records = metric_records(model.flows.values(), flow_column=True)
+        heading = f"{model.name}: {_count(len(records), 'metric')} of every flow"
+    table = records_table(columns, records, width=session.width).rstrip("\n")
+    return Outcome(f"{heading}\n{table}")
 
 
 def _range(session: Session, args: str) -> Outcome:
@@ -448,6 +532,26 @@ COMMANDS: dict[str, Command] = {
             _flow,
         ),
         Command(
+            "keys",
+            "[FLOW]",
+            "list the keys a filter may use, with labels and types",
+            "Lists the dimensions of the current flow (or of the flow given, by id or a word of "
+            "its label), with their labels and types, and the operators and values a key "
+            "takes where the model restricts them (a Klaviyo report's fields). Without a flow, "
+            "the keys of the target's model; for a Conviva flow model, each with the flows "
+            "that have it. flowql model show prints the same on the command line.",
+            _keys,
+        ),
+        Command(
+            "metrics",
+            "[FLOW]",
+            "list a flow's metrics, with labels and units",
+            "Lists the metrics of the current flow (or of the flow given) with their labels, "
+            "units (count, sec...) and types; without a flow, every flow's. Metrics are the "
+            "Flow API's: a Klaviyo report's numbers are its :statistics.",
+            _metrics,
+        ),
+        Command(
             "range",
             "START END",
             "query a fixed time range",
@@ -707,6 +811,8 @@ def arguments(session: Session, name: str, args: str) -> list[tuple[str, str]]:
     if name == "flow":
         model = session.model()
         return [(f.id, f.label) for f in model.flows.values()] + [("none", "every flow")]
+    if name in ("keys", "metrics"):
+        return [(f.id, f.label) for f in session.model().flows.values()]
     if name == "group-by":
         return [(k, d.label) for k, d in sorted(session.keys().items())] + [("none", "no grouping")]
     if name == "last":
