@@ -280,7 +280,7 @@ def _time_series(result: TimeSeries, kind: str, metrics: Sequence[str]) -> Chart
         y_label,
         unit,
         series=series,
-        notes=tuple(_left_out(result, available, drawn)),
+        notes=tuple(_left_out(result, available, drawn) if not metrics else ()),
     )
 
 
@@ -406,7 +406,7 @@ def _report(result: ReportRows, kind: str, metrics: Sequence[str]) -> Chart:
         y_label,
         unit,
         series=series,
-        notes=tuple(_left_out(result, available, drawn)),
+        notes=tuple(_left_out(result, available, drawn) if not metrics else ()),
     )
 
 
