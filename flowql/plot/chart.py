@@ -199,8 +199,7 @@ def _chosen(result: Result, available: list[str], metrics: Sequence[str]) -> lis
         if metric not in available:
             raise plot_error(
                 f"'{metric}' is not a metric of this result",
-                did_you_mean(metric, available)
-                or "its metrics are " + ", ".join(available[:12]),
+                did_you_mean(metric, available) or "its metrics are " + ", ".join(available[:12]),
             )
     return list(metrics)
 
@@ -383,9 +382,7 @@ def _report(result: ReportRows, kind: str, metrics: Sequence[str]) -> Chart:
 
     if len(result.rows) == 1:
         row = result.rows[0]
-        series = tuple(
-            Series(k, _label(result, k), x, line(row.statistics.get(k))) for k in drawn
-        )
+        series = tuple(Series(k, _label(result, k), x, line(row.statistics.get(k))) for k in drawn)
         y_label, unit = _unit_label(result, drawn)
     else:
         if metrics and len(drawn) > 1:
@@ -426,13 +423,11 @@ def _bars(
     kind: str,
     metrics: Sequence[str],
     available: list[str],
-    rows: list[tuple[str, Mapping[str, object]]],
+    rows: Sequence[tuple[str, Mapping[str, object]]],
     axis: str,
 ) -> Chart:
     if kind == "line":
-        raise plot_error(
-            "lines need values over time, and these rows have no times", "plot bars"
-        )
+        raise plot_error("lines need values over time, and these rows have no times", "plot bars")
     chosen = _chosen(result, available, metrics)
     if len(chosen) > 1:
         raise plot_error(

@@ -110,7 +110,9 @@ def _lines(chart: Chart, width: int, height: int) -> list[str]:
     for step in range(5):
         value = low + (high - low) * step / 4
         y = top + plot_h - plot_h * step / 4
-        out.append(f'<line class="grid" x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        out.append(
+            f'<line class="grid" x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
         out.append(
             f'<text class="y-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{escape(tick(value))}</text>"
@@ -136,25 +138,26 @@ def _lines(chart: Chart, width: int, height: int) -> list[str]:
         key = _attr(series.key)
         out.append(f'<g class="series" data-series="{key}" data-label="{_attr(series.label)}">')
         runs: list[list[tuple[float, float]]] = [[]]
-        for x, y in zip(series.x, series.y, strict=False):
-            if y is None:
+        for moment, number in zip(series.x, series.y, strict=False):
+            if number is None:
                 runs.append([])
             else:
-                runs[-1].append(place(x, y))
+                runs[-1].append(place(moment, number))
         for run in runs:
             if len(run) > 1:
                 points = " ".join(f"{px:.2f},{py:.2f}" for px, py in run)
                 out.append(
                     f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>'
                 )
-        for x, y in zip(series.x, series.y, strict=False):
-            if y is None:
+        for moment, number in zip(series.x, series.y, strict=False):
+            if number is None:
                 continue
-            px, py = place(x, y)
+            px, py = place(moment, number)
+            when = _iso(moment)
             out.append(
                 f'<circle class="point" cx="{px:.2f}" cy="{py:.2f}" r="2.5" fill="{color}" '
-                f'data-series="{key}" data-x="{_iso(x)}" data-y="{y!r}">'
-                f"<title>{escape(series.label)} {_iso(x)}: {escape(tick(y))}</title></circle>"
+                f'data-series="{key}" data-x="{when}" data-y="{number!r}">'
+                f"<title>{escape(series.label)} {when}: {escape(tick(number))}</title></circle>"
             )
         out.append("</g>")
     at = float(left)

@@ -17,6 +17,8 @@ from flowql.plot.chart import COLORS, plot_error, y_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from flowql.plot.chart import Chart
 
 __all__ = ["AXES", "DPI", "draw"]
@@ -40,7 +42,7 @@ def draw(chart: Chart, fmt: str, *, size: tuple[int, int]) -> bytes:
             "pip install 'flowql[plot]' (or write .html, which needs nothing more)",
             code="FQ806",
         ) from None
-    settings = {"svg.fonttype": "none", "svg.hashsalt": "flowql", "font.size": 10.0}
+    settings: Any = {"svg.fonttype": "none", "svg.hashsalt": "flowql", "font.size": 10.0}
     with matplotlib.rc_context(settings):
         figure = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, facecolor="white")
         if chart.kind == "bar":
@@ -56,7 +58,7 @@ def draw(chart: Chart, fmt: str, *, size: tuple[int, int]) -> bytes:
 
 
 def _lines(figure: Figure, chart: Chart) -> None:
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 
     axes = figure.add_axes(AXES)
     xs = [x for s in chart.series for x in s.x]
@@ -64,7 +66,7 @@ def _lines(figure: Figure, chart: Chart) -> None:
     for index, series in enumerate(chart.series):
         values = [float("nan") if y is None else y for y in series.y]
         axes.plot(
-            list(series.x),
+            [float(date2num(x)) for x in series.x],  # type: ignore[no-untyped-call]
             values,
             color=COLORS[index % len(COLORS)],
             linewidth=2,
@@ -76,11 +78,13 @@ def _lines(figure: Figure, chart: Chart) -> None:
         first, last = min(xs), max(xs)
         if first == last:
             first, last = first - dt.timedelta(seconds=30), last + dt.timedelta(seconds=30)
-        axes.set_xlim(first, last)  # type: ignore[arg-type]
+        edges = date2num([first, last])  # type: ignore[no-untyped-call]
+        axes.set_xlim(float(edges[0]), float(edges[1]))
     axes.set_ylim(*y_range(ys))
-    locator = AutoDateLocator(tz=dt.timezone.utc)
+    locator = AutoDateLocator(tz=dt.timezone.utc)  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=dt.timezone.utc))
+    formatter = ConciseDateFormatter(locator, tz=dt.timezone.utc)  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_formatter(formatter)
     axes.grid(True, color="#dddddd", linewidth=0.8)
     axes.set_axisbelow(True)
     _dress(axes, chart)

@@ -52,15 +52,15 @@ def render(chart: Chart, fmt: str, *, size: tuple[int, int] = SIZE) -> bytes:
 
         return page(chart, size=size).encode("utf-8")
     if fmt not in FILE_TYPES:
-        raise plot_error(f"'{fmt}' is not a kind of picture flowql writes", did_you_mean(fmt, FILE_TYPES))
+        raise plot_error(
+            f"'{fmt}' is not a kind of picture flowql writes", did_you_mean(fmt, FILE_TYPES)
+        )
     from flowql.plot.image import draw
 
     return draw(chart, fmt, size=size)
 
 
-def save(
-    chart: Chart, path: str, *, force: bool = False, size: tuple[int, int] = SIZE
-) -> str:
+def save(chart: Chart, path: str, *, force: bool = False, size: tuple[int, int] = SIZE) -> str:
     """Write ``chart`` to ``path`` (its type from the extension) and return a line saying so.
     Raises :class:`~flowql.plot.chart.PlotError`: an unknown extension, a file that exists
     (unless ``force``), a directory that cannot be written, matplotlib not installed (FQ806)."""
@@ -83,4 +83,5 @@ def save(
     except OSError as exc:
         raise plot_error(f"cannot write '{path}': {exc.strerror or exc}") from None
     count = chart.points()
-    return f"wrote a {chart.kind} chart of {count} value{'' if count == 1 else 's'} to {path} ({fmt})"
+    values = f"{count} value{'' if count == 1 else 's'}"
+    return f"wrote a {chart.kind} chart of {values} to {path} ({fmt})"

@@ -29,14 +29,14 @@ _MAX_BARS = 40
 
 def text_chart(chart: Chart, *, width: int = 80, height: int = 16) -> str:
     """``chart`` drawn in ``width`` columns; a line chart's plot area is ``height`` rows."""
+    import textwrap
+
     width = max(width, 40)
-    lines = [_fit(chart.title, width)]
+    lines = textwrap.wrap(chart.title, width) or [""]
     if chart.kind == "bar":
         lines += _bars(chart, width)
     else:
         lines += _lines(chart, width, max(height, 4))
-    import textwrap
-
     for note in chart.notes:
         lines += textwrap.wrap("note: " + note, width, subsequent_indent="  ")
     return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -94,11 +94,11 @@ def _lines(chart: Chart, width: int, height: int) -> list[str]:
                 put(col, row, mark)
             previous = here
     if braille:
-        rows = ["".join(chr(0x2800 + c) if c else " " for c in row) for row in cells]
+        rows = ["".join(chr(0x2800 + c) if c else " " for c in dots) for dots in cells]
     else:
-        rows = ["".join(row) for row in marks]
+        rows = ["".join(line) for line in marks]
     out = [f"{' ' * gutter}  {chart.y_label}"]
-    for number, row in enumerate(rows):
+    for number, text in enumerate(rows):
         label = ""
         if number == 0:
             label = labels[0]
@@ -106,14 +106,13 @@ def _lines(chart: Chart, width: int, height: int) -> list[str]:
             label = labels[1]
         elif number == height - 1:
             label = labels[2]
-        out.append(f"{label:>{gutter}} ┤{row}" if label else f"{'':>{gutter}} │{row}")
+        out.append(f"{label:>{gutter}} ┤{text}" if label else f"{'':>{gutter}} │{text}")
     out.append(f"{'':>{gutter}} └" + "─" * columns)
     out.append(" " * (gutter + 2) + _time_axis(first, last, columns))
     out.append(" " * (gutter + 2) + chart.x_label.center(columns).rstrip())
     if len(chart.series) > 1:
         out += [
-            _fit(f"  {MARKS[i % len(MARKS)]} {s.label}", width)
-            for i, s in enumerate(chart.series)
+            _fit(f"  {MARKS[i % len(MARKS)]} {s.label}", width) for i, s in enumerate(chart.series)
         ]
     else:
         out.append(_fit(f"  ⣿ {chart.series[0].label}", width))
