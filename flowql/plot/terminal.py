@@ -47,10 +47,11 @@ def _fit(text: str, width: int) -> str:
 
 
 def tick(value: float) -> str:
-    """A number as an axis shows it: at most 4 significant digits."""
-    if value == int(value) and abs(value) < 1e6:
-        return str(int(value))
-    return f"{value:.4g}"
+    """A number as an axis or a bar shows it: whole numbers whole, others to 3 significant
+    digits (a hundred and more: to the unit)."""
+    if abs(value - round(value)) < 1e-9 * max(1.0, abs(value)) or abs(value) >= 100:
+        return str(round(value))
+    return f"{value:.3g}"
 
 
 def _lines(chart: Chart, width: int, height: int) -> list[str]:
