@@ -461,6 +461,7 @@ def test_query_plot_file_writes_the_picture_beside_the_table(
         (["--plot-file", "c.jpeg"], "error[FQ805]: '.jpeg' is not a kind of picture"),
         (["--plot", "--format", "json"], "--plot draws in place of the table"),
         (["--plot-metric", "m_825_1"], "--plot-metric goes with --plot or --plot-file"),
+        (["--plot", "--dry-run"], "a picture is of a result, and --dry-run fetches none"),
     ],
 )
 def test_query_plot_usage_errors(

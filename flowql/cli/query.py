@@ -175,6 +175,8 @@ def _plot_problem(args: argparse.Namespace) -> str | None:
             "flowql: error: --plot draws in place of the table: leave out --format, or "
             "write the picture with --plot-file"
         )
+    if args.dry_run and (args.plot or args.plot_file):
+        return "flowql: error: a picture is of a result, and --dry-run fetches none"
     if not (args.plot or args.plot_file):
         for flag, given in (
             ("--plot-kind", args.plot_kind != "auto"),

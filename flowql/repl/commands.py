@@ -589,14 +589,14 @@ COMMANDS: dict[str, Command] = {
             "plot",
             "[KIND] [METRIC...] [FILE]",
             "draw the last result, or write its picture to a file",
-            "KIND is line or bar (auto by default). Draws the last result in the terminal: lines for a time series (one per metric: "
-            "by default those of the first metric's unit) and for a grouped result fetched in "
-            "several windows, bars for groups, with the metrics' labels and units. Name metrics "
-            "to draw those, line or bar to choose. With FILE, writes the picture there instead: "
-            ".png or .svg (drawn by matplotlib: pip install 'flowql[plot]') or .html (a page "
-            "that needs nothing else, not even a network). The file appears whole or not at "
-            "all; an existing file is left as it is unless --force is given (:plot FILE "
-            "--force).",
+            "KIND is line or bar (auto by default). Draws the last result in the terminal: "
+            "lines for a time series (one per metric: by default those of the first metric's "
+            "unit) and for a grouped result fetched in several windows, bars for groups, with "
+            "the metrics' labels and units. Name metrics to draw those. With FILE, writes the "
+            "picture there instead: .png or .svg (drawn by matplotlib: pip install "
+            "'flowql[plot]') or .html (a page that needs nothing else, not even a network). "
+            "The file appears whole or not at all; an existing file is left as it is unless "
+            "--force is given (:plot FILE --force).",
             _plot,
         ),
         Command(
