@@ -149,6 +149,12 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ802", "invalid-manifest", "A query manifest, or a query in it, flowql cannot read."),
     ("FQ803", "invalid-config", "A configuration flowql cannot read."),
     ("FQ804", "invalid-command", "A REPL command, or an argument of one, flowql cannot use."),
+    (
+        "FQ805",
+        "invalid-plot",
+        "A picture flowql cannot draw as asked: its kind, metrics, file or result.",
+    ),
+    ("FQ806", "missing-extra", "An optional library the command needs is not installed."),
     ("FQ901", "unused-noqa", "A noqa comment that suppresses nothing.", "warning"),
 ]
 

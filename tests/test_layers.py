@@ -9,7 +9,7 @@ and each module is given its layer, lowest first:
 1. the data model and validation, the API descriptions (Klaviyo's revisions among them);
 2. targets;
 3. the query layer: Conviva endpoints and URL budgets, query values and plans, results, their
-   text tables, and the tables of what a data model holds;
+   text tables, the tables of what a data model holds, and pictures of results;
 4. the client, the sandbox and the checker (check, manifest, config, report);
 5. where requests go (credentials or a sandbox: ``flowql.connection``);
 6. the faces: the command line and the REPL.
@@ -48,7 +48,14 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     ("flowql.apis", "flowql.klaviyo_revisions", "flowql.model", "flowql.validate"),
     ("flowql.targets",),
-    ("flowql.display", "flowql.endpoints", "flowql.model_view", "flowql.query", "flowql.results"),
+    (
+        "flowql.display",
+        "flowql.endpoints",
+        "flowql.model_view",
+        "flowql.plot",
+        "flowql.query",
+        "flowql.results",
+    ),
     (
         "flowql.check",
         "flowql.checker",

@@ -400,6 +400,7 @@ def test_the_commands_and_their_help() -> None:
         "explain",
         "run",
         "export",
+        "plot",
         "statistics",
         "conversion",
         "revision",
@@ -411,6 +412,7 @@ def test_the_commands_and_their_help() -> None:
     assert ":group-by [KEY|none]" in text
     assert ":run [FILTER]" in text
     assert ":export PATH [csv|json] [--force]" in text
+    assert ":plot [KIND] [METRIC...] [FILE]" in text
     assert "cancels a :run" in text
     assert help_text("show").startswith(":show [FILTER]\n")
     assert run(session(), ":help q").startswith(":quit")

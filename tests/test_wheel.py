@@ -121,10 +121,39 @@ def test_wheel_contents(installed: Installed) -> None:
         "Requires-Dist: sniffio>=1.3",
         "Requires-Dist: tomli>=1.1; python_version < '3.11'",
     ]
+    # Pictures as PNG or SVG are an extra: matplotlib only with `pip install 'flowql[plot]'`.
+    assert "Provides-Extra: plot" in text
+    assert "Requires-Dist: matplotlib>=3.6; extra == 'plot'" in text
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
     assert "flowql = flowql.highlight:FlowQLLexer" in scripts
+
+
+def test_pictures_without_the_plot_extra(installed: Installed) -> None:
+    # This venv has no matplotlib: a PNG is FQ806 with the command that installs it, and an
+    # HTML page (which needs no library) is written.
+    probe = (
+        "import datetime as dt\n"
+        "from flowql.plot import PlotError, chart_of, render, save\n"
+        "from flowql.results import Point, TimeSeries\n"
+        "t = dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)\n"
+        "points = (Point(t, {'m_825_1': 1}), Point(t + dt.timedelta(minutes=1), {'m_825_1': 2}))\n"
+        "chart = chart_of(TimeSeries(api='conviva-flow', endpoint='historical', points=points))\n"
+        "try:\n"
+        "    render(chart, 'png')\n"
+        "except PlotError as exc:\n"
+        "    print(exc.code, exc.message, '|', exc.hint)\n"
+        "print(save(chart, 'chart.html'))\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "FQ806 PNG pictures need matplotlib, which is not installed | pip install "
+        "'flowql[plot]' (or write .html, which needs nothing more)",
+        "wrote a line chart of 2 values to chart.html (html)",
+    ]
+    assert "<svg" in (installed.outside / "chart.html").read_text("utf-8")
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:

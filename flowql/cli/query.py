@@ -109,6 +109,7 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
         action="store_true",
         help="check and plan the query, print the requests it would send, send nothing",
     )
+    _add_plot(q)
     q.set_defaults(handler=_cmd_query)
 
     m = commands.add_parser(
@@ -134,6 +135,109 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
 
     add_show(verbs, _add_connection)
     m.set_defaults(handler=_cmd_model_help, model_parser=m)
+
+
+def _add_plot(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "pictures",
+        "Lines for a time series (one per metric), bars for a grouped result, with the "
+        "metrics' labels and units.",
+    )
+    group.add_argument(
+        "--plot",
+        action="store_true",
+        help="draw the result in the terminal, in place of the table",
+    )
+    group.add_argument(
+        "--plot-file",
+        metavar="FILE",
+        help="write the picture to FILE: .png or .svg (needs matplotlib: pip install "
+        "'flowql[plot]') or .html (a self-contained page); never over an existing file "
+        "unless --force",
+    )
+    group.add_argument(
+        "--plot-kind",
+        default="auto",
+        metavar="KIND",
+        help="auto (default: lines for a series over time, bars for groups), line or bar",
+    )
+    group.add_argument(
+        "--plot-metric",
+        action="append",
+        metavar="NAME",
+        help="the metric to draw (repeatable, or comma-separated; default: those of the "
+        "first metric's unit)",
+    )
+    group.add_argument("--force", action="store_true", help="with --plot-file: replace FILE")
+
+
+def _plot_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the picture options (the text to show), found before anything is
+    fetched, or None."""
+    if args.plot and args.format != "table":
+        return (
+            "flowql: error: --plot draws in place of the table: leave out --format, or "
+            "write the picture with --plot-file"
+        )
+    if args.dry_run and (args.plot or args.plot_file):
+        return "flowql: error: a picture is of a result, and --dry-run fetches none"
+    if not (args.plot or args.plot_file):
+        for flag, given in (
+            ("--plot-kind", args.plot_kind != "auto"),
+            ("--plot-metric", bool(args.plot_metric)),
+            ("--force", args.force),
+        ):
+            if given:
+                return f"flowql: error: {flag} goes with --plot or --plot-file"
+        return None
+    from flowql.diagnostics import render
+    from flowql.plot import KINDS, PlotError
+    from flowql.plot.chart import plot_error
+    from flowql.plot.save import file_type
+
+    try:
+        if args.plot_kind not in KINDS:
+            from flowql.diagnostics import did_you_mean
+
+            raise plot_error(
+                f"'{args.plot_kind}' is not a kind of plot",
+                did_you_mean(args.plot_kind, KINDS) or "the kinds are " + ", ".join(KINDS),
+            )
+        if args.plot_file is not None:
+            file_type(args.plot_file)
+            if os.path.lexists(os.path.expanduser(args.plot_file)) and not args.force:
+                raise plot_error(
+                    f"'{args.plot_file}' exists: it was left as it is",
+                    "give another name, or replace it with --force",
+                )
+    except PlotError as exc:
+        return render(exc.diagnostic, None, "<command line>")
+    return None
+
+
+def _plot_metrics(args: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(m.strip() for v in args.plot_metric or () for m in v.split(",") if m.strip())
+
+
+def _plot(out: TextIO, err: TextIO, result: Result, args: argparse.Namespace) -> bool:
+    """Draw ``result`` in the terminal (``--plot``) and write its picture (``--plot-file``);
+    False, after saying why on ``err``, when it cannot be drawn as asked."""
+    import shutil
+
+    from flowql.diagnostics import render
+    from flowql.plot import PlotError, chart_of, save, text_chart
+
+    try:
+        chart = chart_of(result, kind=args.plot_kind, metrics=_plot_metrics(args))
+        if args.plot:
+            size = shutil.get_terminal_size((80, 24))
+            out.write(text_chart(chart, width=size.columns, height=min(16, size.lines - 10)))
+        if args.plot_file is not None:
+            err.write("flowql: " + save(chart, args.plot_file, force=args.force) + "\n")
+    except PlotError as exc:
+        err.write(render(exc.diagnostic, None, "<plot>") + "\n")
+        return False
+    return True
 
 
 def _add_connection(parser: argparse.ArgumentParser) -> None:
@@ -440,9 +544,19 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err.write(f"flowql: error: {args.endpoint} takes no query fields\n")
                 return EXIT_USAGE
             return _pull(args.endpoint == "dimensions", None, args, out, err)
+    problem = _plot_problem(args)
+    if problem is not None:
+        err.write(problem + "\n")
+        return EXIT_USAGE
     queries, status = _planned(args, err)
     if status == EXIT_USAGE:
         return status
+    if args.plot_file is not None and len(queries) > 1:
+        err.write(
+            "flowql: error: --plot-file writes one picture, and the manifest runs "
+            f"{len(queries)} queries: pick one with --name\n"
+        )
+        return EXIT_USAGE
     import contextlib
 
     results: list[tuple[str, Result]] = []
@@ -501,11 +615,20 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err.write(origin.render(warning) + "\n")
             if result.post_filter is not None:
                 err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
+    if args.plot:
+        for label, result in results:
+            if args.manifest is not None:
+                out.write(f"# {label}\n")
+            if not _plot(out, err, result, args):
+                status = EXIT_FAILED
+        return status
     if args.manifest is None:
         for _, result in results:
             _write(out, result, args.format)
     else:
         _write_many(out, results, args.format)
+    if args.plot_file is not None and results and not _plot(out, err, results[0][1], args):
+        status = EXIT_FAILED
     return status
 
 

@@ -423,6 +423,48 @@ def _export(session: Session, args: str) -> Outcome:
     return Outcome(export(session.last_result, paths[0], fmt, force=force))
 
 
+def _plot(session: Session, args: str) -> Outcome:
+    import shlex
+
+    from flowql.diagnostics import closest
+    from flowql.plot import KINDS, chart_of, save, text_chart
+    from flowql.plot.chart import plot_error
+
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        raise CommandError(_usage("plot")) from None
+    result = session.last_result
+    if result is None:
+        raise CommandError(
+            Diagnostic("FQ804", "there is no result to plot yet", None, hint="run one: :run")
+        )
+    columns = set(result.columns())
+    force, kind, path = False, "auto", None
+    metrics: list[str] = []
+    for word in words:
+        if word in ("--force", "-f"):
+            force = True
+        elif word.lower() in KINDS:
+            kind = word.lower()
+        elif word in columns:
+            metrics.append(word)
+        elif "/" in word or "." in os.path.basename(word):
+            if path is not None:
+                raise CommandError(_usage("plot"))
+            path = word
+        elif closest(word.lower(), KINDS) is not None:
+            kind = word  # chart_of says it is not a kind, and which one it looks like
+        else:
+            metrics.append(word)
+    chart = chart_of(result, kind=kind, metrics=metrics)
+    if path is not None:
+        return Outcome(save(chart, os.path.expanduser(path), force=force))
+    if force:
+        raise plot_error("--force replaces a file: it goes with :plot FILE")
+    return Outcome(text_chart(chart, width=session.width or 80))
+
+
 def _list(args: str) -> list[str]:
     return args.replace(",", " ").split()
 
@@ -648,6 +690,20 @@ COMMANDS: dict[str, Command] = {
             _export,
         ),
         Command(
+            "plot",
+            "[KIND] [METRIC...] [FILE]",
+            "draw the last result, or write its picture to a file",
+            "KIND is line or bar (auto by default). Draws the last result in the terminal: "
+            "lines for a time series (one per metric: by default those of the first metric's "
+            "unit) and for a grouped result fetched in several windows, bars for groups, with "
+            "the metrics' labels and units. Name metrics to draw those. With FILE, writes the "
+            "picture there instead: .png or .svg (drawn by matplotlib: pip install "
+            "'flowql[plot]') or .html (a page that needs nothing else, not even a network). "
+            "The file appears whole or not at all; an existing file is left as it is unless "
+            "--force is given (:plot FILE --force).",
+            _plot,
+        ),
+        Command(
             "statistics",
             "[NAME ...|none]",
             "the statistics Klaviyo reports are asked for",
@@ -839,6 +895,15 @@ def arguments(session: Session, name: str, args: str) -> list[tuple[str, str]]:
         columns = result.columns() if result is not None else []
         given = _given(args)
         return [(c, "column") for c in columns if c not in given] + [("all", "every column")]
+    if name == "plot":
+        from flowql.plot import KINDS
+
+        result = session.last_result
+        given = set(args.split())
+        metrics = result.columns() if result is not None else []
+        return [(k, "kind") for k in KINDS[1:] if k not in given] + [
+            (c, "metric") for c in metrics if c not in given
+        ]
     if name == "export":
         words = args.split(" ")
         if len(words) > 1 and words[0]:
