@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("flowql.targets",),
     (
         "flowql.display",
+        "flowql.merging",
         "flowql.endpoints",
         "flowql.model_view",
         "flowql.plot",

@@ -108,8 +108,12 @@ def metric_meta(result: Result, key: str) -> tuple[str, str]:
     """The label and unit of a result's metric ``key``, such as ``("Login Process Complete",
     "count")``; the key itself and ``""`` when nothing says more.
 
-    This is the one place that knows them: today they come from the built-in Conviva data
-    model's metrics (a ``_percentage`` key is its count's share, in ``%``)."""
+    They come from the result's ``metric_info`` (the data model the client used); for a
+    result without it, from the built-in Conviva data model's metrics (a ``_percentage`` key is
+    its count's share, in ``%``)."""
+    info = result.metric_info.get(key)
+    if info is not None:
+        return info.label, info.unit
     if result.api in ("conviva-flow", "conviva-sessions"):
         metrics = _conviva_metrics()
         base = key.removesuffix("_percentage")
