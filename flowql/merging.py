@@ -154,8 +154,12 @@ def not_merged_warning(
         f"{named} cannot be merged across {what}: shown empty",
         None,
         severity=Severity.WARNING,
-        hint="only counts add up, and shares the data model links to their counts; a range "
-        "of one window (at most 1 hour) keeps every value",
+        hint="only counts add up, and shares the data model links to their counts; "
+        + (
+            "the points as fetched (no bucket) keep every value"
+            if what.startswith("buckets")
+            else "a range of one window (at most 1 hour) keeps every value"
+        ),
     )
 
 

@@ -66,6 +66,12 @@ def readme_query(start: str = "-3h") -> FlowQuery:
     )
 
 
+def num(value: object) -> float:
+    """A metric's value as a number (mypy: record values are objects)."""
+    assert isinstance(value, (int, float))
+    return value
+
+
 def snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / name
     if os.environ.get("FLOWQL_UPDATE_SNAPSHOTS"):
@@ -104,11 +110,19 @@ def test_merged_rows_add_up_to_the_windows_and_shares_are_recomputed(sb: Sandbox
         ]
     assert isinstance(merged, DimensionalRows)
     for row in merged.rows:
-        same = [r for p in pieces for r in p.rows if r.value == row.value]  # type: ignore[attr-defined]
+        same = [
+            r
+            for p in pieces
+            if isinstance(p, DimensionalRows)
+            for r in p.rows
+            if r.value == row.value
+        ]
         for key in ("m_825_1", "m_825_3", "m_825_4"):
-            assert row.metrics[key] == sum(r.metrics[key] for r in same)
+            assert row.metrics[key] == sum(num(r.metrics[key]) for r in same)
         share = row.metrics["m_825_1_percentage"]
-        assert share == pytest.approx(100 * row.metrics["m_825_1"] / row.metrics["m_825_3"])
+        assert share == pytest.approx(
+            100 * num(row.metrics["m_825_1"]) / num(row.metrics["m_825_3"])
+        )
         assert row.metrics["m_825_2"] is None  # a duration is not summed
     assert merged.not_merged == ("m_825_2",)
     assert [w.code for w in merged.warnings] == ["FQ719"]
@@ -195,17 +209,17 @@ def test_six_days_in_hour_buckets_are_144_rows_adding_up_to_the_minutes(sb: Sand
     assert hours.bucket == "1h"
     assert hours.bucketed_by == "flowql"
     for key in ("m_825_1", "m_825_3", "m_825_4"):
-        assert sum(p.values[key] for p in hours.points) == sum(  # type: ignore[misc]
-            p.values[key] for p in minutes.points
+        assert sum(num(p.values[key]) for p in hours.points) == sum(
+            num(p.values[key]) for p in minutes.points
         )
     first = hours.points[0]
     assert first.timestamp == end - dt.timedelta(days=6)
-    assert first.values["m_825_1"] == sum(p.values["m_825_1"] for p in minutes.points[:60])  # type: ignore[misc]
+    assert first.values["m_825_1"] == sum(num(p.values["m_825_1"]) for p in minutes.points[:60])
     assert hours.not_merged == ("m_825_2",)
     days = rebucket(minutes, "1d")
     assert len(days.points) == 7  # the range starts and ends at 12:00
-    assert sum(p.values["m_825_3"] for p in days.points) == sum(  # type: ignore[misc]
-        p.values["m_825_3"] for p in minutes.points
+    assert sum(num(p.values["m_825_3"]) for p in days.points) == sum(
+        num(p.values["m_825_3"]) for p in minutes.points
     )
 
 
@@ -314,7 +328,7 @@ def test_merged_values_follow_the_model(pieces: list[tuple[int, int, float]]) ->
     assert merged["m_825_1"] == sum(a for a, _, _ in pieces)
     init = sum(a + b for a, b, _ in pieces)
     assert merged["m_825_3"] == init
-    expected = 100 * merged["m_825_1"] / init if init else None  # type: ignore[operator]
+    expected = 100 * num(merged["m_825_1"]) / init if init else None
     assert merged["m_825_1_percentage"] == expected
     assert merged["m_825_2"] is None
     assert not_merged == {"m_825_2"}
@@ -330,3 +344,42 @@ def test_a_group_seen_once_keeps_its_values_and_unknown_metrics_are_not_summed()
     assert merged[0].metrics == {"m_825_2": 0.5, "x": 3}
     assert merged[1].metrics == {"m_825_2": None, "x": None}
     assert not_merged == ("m_825_2", "x")
+
+
+# --- the REPL ------------------------------------------------------------------------------
+
+
+def test_the_repl_buckets_and_names_as_the_command_line_does(sb: Sandbox) -> None:
+    from flowql.repl.commands import execute
+    from flowql.repl.errors import CommandError
+    from flowql.repl.run import Runner
+    from flowql.repl.session import Session
+
+    session = Session(runner=Runner(sandbox=sb))
+    session.width = 200
+    try:
+        execute(session, ":flow 825")
+        execute(session, ":last 3h")
+        assert execute(session, ":bucket 1h").text == "bucket 1h"
+        assert execute(session, ":names keys").text == "names keys"
+        outcome = execute(session, ":run device_operating_system == 'Android'")
+        lines = outcome.text.splitlines()
+        assert lines[0].split()[:2] == ["timestamp", "m_825_1"]
+        assert "in buckets of 1h, made here" in " ".join(outcome.text.split())
+        assert [w.code for w in outcome.warnings] == ["FQ719"]
+        stamps = [line.split()[0] for line in lines[2:] if line[:4].isdigit()]
+        assert stamps
+        assert all(s.endswith(":00:00Z") for s in stamps)
+        with pytest.raises(CommandError) as info:
+            execute(session, ":bucket 2h")
+        assert info.value.diagnostic.code == "FQ717"
+        # What :show prints is what :run sends: the bucket as the server's granularity.
+        execute(session, ":target conviva-flow")
+        session.time_range = type(session.time_range)(duration=dt.timedelta(minutes=10))
+        execute(session, ":bucket 5m")
+        shown = execute(session, ":show").text
+        assert "granularity=PT5M" in shown
+        assert execute(session, ":names labels").text == "names labels"
+        assert execute(session, ":bucket none").text == "no buckets: as fetched"
+    finally:
+        session.close()
