@@ -302,20 +302,16 @@ def rebucket(result: T, bucket: str, *, tz: tzinfo | str | None = None) -> T:
         )
     name = bucket.strip().lower()
     info = result.metric_info
+    data: dict[str, object]
     if isinstance(result, TimeSeries):
         points, not_merged = _bucket_points(result.points, size, zone, info)
-        return dataclasses.replace(
-            result,
-            points=points,
-            not_merged=_union(result.not_merged, not_merged),
-            bucket=name,
-            bucketed_by=result.bucketed_by or "flowql",
-            warnings=_warned(result, not_merged, f"buckets of {name}"),
-        )
-    rows, not_merged = merge_rows(result.rows, info, size=size, zone=zone)
+        data = {"points": points}
+    else:
+        rows, not_merged = merge_rows(result.rows, info, size=size, zone=zone)
+        data = {"rows": rows}
     return dataclasses.replace(
         result,
-        rows=rows,
+        **data,  # type: ignore[arg-type]
         not_merged=_union(result.not_merged, not_merged),
         bucket=name,
         bucketed_by=result.bucketed_by or "flowql",
