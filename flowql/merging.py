@@ -50,6 +50,7 @@ __all__ = [
     "merge_values",
     "metric_info",
     "not_merged_warning",
+    "partial_note",
     "rebucket",
     "server_granularity",
 ]
@@ -306,9 +307,11 @@ def rebucket(result: T, bucket: str, *, tz: tzinfo | str | None = None) -> T:
     if isinstance(result, TimeSeries):
         points, not_merged = _bucket_points(result.points, size, zone, info)
         data = {"points": points}
+        starts = [p.timestamp for p in points if p.timestamp is not None]
     else:
         rows, not_merged = merge_rows(result.rows, info, size=size, zone=zone)
         data = {"rows": rows}
+        starts = [r.timestamp for r in rows if r.timestamp is not None]
     return dataclasses.replace(
         result,
         **data,  # type: ignore[arg-type]
@@ -316,7 +319,20 @@ def rebucket(result: T, bucket: str, *, tz: tzinfo | str | None = None) -> T:
         bucket=name,
         bucketed_by=result.bucketed_by or "flowql",
         warnings=_warned(result, not_merged, f"buckets of {name}"),
+        partial_buckets=_partial(result, starts, size),
     )
+
+
+def _partial(
+    result: TimeSeries | DimensionalRows, starts: Sequence[dt.datetime], size: dt.timedelta
+) -> tuple[dt.datetime, ...]:
+    """The buckets (by start) that reach past the range fetched: the first and last ones of a
+    range that does not start or end on a bucket's edge hold only part of their time."""
+    if not result.windows:
+        return ()
+    low = min(w.start for w in result.windows)
+    high = max(w.end for w in result.windows)
+    return tuple(dict.fromkeys(t for t in starts if t < low or t + size > high))
 
 
 def _warned(
@@ -386,3 +402,21 @@ def bucket_result(result: Result, bucket: str, *, tz: tzinfo | str | None, serve
     if isinstance(result, TimeSeries):
         return rebucket(result, bucket, tz=tz)
     return rebucket(result, bucket, tz=tz)
+
+
+def partial_note(result: Result, zone: tzinfo | None = None) -> str | None:
+    """What to say of a bucketed result's partial buckets (see ``partial_buckets``), or
+    None: ``the buckets of 2026-11-22T10:00:00Z and ... hold only part of their time (the range
+    starts or ends inside them)``."""
+    partial: tuple[dt.datetime, ...] = getattr(result, "partial_buckets", ())
+    if not partial:
+        return None
+    from flowql.times import format_time
+
+    named = " and ".join(format_time(t, zone) for t in partial)
+    one = len(partial) == 1
+    return (
+        f"the bucket{'' if one else 's'} of {named} hold{'s' if one else ''} only part of "
+        f"{'its' if one else 'their'} time (the range starts or ends inside "
+        f"{'it' if one else 'them'})"
+    )

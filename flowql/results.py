@@ -246,6 +246,7 @@ class _Totals(Result):
     not_merged: tuple[str, ...] = ()
     bucket: str | None = None
     bucketed_by: str | None = None
+    partial_buckets: tuple[dt.datetime, ...] = ()
 
     @property
     def totals_recomputed(self) -> bool | None:
@@ -265,6 +266,7 @@ class _Totals(Result):
         out["not_merged"] = list(self.not_merged)
         out["bucket"] = self.bucket
         out["bucketed_by"] = self.bucketed_by
+        out["partial_buckets"] = [format_time(t) for t in self.partial_buckets]
         return out
 
 

@@ -383,3 +383,22 @@ def test_the_repl_buckets_and_names_as_the_command_line_does(sb: Sandbox) -> Non
         assert execute(session, ":bucket none").text == "no buckets: as fetched"
     finally:
         session.close()
+
+
+def test_buckets_the_range_only_partly_covers_are_named(sb: Sandbox) -> None:
+    from flowql.merging import partial_note
+
+    with flow(sb) as client:
+        aligned = client.historical("825", NOW - dt.timedelta(hours=3), NOW)
+        ragged = client.historical("825", NOW - dt.timedelta(hours=2, minutes=30), NOW)
+    assert rebucket(aligned, "1h").partial_buckets == ()
+    assert partial_note(rebucket(aligned, "1h")) is None
+    hours = rebucket(ragged, "1h")
+    assert hours.partial_buckets == (NOW - dt.timedelta(hours=3),)
+    assert partial_note(hours) == (
+        "the bucket of 2026-11-22T09:00:00Z holds only part of its time (the range starts or "
+        "ends inside it)"
+    )
+    days = rebucket(aligned, "1d")
+    assert days.partial_buckets == (NOW.replace(hour=0),)
+    assert json.loads(days.to_json())["partial_buckets"] == ["2026-11-22T00:00:00Z"]

@@ -680,6 +680,12 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err.write(origin.render(warning) + "\n")
             if result.post_filter is not None:
                 err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
+            if args.bucket is not None:
+                from flowql.merging import partial_note
+
+                note = partial_note(result, _view(args).zone)
+                if note is not None:
+                    err.write(f"flowql: {note}\n")
     if args.plot:
         for label, result in results:
             if args.manifest is not None:

@@ -533,6 +533,11 @@ def _footer(run: Run, shown: int) -> list[str]:
     if bucket is not None:
         by = "by the server" if getattr(result, "bucketed_by", None) == "server" else "here"
         parts.append(f"in buckets of {bucket}, made {by}")
+        from flowql.merging import partial_note
+
+        note = partial_note(result)
+        if note is not None:
+            parts.append(note)
     if result.post_filter is not None:
         parts.append(f"filtered here: {result.post_filter}")
     lines = ["; ".join(parts)]
