@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+from typing import overload
 
 from flowql.diagnostics import Diagnostic, Severity, did_you_mean
 from flowql.errors import FlowQLError
@@ -283,7 +284,19 @@ def _step(result: TimeSeries | DimensionalRows) -> dt.timedelta | None:
     return None
 
 
-def rebucket(result: T, bucket: str, *, tz: tzinfo | str | None = None) -> T:
+@overload
+def rebucket(result: TimeSeries, bucket: str, *, tz: tzinfo | str | None = None) -> TimeSeries: ...
+@overload
+def rebucket(
+    result: DimensionalRows, bucket: str, *, tz: tzinfo | str | None = None
+) -> DimensionalRows: ...
+@overload
+def rebucket(
+    result: TimeSeries | DimensionalRows, bucket: str, *, tz: tzinfo | str | None = None
+) -> TimeSeries | DimensionalRows: ...
+def rebucket(
+    result: TimeSeries | DimensionalRows, bucket: str, *, tz: tzinfo | str | None = None
+) -> TimeSeries | DimensionalRows:
     """``result`` with its points (or rows) put in buckets of ``bucket`` (a name of
     :data:`BUCKETS`), each bucket's values merged (see the module's rules; what could not be
     merged is in ``not_merged``). A bucket finer than the result's own steps is a
@@ -399,8 +412,6 @@ def bucket_result(result: Result, bucket: str, *, tz: tzinfo | str | None, serve
         )
     if server:
         return dataclasses.replace(result, bucket=bucket.strip().lower(), bucketed_by="server")
-    if isinstance(result, TimeSeries):
-        return rebucket(result, bucket, tz=tz)
     return rebucket(result, bucket, tz=tz)
 
 
