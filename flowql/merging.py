@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from flowql.query.plan import QueryBase
     from flowql.results import Result
 
-    T = TypeVar("T", TimeSeries, DimensionalRows)
     Q = TypeVar("Q", bound=QueryBase)
 
 __all__ = [
