@@ -32,7 +32,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from datetime import tzinfo
-    from typing import Any, TypeVar
+    from typing import TypeVar
 
     from flowql.model import FlowModel
     from flowql.query.plan import QueryBase
@@ -109,9 +109,7 @@ def merge_values(
 ) -> tuple[dict[str, object], set[str]]:
     """The values of ``pieces`` (one mapping of metric to value each) merged into one, by the
     rules above; and the keys that could not be merged."""
-    keys: dict[str, None] = {}
-    for piece in pieces:
-        keys.update(dict.fromkeys(piece))
+    keys = dict.fromkeys(itertools.chain.from_iterable(pieces))
     if len(pieces) == 1:
         return dict(pieces[0]), set()
     merged: dict[str, object] = {}
@@ -121,8 +119,9 @@ def merge_values(
     def total(key: str) -> float | int | None:
         if key not in sums:
             values = [p.get(key) for p in pieces]
-            numbers = [v for v in values if _number(v)]
-            sums[key] = sum(numbers) if len(numbers) == len(values) else None  # type: ignore[arg-type]
+            # By type, not isinstance: a bool (or None) among them is not a number to add.
+            numeric = {type(v) for v in values} <= _NUMBERS
+            sums[key] = sum(values) if numeric else None  # type: ignore[arg-type]
         return sums[key]
 
     for key in keys:
@@ -164,6 +163,9 @@ def not_merged_warning(
     )
 
 
+_NUMBERS = {int, float}
+
+
 def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -181,34 +183,44 @@ def merge_rows(
     rows = list(rows)
     sliced = _sliced_windows(rows)
     groups: dict[tuple[dt.datetime | None, object, object], list[DimensionalRow]] = {}
-    start: dt.datetime | None
+    start: dt.datetime | None = None
+    key: tuple[dt.datetime | None, object, object]
     for row in rows:
-        moment = row.timestamp or (row.window.start if row.window is not None else None)
         if size is not None:
+            moment = row.timestamp or (row.window.start if row.window is not None else None)
             start = _bucket_start(moment, size, zone) if moment else None
-        else:  # windows merge; slices of time within a window stay apart
+        elif sliced:  # windows merge; slices of time within a window stay apart
             start = row.timestamp if row.window in sliced else None
-        key = (start, _hashable(row.value), _hashable(dict(row.attributes)))
-        groups.setdefault(key, []).append(row)
-    out: list[DimensionalRow] = []
+        try:
+            key = (start, row.value, tuple(row.attributes.items()))
+            group = groups.get(key)
+        except TypeError:  # a list or an object among the values: compared by content
+            key = (start, _hashable(row.value), _hashable(dict(row.attributes)))
+            group = groups.get(key)
+        if group is None:
+            groups[key] = [row]
+        else:
+            group.append(row)
+    merged: list[tuple[dt.datetime | None, DimensionalRow]] = []
     not_merged: set[str] = set()
-    count = next((k for k, m in info.items() if m.unit == "count"), None)
-
-    def order(item: tuple[tuple[dt.datetime | None, object, object], list[DimensionalRow]]) -> Any:
-        # By bucket, then the largest groups first (by the model's first count), as the API
-        # lists a window's groups.
-        (start, _, _), members = item
-        size = sum(m.metrics.get(count, 0) for m in members) if count else 0  # type: ignore[misc]
-        return (start is not None, start or 0, -size if _number(size) else 0)
-
-    for (start, _, _), members in sorted(groups.items(), key=order):
-        metrics, unmerged = merge_values([m.metrics for m in members], info)
-        not_merged |= unmerged
+    for (start, _, _), members in groups.items():
         first = members[0]
         if len(members) == 1 and size is None:
-            out.append(first)
+            merged.append((start, first))
             continue
-        out.append(DimensionalRow(first.value, metrics, first.attributes, None, start))
+        metrics, unmerged = merge_values([m.metrics for m in members], info)
+        not_merged |= unmerged
+        merged.append((start, DimensionalRow(first.value, metrics, first.attributes, None, start)))
+    # By bucket, then the largest groups first (by the model's first count), as the API lists
+    # a window's groups.
+    count = next((k for k, m in info.items() if m.unit == "count"), None)
+
+    def order(item: tuple[dt.datetime | None, DimensionalRow]) -> tuple[object, ...]:
+        moment, row = item
+        size = row.metrics.get(count) if count else None
+        return (moment is not None, moment or 0, -size if _number(size) else 0)  # type: ignore[operator]
+
+    out = [row for _, row in sorted(merged, key=order)]
     return tuple(out), _ordered(not_merged, info, out)
 
 

@@ -12,8 +12,8 @@ ENDPOINT`` runs it with, so that what a user reads here is what they type there:
 
 The Conviva models are the account's when its credentials are set (fetched as ``flowql model
 pull`` fetches them), else the built-in demo ones, said on stderr; ``--model FILE`` shows a saved
-one, as ``flowql check --model`` reads it (without it, the configuration's ``model`` when it is of that
-API). Klaviyo's fields come from the revision's tables.
+one, as ``flowql check --model`` reads it (without it, the configuration's ``model`` when it is
+of that API). Klaviyo's fields come from the revision's tables.
 """
 
 from __future__ import annotations
