@@ -496,14 +496,11 @@ def render(run: Run, session: Session) -> str:
 
     result = run.result
     records = result.to_records()
-    shown = [
-        {k: _number(v) if isinstance(v, float) else v for k, v in r.items()}
-        for r in records[: session.limit or DEFAULT_ROWS]
-    ]
+    shown = records[: session.limit or DEFAULT_ROWS]  # records_table shows floats short
     out = ""
     if records:
         columns = session.shown_columns(result) or result.columns()
-        out = records_table(columns, shown, width=session.width)
+        out = records_table(columns, shown, width=session.width, expanded=session.expanded)
     footer = [part for line in _footer(run, len(shown)) for part in _wrap(line, session.width)]
     return out + "\n".join(footer)
 
