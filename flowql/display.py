@@ -191,7 +191,7 @@ def _expanded(columns: list[str], rows: list[list[str]], width: int | None) -> s
     limit = width if width is not None else None
     name_width = max(text_width(c) for c in columns)
     if limit is not None:
-        name_width = min(name_width, max(limit // 2, 1))
+        name_width = min(name_width, max(limit - 3 - 20, limit // 2, 1))  # values get 20
     names = [_pad(cut_to_width(c, name_width), name_width, False) for c in columns]
     room = None if limit is None else max(limit - name_width - 3, 1)
     longest = max((text_width(t) for row in rows for t in row), default=0)
