@@ -172,7 +172,9 @@ def _fit(
             keep += 1
         if keep == 0:
             keep, widths = 1, [max(width - 3, 1)]
-    fitted = [[cut_to_width(c, w) for c, w in zip(row[:keep], widths, strict=False)] for row in cells]
+    fitted = [
+        [cut_to_width(c, w) for c, w in zip(row[:keep], widths, strict=False)] for row in cells
+    ]
     heads = [cut_to_width(c, w) for c, w in zip(columns[:keep], widths, strict=False)]
     widths = widths[:keep]
     numeric = numeric[:keep]

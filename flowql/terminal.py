@@ -9,6 +9,7 @@ terminal and stdout is a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -107,8 +108,8 @@ def safe_streams() -> None:
                 )
                 try:
                     sys.stderr.flush()
-                    sys.stderr.buffer.write(note.encode("ascii", "replace"))  # type: ignore[union-attr]
-                    sys.stderr.buffer.flush()  # type: ignore[union-attr]
+                    sys.stderr.buffer.write(note.encode("ascii", "replace"))
+                    sys.stderr.buffer.flush()
                 except (AttributeError, OSError, ValueError):
                     pass
             return "?" * (exc.end - exc.start), exc.end
@@ -119,7 +120,10 @@ def safe_streams() -> None:
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
         if reconfigure is None or encoding in ("utf-8", "utf8"):
             continue
-        try:
+        with contextlib.suppress(ValueError, OSError):
             reconfigure(errors=name)
-        except (ValueError, OSError):
-            pass
+    encoding = (getattr(sys.stdin, "encoding", None) or "").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8") and hasattr(sys.stdin, "reconfigure"):
+        # A script fed to `flowql repl` in an encoding that cannot read it.
+        with contextlib.suppress(ValueError, OSError):
+            sys.stdin.reconfigure(errors="replace")

@@ -47,7 +47,7 @@ def test_wide_characters_take_two_columns_and_are_never_split() -> None:
 
 def test_a_row_too_wide_is_expanded_on_auto_and_cut_on_off() -> None:
     columns = [f"field_{i}" for i in range(12)]
-    records: list[dict[str, object]] = [{c: "x" * 12 for c in columns}]
+    records: list[dict[str, object]] = [dict.fromkeys(columns, "x" * 12)]
     expanded = records_table(columns, records, width=40, expanded="auto")
     assert expanded.splitlines()[0] == "-[ RECORD 1 ]" + "-" * 10
     assert expanded.splitlines()[1] == "field_0  | xxxxxxxxxxxx"
@@ -67,13 +67,15 @@ def test_expanded_wraps_long_values_to_the_width() -> None:
 def _sessions(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *extra: str):
     import flowql.query.plan
     import flowql.sandbox
-    from flowql.client._core import AsyncClientBase
     from flowql.cli import main
+    from flowql.client._core import AsyncClientBase
 
     for name in ("CONVIVA_CLIENT_ID", "CONVIVA_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(flowql.sandbox, "Sandbox", functools.partial(flowql.sandbox.Sandbox, now=NOW))
+    monkeypatch.setattr(
+        flowql.sandbox, "Sandbox", functools.partial(flowql.sandbox.Sandbox, now=NOW)
+    )
     resolve = flowql.query.plan.resolve_now
     monkeypatch.setattr(flowql.query.plan, "resolve_now", lambda now: resolve(now or NOW))
     monkeypatch.setattr(AsyncClientBase, "now", lambda self: NOW)
@@ -94,10 +96,9 @@ def test_a_99_column_sessions_result_in_80_columns(
     fields = {line.split(" |")[0].strip() for line in lines if " |" in line} - {""}
     assert len(fields) == 99  # every field, none cut out
     path = SNAPSHOTS / "query.sessions-content-80.txt"
-    if UPDATE:
-        if not path.exists() or path.read_text(encoding="utf-8") != out:
-            path.write_text(out, encoding="utf-8")
-            pytest.fail("snapshot rewritten; review it and run again", pytrace=False)
+    if UPDATE and (not path.exists() or path.read_text(encoding="utf-8") != out):
+        path.write_text(out, encoding="utf-8")
+        pytest.fail("snapshot rewritten; review it and run again", pytrace=False)
     assert path.exists(), "no snapshot: FLOWQL_UPDATE_SNAPSHOTS=1 creates it"
     assert out == path.read_text(encoding="utf-8")
 
