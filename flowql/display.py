@@ -122,7 +122,7 @@ def records_table(
     """:func:`table` of these records and columns. With ``width``, when the lines are longer:
     ``expanded="off"`` cuts cells to 26 columns and leaves out the columns that still do not
     fit, a last column ``…`` saying so; ``"auto"`` shows each record as a block of
-    ``field | value`` lines instead (``"on"`` always does)."""
+    ``field | value`` lines instead of leaving any out (``"on"`` always does)."""
     if not records:
         return "(no rows)\n"
     texts = [[" ".join(_cell(r.get(c)).split()) for c in columns] for r in records]
@@ -140,8 +140,8 @@ def records_table(
     ]
     heads = list(columns)
     if width is not None and _total(widths) > width:
-        if expanded == "auto":
-            return _expanded(columns, texts, width)
+        if expanded == "auto" and _total([min(w, 26) for w in widths]) > width:
+            return _expanded(columns, texts, width)  # a table would leave columns out
         heads, cells, widths, numeric = _fit(heads, cells, widths, numeric, width)
 
     def line(row: list[str]) -> str:

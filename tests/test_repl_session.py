@@ -405,6 +405,8 @@ def test_the_commands_and_their_help() -> None:
         "conversion",
         "revision",
         "columns",
+        "expanded",
+        "pager",
         "help",
         "quit",
     ]
