@@ -152,6 +152,7 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ730", "transport-error", "A timeout or dropped connection, after the retries."),
     ("FQ731", "invalid-response", "A response flowql cannot read."),
     ("FQ732", "partial-result", "Some windows of a multi-window fetch could not be fetched."),
+    ("FQ740", "unknown-column", "A column to show (--columns, :columns) the result does not have."),
     ("FQ801", "invalid-data-model", "A data model file flowql cannot read."),
     ("FQ802", "invalid-manifest", "A query manifest, or a query in it, flowql cannot read."),
     ("FQ803", "invalid-config", "A configuration flowql cannot read."),

@@ -115,8 +115,8 @@ def test_the_table_format_aligns_and_cuts_cells() -> None:
     lines = table(result, max_width=10).splitlines()
     assert lines[0] == "flow_name   count"
     assert lines[1] == "----------  -----"
-    assert lines[2] == "Text Me     19"
-    assert lines[3] == "xxxxxxxxx\u2026  1"
+    assert lines[2] == "Text Me        19"  # numbers right-aligned, and their heading
+    assert lines[3] == "xxxxxxxxx\u2026      1"
     assert table(Rows(api="flowxo", endpoint="top-flows")) == "(no rows)\n"
 
 

@@ -67,7 +67,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.sandbox",
     ),
     ("flowql.connection",),
-    ("flowql.__main__", "flowql.cli", "flowql.repl"),
+    ("flowql.__main__", "flowql.cli", "flowql.repl", "flowql.terminal"),
 ]
 """Each layer's modules (a package stands for all its modules)."""
 

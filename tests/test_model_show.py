@@ -55,8 +55,8 @@ def test_the_flows_of_the_demo_model(capsys: pytest.CaptureFixture[str]) -> None
         "flows\n"
         "id   label          dimensions  metrics\n"
         "---  -------------  ----------  -------\n"
-        "825  Login Process  14          4\n"
-        "142  Video Start    16          4\n"
+        "825  Login Process          14        4\n"
+        "142  Video Start            16        4\n"
         "\n"
         "--flow ID shows a flow's dimensions and metrics\n"
     )

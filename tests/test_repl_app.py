@@ -333,6 +333,7 @@ def test_run_says_where_results_come_from_and_prints_a_table_as_wide_as_the_term
             session = Session(runner=Runner(sandbox=sandbox))
             session.set_flow("825")
             session.set_group_by("geo_country")
+            session.expanded = "off"  # the table cut to the terminal (expanded: test_display)
             try:
                 async with running(session) as d:
                     await d.type(":run geo_country == 'Spain'" + ENTER)

@@ -146,6 +146,9 @@ def test_a_session_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -> Non
     # :run sends the query to the sandbox (there are no credentials here) and prints a table.
     terminal.type(":limit 5")
     terminal.press("Enter")
+    # A table cut to the terminal (by default, a row this wide is expanded: test_pager_e2e).
+    terminal.type(":expanded off")
+    terminal.press("Enter")
     terminal.type(":run geo_country == 'Spain'")
     terminal.press("Enter")
     screen = terminal.wait_for(

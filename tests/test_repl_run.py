@@ -50,6 +50,7 @@ def session(sandbox: Sandbox) -> Iterator[Session]:
     sandbox.faults.clear()
     s = Session(runner=Runner(sandbox=sandbox))
     s.width = 120
+    s.expanded = "off"  # these tests read the cut table; test_expanded_and_pager reads the other
     yield s
     s.close()
 
@@ -465,3 +466,26 @@ def test_clients_are_kept_between_runs(session: Session, sandbox: Sandbox) -> No
     # One client for the three runs: the data model is not fetched, and no client is remade.
     assert clients() == before + 1
     assert [entry.path.split("/")[2] for entry in sandbox.log] == ["real-time-metrics"] * 3
+
+
+def test_expanded_and_pager(session: Session) -> None:
+    from flowql.repl.commands import execute
+
+    assert execute(session, ":expanded").text == "expanded off"
+    assert execute(session, ":expanded on").text == "expanded on"
+    with pytest.raises(FlowQLError) as caught:
+        execute(session, ":expanded sideways")
+    assert "usage: :expanded" in caught.value.diagnostics[0].message
+    assert execute(session, ":pager off").text == "pager off"
+    assert session.pager is False
+    execute(session, ":target conviva-sessions")
+    session.set_last("3h")
+    execute(session, ":limit 2")
+    out = execute(session, ":run device_os == 'Android'").text
+    lines = out.splitlines()
+    assert lines[0].startswith("-[ RECORD 1 ]")
+    assert sum(line.startswith("-[ RECORD ") for line in lines) == 2
+    assert all(len(line) <= 120 for line in lines)
+    execute(session, ":expanded auto")
+    execute(session, ":columns session_id")
+    assert execute(session, ":run").text.splitlines()[0] == "session_id"  # it fits: a table

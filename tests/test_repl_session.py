@@ -407,6 +407,8 @@ def test_the_commands_and_their_help() -> None:
         "revision",
         "columns",
         "names",
+        "expanded",
+        "pager",
         "help",
         "quit",
     ]

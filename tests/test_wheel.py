@@ -120,6 +120,7 @@ def test_wheel_contents(installed: Installed) -> None:
         "Requires-Dist: pygments>=2.17",
         "Requires-Dist: sniffio>=1.3",
         "Requires-Dist: tomli>=1.1; python_version < '3.11'",
+        "Requires-Dist: wcwidth>=0.2.6",
     ]
     # Pictures as PNG or SVG are an extra: matplotlib only with `pip install 'flowql[plot]'`.
     assert "Provides-Extra: plot" in text

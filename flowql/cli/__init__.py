@@ -814,6 +814,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     # The words as given, for diagnostics that point into the command line.
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    from flowql.terminal import safe_streams
+
+    safe_streams()  # a character the terminal cannot show is replaced, never a traceback
     try:
         code: int = args.handler(args, sys.stdout, sys.stderr)
         sys.stdout.flush()

@@ -112,6 +112,7 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
     )
     _add_results(q)
     _add_plot(q)
+    _add_table(q)
     q.set_defaults(handler=_cmd_query)
 
     m = commands.add_parser(
@@ -171,6 +172,82 @@ def _add_plot(parser: argparse.ArgumentParser) -> None:
         "first metric's unit)",
     )
     group.add_argument("--force", action="store_true", help="with --plot-file: replace FILE")
+
+
+def _add_table(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "tables",
+        "How --format table shows a result. On a terminal, a row too wide for it is shown "
+        "expanded (one field a line) and long output goes through $PAGER (default less -FRX).",
+    )
+    group.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="show these columns, in this order (comma-separated, or repeated)",
+        action="append",
+    )
+    group.add_argument(
+        "--expanded",
+        choices=EXPANDED_CHOICES,
+        help="auto (the default on a terminal: expanded when the table does not fit), on "
+        "(each record as a block of field | value lines) or off (cut to fit, columns left out)",
+    )
+    group.add_argument(
+        "--no-pager", action="store_true", help="never page (PAGER= empty does the same)"
+    )
+
+
+EXPANDED_CHOICES = ("auto", "on", "off")
+
+
+def _table_columns(args: argparse.Namespace | None) -> list[str]:
+    given = getattr(args, "columns", None) or ()
+    return list(dict.fromkeys(c.strip() for v in given for c in v.split(",") if c.strip()))
+
+
+def _column_problem(args: argparse.Namespace, results: list[tuple[str, Result]]) -> str | None:
+    """FQ740 (rendered) for a --columns name a result does not have, or None."""
+    wanted = _table_columns(args)
+    if not wanted:
+        return None
+    from flowql.diagnostics import Diagnostic, did_you_mean, render
+    from flowql.display import unknown_columns
+
+    for _, result in results:
+        known = result.columns()
+        missing = unknown_columns(wanted, known)
+        if missing:
+            name = missing[0]
+            hint = did_you_mean(name, known) or "its columns are " + ", ".join(known[:20]) + (
+                ", ..." if len(known) > 20 else ""
+            )
+            message = f"the result has no column '{name}'"
+            return render(Diagnostic("FQ740", message, None, hint=hint), None, "<command line>")
+    return None
+
+
+def _table_text(
+    out: TextIO, result: Result, args: argparse.Namespace | None, view: _View | None = None
+) -> str:
+    """The result as ``--format table`` shows it: the chosen columns, headed and timed as
+    ``view`` says, fitted or expanded to the terminal's width when stdout is one (or when
+    --expanded is given)."""
+    from flowql.display import table
+    from flowql.terminal import size
+
+    expanded = getattr(args, "expanded", None)
+    tty = bool(getattr(out, "isatty", None) and out.isatty())
+    width = size()[0] if tty or expanded is not None else None
+    mode = expanded or ("auto" if tty else "off")
+    view = view or _View()
+    return table(
+        result,
+        width=width,
+        expanded=mode,
+        columns=_table_columns(args) or None,
+        names=view.names or "labels",
+        zone=view.zone,
+    )
 
 
 def _plot_problem(args: argparse.Namespace) -> str | None:
@@ -693,10 +770,14 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if not _plot(out, err, result, args):
                 status = EXIT_FAILED
         return status
+    problem = _column_problem(args, results) if args.format == "table" else None
+    if problem is not None:
+        err.write(problem + "\n")
+        return EXIT_USAGE
     view = _view(args)
     if args.manifest is None:
         for _, result in results:
-            _write(out, result, args.format, view)
+            _write(out, result, args.format, view, args=args)
     else:
         _write_many(out, results, args.format, view)
     if args.plot_file is not None and results and not _plot(out, err, results[0][1], args):
@@ -768,16 +849,23 @@ def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, a
         out.write(request.render() + "\n\n")
 
 
-def _write(out: TextIO, result: Result, fmt: str, view: _View | None = None) -> None:
+def _write(
+    out: TextIO,
+    result: Result,
+    fmt: str,
+    view: _View | None = None,
+    args: argparse.Namespace | None = None,
+) -> None:
     view = view or _View()
     if fmt == "json":
         out.write(result.to_json() + "\n")
     elif fmt == "csv":
         out.write(result.to_csv(names=view.names or "keys", zone=view.zone))
     else:
-        from flowql.display import table
+        from flowql.terminal import page
 
-        out.write(table(result, names=view.names or "labels", zone=view.zone))
+        text = _table_text(out, result, args, view)
+        page(text, out, enabled=not getattr(args, "no_pager", False))
 
 
 # --- model pull ----------------------------------------------------------------------------------

@@ -447,7 +447,7 @@ class Repl:
             errors = [d for d in outcome.warnings if d.severity is Severity.ERROR]
             self._diagnostics([d for d in outcome.warnings if d not in errors], outcome.source)
             if outcome.text:
-                self.printer(outcome.text.rstrip("\n"), "")
+                self._show(outcome.text)
             self._diagnostics(errors, outcome.source)
             return outcome.quit
         check, compiled = submit(self.session, text)
@@ -455,6 +455,17 @@ class Repl:
         if compiled is not None:
             self.printer(compiled.text, "")
         return False
+
+    def _show(self, text: str) -> None:
+        """A command's output: through the pager when it is longer than the terminal."""
+        from flowql.terminal import page, wants_pager
+
+        if self.printer == self._print and wants_pager(
+            text, sys.stdout, enabled=self.session.pager
+        ):
+            page(text if text.endswith("\n") else text + "\n", sys.stdout)
+            return
+        self.printer(text.rstrip("\n"), "")
 
     def _width(self) -> int | None:
         try:

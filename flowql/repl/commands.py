@@ -524,6 +524,26 @@ def _columns(session: Session, args: str) -> Outcome:
     return Outcome("columns " + ", ".join(session.columns))
 
 
+def _expanded(session: Session, args: str) -> Outcome:
+    from flowql.display import EXPANDED
+
+    if args:
+        mode = args.strip().lower()
+        if mode not in EXPANDED:
+            raise CommandError(_usage("expanded"))
+        session.expanded = mode
+    return Outcome(f"expanded {session.expanded}")
+
+
+def _pager(session: Session, args: str) -> Outcome:
+    if args:
+        mode = args.strip().lower()
+        if mode not in ("on", "off"):
+            raise CommandError(_usage("pager"))
+        session.pager = mode == "on"
+    return Outcome(f"pager {'on' if session.pager else 'off'}")
+
+
 def _report(session: Session) -> str | None:
     """The Klaviyo values report the session's target runs (``flow-values``...), or None."""
     family = api_of(session.target)[1]
@@ -769,6 +789,23 @@ COMMANDS: dict[str, Command] = {
             "Process Complete (count)), or by their keys (m_825_1). :columns takes keys either "
             "way. As flowql query --names.",
             _names,
+        ),
+        Command(
+            "expanded",
+            "[auto|on|off]",
+            "show each row as a block of field | value lines",
+            "auto (the default) shows a result's rows expanded, one field a line, when the "
+            "table would not fit the terminal; on always does; off cuts the table to fit, "
+            "leaving out the columns that do not.",
+            _expanded,
+        ),
+        Command(
+            "pager",
+            "[on|off]",
+            "long results through $PAGER",
+            "on (the default): a result longer than the terminal goes through $PAGER (less "
+            "-FRX when unset; PAGER= empty never pages); off prints it all.",
+            _pager,
         ),
         Command(
             "help",

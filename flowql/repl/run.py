@@ -511,8 +511,8 @@ def render(run: Run, session: Session) -> str:
     shown = shown_records(records[: session.limit or DEFAULT_ROWS], headings, zone)
     out = ""
     if records:
-        columns = session.shown_columns(result) or result.columns()
-        out = records_table([headings.get(c, c) for c in columns], shown, width=session.width)
+        columns = [headings.get(c, c) for c in session.shown_columns(result) or result.columns()]
+        out = records_table(columns, shown, width=session.width, expanded=session.expanded)
     footer = [part for line in _footer(run, len(shown)) for part in _wrap(line, session.width)]
     return out + "\n".join(footer)
 

@@ -398,6 +398,8 @@ class Session:
         self._configured_revision: tuple[str | None] | None = None  # read on first use
         self.columns: tuple[str, ...] = ()
         self.width: int | None = None
+        self.expanded = "auto"  # :expanded: auto, on or off (flowql.display.EXPANDED)
+        self.pager = True  # :pager: long results through $PAGER on a terminal
         self.last_result: Result | None = None
         self.fetched_result: Result | None = None
         self.metrics: dict[str, str] = {}
