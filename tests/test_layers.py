@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.codes",
         "flowql.diagnostics",
         "flowql.errors",
+        "flowql.extras",
         "flowql.files",
         "flowql.formatter",
         "flowql.highlight",
@@ -51,6 +52,8 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "flowql.display",
         "flowql.endpoints",
+        "flowql.exports",
+        "flowql.frames",
         "flowql.model_view",
         "flowql.plot",
         "flowql.query",
