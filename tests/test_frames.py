@@ -101,6 +101,16 @@ def test_a_time_series_read_from_its_points_is_its_records() -> None:
         assert fast.column(name).to_pylist() == slow.column(name).to_pylist(), name
 
 
+def test_a_grouped_result_read_from_its_rows_is_its_records() -> None:
+    result = grouped()
+    records = Rows(api="x", endpoint="y", rows=tuple(result.to_records()))
+    assert list(columns_of(result)) == result.columns()
+    fast, slow = to_arrow(result), records.to_arrow()
+    assert fast.column_names == slow.column_names
+    for name in fast.column_names:
+        assert fast.column(name).to_pylist() == slow.column(name).to_pylist(), name
+
+
 def test_a_grouped_result_has_its_dimension_and_attributes_as_categories() -> None:
     frame = grouped().to_pandas()
     assert str(frame.dtypes["geo_country"]) == "category"
