@@ -117,6 +117,7 @@ def render(result: Result, fmt: str) -> str | bytes:
     if fmt == "parquet":
         from flowql.frames import to_arrow
 
+        require_format(fmt)  # pyarrow as the parquet extra, before the table is built
         return _parquet(to_arrow(result))
     if fmt == "table":
         from flowql.display import table
@@ -145,6 +146,7 @@ def render_many(results: Sequence[tuple[str, Result]], fmt: str) -> str | bytes:
     if fmt == "parquet":
         from flowql.frames import arrow_table, dimensions_of
 
+        require_format(fmt)
         names = dict.fromkeys(k for row in rows for k in row) or {"query": None}
         columns = {n: [row.get(n) for row in rows] for n in names}
         categories = frozenset({"query"}).union(*(dimensions_of(r) for _, r in results))

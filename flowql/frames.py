@@ -60,12 +60,15 @@ def to_arrow(result: Result) -> Any:
 
 def to_pandas(result: Result) -> Any:
     """``result`` as a ``pandas.DataFrame`` (the ``flowql[pandas]`` extra)."""
+    require("pandas", "pandas", "pandas DataFrames")
+    require("pyarrow", "pandas", "pandas DataFrames")  # the extra that brings both
     return pandas_of(to_arrow(result))
 
 
 def to_polars(result: Result) -> polars.DataFrame:
     """``result`` as a ``polars.DataFrame`` (the ``flowql[polars]`` extra, with pyarrow)."""
     pl = require("polars", "polars", "polars DataFrames")
+    require("pyarrow", "polars", "polars DataFrames")
     frame: polars.DataFrame = pl.from_arrow(to_arrow(result))
     return frame
 
