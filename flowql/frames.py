@@ -135,10 +135,23 @@ def _points(result: object) -> dict[str, list[object]] | None:
         return None
     points: Sequence[Any] = getattr(result, "points", ())
     values: list[Mapping[str, object]] = [p.values for p in points]
+    out: dict[str, list[object]] = {"timestamp": [p.timestamp for p in points]}
+    if values:
+        # Most series have the same metrics at every point: then the first point names them
+        # all (every point has each of its keys, and no more keys than it has).
+        first = list(values[0])
+        try:
+            same = {name: list(map(operator.itemgetter(name), values)) for name in first}
+        except KeyError:
+            same = None
+        if same is not None and sum(map(len, values)) == len(first) * len(values):
+            if "timestamp" in same:
+                return None
+            out.update(same)
+            return out
     names = dict.fromkeys(itertools.chain.from_iterable(values))
     if "timestamp" in names:
         return None
-    out: dict[str, list[object]] = {"timestamp": [p.timestamp for p in points]}
     for name in names:
         out[name] = _field(values, name)
     return out

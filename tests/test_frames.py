@@ -201,3 +201,11 @@ def _csv_cell(value: object) -> str:
     if isinstance(value, bool) or type(value).__name__ == "bool":
         return "true" if value else "false"
     return str(value)
+
+
+def test_a_series_whose_points_differ_in_metrics_keeps_the_records_order() -> None:
+    points = (Point(T0, {"b": 1}), Point(T0 + MINUTE, {"a": 2.5, "b": 2}), Point(T0, {}))
+    result = TimeSeries(api="conviva-flow", endpoint="historical", points=points)
+    assert list(columns_of(result)) == result.columns() == ["timestamp", "b", "a"]
+    assert to_arrow(result).column("a").to_pylist() == [None, 2.5, None]
+    assert to_arrow(result).column("b").to_pylist() == [1, 2, None]
