@@ -178,12 +178,10 @@ def _grouped(result: object) -> dict[str, list[object]] | None:
         return None
     windows = [r.window for r in rows]
     stamps = [r.timestamp for r in rows]
-    has_window = windows[0] is not None
-    has_stamp = stamps[0] is not None
-    if any((w is not None) != has_window for w in windows) or any(
-        (t is not None) != has_stamp for t in stamps
-    ):
+    no_window, no_stamp = windows.count(None), stamps.count(None)
+    if no_window not in (0, len(rows)) or no_stamp not in (0, len(rows)):
         return None  # rows of different shapes: their records' key order says
+    has_window, has_stamp = no_window == 0, no_stamp == 0
     attributes = [r.attributes for r in rows]
     metrics = [r.metrics for r in rows]
     attribute_names = dict.fromkeys(itertools.chain.from_iterable(attributes))
@@ -212,15 +210,13 @@ def dimensions_of(result: object) -> frozenset[str]:
     attributes, a Klaviyo report's groupings."""
     out: set[str] = set()
     dimension = getattr(result, "dimension", None)
+    rows: Sequence[Any] = getattr(result, "rows", ())
     if isinstance(dimension, str):
         out.add(dimension)
-    for row in getattr(result, "rows", ()):
-        for name in ("attributes", "groupings"):
-            part = getattr(row, name, None)
-            if isinstance(part, dict):
-                out.update(part)
-            elif part is not None and hasattr(part, "keys"):
-                out.update(part.keys())
+    for name in ("attributes", "groupings"):
+        if rows and hasattr(rows[0], name):
+            parts = (getattr(r, name, None) or {} for r in rows)
+            out.update(itertools.chain.from_iterable(parts))
     return frozenset(out)
 
 
