@@ -7,24 +7,55 @@ records, fitted to a terminal's width when one is given.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flowql.results import cell_text, record_columns
+from flowql.times import format_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import tzinfo
+
     from flowql.results import Result
 
-__all__ = ["records_table", "short_number", "table"]
+__all__ = ["records_table", "short_number", "shown_records", "table"]
 
 
-def table(result: Result, *, max_width: int = 40, width: int | None = None) -> str:
+def table(
+    result: Result,
+    *,
+    max_width: int = 40,
+    width: int | None = None,
+    names: str = "labels",
+    zone: tzinfo | None = None,
+) -> str:
     """The records as an aligned text table (cells cut at ``max_width`` characters, floats to 6
     significant digits: the JSON and CSV formats keep every digit), or a line saying there are
-    none. With ``width``, lines fit in that many columns (see :func:`records_table`)."""
-    records = [
-        {k: short_number(v) if isinstance(v, float) else v for k, v in r.items()}
-        for r in result.to_records()
-    ]
+    none. Metric columns are headed by their labels and units (``names="labels"``) or keys
+    (``"keys"``); times are shown in ``zone`` (UTC by default). With ``width``, lines fit in
+    that many columns (see :func:`records_table`)."""
+    records = shown_records(result.to_records(), result.headings(names), zone)
     return records_table(record_columns(records), records, max_width=max_width, width=width)
+
+
+def shown_records(
+    records: Iterable[Mapping[str, object]],
+    headings: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
+) -> list[dict[str, object]]:
+    """Records as a table shows them: keys replaced by their ``headings``, floats to 6
+    significant digits, times as ISO 8601 in ``zone`` (UTC by default)."""
+    names = headings or {}
+    return [
+        {
+            names.get(k, k): short_number(v)
+            if isinstance(v, float)
+            else (format_time(v, zone) if isinstance(v, dt.datetime) else v)
+            for k, v in r.items()
+        }
+        for r in records
+    ]
 
 
 def short_number(value: float) -> str:

@@ -101,16 +101,25 @@ class Dimension:
 
 
 class Metric:
-    """A metric of a flow model: its key, label, unit (``count``, ``percentage``, ``ms``...)
-    and type (``complete``, ``init``...), as the data model gives them."""
+    """A metric of a flow model: its key, label, unit (``count``, ``percentage``, ``ms``...),
+    type (``complete``, ``init``...) and ``percentage``, the key of the metric holding its
+    share (``percentage_metric``), as the data model gives them."""
 
-    __slots__ = ("key", "label", "type", "unit")
+    __slots__ = ("key", "label", "percentage", "type", "unit")
 
-    def __init__(self, key: str, label: str | None = None, unit: str = "", type: str = "") -> None:
+    def __init__(
+        self,
+        key: str,
+        label: str | None = None,
+        unit: str = "",
+        type: str = "",
+        percentage: str | None = None,
+    ) -> None:
         self.key = key
         self.label = label or key
         self.unit = unit
         self.type = type
+        self.percentage = percentage
 
     def __repr__(self) -> str:
         return f"Metric({self.key!r}, {self.label!r}, unit={self.unit!r})"
@@ -275,6 +284,13 @@ def _text(item: dict[str, Any], field: str, what: str, name: str) -> str:
     return str(value)
 
 
+def _percentage_key(metric: dict[str, Any]) -> str | None:
+    link = metric.get("percentage_metric")
+    if isinstance(link, dict) and isinstance(link.get("key"), str) and link["key"]:
+        return str(link["key"])
+    return None
+
+
 def _flow_model(flows: object, name: str) -> DataModel:
     models = []
     for flow in _items(flows, "flow_models", name):
@@ -289,6 +305,7 @@ def _flow_model(flows: object, name: str) -> DataModel:
                 m.get("label"),
                 str(m.get("unit", "")),
                 str(m.get("type", "")),
+                _percentage_key(m),
             )
             for m in _items(flow.get("metrics", []), "metrics", name)
         ]
@@ -355,10 +372,10 @@ def demo_model() -> DataModel:
             *_SHARED, ("login_method", "Login Methods"), ("identity_provider", "Identity Providers")
         ),
         [
-            Metric("m_825_1", "Login Process Complete", "count", "complete"),
+            Metric("m_825_1", "Login Process Complete", "count", "complete", "m_825_1_percentage"),
             Metric("m_825_2", "Login Process Duration", "sec", "duration"),
             Metric("m_825_3", "Login Process Init", "count", "init"),
-            Metric("m_825_4", "Login Process Success", "count", "success"),
+            Metric("m_825_4", "Login Process Success", "count", "success", "m_825_4_percentage"),
         ],
     )
     video = FlowModel(
@@ -372,10 +389,10 @@ def demo_model() -> DataModel:
             ("player_name", "Players"),
         ),
         [
-            Metric("m_142_1", "Video Start Complete", "count", "complete"),
+            Metric("m_142_1", "Video Start Complete", "count", "complete", "m_142_1_percentage"),
             Metric("m_142_2", "Video Start Duration", "sec", "duration"),
             Metric("m_142_3", "Video Start Init", "count", "init"),
-            Metric("m_142_4", "Video Start Success", "count", "success"),
+            Metric("m_142_4", "Video Start Success", "count", "success", "m_142_4_percentage"),
         ],
     )
     return DataModel("conviva-flow", flows=[login, video], name="built-in demo model")

@@ -19,8 +19,14 @@ own data:
 
 ``to_records()`` gives flat dicts (nested objects become dotted keys, such as
 ``integration.name``), with the keys a filter uses, so
-:func:`flowql.targets.python.filter_records` applies to them; ``to_json()`` and ``to_csv()``
-export them. Results never hold credentials.
+:func:`flowql.targets.python.filter_records` applies to them, and times as aware UTC
+datetimes; ``to_json()`` and ``to_csv()`` export them (times as ISO 8601, in a given zone).
+``metric_info`` holds each metric's label and unit where the data model gives them
+(:class:`MetricInfo`). Results never hold credentials.
+
+A range fetched in several windows comes back merged (:mod:`flowql.merging`): one row per
+group, counts summed, shares recomputed from their counts, and what cannot be merged set to
+None and named in ``not_merged``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from flowql.query import format_time
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from datetime import tzinfo
     from typing import Any, TypeVar
 
     import polars
@@ -48,8 +55,10 @@ if TYPE_CHECKING:
     R2 = TypeVar("R2", bound="_Totals")
 
 __all__ = [
+    "NAMES",
     "DimensionalRow",
     "DimensionalRows",
+    "MetricInfo",
     "Point",
     "ReportRow",
     "ReportRows",
@@ -63,6 +72,29 @@ __all__ = [
     "record_columns",
     "records_csv",
 ]
+
+NAMES = ("labels", "keys")
+"""How columns are headed in tables and CSV: by the data model's ``labels`` (with the unit) or
+by their ``keys``."""
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What the data model says of a metric: its ``label`` and ``unit`` (``count``, ``sec``,
+    ``%``), and for a share, ``share_of``: the count it is the share of and the count it is
+    a share in (``("m_825_1", "m_825_3")``: complete out of init)."""
+
+    label: str
+    unit: str = ""
+    share_of: tuple[str, str] | None = None
+
+    def heading(self) -> str:
+        """``Login Process Complete (count)``; the label alone when there is no unit."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"label": ..., "unit": ...}``, JSON-ready."""
+        return {"label": self.label, "unit": self.unit}
 
 
 def flatten(data: Mapping[str, object], prefix: str = "") -> dict[str, object]:
@@ -78,9 +110,9 @@ def flatten(data: Mapping[str, object], prefix: str = "") -> dict[str, object]:
     return out
 
 
-def cell_text(value: object) -> str:
+def cell_text(value: object, zone: tzinfo | None = None) -> str:
     """A value as one CSV or table cell: empty for None, ``true``/``false``, JSON for lists and
-    objects, ISO 8601 for times."""
+    objects, ISO 8601 for times (in ``zone``, UTC by default)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -88,22 +120,28 @@ def cell_text(value: object) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, dt.datetime):
-        return format_time(value)
+        return format_time(value, zone)
     return str(value)
 
 
-def records_csv(records: Sequence[Record]) -> str:
-    """Records as CSV with a header row (every key, in order of first appearance); lists and
-    objects are written as JSON, None as an empty cell."""
+def records_csv(
+    records: Sequence[Record],
+    *,
+    headings: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
+) -> str:
+    """Records as CSV with a header row (every key, in order of first appearance, or its
+    heading in ``headings``); lists and objects are written as JSON, None as an empty cell,
+    times in ``zone``."""
     import csv
     import io
 
     buffer = io.StringIO()
     columns = record_columns(records)
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([(headings or {}).get(c, c) for c in columns])
     for record in records:
-        writer.writerow([cell_text(record.get(c)) for c in columns])
+        writer.writerow([cell_text(record.get(c), zone) for c in columns])
     return buffer.getvalue()
 
 
@@ -133,6 +171,7 @@ class Result:
     sent_filter: str | None = None
     post_filter: str | None = None
     warnings: tuple[Diagnostic, ...] = ()
+    metric_info: Mapping[str, MetricInfo] = field(default_factory=dict)
 
     def to_records(self) -> list[Record]:
         """The result as flat dicts, one per row, point or session."""
@@ -152,6 +191,7 @@ class Result:
             "sent_filter": self.sent_filter,
             "post_filter": self.post_filter,
             "warnings": [d.to_dict() for d in self.warnings],
+            "metrics": {key: info.to_dict() for key, info in self.metric_info.items()},
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -165,10 +205,18 @@ class Result:
         """Every record key, in order of first appearance."""
         return record_columns(self.to_records())
 
-    def to_csv(self) -> str:
-        """The records as CSV with a header row (every key, in order of first appearance);
-        lists and objects are written as JSON, None as an empty cell."""
-        return records_csv(self.to_records())
+    def headings(self, names: str = "labels") -> dict[str, str]:
+        """Each metric's column heading: its label and unit (``Login Process Duration
+        (sec)``) with ``names="labels"``, its key with ``"keys"``."""
+        if names == "keys":
+            return {}
+        return {key: info.heading() for key, info in self.metric_info.items()}
+
+    def to_csv(self, *, names: str = "keys", zone: tzinfo | None = None) -> str:
+        """The records as CSV with a header row (every key, in order of first appearance, or
+        with ``names="labels"`` the metrics' labels); lists and objects are written as JSON,
+        None as an empty cell, times as ISO 8601 in ``zone`` (UTC by default)."""
+        return records_csv(self.to_records(), headings=self.headings(names), zone=zone)
 
     def __len__(self) -> int:
         return len(self.to_records())
@@ -203,8 +251,8 @@ class Point:
     values: Mapping[str, object]
 
     def to_record(self) -> Record:
-        """``{"timestamp": ISO, **values}``."""
-        record: Record = {"timestamp": format_time(self.timestamp) if self.timestamp else None}
+        """``{"timestamp": datetime, **values}``."""
+        record: Record = {"timestamp": self.timestamp}
         record.update(self.values)
         return record
 
@@ -215,6 +263,10 @@ class _Totals(Result):
     recomputed: tuple[str, ...] = ()
     not_recomputed: tuple[str, ...] = ()
     window_totals: tuple[Mapping[str, object], ...] = ()
+    not_merged: tuple[str, ...] = ()
+    bucket: str | None = None
+    bucketed_by: str | None = None
+    partial_buckets: tuple[dt.datetime, ...] = ()
 
     @property
     def totals_recomputed(self) -> bool | None:
@@ -231,6 +283,10 @@ class _Totals(Result):
         out["totals_recomputed"] = self.totals_recomputed
         out["recomputed"] = list(self.recomputed)
         out["not_recomputed"] = list(self.not_recomputed)
+        out["not_merged"] = list(self.not_merged)
+        out["bucket"] = self.bucket
+        out["bucketed_by"] = self.bucketed_by
+        out["partial_buckets"] = [format_time(t) for t in self.partial_buckets]
         return out
 
 
@@ -283,10 +339,10 @@ class DimensionalRows(_Totals):
     def _record(self, row: DimensionalRow) -> Record:
         record: Record = {}
         if row.window is not None:
-            record["window_start"] = format_time(row.window.start)
-            record["window_end"] = format_time(row.window.end)
+            record["window_start"] = row.window.start
+            record["window_end"] = row.window.end
         if row.timestamp is not None:
-            record["timestamp"] = format_time(row.timestamp)
+            record["timestamp"] = row.timestamp
         record[self.dimension] = row.value
         record.update(row.attributes)
         record.update(row.metrics)
@@ -476,29 +532,3 @@ class Rows(Result):
     def filtered(self, predicate: Predicate) -> Rows:
         """The rows whose record ``predicate`` accepts."""
         return dataclasses.replace(self, rows=tuple(r for r in self.rows if predicate(flatten(r))))
-
-
-def sum_totals(
-    totals: Iterable[Mapping[str, object]], counts: frozenset[str]
-) -> tuple[dict[str, object], tuple[str, ...], tuple[str, ...]]:
-    """Merge per-window totals: each key in ``counts`` summed (when every window has a number
-    for it), every other key None. Returns (totals, recomputed keys, not recomputed keys)."""
-    windows = list(totals)
-    keys: dict[str, None] = {}
-    for window in windows:
-        for key in window:
-            keys.setdefault(key)
-    merged: dict[str, object] = {}
-    recomputed: list[str] = []
-    not_recomputed: list[str] = []
-    for key in keys:
-        values = [w.get(key) for w in windows]
-        if key in counts and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
-        ):
-            merged[key] = sum(v for v in values if isinstance(v, (int, float)))
-            recomputed.append(key)
-        else:
-            merged[key] = None
-            not_recomputed.append(key)
-    return merged, tuple(recomputed), tuple(not_recomputed)

@@ -545,10 +545,17 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def format_time(moment: datetime) -> str:
+def format_time(moment: datetime, zone: tzinfo | None = None) -> str:
     """ISO 8601 in UTC with a ``Z``, milliseconds only when there are some
     (``2026-11-22T10:00:00Z``, ``2026-11-22T10:00:00.250Z``); a naive datetime is UTC.
-    Sub-millisecond parts are truncated."""
+    Sub-millisecond parts are truncated. With a ``zone`` other than UTC, the wall-clock time
+    there with its offset (``2026-11-22T11:00:00+01:00``)."""
+    if zone is not None and _aware(moment).astimezone(zone).utcoffset():
+        local = _aware(moment).astimezone(zone)
+        text = format_wall_clock(local, zone)
+        if local.microsecond >= 1000:
+            text = f"{text[:19]}.{local.microsecond // 1000:03d}{text[19:]}"
+        return text
     m = _to_utc(_aware(moment), UTC, moment)
     # By hand rather than strftime, which does not pad years below 1000 everywhere.
     text = f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"

@@ -134,6 +134,7 @@ def flow_client(
 ) -> AsyncConvivaFlowClient:
     clock = clock or FakeClock()
     options.setdefault("seed", 1)
+    options.setdefault("labels", False)  # these tests count requests: no data model fetch
     return AsyncConvivaFlowClient(
         "client-7",
         SECRET,

@@ -61,6 +61,7 @@ def sb(sandbox: Sandbox) -> Iterator[Sandbox]:
 
 def flow(sb: Sandbox, now: dt.datetime = NOW, **options: object) -> ConvivaFlowClient:
     options.setdefault("retry", FAST)
+    options.setdefault("labels", False)  # these tests count requests: no data model fetch
     return ConvivaFlowClient("e2e", SECRET, base_url=sb.conviva_url, now=lambda: now, **options)
 
 

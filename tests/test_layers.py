@@ -51,6 +51,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("flowql.targets",),
     (
         "flowql.display",
+        "flowql.merging",
         "flowql.endpoints",
         "flowql.exports",
         "flowql.frames",

@@ -218,6 +218,24 @@ def test_a_model_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "no such data model file" in err
 
 
+def test_the_configurations_model_when_no_file_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = {"flow_models": [{"id": 9, "label": "Signup", "metrics": [], "dimensions": []}]}
+    (tmp_path / "team-model.json").write_text(json.dumps(model), encoding="utf-8")
+    (tmp_path / "flowql.toml").write_text('model = "team-model.json"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = show(capsys)
+    assert code == 0
+    assert "flowql: showing " in err
+    assert "team-model.json (the configuration's model)" in err
+    assert "Signup" in out
+    # Another API's model is its own: the configuration's Flow model is not used for Sessions.
+    code, out, err = show(capsys, "--sessions")
+    assert code == 0
+    assert "the configuration's model" not in err
+
+
 def test_the_accounts_model_when_credentials_are_set(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -155,7 +155,7 @@ def test_a_session_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -> Non
     assert "querying the built-in sandbox at http://127.0.0.1:" in " ".join(screen.split())
     rows = screen.splitlines()
     header = next(i for i, row in enumerate(rows) if row.startswith("timestamp "))
-    assert rows[header].split()[:2] == ["timestamp", "m_142_1"]
+    assert rows[header].split()[:4] == ["timestamp", "Video", "Start", "Complete"]
     assert set(rows[header + 1].rstrip()) == {"-", " "}
     assert all(re.match(r"\d{4}-\d\d-\d\dT", row) for row in rows[header + 2 : header + 7])
     footer = " ".join(" ".join(rows[header + 7 :]).split())

@@ -179,7 +179,7 @@ def test_a_script_runs_a_query_against_the_sandbox(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:7] == [*FLOW_142, "time last 10m", "geo_country == 'Spain'"]
-    assert lines[7].split()[:2] == ["timestamp", "m_142_1"]
+    assert lines[7].split()[:4] == ["timestamp", "Video", "Start", "Complete"]
     assert any(line.startswith("10 rows in ") and "from the sandbox" in line for line in lines)
     assert lines[-1].startswith("wrote 10 rows to rows.json (json, ")
     # Where the rows came from is said once, on standard error, and nothing else is.

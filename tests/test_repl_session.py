@@ -393,6 +393,7 @@ def test_the_commands_and_their_help() -> None:
         "range",
         "load",
         "tz",
+        "bucket",
         "last",
         "group-by",
         "limit",
@@ -405,6 +406,7 @@ def test_the_commands_and_their_help() -> None:
         "conversion",
         "revision",
         "columns",
+        "names",
         "help",
         "quit",
     ]

@@ -12,10 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowql import parse
+from flowql.merging import merge_values
 from flowql.query import Window
 from flowql.results import (
     DimensionalRow,
     DimensionalRows,
+    MetricInfo,
     Point,
     ReportRow,
     ReportRows,
@@ -23,7 +25,6 @@ from flowql.results import (
     Sessions,
     TimeSeries,
     flatten,
-    sum_totals,
 )
 from flowql.targets.python import compile_predicate, filter_records
 
@@ -54,8 +55,8 @@ def grouped() -> DimensionalRows:
 def test_dimensional_records_carry_the_dimension_under_its_key() -> None:
     records = grouped().to_records()
     assert records[0] == {
-        "window_start": "2026-11-22T10:00:00Z",
-        "window_end": "2026-11-22T11:00:00Z",
+        "window_start": T0,
+        "window_end": T0 + dt.timedelta(hours=1),
         "geo_country": "Spain",
         "country_code": "ES",
         "m_1": 4,
@@ -109,9 +110,11 @@ def test_time_series_records_and_empty_results() -> None:
         points=(Point(T0, {"new_users": 9}), Point(None, {"new_users": 1})),
     )
     assert series.to_records() == [
-        {"timestamp": "2026-11-22T10:00:00Z", "new_users": 9},
+        {"timestamp": T0, "new_users": 9},
         {"timestamp": None, "new_users": 1},
     ]
+    assert series.to_csv().splitlines()[1] == "2026-11-22T10:00:00Z,9"
+    assert json.loads(series.to_json())["records"][0]["timestamp"] == "2026-11-22T10:00:00Z"
     assert series.totals_recomputed is None
     empty = TimeSeries(api="flowxo", endpoint="insights")
     assert empty.to_csv() == "\n"
@@ -147,22 +150,24 @@ def test_sessions_filter_by_their_records() -> None:
 
 
 def test_totals_are_summed_only_for_counts() -> None:
-    merged, recomputed, not_recomputed = sum_totals(
-        [{"a": 1, "b": 0.5, "c": 3}, {"a": 2, "b": 0.7}], frozenset({"a", "c"})
-    )
+    info = {"a": MetricInfo("A", "count"), "c": MetricInfo("C", "count")}
+    merged, not_merged = merge_values([{"a": 1, "b": 0.5, "c": 3}, {"a": 2, "b": 0.7}], info)
     assert merged == {"a": 3, "b": None, "c": None}
-    assert recomputed == ("a",)
-    assert not_recomputed == ("b", "c")
+    assert not_merged == {"b", "c"}
 
 
 @given(
     st.lists(
-        st.dictionaries(st.sampled_from("abc"), st.integers(0, 10**9), min_size=3), max_size=20
+        st.dictionaries(st.sampled_from("abc"), st.integers(0, 10**9), min_size=3),
+        min_size=2,
+        max_size=20,
     )
 )
 def test_summed_counts_equal_the_sum_of_the_windows(windows: list[dict[str, int]]) -> None:
-    merged, recomputed, _ = sum_totals(windows, frozenset("abc"))
-    for key in recomputed:
+    info = {k: MetricInfo(k, "count") for k in "abc"}
+    merged, not_merged = merge_values(windows, info)
+    assert not not_merged
+    for key in "abc":
         assert merged[key] == sum(w[key] for w in windows)
 
 

@@ -12,7 +12,8 @@ ENDPOINT`` runs it with, so that what a user reads here is what they type there:
 
 The Conviva models are the account's when its credentials are set (fetched as ``flowql model
 pull`` fetches them), else the built-in demo ones, said on stderr; ``--model FILE`` shows a saved
-one, as ``flowql check --model`` reads it. Klaviyo's fields come from the revision's tables.
+one, as ``flowql check --model`` reads it (without it, the configuration's ``model`` when it is
+of that API). Klaviyo's fields come from the revision's tables.
 """
 
 from __future__ import annotations
@@ -209,12 +210,25 @@ def _view(args: argparse.Namespace, err: TextIO) -> tuple[View, dict[str, object
 
 
 def _model(api: str, args: argparse.Namespace, err: TextIO) -> tuple[DataModel, str]:
-    """The model to show and where it is from (``file``, ``account`` or ``built-in``)."""
+    """The model to show and where it is from (``file``, ``config``, ``account`` or
+    ``built-in``)."""
     from flowql.apis import api_spec
     from flowql.connection import has_credentials
     from flowql.model import demo_model, demo_sessions_model, load_model, model_from_data
 
     sessions = api == "conviva-sessions"
+    if args.model is None:
+        import os
+
+        from flowql.checker.config import resolve_config
+
+        # The configuration's model, as `flowql check` reads it, when it is of this API.
+        configured = resolve_config(getattr(args, "config", None), os.getcwd()).model
+        if configured is not None:
+            model = load_model(configured)
+            if model.kind == api:
+                err.write(f"flowql: showing {configured} (the configuration's model)\n")
+                return model, "config"
     if args.model is not None:
         model = load_model(args.model)
         if model.kind != api:

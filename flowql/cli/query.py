@@ -22,6 +22,7 @@ from flowql.connection import connection, make_client
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from datetime import tzinfo
     from typing import Any, TextIO
 
     from flowql.ast import Span
@@ -111,6 +112,7 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
         action="store_true",
         help="check and plan the query, print the requests it would send, send nothing",
     )
+    _add_results(q)
     _add_plot(q)
     q.set_defaults(handler=_cmd_query)
 
@@ -216,6 +218,53 @@ def _plot_problem(args: argparse.Namespace) -> str | None:
                 )
     except PlotError as exc:
         return render(exc.diagnostic, None, "<command line>")
+    return None
+
+
+def _add_results(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "results", "How results are merged and shown (times in --tz, default UTC)."
+    )
+    group.add_argument(
+        "--bucket",
+        metavar="SIZE",
+        help="put the result in buckets of SIZE (1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d; days "
+        "start at midnight in --tz): Flow real time asks the server (granularity) when it can",
+    )
+    group.add_argument(
+        "--names",
+        choices=("labels", "keys"),
+        help="head metric columns by their data model labels and units, or by their keys "
+        "(default: labels in tables, keys in csv)",
+    )
+
+
+def _bucket_problem(args: argparse.Namespace) -> str | None:
+    """The FQ717 diagnostic for a --bucket that does not exist, rendered, or None."""
+    if args.bucket is None:
+        return None
+    from flowql.diagnostics import render
+    from flowql.merging import BucketError, bucket_size
+
+    try:
+        bucket_size(args.bucket)
+    except BucketError as exc:
+        return render(exc.diagnostic, None, "<command line>")
+    return None
+
+
+def _tz_problem(args: argparse.Namespace) -> str | None:
+    """The FQ702 diagnostic for a --tz flowql cannot read, rendered, or None (a finding on the
+    query, as the queries that read times in it give)."""
+    if args.tz is None:
+        return None
+    from flowql.diagnostics import Diagnostic, render
+    from flowql.times import TimeError, parse_tz
+
+    try:
+        parse_tz(args.tz)
+    except TimeError as exc:
+        return render(Diagnostic("FQ702", exc.message, None, hint=exc.hint), None, "<command line>")
     return None
 
 
@@ -448,7 +497,12 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
     from flowql.query import QueryError, build_query
 
     if args.manifest is None:
+        from flowql.apis import api_spec
+
         fields = query_fields(args)
+        found = api_spec(args.api).endpoint(args.endpoint)
+        if "tz" in fields and found is not None and "tz" not in found.fields:
+            del fields["tz"]  # no times to read: --tz is only the zone results are shown in
         argv = getattr(args, "argv", None)
         text, spans = command_line(argv) if argv is not None else (None, {})
         origin = Origin("<command line>", text, spans, args.filter)
@@ -552,10 +606,14 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if problem is not None:
         err.write(problem + "\n")
         return EXIT_USAGE
-    problem = _plot_problem(args)
+    problem = _plot_problem(args) or _bucket_problem(args)
     if problem is not None:
         err.write(problem + "\n")
         return EXIT_USAGE
+    problem = _tz_problem(args)
+    if problem is not None:
+        err.write(problem + "\n")
+        return EXIT_FAILED
     queries, status = _planned(args, err)
     if status == EXIT_USAGE:
         return status
@@ -589,6 +647,11 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return clients[api]
 
         for label, query, origin in queries:
+            server = False
+            if args.bucket is not None:
+                from flowql.merging import bucket_query, bucket_result
+
+                query, server = bucket_query(query, args.bucket)
             try:
                 # Planned once, before anything starts (a sandbox, a connection): no request
                 # for a bad query, and what --dry-run prints is what is sent.
@@ -603,6 +666,8 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         _write_requests(out, describer, plan, args.format, label, api)
                     continue
                 result = client_for(api).query(plan)
+                if args.bucket is not None:
+                    result = bucket_result(result, args.bucket, tz=args.tz, server=server)
             except PartialResultError as exc:
                 results.append((label, exc.result))
                 err.write(exc.render(label) + "\n")
@@ -623,6 +688,12 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err.write(origin.render(warning) + "\n")
             if result.post_filter is not None:
                 err.write(f"flowql: applied here, not by the API: {result.post_filter}\n")
+            if args.bucket is not None:
+                from flowql.merging import partial_note
+
+                note = partial_note(result, _view(args).zone)
+                if note is not None:
+                    err.write(f"flowql: {note}\n")
     exporting = args.output is not None or args.format in ("ndjson", "parquet")
     if exporting and not _export(out, err, results, args):
         status = EXIT_FAILED
@@ -633,13 +704,14 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if not _plot(out, err, result, args):
                 status = EXIT_FAILED
         return status
+    view = _view(args)
     if exporting:
         pass
     elif args.manifest is None:
         for _, result in results:
-            _write(out, result, args.format)
+            _write(out, result, args.format, view)
     else:
-        _write_many(out, results, args.format)
+        _write_many(out, results, args.format, view)
     if args.plot_file is not None and results and not _plot(out, err, results[0][1], args):
         status = EXIT_FAILED
     return status
@@ -711,7 +783,18 @@ def _export(out: TextIO, err: TextIO, results: list[tuple[str, Result]], args: A
     from flowql.exports import render_many, to_stream, write_file
 
     try:
-        if args.manifest is None:
+        if args.format in ("table", "csv", "json"):
+            import io
+
+            # What stdout would show, with --names and --tz, into the file.
+            buffer = io.StringIO()
+            if args.manifest is None:
+                for _, result in results:
+                    _write(buffer, result, args.format, _view(args))
+            else:
+                _write_many(buffer, results, args.format, _view(args))
+            data: str | bytes = buffer.getvalue()
+        elif args.manifest is None:
             if not results:
                 return True
             data = render_one(results[0][1], args.format)
@@ -732,7 +815,23 @@ def _export(out: TextIO, err: TextIO, results: list[tuple[str, Result]], args: A
     return True
 
 
-def _write_many(out: TextIO, results: list[tuple[str, Result]], fmt: str) -> None:
+class _View:
+    """How results are shown: column headings (``names``) and the zone of times."""
+
+    def __init__(self, names: str | None = None, zone: tzinfo | None = None) -> None:
+        self.names = names
+        self.zone = zone
+
+
+def _view(args: argparse.Namespace) -> _View:
+    from flowql.times import parse_tz
+
+    return _View(args.names, parse_tz(args.tz) if args.tz else None)
+
+
+def _write_many(
+    out: TextIO, results: list[tuple[str, Result]], fmt: str, view: _View | None = None
+) -> None:
     """The results of a manifest's queries as one document: a JSON list of each query's result
     (with its ``query`` name), one CSV whose first column names the query, or a table each."""
     import json
@@ -746,14 +845,19 @@ def _write_many(out: TextIO, results: list[tuple[str, Result]], fmt: str) -> Non
     elif fmt == "csv":
         from flowql.results import records_csv
 
+        view = view or _View()
         rows = [
             {"query": name_of(label), **record} for label, r in results for record in r.to_records()
         ]
-        out.write(records_csv(rows) if rows else "query\n")
+        headings: dict[str, str] = {}
+        for _, r in results:
+            headings.update(r.headings(view.names or "keys"))
+        text = records_csv(rows, headings=headings, zone=view.zone)
+        out.write(text if rows else "query\n")
     else:
         for label, result in results:
             out.write(f"# {label}\n")
-            _write(out, result, fmt)
+            _write(out, result, fmt, view)
             out.write("\n")
 
 
@@ -775,15 +879,16 @@ def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, a
         out.write(request.render() + "\n\n")
 
 
-def _write(out: TextIO, result: Result, fmt: str) -> None:
+def _write(out: TextIO, result: Result, fmt: str, view: _View | None = None) -> None:
+    view = view or _View()
     if fmt == "json":
         out.write(result.to_json() + "\n")
     elif fmt == "csv":
-        out.write(result.to_csv())
+        out.write(result.to_csv(names=view.names or "keys", zone=view.zone))
     else:
         from flowql.display import table
 
-        out.write(table(result))
+        out.write(table(result, names=view.names or "labels", zone=view.zone))
 
 
 # --- model pull ----------------------------------------------------------------------------------

@@ -866,7 +866,7 @@ class AsyncClientBase:
             result,
             sent_filter=plan.filter.sent_text,
             post_filter=plan.filter.local_text,
-            warnings=(*plan.warnings, *notes),
+            warnings=(*plan.warnings, *notes, *result.warnings),
         )
 
 

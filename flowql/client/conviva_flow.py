@@ -19,16 +19,19 @@ from typing import Any, ClassVar
 from flowql.apis import APIS, Api
 from flowql.client._core import AsyncClientBase, SyncClientBase, secret_from
 from flowql.client.errors import ClientError, InvalidResponse, NotFound, RequestInfo
+from flowql.merging import merge_rows, merge_values, metric_info, not_merged_warning
 from flowql.query import FlowQuery
-from flowql.results import DimensionalRow, DimensionalRows, Point, TimeSeries, sum_totals
+from flowql.results import DimensionalRow, DimensionalRows, Point, TimeSeries
 from flowql.times import parse_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from flowql.ast import Expr
     from flowql.client._core import Secret
+    from flowql.diagnostics import Diagnostic
     from flowql.model import DataModel
     from flowql.query import Plan, Request, TimeValue, Window
+    from flowql.results import MetricInfo
 
 __all__ = ["AsyncConvivaFlowClient", "ConvivaFlowClient"]
 
@@ -144,8 +147,10 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
 
     ``client_id`` and ``client_secret`` default to ``CONVIVA_CLIENT_ID`` and
     ``CONVIVA_CLIENT_SECRET``; ``model`` is a data model to check queries against (flow ids,
-    group-by keys) and to tell count metrics from others when totals are merged (without one,
-    the client fetches the account's when it first needs it). Other options: see
+    group-by keys), to label results' metrics (label and unit: ``metric_info``) and to merge
+    windows (counts summed, shares recomputed: :mod:`flowql.merging`). Without one, the client
+    fetches the account's when it first needs it: for every query with ``labels`` (the
+    default), else only to merge several windows. Other options: see
     :class:`~flowql.client._core.AsyncClientBase`.
     """
 
@@ -157,9 +162,11 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
         client_secret: str | Secret | None = None,
         *,
         model: DataModel | None = None,
+        labels: bool = True,
         **options: Any,
     ) -> None:
         self.model = model
+        self.labels = labels
         self._units: DataModel | None = None
         super().__init__(client_id, client_secret, **options)
 
@@ -252,9 +259,10 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
         value = plan.query
         assert isinstance(value, FlowQuery)
         query = value
-        counts: frozenset[str] = frozenset()
-        if len(plan.requests) > 1:
-            counts = await self._count_metrics(str(query.flow_id))
+        info: dict[str, MetricInfo] = {}
+        several = len(plan.requests) > 1
+        if self.labels or several:
+            info = await self._metric_info(str(query.flow_id))
         group_by = query.group_by
 
         async def fetch(request: Request) -> _Piece:
@@ -263,12 +271,14 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
         def merge(pieces: list[tuple[Request, _Piece]]) -> TimeSeries | DimensionalRows:
             windows = tuple(r.window for r, _ in pieces if r.window is not None)
             all_totals = [p.totals for _, p in pieces]
-            if len(plan.requests) == 1:
+            recomputed: tuple[str, ...] = ()
+            not_recomputed: tuple[str, ...] = ()
+            if not several:
                 totals: dict[str, object] = dict(all_totals[0]) if all_totals else {}
-                recomputed: tuple[str, ...] = ()
-                not_recomputed: tuple[str, ...] = ()
             else:
-                totals, recomputed, not_recomputed = sum_totals(all_totals, counts)
+                totals, unmerged = merge_values(all_totals, info)
+                recomputed = tuple(k for k in totals if k not in unmerged)
+                not_recomputed = tuple(k for k in totals if k in unmerged)
             common: dict[str, Any] = {
                 "api": self.api,
                 "endpoint": query.endpoint,
@@ -276,7 +286,8 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
                 "totals": totals,
                 "recomputed": recomputed,
                 "not_recomputed": not_recomputed,
-                "window_totals": tuple(all_totals) if len(plan.requests) > 1 else (),
+                "window_totals": tuple(all_totals) if several else (),
+                "metric_info": info,
             }
             if group_by is None:
                 points = [p for _, piece in pieces for p in piece.points]
@@ -284,24 +295,35 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
                 return TimeSeries(points=tuple(points), **common)
             rows = [r for _, piece in pieces for r in piece.rows]
             rows.sort(key=_row_order)
-            return DimensionalRows(dimension=group_by, rows=tuple(rows), **common)
+            if not several:
+                return DimensionalRows(dimension=group_by, rows=tuple(rows), **common)
+            merged, not_merged = merge_rows(rows, info)
+            warnings: tuple[Diagnostic, ...] = ()
+            if not_merged and merged:
+                warnings = (not_merged_warning(not_merged, info, f"{len(windows)} windows"),)
+            return DimensionalRows(
+                dimension=group_by,
+                rows=merged,
+                not_merged=not_merged,
+                warnings=warnings,
+                **common,
+            )
 
         result = await self._run(plan, fetch, merge)
         assert isinstance(result, (TimeSeries, DimensionalRows))
         return result
 
-    async def _count_metrics(self, flow_id: str) -> frozenset[str]:
-        """The flow's metrics whose unit is ``count`` (their totals add up across windows)."""
+    async def _metric_info(self, flow_id: str) -> dict[str, MetricInfo]:
+        """What the data model says of the flow's metrics (see :func:`flowql.merging.metric_info`);
+        nothing when the model cannot be had (then nothing merges but what one window holds)."""
         model = self.model if self.model is not None else self._units
         if model is None:
             try:
                 model = self._units = await self.data_model()
             except ClientError:
-                return frozenset()
+                return {}
         flow = model.flow(flow_id)
-        if flow is None:
-            return frozenset()
-        return frozenset(key for key, metric in flow.metrics.items() if metric.unit == "count")
+        return metric_info(flow) if flow is not None else {}
 
 
 def _row_order(row: DimensionalRow) -> tuple[object, ...]:

@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 from flowql.apis import APIS, Api
 from flowql.client._core import AsyncClientBase, SyncClientBase, only_piece, secret_from
 from flowql.client.errors import InvalidResponse, RequestInfo
-from flowql.query import FlowXOQuery, parse_time
+from flowql.query import FlowXOQuery
 from flowql.results import Point, Rows, TimeSeries
+from flowql.times import parse_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

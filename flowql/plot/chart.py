@@ -1,7 +1,7 @@
 """What a picture of a result shows, as data: :class:`Chart`, made by :func:`chart_of`.
 
 A chart is one of two kinds: ``line`` (series over time: a :class:`~flowql.results.TimeSeries`,
-a grouped result fetched in several windows, a Klaviyo series report) or ``bar`` (one value per
+a grouped result in buckets, a Klaviyo series report) or ``bar`` (one value per
 group: a grouped result of one window, a Klaviyo values report, plain rows). One chart has one
 unit: the metrics of a line chart share it (by default the metrics of the first one's unit are
 drawn, and the chart's ``notes`` say which were left out). What cannot be drawn as asked raises
@@ -108,8 +108,12 @@ def metric_meta(result: Result, key: str) -> tuple[str, str]:
     """The label and unit of a result's metric ``key``, such as ``("Login Process Complete",
     "count")``; the key itself and ``""`` when nothing says more.
 
-    This is the one place that knows them: today they come from the built-in Conviva data
-    model's metrics (a ``_percentage`` key is its count's share, in ``%``)."""
+    They come from the result's ``metric_info`` (the data model the client used); for a
+    result without it, from the built-in Conviva data model's metrics (a ``_percentage`` key is
+    its count's share, in ``%``)."""
+    info = result.metric_info.get(key)
+    if info is not None:
+        return info.label, info.unit
     if result.api in ("conviva-flow", "conviva-sessions"):
         metrics = _conviva_metrics()
         base = key.removesuffix("_percentage")
@@ -226,7 +230,7 @@ def _one_unit(result: Result, available: list[str], metrics: Sequence[str]) -> l
     return [k for k in available if metric_meta(result, k)[1] == unit]
 
 
-def _left_out(result: Result, available: list[str], drawn: list[str]) -> list[str]:
+def _left_out(result: Result, available: Sequence[str], drawn: Sequence[str]) -> list[str]:
     others = [k for k in available if k not in drawn]
     if not others:
         return []
@@ -272,15 +276,37 @@ def _time_series(result: TimeSeries, kind: str, metrics: Sequence[str]) -> Chart
         for key in drawn
     )
     y_label, unit = _unit_label(result, drawn)
+    return _lines_over(
+        result, x, series, (y_label, unit), _left_out_unless(metrics, result, available, drawn)
+    )
+
+
+def _lines_over(
+    result: Result,
+    x: Sequence[dt.datetime],
+    series: tuple[Series, ...],
+    axis: tuple[str, str],
+    notes: Sequence[str],
+) -> Chart:
+    """A line chart of ``series`` over the times ``x``, its y axis labelled ``axis`` (label,
+    unit), titled by the result and the span."""
     return Chart(
         "line",
         _span_title(result, x),
         "time (UTC)",
-        y_label,
-        unit,
+        axis[0],
+        axis[1],
         series=series,
-        notes=tuple(_left_out(result, available, drawn) if not metrics else ()),
+        notes=tuple(notes),
     )
+
+
+def _left_out_unless(
+    metrics: Sequence[str], result: Result, available: Sequence[str], drawn: Sequence[str]
+) -> list[str]:
+    """The notes of what was not drawn, unless the metrics were named (then nothing was left
+    out by choice)."""
+    return _left_out(result, available, drawn) if not metrics else []
 
 
 def _grouped(result: DimensionalRows, kind: str, metrics: Sequence[str]) -> Chart:
@@ -396,14 +422,8 @@ def _report(result: ReportRows, kind: str, metrics: Sequence[str]) -> Chart:
             for r in result.rows[:MAX_LINES]
         )
         y_label, unit = _label(result, drawn[0]), metric_meta(result, drawn[0])[1]
-    return Chart(
-        "line",
-        _span_title(result, x),
-        "time (UTC)",
-        y_label,
-        unit,
-        series=series,
-        notes=tuple(_left_out(result, available, drawn) if not metrics else ()),
+    return _lines_over(
+        result, x, series, (y_label, unit), _left_out_unless(metrics, result, available, drawn)
     )
 
 

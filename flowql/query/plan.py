@@ -55,15 +55,8 @@ RETENTION_MARGIN = dt.timedelta(minutes=1)
 ahead of this machine's, and the request takes a moment to arrive."""
 
 
-def parse_time(
-    value: TimeValue, *, now: dt.datetime | None = None, tz: str | dt.tzinfo | None = None
-) -> dt.datetime:
-    """``value`` as an aware UTC datetime, by the rules of :func:`flowql.times.parse_time`
-    (ISO 8601, epoch seconds or milliseconds, ``now``, ``-2h30m``). Raises
-    :class:`~flowql.times.TimeError` (a ValueError)."""
-    return times.parse_time(value, now=now, tz=tz)
-
-
+# The one time parser and formatter (flowql.times), named here too for the query layer's users.
+parse_time = times.parse_time
 format_time = times.format_time
 
 

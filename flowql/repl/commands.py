@@ -273,6 +273,18 @@ def _tz(session: Session, args: str) -> Outcome:
     return Outcome(f"tz {session.tz or 'UTC'}")
 
 
+def _bucket(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_bucket(None if _none(args) else args)
+    return Outcome(f"bucket {session.bucket}" if session.bucket else "no buckets: as fetched")
+
+
+def _names(session: Session, args: str) -> Outcome:
+    if args:
+        session.set_names(args.strip().lower())
+    return Outcome(f"names {session.names}")
+
+
 def _last(session: Session, args: str) -> Outcome:
     if args:
         session.set_last(args)
@@ -387,7 +399,7 @@ def _run(session: Session, args: str) -> Outcome:
         warnings = check.diagnostics
     run = session.runner().run(session)
     # What the fetch itself found (a range clamped at the retention edge, FQ716).
-    warnings = [*warnings, *(w for w in run.result.warnings if w.code == "FQ716")]
+    warnings = [*warnings, *(w for w in run.result.warnings if w.code in ("FQ716", "FQ719"))]
     outcome = Outcome(render(run, session), notes=run.notes, warnings=warnings, source=args or None)
     if run.error is not None:
         outcome.warnings.extend(run.error.diagnostics)
@@ -619,8 +631,19 @@ COMMANDS: dict[str, Command] = {
             "read naive times in a time zone",
             "Times without an offset given to :range are read in this zone (Europe/Madrid, "
             "+05:30; 'none' goes back to UTC), as flowql query --tz and a manifest's tz read "
-            "them.",
+            "them; results show their times there, and :bucket's days start at its midnight.",
             _tz,
+        ),
+        Command(
+            "bucket",
+            "[SIZE|none]",
+            "put results in buckets (1h, 1d)",
+            "Puts a Flow result's points (or grouped rows) in buckets of this size: 1m, 5m, "
+            "10m, 15m, 30m, 1h, 3h, 6h, 12h or 1d, days starting at midnight in :tz; counts "
+            "summed, shares recomputed, other values shown empty (FQ719). Real time asks the "
+            "server (granularity) when it can. 'none' shows results as fetched. As flowql "
+            "query --bucket.",
+            _bucket,
         ),
         Command(
             "last",
@@ -739,6 +762,15 @@ COMMANDS: dict[str, Command] = {
             "column, the time first, then the keys the filter names). :export writes every "
             "column.",
             _columns,
+        ),
+        Command(
+            "names",
+            "[labels|keys]",
+            "head metric columns by label or key",
+            "Heads a result's metric columns by their data model labels and units (Login "
+            "Process Complete (count)), or by their keys (m_825_1). :columns takes keys either "
+            "way. As flowql query --names.",
+            _names,
         ),
         Command(
             "help",

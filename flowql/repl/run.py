@@ -224,6 +224,15 @@ class Runner:
             result = client.query(plan)
         except PartialResultError as exc:
             result, error = exc.result, exc
+        if session.bucket is not None:
+            from flowql.merging import BucketError, bucket_result
+
+            try:
+                result = bucket_result(
+                    result, session.bucket, tz=session.tz, server=query.server_bucket
+                )
+            except BucketError as exc:
+                raise CommandError(exc.diagnostic) from None
         seconds = time.perf_counter() - started
         session.set_result(result)
         return Run(result, seconds, sandbox=api in self._sandboxed, notes=notes, error=error)
@@ -492,18 +501,18 @@ def render(run: Run, session: Session) -> str:
     session's ``width``), then a
     footer: how many rows, how long it took and where from, then the windows fetched, what was
     filtered here, and the totals and whether they were recomputed across windows."""
-    from flowql.display import records_table
+    from flowql.display import records_table, shown_records
+    from flowql.times import parse_tz
 
     result = run.result
     records = result.to_records()
-    shown = [
-        {k: _number(v) if isinstance(v, float) else v for k, v in r.items()}
-        for r in records[: session.limit or DEFAULT_ROWS]
-    ]
+    headings = result.headings(session.names)
+    zone = parse_tz(session.tz) if session.tz else None
+    shown = shown_records(records[: session.limit or DEFAULT_ROWS], headings, zone)
     out = ""
     if records:
         columns = session.shown_columns(result) or result.columns()
-        out = records_table(columns, shown, width=session.width)
+        out = records_table([headings.get(c, c) for c in columns], shown, width=session.width)
     footer = [part for line in _footer(run, len(shown)) for part in _wrap(line, session.width)]
     return out + "\n".join(footer)
 
@@ -520,6 +529,15 @@ def _footer(run: Run, shown: int) -> list[str]:
     parts = [f"{rows} in {seconds} s" + (", from the sandbox" if run.sandbox else "")]
     if len(result.windows) > 1:
         parts.append(f"{len(result.windows)} windows fetched")
+    bucket: str | None = getattr(result, "bucket", None)
+    if bucket is not None:
+        by = "by the server" if getattr(result, "bucketed_by", None) == "server" else "here"
+        parts.append(f"in buckets of {bucket}, made {by}")
+        from flowql.merging import partial_note
+
+        note = partial_note(result)
+        if note is not None:
+            parts.append(note)
     if result.post_filter is not None:
         parts.append(f"filtered here: {result.post_filter}")
     lines = ["; ".join(parts)]
@@ -527,7 +545,7 @@ def _footer(run: Run, shown: int) -> list[str]:
     known = ", ".join(f"{k} {_number(v)}" for k, v in totals.items() if v is not None)
     stale: tuple[str, ...] = getattr(result, "not_recomputed", ())
     if getattr(result, "totals_recomputed", None) is not None and known:
-        known += " (summed across the windows)"
+        known += " (merged across the windows)"
     if known and stale:
         lines.append(f"totals: {known}; not recomputed: " + ", ".join(stale))
     elif known:

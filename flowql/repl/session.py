@@ -245,7 +245,8 @@ class Query:
     which have no one endpoint; ``problem`` is the :class:`~flowql.query.QueryError` that kept
     the settings from planning (a missing statistic, say), which ``:run`` raises.
     ``start``/``end`` are the time range as of when the query was built; ``windows`` the
-    number of requests.
+    number of requests; ``server_bucket`` whether the server buckets as ``:bucket`` asks
+    (see :func:`flowql.merging.bucket_query`).
     """
 
     __slots__ = (
@@ -262,6 +263,7 @@ class Query:
         "model",
         "plan",
         "problem",
+        "server_bucket",
         "start",
         "target",
         "text",
@@ -289,7 +291,9 @@ class Query:
         value: AnyQuery | None = None,
         plan: Plan | None = None,
         problem: FlowQLError | None = None,
+        server_bucket: bool = False,
     ) -> None:
+        self.server_bucket = server_bucket
         self.target = target
         self.api, self.family = api_of(target)
         self.model = model
@@ -379,6 +383,8 @@ class Session:
         self.limit: int | None = None
         self.filter: str | None = None
         self.tz: str | None = None
+        self.bucket: str | None = None
+        self.names = "labels"
         self.url_limit = url_limit
         self.clock = clock
         self.version = 0
@@ -637,6 +643,35 @@ class Session:
                 raise _error(str(exc), exc.hint, code="FQ718") from None
         self.revision = revision or None
         self._changed()
+
+    def set_bucket(self, bucket: str | None) -> None:
+        """Put results in buckets of this size (``1h``, ``1d``: see
+        :data:`flowql.merging.BUCKETS`; None: as fetched), as ``flowql query --bucket`` does.
+        Raises :class:`CommandError` (FQ717, with a "did you mean") for a size that does not
+        exist."""
+        if bucket is not None:
+            from flowql.merging import BucketError, bucket_size
+
+            try:
+                bucket_size(bucket)
+            except BucketError as exc:
+                raise CommandError(exc.diagnostic) from None
+            bucket = bucket.strip().lower()
+        self.bucket = bucket
+        self._changed()
+
+    def set_names(self, names: str) -> None:
+        """Head metric columns by their data model ``labels`` (and units) or their ``keys``."""
+        from flowql.diagnostics import did_you_mean
+        from flowql.results import NAMES
+
+        if names not in NAMES:
+            raise _error(
+                f"names are labels or keys, not {names!r}",
+                did_you_mean(names, NAMES) or "try :names labels or :names keys",
+                code="FQ804",
+            )
+        self.names = names
 
     def set_columns(self, names: Sequence[str]) -> None:
         """The columns a result's table shows, in this order (none: every column)."""
@@ -945,11 +980,16 @@ class Session:
         now = self.clock()
         start, end = self.time_range.bounds(now)
         endpoint = fields = value = plan = problem = None
+        server_bucket = False
         if self.api != "python" and not (self.api == Api.KLAVIYO and self.family is None):
             from flowql.query import QueryError, build_query
 
             api, endpoint, fields = self.query_fields(text)
             value = build_query(api, endpoint, fields)
+            if self.bucket is not None:
+                from flowql.merging import bucket_query
+
+                value, server_bucket = bucket_query(value, self.bucket)
             try:
                 plan = value.plan(now=now, model=self._check_model())
             except QueryError as exc:
@@ -971,6 +1011,7 @@ class Session:
             value=value,
             plan=plan,
             problem=problem,
+            server_bucket=server_bucket,
         )
 
     @property

@@ -212,7 +212,9 @@ class ConvivaAPI:
                 raise RequestError(
                     422, f"the relative time interval must be PT1M to PT15M, not {span!r}"
                 )
-            start_ms, end_ms = now_ms - minutes * MINUTE_MS, now_ms
+            # Whole seconds, as the guide's real-time example stamps its points (19:25:50.000Z).
+            end_ms = now_ms - now_ms % 1000
+            start_ms = end_ms - minutes * MINUTE_MS
         if group_by is not None and group_by not in flow.dimensions:
             raise RequestError(
                 422, f"flow {flow.id} ({flow.label}) has no dimension {group_by[:60]!r} to group by"
