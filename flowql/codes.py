@@ -163,6 +163,11 @@ _TABLE: list[tuple[str, ...]] = [
         "A picture flowql cannot draw as asked: its kind, metrics, file or result.",
     ),
     ("FQ806", "missing-extra", "An optional library the command needs is not installed."),
+    (
+        "FQ807",
+        "invalid-output",
+        "An export flowql cannot write as asked: its format, its file or where it goes.",
+    ),
     ("FQ901", "unused-noqa", "A noqa comment that suppresses nothing.", "warning"),
 ]
 

@@ -42,7 +42,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import tzinfo
-    from typing import TypeVar
+    from typing import Any, TypeVar
+
+    import polars
 
     from flowql.diagnostics import Diagnostic
     from flowql.query import Window
@@ -218,6 +220,24 @@ class Result:
 
     def __len__(self) -> int:
         return len(self.to_records())
+
+    def to_arrow(self) -> Any:
+        """The records as a typed ``pyarrow.Table`` (the ``flowql[arrow]`` extra)."""
+        from flowql.frames import to_arrow
+
+        return to_arrow(self)
+
+    def to_pandas(self) -> Any:
+        """The records as a typed ``pandas.DataFrame`` (the ``flowql[pandas]`` extra)."""
+        from flowql.frames import to_pandas
+
+        return to_pandas(self)
+
+    def to_polars(self) -> polars.DataFrame:
+        """The records as a typed ``polars.DataFrame`` (the ``flowql[polars]`` extra)."""
+        from flowql.frames import to_polars
+
+        return to_polars(self)
 
 
 # --- time series ---------------------------------------------------------------------------------

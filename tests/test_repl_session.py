@@ -415,7 +415,7 @@ def test_the_commands_and_their_help() -> None:
     text = help_text()
     assert ":group-by [KEY|none]" in text
     assert ":run [FILTER]" in text
-    assert ":export PATH [csv|json] [--force]" in text
+    assert ":export PATH [csv|json|ndjson|parquet] [--force]" in text
     assert ":plot [KIND] [METRIC...] [FILE]" in text
     assert "cancels a :run" in text
     assert help_text("show").startswith(":show [FILTER]\n")

@@ -125,6 +125,12 @@ def test_wheel_contents(installed: Installed) -> None:
     # Pictures as PNG or SVG are an extra: matplotlib only with `pip install 'flowql[plot]'`.
     assert "Provides-Extra: plot" in text
     assert "Requires-Dist: matplotlib>=3.6; extra == 'plot'" in text
+    # DataFrames and Parquet are extras too: pyarrow, and pandas or polars beside it.
+    for extra in ("arrow", "parquet", "pandas", "polars"):
+        assert f"Provides-Extra: {extra}" in text
+        assert f"Requires-Dist: pyarrow>=14; extra == '{extra}'" in text
+    assert "Requires-Dist: pandas>=2.0; extra == 'pandas'" in text
+    assert "Requires-Dist: polars>=1.0; extra == 'polars'" in text
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
@@ -155,6 +161,30 @@ def test_pictures_without_the_plot_extra(installed: Installed) -> None:
         "wrote a line chart of 2 values to chart.html (html)",
     ]
     assert "<svg" in (installed.outside / "chart.html").read_text("utf-8")
+
+
+def test_frames_without_the_extras(installed: Installed) -> None:
+    # This venv has no pyarrow: a frame or a Parquet export is FQ806 with the extra to install.
+    probe = (
+        "from flowql.errors import FlowQLError\n"
+        "from flowql.exports import render\n"
+        "from flowql.results import Rows\n"
+        "rows = Rows(api='x', endpoint='y', rows=({'a': 1},))\n"
+        "for make in (rows.to_pandas, lambda: render(rows, 'parquet')):\n"
+        "    try:\n"
+        "        make()\n"
+        "    except FlowQLError as exc:\n"
+        "        print(exc.code, exc.message, '|', exc.hint)\n"
+        "print(render(rows, 'ndjson'), end='')\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "FQ806 pandas DataFrames need pandas, which is not installed | "
+        "pip install 'flowql[pandas]'",
+        "FQ806 Parquet files need pyarrow, which is not installed | pip install 'flowql[parquet]'",
+        '{"a": 1}',
+    ]
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:

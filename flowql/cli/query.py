@@ -101,10 +101,12 @@ def add_commands(commands: Any, help_texts: dict[str, str]) -> None:
     _add_connection(q)
     q.add_argument(
         "--format",
-        choices=("table", "json", "csv"),
-        default="table",
-        help="table (default), json (metadata and records) or csv (records)",
+        metavar="FORMAT",
+        help="table (default), json (metadata and records), csv (records), ndjson (a JSON "
+        "record a line) or parquet (typed columns; needs -o FILE or a pipe, and pip install "
+        "'flowql[parquet]'); with -o, the default is FILE's extension's",
     )
+    _add_output(q)
     q.add_argument(
         "--dry-run",
         action="store_true",
@@ -171,7 +173,9 @@ def _add_plot(parser: argparse.ArgumentParser) -> None:
         help="the metric to draw (repeatable, or comma-separated; default: those of the "
         "first metric's unit)",
     )
-    group.add_argument("--force", action="store_true", help="with --plot-file: replace FILE")
+    group.add_argument(
+        "--force", action="store_true", help="with --plot-file or -o: replace the existing FILE"
+    )
 
 
 def _add_table(parser: argparse.ArgumentParser) -> None:
@@ -253,7 +257,7 @@ def _table_text(
 def _plot_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with the picture options (the text to show), found before anything is
     fetched, or None."""
-    if args.plot and args.format != "table":
+    if args.plot and args.format != "table" and getattr(args, "output", None) is None:
         return (
             "flowql: error: --plot draws in place of the table: leave out --format, or "
             "write the picture with --plot-file"
@@ -264,7 +268,7 @@ def _plot_problem(args: argparse.Namespace) -> str | None:
         for flag, given in (
             ("--plot-kind", args.plot_kind != "auto"),
             ("--plot-metric", bool(args.plot_metric)),
-            ("--force", args.force),
+            ("--force", args.force and getattr(args, "output", None) is None),
         ):
             if given:
                 return f"flowql: error: {flag} goes with --plot or --plot-file"
@@ -674,7 +678,21 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if query_fields(args):
                 err.write(f"flowql: error: {args.endpoint} takes no query fields\n")
                 return EXIT_USAGE
-            return _pull(args.endpoint == "dimensions", None, args, out, err)
+            if args.output is not None:
+                # As every -o of flowql query: never over a file unless --force (FQ807).
+                from flowql.diagnostics import render
+                from flowql.exports import OutputError, check_output
+
+                try:
+                    check_output(args.output, force=args.force)
+                except OutputError as exc:
+                    err.write(render(exc.diagnostic, None, "<command line>") + "\n")
+                    return EXIT_USAGE
+            return _pull(args.endpoint == "dimensions", args.output, args, out, err)
+    problem = _output_problem(args)
+    if problem is not None:
+        err.write(problem + "\n")
+        return EXIT_USAGE
     problem = _plot_problem(args) or _bucket_problem(args)
     if problem is not None:
         err.write(problem + "\n")
@@ -763,6 +781,13 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 note = partial_note(result, _view(args).zone)
                 if note is not None:
                     err.write(f"flowql: {note}\n")
+    problem = _column_problem(args, results) if args.format == "table" else None
+    if problem is not None:
+        err.write(problem + "\n")
+        return EXIT_USAGE
+    exporting = args.output is not None or args.format in ("ndjson", "parquet")
+    if exporting and not _export(out, err, results, args):
+        status = EXIT_FAILED
     if args.plot:
         for label, result in results:
             if args.manifest is not None:
@@ -770,12 +795,10 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if not _plot(out, err, result, args):
                 status = EXIT_FAILED
         return status
-    problem = _column_problem(args, results) if args.format == "table" else None
-    if problem is not None:
-        err.write(problem + "\n")
-        return EXIT_USAGE
     view = _view(args)
-    if args.manifest is None:
+    if exporting:
+        pass  # written above, to -o FILE or stdout
+    elif args.manifest is None:
         for _, result in results:
             _write(out, result, args.format, view, args=args)
     else:
@@ -783,6 +806,104 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.plot_file is not None and results and not _plot(out, err, results[0][1], args):
         status = EXIT_FAILED
     return status
+
+
+# --- output: --format and -o ---------------------------------------------------------------------
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the result to FILE instead of stdout (atomically; never over an existing "
+        "file unless --force)",
+    )
+
+
+def _output_problem(args: argparse.Namespace) -> str | None:
+    """Resolve ``--format`` (from ``-o FILE``'s extension when not given) and say what is wrong
+    with the output options before anything is fetched (FQ807, FQ806), or None."""
+    from flowql.diagnostics import Diagnostic, render
+    from flowql.errors import FlowQLError
+    from flowql.exports import check_output, format_of, parse_format, require_format
+
+    output = args.output
+    try:
+        if args.format is None:
+            args.format = (format_of(output) if output is not None else None) or "table"
+        args.format = parse_format(args.format)
+        if args.dry_run:
+            if output is not None or args.format not in ("table", "json"):
+                return (
+                    "flowql: error: --dry-run prints the requests, as text or --format json; "
+                    "it writes no file and no " + str(args.format)
+                )
+            return None
+        if output is not None:
+            check_output(output, force=args.force)
+        elif args.format == "parquet":
+            isatty = getattr(args, "stdout_isatty", None)
+            if isatty is None:
+                import sys
+
+                isatty = sys.stdout.isatty()
+            if isatty:
+                from flowql.exports import OutputError
+
+                raise OutputError(
+                    Diagnostic(
+                        "FQ807",
+                        "Parquet is binary and is not written to a terminal",
+                        None,
+                        hint="write it to a file with -o FILE.parquet, or pipe it",
+                    )
+                )
+        require_format(args.format)
+    except FlowQLError as exc:
+        return render(exc.diagnostic, None, "<command line>")
+    return None
+
+
+def _export(out: TextIO, err: TextIO, results: list[tuple[str, Result]], args: Any) -> bool:
+    """Write the results in ``--format`` to ``-o FILE`` or stdout; False, after saying why on
+    ``err``, when that fails."""
+    from flowql.diagnostics import render
+    from flowql.errors import FlowQLError
+    from flowql.exports import render as render_one
+    from flowql.exports import render_many, to_stream, write_file
+
+    try:
+        if args.format in ("table", "csv", "json"):
+            import io
+
+            # What stdout would show, with --names and --tz, into the file.
+            buffer = io.StringIO()
+            if args.manifest is None:
+                for _, result in results:
+                    _write(buffer, result, args.format, _view(args), args=args)
+            else:
+                _write_many(buffer, results, args.format, _view(args))
+            data: str | bytes = buffer.getvalue()
+        elif args.manifest is None:
+            if not results:
+                return True
+            data = render_one(results[0][1], args.format)
+        else:
+            data = render_many([(label.rsplit(":", 1)[-1], r) for label, r in results], args.format)
+        if args.output is None:
+            to_stream(out, data)
+            return True
+        size = write_file(args.output, data, force=args.force)
+    except FlowQLError as exc:
+        err.write(render(exc.diagnostic, None, "<output>") + "\n")
+        return False
+    rows = sum(len(r) for _, r in results)
+    err.write(
+        f"flowql: wrote {rows} row{'' if rows == 1 else 's'} to {args.output} "
+        f"({args.format}, {size} bytes)\n"
+    )
+    return True
 
 
 class _View:

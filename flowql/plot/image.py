@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flowql.plot.chart import COLORS, plot_error, y_range
+from flowql.plot.chart import COLORS, PlotError, y_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,15 +33,18 @@ DPI = 100
 def draw(chart: Chart, fmt: str, *, size: tuple[int, int]) -> bytes:
     """``chart`` as a ``png`` or ``svg`` file of ``size`` pixels (width, height). Raises
     :class:`~flowql.plot.chart.PlotError` (FQ806) when matplotlib is not installed."""
+    from flowql.extras import MissingExtraError, require
+
     try:
-        import matplotlib
+        matplotlib = require(
+            "matplotlib",
+            "plot",
+            f"{fmt.upper()} pictures",
+            also="(or write .html, which needs nothing more)",
+        )
         from matplotlib.figure import Figure
-    except ImportError:
-        raise plot_error(
-            f"{fmt.upper()} pictures need matplotlib, which is not installed",
-            "pip install 'flowql[plot]' (or write .html, which needs nothing more)",
-            code="FQ806",
-        ) from None
+    except MissingExtraError as exc:
+        raise PlotError(exc.diagnostics) from None
     settings: Any = {"svg.fonttype": "none", "svg.hashsalt": "flowql", "font.size": 10.0}
     with matplotlib.rc_context(settings):
         figure = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, facecolor="white")

@@ -724,10 +724,12 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "export",
-            "PATH [csv|json] [--force]",
-            "write the last result to a CSV or JSON file",
-            "Writes every row of the last result: CSV (the records, a header row first) or JSON "
-            "(the metadata and the records), the format from PATH's extension unless given. The "
+            "PATH [csv|json|ndjson|parquet] [--force]",
+            "write the last result to a CSV, JSON, NDJSON or Parquet file",
+            "Writes every row of the last result: CSV (the records, a header row first), JSON "
+            "(the metadata and the records), NDJSON (a record a line) or Parquet (typed "
+            "columns: pip install 'flowql[parquet]'), the format from PATH's extension (.jsonl "
+            "is NDJSON) unless given. The "
             "file appears whole or not at all; an existing file is left as it is unless --force "
             "is given. Credentials are never written.",
             _export,

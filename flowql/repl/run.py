@@ -58,7 +58,7 @@ __all__ = [
 DEFAULT_ROWS = 50
 """How many rows a table shows when ``:limit`` is not set."""
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "ndjson", "parquet")
 """What ``:export`` writes."""
 
 _HOUR_MS = 3_600_000
@@ -583,14 +583,18 @@ def format_of(path: str, given: str | None = None) -> str:
     Raises :class:`~flowql.repl.session.CommandError` when neither says."""
     if given is not None:
         if given.lower() not in FORMATS:
-            raise _error(f"'{given}' is not a format :export writes", "use csv or json")
+            raise _error(
+                f"'{given}' is not a format :export writes", "use csv, json, ndjson or parquet"
+            )
         return given.lower()
-    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    from flowql.exports import format_of as extension_format
+
+    extension = extension_format(path)
     if extension in FORMATS:
         return extension
     raise _error(
         f"cannot tell the format of '{path}' from its name",
-        f"name the file .csv or .json, or add the format: :export {path} csv",
+        f"name the file .csv, .json, .ndjson or .parquet, or add the format: :export {path} csv",
     )
 
 
@@ -605,7 +609,15 @@ def export(result: Result, path: str, fmt: str | None = None, *, force: bool = F
     ``FLOWXO_API_KEY``). Raises :class:`~flowql.repl.session.CommandError`.
     """
     chosen = format_of(path, fmt)
-    text = result.to_csv() if chosen == "csv" else result.to_json() + "\n"
+    from flowql.errors import FlowQLError
+    from flowql.exports import ndjson, render
+
+    try:
+        data = render(result, chosen)
+    except FlowQLError as exc:  # a missing extra (FQ806)
+        raise CommandError(exc.diagnostics) from None
+    # A binary file is checked for secrets in its records' text.
+    text = data if isinstance(data, str) else ndjson(result.to_records())
     from flowql.repl.secrets import secret_in
 
     name = secret_in(text)
@@ -625,7 +637,8 @@ def export(result: Result, path: str, fmt: str | None = None, *, force: bool = F
     try:
         from flowql.files import write_atomic
 
-        write_atomic(target, text.encode("utf-8"), replace=force)
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        write_atomic(target, payload, replace=force)
     except FileExistsError:
         raise _error(
             f"'{path}' exists: it was left as it is",
@@ -634,7 +647,7 @@ def export(result: Result, path: str, fmt: str | None = None, *, force: bool = F
     except OSError as exc:
         raise _error(f"cannot write '{path}': {exc.strerror or exc}") from None
     count = len(result)
-    size = len(text.encode("utf-8"))
+    size = len(payload)
     return f"wrote {count} row{'' if count == 1 else 's'} to {path} ({chosen}, {_size(size)})"
 
 
