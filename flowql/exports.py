@@ -101,9 +101,9 @@ def require_format(fmt: str) -> None:
 
 def ndjson(records: Sequence[dict[str, object]]) -> str:
     """Records as NDJSON: one JSON object a line, times as ISO 8601."""
-    from flowql.results import _json_default
+    from flowql.cells import json_default
 
-    return "".join(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n" for r in records)
+    return "".join(json.dumps(r, ensure_ascii=False, default=json_default) + "\n" for r in records)
 
 
 def render(result: Result, fmt: str) -> str | bytes:

@@ -31,8 +31,8 @@ import itertools
 import json
 import operator
 
+from flowql.cells import cell_text, json_default
 from flowql.extras import require
-from flowql.times import format_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def arrow_table(
     }
     table = pa.table(arrays) if arrays else pa.table({})
     if meta is not None:
-        text = json.dumps(meta, ensure_ascii=False, default=_json_default)
+        text = json.dumps(meta, ensure_ascii=False, default=json_default)
         table = table.replace_schema_metadata({"flowql": text})
     return table
 
@@ -331,20 +331,6 @@ def _mixed(pa: Any, values: Sequence[object]) -> Any:
 
 
 def _text(value: object) -> str | None:
-    """A value as the CSV export writes it (``flowql.results.cell_text``: JSON for lists and
-    objects, ``true``/``false``, ISO 8601 for times), None kept as a null."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, dt.datetime):
-        return format_time(value)
-    return str(value)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return format_time(value)
-    return str(value)
+    """A value as the CSV export writes it (:func:`flowql.cells.cell_text`), None kept as a
+    null."""
+    return None if value is None else cell_text(value)

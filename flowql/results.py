@@ -36,6 +36,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from flowql.cells import cell_text, json_default
 from flowql.query import format_time
 
 TYPE_CHECKING = False
@@ -110,20 +111,6 @@ def flatten(data: Mapping[str, object], prefix: str = "") -> dict[str, object]:
     return out
 
 
-def cell_text(value: object, zone: tzinfo | None = None) -> str:
-    """A value as one CSV or table cell: empty for None, ``true``/``false``, JSON for lists and
-    objects, ISO 8601 for times (in ``zone``, UTC by default)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, dt.datetime):
-        return format_time(value, zone)
-    return str(value)
-
-
 def records_csv(
     records: Sequence[Record],
     *,
@@ -152,12 +139,6 @@ def record_columns(records: Iterable[Record]) -> list[str]:
         for key in record:
             seen.setdefault(key)
     return list(seen)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return format_time(value)
-    return str(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,7 +180,7 @@ class Result:
         ``{"api": ..., "endpoint": ..., ..., "records": [...]}``."""
         document = self.meta()
         document["records"] = self.to_records()
-        return json.dumps(document, indent=indent, ensure_ascii=False, default=_json_default)
+        return json.dumps(document, indent=indent, ensure_ascii=False, default=json_default)
 
     def columns(self) -> list[str]:
         """Every record key, in order of first appearance."""

@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.merging",
         "flowql.endpoints",
         "flowql.exports",
+        "flowql.cells",
         "flowql.frames",
         "flowql.model_view",
         "flowql.plot",
