@@ -22,6 +22,7 @@ def test_targets_lists_the_registry() -> None:
         "klaviyo-metrics",
         "klaviyo-segment-report",
         "python",
+        "sql",
     ]
     assert all(t.description for t in flowql.targets())
 

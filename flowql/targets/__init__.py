@@ -8,6 +8,8 @@
   values, and that key is one of those".
 - :mod:`flowql.targets.klaviyo`: the general Klaviyo filter syntax (``equals``, ``any``,
   ``contains``, ``and``), written (``compile_filter``) and read back (``read_filter``).
+- :mod:`flowql.targets.sql`: a SQL boolean expression (a ``WHERE`` clause) for one of ten
+  dialects (``compile_clause``), built with sqlglot (the ``flowql[sql]`` extra).
 - :mod:`flowql.targets.python`: the local evaluator, a predicate over records
   (``compile_predicate``, ``filter_records``), which can express everything.
 
@@ -38,7 +40,7 @@ class TargetError(FlowQLError):
 class CompileResult:
     """What a target made of a filter.
 
-    ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``);
+    ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``, ``sql``);
     ``params`` the ``(key, value)`` query parameters for ``conviva-sessions``; ``predicate`` the
     callable for ``python``. ``warnings`` are diagnostics about a filter that was compiled
     nonetheless (FQ602). Immutable.
@@ -178,6 +180,24 @@ def _python(expr: Expr) -> CompileResult:
     return CompileResult("python", predicate=compile_predicate(expr))
 
 
+def _sql(expr: Expr, dialect: object = "duckdb", schema: object = None) -> CompileResult:
+    try:
+        from flowql.targets.sql import SqlOptionError, compile_clause
+    except ImportError as exc:
+        raise TargetError(
+            Diagnostic(
+                "FQ603",
+                f"the sql target needs sqlglot, which is not installed ({exc})",
+                None,
+                hint="pip install 'flowql[sql]'",
+            )
+        ) from None
+    try:
+        return CompileResult("sql", filter=compile_clause(expr, dialect, schema))
+    except SqlOptionError as exc:  # an option, as FQ603 is: the CLI's usage errors
+        raise TargetError(exc.diagnostics) from None
+
+
 def _read_conviva_flow(text: str) -> Expr:
     from flowql.targets.conviva_flow import read_filter
 
@@ -220,6 +240,14 @@ _TARGETS = {
             "filter",
             _klaviyo,
             _read_klaviyo,
+        ),
+        Target(
+            "sql",
+            "a SQL boolean expression (WHERE clause) for DuckDB, SQLite, PostgreSQL, Spark, "
+            "BigQuery, Snowflake, Trino, ClickHouse or MySQL",
+            "filter",
+            _sql,
+            options=("dialect", "schema"),
         ),
         Target(
             "python",
@@ -277,7 +305,9 @@ def get_target(name: str) -> Target:
 def compile(source: str | Expr, target: str = "conviva-flow", **options: object) -> CompileResult:
     """Compile FlowQL text or a tree for a target. ``options`` are the target's own: a Klaviyo
     endpoint target takes ``revision`` (default :data:`flowql.query.KLAVIYO_REVISION`), the
-    Klaviyo API revision whose fields and values the filter is checked against.
+    Klaviyo API revision whose fields and values the filter is checked against; ``sql`` takes
+    ``dialect`` (default ``duckdb``) and ``schema`` (column -> ``string``, ``integer``,
+    ``float``, ``boolean`` or ``list[...]``), its text in :attr:`CompileResult.filter`.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do
