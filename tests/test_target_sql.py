@@ -270,3 +270,58 @@ def test_golden_examples_round_trip(dialect: str) -> None:
         clause = sql(text, dialect, SCHEMA)
         tree = sqlglot.parse_one(clause, read=dialect)
         assert tree.sql(dialect=dialect) == clause, (text, dialect)
+
+
+DOC_SCHEMA = {
+    "k": "string",
+    "n": "integer",
+    "f": "float",
+    "b": "boolean",
+    "tags": "list[string]",
+    "integration.name": "string",
+}
+
+DOC_CONSTRUCTS = (
+    ("`==` on a string", "k == 'x'"),
+    ("`!=`", "k != 'x'"),
+    ("`~~` contains", "k ~~ '50%'"),
+    ("`!~` does not contain", "k !~ '50%'"),
+    ("`IN`", "k IN ('x', 'y')"),
+    ("`NOT IN`", "k NOT IN ('x', 'y')"),
+    ("`NOT` of a group", "NOT (k == 'x' OR n == 1)"),
+    ("a number", "f == 1"),
+    ("a boolean", "b == true"),
+    ("a value of another type than its column", "n == '1'"),
+    ("a list column", "tags IN ('vip', 'new')"),
+    ("a dotted key", "integration.name == 'Slack'"),
+)
+"""The constructs docs/targets/sql.md shows in every dialect, with :data:`DOC_SCHEMA`."""
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def render_constructs() -> str:
+    """The section of docs/targets/sql.md that shows each construct in each dialect."""
+    lines: list[str] = []
+    for name, text in DOC_CONSTRUCTS:
+        lines += ["", f"### {name}: `{text}`", ""]
+        for dialect in DIALECTS:
+            try:
+                shown = _code(sql(text, dialect, DOC_SCHEMA))
+            except UnsupportedError as error:
+                shown = f"refused, {error.code}: {error.message}"
+            lines.append(f"- {dialect}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_page_shows_what_each_dialect_gets() -> None:
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "targets" / "sql.md"
+    assert render_constructs() in page.read_text(encoding="utf-8"), (
+        "docs/targets/sql.md is stale: paste tests/test_target_sql.py's render_constructs()"
+    )
