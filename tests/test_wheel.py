@@ -124,6 +124,9 @@ def test_wheel_contents(installed: Installed) -> None:
     # Pictures as PNG or SVG are an extra: matplotlib only with `pip install 'flowql[plot]'`.
     assert "Provides-Extra: plot" in text
     assert "Requires-Dist: matplotlib>=3.6; extra == 'plot'" in text
+    # So is the sql target: sqlglot only with `pip install 'flowql[sql]'`.
+    assert "Provides-Extra: sql" in text
+    assert "Requires-Dist: sqlglot>=30; extra == 'sql'" in text
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
@@ -154,6 +157,21 @@ def test_pictures_without_the_plot_extra(installed: Installed) -> None:
         "wrote a line chart of 2 values to chart.html (html)",
     ]
     assert "<svg" in (installed.outside / "chart.html").read_text("utf-8")
+
+
+def test_sql_without_the_sql_extra(installed: Installed) -> None:
+    # This venv has no sqlglot: the sql target says what to install; the others still compile.
+    probe = (
+        "import flowql\n"
+        "try:\n"
+        "    flowql.compile(\"a == 'x'\", 'sql')\n"
+        "except flowql.TargetError as exc:\n"
+        "    print(exc.code, exc.hint)\n"
+        "print(flowql.compile(\"a == 'x'\", 'klaviyo').filter)\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["FQ603 pip install 'flowql[sql]'", 'equals(a,"x")']
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:

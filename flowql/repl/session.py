@@ -1062,6 +1062,12 @@ class Session:
             time_fields()
             if self.limit is not None:
                 fields["limit"] = self.limit
+        elif api == "sql":
+            raise _error(
+                "the sql target writes a WHERE clause for a database: it has no API to run",
+                "run the clause it prints in your engine, or :target python to filter the "
+                "last result here",
+            )
         else:
             family = self.family
             if family is None:
