@@ -28,13 +28,19 @@ elsewhere. What no dialect can hold (a NUL character in a value, a lone surrogat
 
 from __future__ import annotations
 
-import re
-
 from sqlglot import exp
 
-from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String, walk
+from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
+from flowql.targets._columns import (
+    KINDS,
+    NUMBER,
+    check_schema,
+    depth,
+    equal_number,
+    infer_kinds,
+)
 from flowql.targets._text import unencodable
 
 TYPE_CHECKING = False
@@ -77,29 +83,13 @@ STRUCT_DIALECTS = frozenset({"bigquery", "databricks", "duckdb", "spark", "trino
 _NO_ARRAYS = frozenset({"mysql", "sqlite"})
 """Dialects without an array type: list columns are refused."""
 
-SCALARS = ("string", "integer", "float", "boolean")
-KINDS = SCALARS + tuple(f"list[{kind}]" for kind in SCALARS)
-"""The column types a schema names."""
-
 MAX_DEPTH = 100
 """The most nested AND/OR levels compiled (the parser's own limit): SQL generators recurse."""
-
-_INT64 = (-(2**63), 2**63 - 1)
-_NUMBER = "number"
-"""The kind of a key compared with numbers when there is no schema: integer or float."""
 
 
 class SqlOptionError(FlowQLError):
     """An option of the sql target that is wrong: an unknown dialect (FQ604), a schema that is
     not a mapping of column names to known types (FQ605)."""
-
-
-def _value_kind(value: Value) -> str:
-    if isinstance(value, String):
-        return "string"
-    if isinstance(value, Boolean):
-        return "boolean"
-    return _NUMBER
 
 
 def _dialect(name: object) -> str:
@@ -119,50 +109,6 @@ def _dialect(name: object) -> str:
     )
 
 
-def _schema(schema: object) -> dict[str, str] | None:
-    if schema is None:
-        return None
-    from collections.abc import Mapping
-
-    if not isinstance(schema, Mapping):
-        raise SqlOptionError(
-            Diagnostic(
-                "FQ605",
-                f"a schema maps column names to types, not a {type(schema).__name__}",
-                None,
-                hint="for example {'geo_country': 'string', 'count': 'integer'}",
-            )
-        )
-    checked: dict[str, str] = {}
-    for column, kind in schema.items():
-        spelled = re.sub(r"\s+", "", kind.lower()) if isinstance(kind, str) else None
-        if not isinstance(column, str) or spelled not in KINDS:
-            raise SqlOptionError(
-                Diagnostic(
-                    "FQ605",
-                    f"the schema gives column {column!r} the type {kind!r}; "
-                    f"the types are {', '.join(KINDS)}",
-                    None,
-                    hint=did_you_mean(spelled, KINDS) if spelled else None,
-                )
-            )
-        checked[column] = spelled
-    return checked
-
-
-def _depth(expr: Expr) -> int:
-    deepest = 0
-    stack: list[tuple[Expr, int]] = [(expr, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (And, Or)):
-            deepest = max(deepest, depth + 1)
-            stack.extend((operand, depth + 1) for operand in node.operands)
-        elif isinstance(node, Not):
-            stack.append((node.operand, depth))
-    return deepest
-
-
 class _Compiler:
     """One compilation: the dialect, the column types, and the problems found."""
 
@@ -178,34 +124,6 @@ class _Compiler:
         )
 
     # --- types ---------------------------------------------------------------------------------
-
-    def infer(self, expr: Expr) -> None:
-        """Without a schema: each key's kind from the values it is compared with."""
-        seen: dict[str, tuple[str, Span | None]] = {}
-        for node in walk(expr):
-            if isinstance(node, Comparison):
-                if node.op in (Op.CONTAINS, Op.NOT_CONTAINS) and not isinstance(node.value, String):
-                    continue  # never contained: no column type needed
-                pairs = [(node.value, node.value.span)]
-            elif isinstance(node, In):
-                pairs = [(v, v.span) for v in node.values]
-            else:
-                continue
-            name = node.key.name
-            for value, span in pairs:
-                kind = _value_kind(value)
-                first = seen.setdefault(name, (kind, span))
-                if first[0] != kind:
-                    self.refuse(
-                        f"cannot tell the type of column {name!r}: it is compared with a "
-                        f"{first[0]} and a {kind}",
-                        span,
-                        hint=f"pass a schema saying what {name!r} holds, such as "
-                        f"schema={{{name!r}: {first[0]!r}}}",
-                    )
-                    seen[name] = (kind, span)
-                    first = (kind, span)
-        self.kinds = {name: kind for name, (kind, _) in seen.items()}
 
     def kind_of(self, key: Key) -> str | None:
         if self.schema is None:
@@ -254,32 +172,22 @@ class _Compiler:
             return exp.Literal.string(value.value)
         if isinstance(value, Boolean):
             return (exp.true() if value.value else exp.false()) if kind == "boolean" else None
-        if kind not in ("integer", "float", _NUMBER):
+        if kind not in ("integer", "float", NUMBER):
             return None
-        number = value.value
-        if kind == "float" or (kind == _NUMBER and isinstance(number, float)):
-            try:
-                exact = float(number)
-            except OverflowError:
-                return None
-            if exact != number:
-                return None  # no float equals this int
-            text = repr(exact)
-            # An exponent makes it a floating-point literal in every dialect, not a decimal.
-            return exp.Literal.number(text if "e" in text else text + "e0")
-        if isinstance(number, float):
-            if not number.is_integer():
-                return None
-            number = int(number)
-        if not _INT64[0] <= number <= _INT64[1]:
-            if kind == _NUMBER:
+        number = equal_number(value.value, kind)
+        if number is None:
+            if kind == NUMBER and isinstance(value.value, int):
                 self.refuse(
-                    f"cannot compare with {number} without knowing the column's type: it is "
-                    "outside 64-bit integers",
+                    f"cannot compare with {value.value} without knowing the column's type: it "
+                    "is outside 64-bit integers",
                     value.span,
                     hint="pass a schema saying whether the column is an integer or a float",
                 )
             return None
+        if isinstance(number, float):
+            text = repr(number)
+            # An exponent makes it a floating-point literal in every dialect, not a decimal.
+            return exp.Literal.number(text if "e" in text else text + "e0")
         return exp.Literal.number(str(number))
 
     def text(self, node: exp.Expr) -> exp.Expr:
@@ -426,10 +334,10 @@ def compile_tree(
     if not isinstance(expr, (Comparison, In, Not, And, Or)):
         raise TypeError(f"not a FlowQL expression: {expr!r}")
     chosen = _dialect(dialect)
-    columns = _schema(schema)
+    columns = check_schema(schema, SqlOptionError)
     compiler = _Compiler(chosen, columns)
     compiler.problems.extend(unencodable(expr, f"sql ({chosen})"))
-    if _depth(expr) > MAX_DEPTH:
+    if depth(expr) > MAX_DEPTH:
         compiler.refuse(
             f"cannot write more than {MAX_DEPTH} nested AND/OR levels",
             expr.span,
@@ -437,7 +345,8 @@ def compile_tree(
         )
         raise UnsupportedError(compiler.problems)
     if columns is None:
-        compiler.infer(expr)
+        compiler.kinds, problems = infer_kinds(expr, f"the sql target ({chosen})")
+        compiler.problems.extend(problems)
     clause = compiler.tree(expr)
     if compiler.problems:
         raise UnsupportedError(compiler.problems)
