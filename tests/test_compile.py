@@ -21,6 +21,7 @@ def test_targets_lists_the_registry() -> None:
         "klaviyo-form-report",
         "klaviyo-metrics",
         "klaviyo-segment-report",
+        "polars",
         "python",
         "sql",
     ]

@@ -191,6 +191,9 @@ def test_the_sql_target_compiles_but_runs_nowhere(session: Session) -> None:
         execute(session, ":run geo_country == 'Spain'")
     assert caught.value.hint is not None
     assert ":target python" in caught.value.hint
+    session.set_target("polars")
+    with pytest.raises(CommandError, match="the polars target writes a polars expression"):
+        execute(session, ":run geo_country == 'Spain'")
 
 
 def test_the_python_target_filters_the_last_results_here(session: Session) -> None:

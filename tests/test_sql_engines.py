@@ -1,5 +1,6 @@
 """The sql target proven on real engines: random filters over random typed tables, evaluated by
-the python target and by the compiled clause on DuckDB and SQLite, in process.
+the python target and by the compiled clause on DuckDB and SQLite, in process; and the polars
+target's expression the same way over polars DataFrames.
 
 Each case draws a filter (tests/strategies.py), a type for each of its keys (biased towards the
 types of the values the filter compares it with, so that tests match; lists on DuckDB; dotted
@@ -17,6 +18,7 @@ import sqlite3
 from typing import Any
 
 import duckdb
+import polars as pl
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import exprs, small_trees, string_values, values
@@ -37,13 +39,14 @@ from flowql.ast import (
     transform,
     walk,
 )
+from flowql.targets.frame import compile_expression
 from flowql.targets.python import compile_predicate
 from flowql.targets.sql import compile_clause
 
-COUNTS: dict[str, int] = {"duckdb": 0, "sqlite": 0}
+COUNTS: dict[str, int] = {"duckdb": 0, "sqlite": 0, "polars": 0}
 """Cases compared per engine, in this run."""
 
-SCHEMALESS: dict[str, int] = {"duckdb": 0, "sqlite": 0}
+SCHEMALESS: dict[str, int] = {"duckdb": 0, "sqlite": 0, "polars": 0}
 """Of those, the cases whose clause without a schema was checked to be the same."""
 
 MIN_CASES = 300
@@ -61,6 +64,7 @@ def summary_lines() -> list[str]:
         f"{engine}: {count} filters compared with the python target "
         f"({SCHEMALESS[engine]} also compiled the same without a schema)"
         for engine, count in COUNTS.items()
+        if count
     ]
 
 
@@ -142,6 +146,7 @@ def _pool(expr: Expr, kind: str) -> list[object]:
             # What LIKE or a pattern would match too, and a character left out of the middle.
             middle = len(text) // 2
             out += [text.replace("_", "Q").replace("%", "QQ"), text[:middle] + text[middle + 1 :]]
+            out += [text.replace(".", "Q").replace("*", "QQ"), "x"]
         elif isinstance(node, Boolean) and kind == "boolean":
             out.append(node.value)
         elif isinstance(node, Number) and kind in ("integer", "float"):
@@ -195,8 +200,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-WILD = st.sampled_from(("%", "_", "a_c", "50%", "\\", "\\%", "%_%", "A", "é", "'", "''", ""))
-"""Values LIKE, an escape or a collation would read otherwise than as plain text."""
+WILD = st.sampled_from(
+    ("%", "_", "a_c", "50%", "\\", "\\%", "%_%", "A", "é", "'", "''", "", "a.c", ".*", "[x]", "^")
+)
+"""Values LIKE, a regular expression, an escape or a collation would read otherwise than as
+plain text."""
 
 
 @functools.cache
@@ -412,6 +420,7 @@ def test_wildcards_escapes_and_case_are_plain_text() -> None:
         {"k": "ABC"},
         {"k": "it's"},
         {"k": None},
+        {"k": "a.c"},
     ]
     expected = {
         "k ~~ '_'": {1},
@@ -420,14 +429,97 @@ def test_wildcards_escapes_and_case_are_plain_text() -> None:
         "k ~~ '\\\\'": {4},
         "k ~~ 'b'": {0},
         "k ~~ '\\''": {6},
-        "k !~ '_'": {0, 2, 3, 4, 5, 6, 7},
+        "k ~~ 'a.c'": {8},
+        "k ~~ '.'": {8},
+        "k ~~ '^A'": set(),
+        "k !~ '_'": {0, 2, 3, 4, 5, 6, 7, 8},
         "k == 'abc'": {0},
         "k IN ('ABC', 'a_c')": {1, 5},
     }
-    for engine in ("duckdb", "sqlite"):
-        for text, rows_kept in expected.items():
-            expr = parse(text)
-            python = {i for i, row in enumerate(rows) if compile_predicate(expr)(row)}
-            assert python == rows_kept, text
+    for text, rows_kept in expected.items():
+        expr = parse(text)
+        python = {i for i, row in enumerate(rows) if compile_predicate(expr)(row)}
+        assert python == rows_kept, text
+        for engine in ("duckdb", "sqlite"):
             clause = compile_clause(expr, engine, schema)
             assert _engine_rows(engine, clause, schema, rows, False) == rows_kept, (engine, text)
+        frame = _frame(schema, rows, False)
+        kept = frame.filter(compile_expression(expr, frame.schema))["#row"].to_list()
+        assert set(kept) == rows_kept, ("polars", text)
+
+
+POLARS_TYPES: dict[str, Any] = {
+    "string": pl.String,
+    "integer": pl.Int64,
+    "float": pl.Float64,
+    "boolean": pl.Boolean,
+}
+
+
+def _polars_type(kind: str) -> Any:
+    if kind.startswith("list["):
+        return pl.List(POLARS_TYPES[kind[5:-1]])
+    return POLARS_TYPES[kind]
+
+
+def _frame(schema: dict[str, str], rows: list[dict[str, object]], nulls: bool) -> pl.DataFrame:
+    """The rows as a DataFrame: dotted keys as (nested) struct columns, a row id first."""
+    tree: dict[str, Any] = {}
+    for key, kind in schema.items():
+        parts = key.split(".")
+        level = tree
+        for part in parts[:-1]:
+            level = level.setdefault(part, {})
+        level[parts[-1]] = _polars_type(kind)
+
+    def dtype(node: Any) -> Any:
+        if isinstance(node, dict):
+            return pl.Struct({name: dtype(sub) for name, sub in node.items()})
+        return node
+
+    series = [pl.Series("#row", range(len(rows)), dtype=pl.Int64)]
+    for column, node in tree.items():
+        values = [_struct_value(row, column, nulls) for row in rows]
+        series.append(pl.Series(column, values, dtype=dtype(node), strict=True))
+    return pl.DataFrame(series)
+
+
+def test_polars_selects_the_rows_python_does() -> None:
+    @settings(
+        max_examples=MIN_CASES + 50,
+        deadline=None,
+        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+    )
+    @given(
+        cases("duckdb"),
+        st.lists(st.booleans(), min_size=6, max_size=6),
+        st.booleans(),
+        st.booleans(),
+    )
+    def compare(
+        case: tuple[Expr, dict[str, str], list[dict[str, object]]],
+        missing: list[bool],
+        null_structs: bool,
+        frame_schema: bool,
+    ) -> None:
+        expr, schema, rows = case
+        frame = _frame(schema, rows, null_structs)
+        # The frame's own schema (structs read through), or the kinds by key.
+        expression = compile_expression(expr, frame.schema if frame_schema else schema)
+        records = [_record(row, True, missing) for row in rows]
+        predicate = compile_predicate(expr)
+        expected = {i for i, record in enumerate(records) if predicate(record)}
+        got = set(frame.filter(expression)["#row"].to_list())
+        assert got == expected, (expression, schema, rows)
+        inferred = {key: set(_value_kinds(expr, key)) for key in schema}
+        if all(
+            inferred[k] == {kind} and kind in ("string", "boolean") for k, kind in schema.items()
+        ):
+            got = set(frame.filter(compile_expression(expr))["#row"].to_list())
+            assert got == expected
+            SCHEMALESS["polars"] += 1
+        COUNTS["polars"] += 1
+
+    before = COUNTS["polars"]
+    compare()
+    assert COUNTS["polars"] - before >= MIN_CASES, f"only {COUNTS['polars'] - before} cases"

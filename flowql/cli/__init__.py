@@ -445,6 +445,12 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "the python target compiles to a predicate for Python code "
             "(flowql.compile(text, target='python').predicate); it has no text to print"
         )
+    if target.output == "expression":
+        raise InputError(
+            "the polars target compiles to an expression for Python code "
+            "(flowql.compile(text, target='polars', schema=df.schema).expression); it has no "
+            "text to print"
+        )
     options = _target_options(target, args)
     sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
     results: list[tuple[Source, object]] = []

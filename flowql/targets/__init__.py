@@ -10,6 +10,8 @@
   ``contains``, ``and``), written (``compile_filter``) and read back (``read_filter``).
 - :mod:`flowql.targets.sql`: a SQL boolean expression (a ``WHERE`` clause) for one of ten
   dialects (``compile_clause``), built with sqlglot (the ``flowql[sql]`` extra).
+- :mod:`flowql.targets.frame`: the ``polars`` target, a polars expression
+  (``compile_expression``).
 - :mod:`flowql.targets.python`: the local evaluator, a predicate over records
   (``compile_predicate``, ``filter_records``), which can express everything.
 
@@ -42,11 +44,11 @@ class CompileResult:
 
     ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``, ``sql``);
     ``params`` the ``(key, value)`` query parameters for ``conviva-sessions``; ``predicate`` the
-    callable for ``python``. ``warnings`` are diagnostics about a filter that was compiled
-    nonetheless (FQ602). Immutable.
+    callable for ``python``; ``expression`` the ``polars.Expr`` for ``polars``. ``warnings``
+    are diagnostics about a filter that was compiled nonetheless (FQ602). Immutable.
     """
 
-    __slots__ = ("_filter", "_params", "_predicate", "_target", "_warnings")
+    __slots__ = ("_expression", "_filter", "_params", "_predicate", "_target", "_warnings")
 
     def __init__(
         self,
@@ -55,9 +57,11 @@ class CompileResult:
         filter: str | None = None,
         params: list[tuple[str, str]] | None = None,
         predicate: Predicate | None = None,
+        expression: object = None,
         warnings: list[Diagnostic] | None = None,
     ) -> None:
         self._target = target
+        self._expression = expression
         self._filter = filter
         self._params = tuple(params) if params is not None else None
         self._predicate = predicate
@@ -82,6 +86,11 @@ class CompileResult:
     def predicate(self) -> Predicate | None:
         """The record predicate, for ``python``."""
         return self._predicate
+
+    @property
+    def expression(self) -> object:
+        """The ``polars.Expr``, for ``polars``."""
+        return self._expression
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -198,6 +207,24 @@ def _sql(expr: Expr, dialect: object = "duckdb", schema: object = None) -> Compi
         raise TargetError(exc.diagnostics) from None
 
 
+def _polars(expr: Expr, schema: object = None) -> CompileResult:
+    try:
+        from flowql.targets.frame import FrameOptionError, compile_expression
+    except ImportError as exc:
+        raise TargetError(
+            Diagnostic(
+                "FQ603",
+                f"the polars target needs polars, which is not installed ({exc})",
+                None,
+                hint="pip install polars",
+            )
+        ) from None
+    try:
+        return CompileResult("polars", expression=compile_expression(expr, schema))
+    except FrameOptionError as exc:
+        raise TargetError(exc.diagnostics) from None
+
+
 def _read_conviva_flow(text: str) -> Expr:
     from flowql.targets.conviva_flow import read_filter
 
@@ -248,6 +275,13 @@ _TARGETS = {
             "filter",
             _sql,
             options=("dialect", "schema"),
+        ),
+        Target(
+            "polars",
+            "a polars expression, for DataFrame.filter",
+            "expression",
+            _polars,
+            options=("schema",),
         ),
         Target(
             "python",

@@ -51,12 +51,9 @@ def value_kind(value: Value) -> str:
     return NUMBER
 
 
-def check_schema(
-    schema: object, error: type[FlowQLError], convert: object = None
-) -> dict[str, str] | None:
+def check_schema(schema: object, error: type[FlowQLError]) -> dict[str, str] | None:
     """``schema`` (column -> kind) checked, kinds spelled canonically; ``error`` (FQ605) for
-    anything else. ``convert``, when given, turns a value that is not text into a kind or
-    None (the polars target reads polars data types so)."""
+    anything else."""
     if schema is None:
         return None
     from collections.abc import Mapping
@@ -72,10 +69,7 @@ def check_schema(
         )
     checked: dict[str, str] = {}
     for column, kind in schema.items():
-        if isinstance(kind, str):
-            spelled: str | None = re.sub(r"\s+", "", kind.lower())
-        else:
-            spelled = convert(kind) if callable(convert) else None
+        spelled = re.sub(r"\s+", "", kind.lower()) if isinstance(kind, str) else None
         if not isinstance(column, str) or spelled not in KINDS:
             raise error(
                 Diagnostic(
