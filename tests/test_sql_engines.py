@@ -405,6 +405,8 @@ def test_a_null_never_leaks_through_not() -> None:
     for engine in ("duckdb", "sqlite"):
         clause = compile_clause(expr, engine, schema)
         assert _engine_rows(engine, clause, schema, rows, False) == {0, 2}, engine
+    frame = _frame(schema, rows, False)
+    assert frame.filter(compile_expression(expr, schema))["#row"].to_list() == [0, 2]
 
 
 def test_wildcards_escapes_and_case_are_plain_text() -> None:
