@@ -341,7 +341,9 @@ def compile(source: str | Expr, target: str = "conviva-flow", **options: object)
     endpoint target takes ``revision`` (default :data:`flowql.query.KLAVIYO_REVISION`), the
     Klaviyo API revision whose fields and values the filter is checked against; ``sql`` takes
     ``dialect`` (default ``duckdb``) and ``schema`` (column -> ``string``, ``integer``,
-    ``float``, ``boolean`` or ``list[...]``), its text in :attr:`CompileResult.filter`.
+    ``float``, ``boolean`` or ``list[...]``), its text in :attr:`CompileResult.filter`;
+    ``polars`` takes ``schema`` (``df.schema``, or kinds as for ``sql``), its ``polars.Expr`` in
+    :attr:`CompileResult.expression`.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do
