@@ -110,6 +110,8 @@ _TABLE: list[tuple[str, ...]] = [
         "warning",
     ),
     ("FQ603", "unknown-target", "A target name flowql does not know."),
+    ("FQ604", "unknown-dialect", "A SQL dialect the sql target does not know."),
+    ("FQ605", "schema-mismatch", "A key the schema lacks, or a column type it cannot name."),
     ("FQ701", "invalid-query", "A query field that is missing, of the wrong type or unknown."),
     ("FQ702", "invalid-time-range", "A time range that is unreadable, empty or backwards."),
     ("FQ703", "too-far-back", "A time range starting before the API keeps data."),

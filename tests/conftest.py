@@ -8,7 +8,8 @@ import pytest
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print how many Klaviyo requests and answers were validated against the spec, per
-    operation and revision (only when the contract tests ran)."""
+    operation and revision, and how many filters each SQL engine was compared on (only when
+    those tests ran)."""
     import sys
 
     contract = sys.modules.get("klaviyo_contract")
@@ -20,4 +21,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hostile is not None and hostile.TALLY:
         terminalreporter.section("hostile inputs")
         for line in hostile.summary_lines():
+            terminalreporter.write_line(line)
+    engines = sys.modules.get("test_sql_engines")
+    if engines is not None and any(engines.COUNTS.values()):
+        terminalreporter.section("sql engines")
+        for line in engines.summary_lines():
             terminalreporter.write_line(line)

@@ -21,7 +21,9 @@ def test_targets_lists_the_registry() -> None:
         "klaviyo-form-report",
         "klaviyo-metrics",
         "klaviyo-segment-report",
+        "polars",
         "python",
+        "sql",
     ]
     assert all(t.description for t in flowql.targets())
 
@@ -149,3 +151,20 @@ def test_klaviyo_endpoint_targets_are_registered() -> None:
     )
     with pytest.raises(flowql.UnsupportedError):
         flowql.compile("integration.name ~~ 'Shop'", target="klaviyo-metrics")
+
+
+def test_cli_compiles_for_a_sql_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["compile", "--target", "sql", "--dialect", "spark", "--expr", "a.b ~~ '50%'"]
+    assert main(args) == 0
+    assert capsys.readouterr().out == ("NOT `a`.`b` IS NULL AND LOCATE('50%', `a`.`b`) > 0\n")
+    args = ["compile", "--target", "sql", "--schema", "n=integer", "--schema", "t=list[string]"]
+    assert main([*args, "--expr", "n == '1' OR t == 'vip'"]) == 0
+    assert capsys.readouterr().out == """COALESCE(ARRAY_CONTAINS("t", 'vip'), FALSE)\n"""
+    assert main([*args, "--expr", "m == 1"]) == 1
+    assert "FQ605" in capsys.readouterr().err
+    assert main(["compile", "--target", "sql", "--dialect", "sqllite", "--expr", "a == 1"]) == 2
+    assert "did you mean 'sqlite'?" in capsys.readouterr().err
+    assert main(["compile", "--target", "sql", "--schema", "n", "--expr", "n == 1"]) == 2
+    assert "COLUMN=TYPE" in capsys.readouterr().err
+    assert main(["compile", "--target", "klaviyo", "--dialect", "x", "--expr", "a == 'b'"]) == 2
+    assert "takes no --dialect" in capsys.readouterr().err

@@ -182,6 +182,21 @@ def test_klaviyo_metrics_and_the_general_klaviyo_target(session: Session) -> Non
     assert ":target klaviyo-flow-report" in caught.value.hint
 
 
+def test_the_sql_target_compiles_but_runs_nowhere(session: Session) -> None:
+    session.set_target("sql")
+    explained = run(session, ":explain geo_country == 'Spain'").splitlines()
+    assert """sql                      NOT "geo_country" IS NULL AND "geo_country" = 'Spain'""" in (
+        explained
+    )
+    with pytest.raises(CommandError, match="it has no API to run") as caught:
+        execute(session, ":run geo_country == 'Spain'")
+    assert caught.value.hint is not None
+    assert ":target python" in caught.value.hint
+    session.set_target("polars")
+    with pytest.raises(CommandError, match="the polars target writes a polars expression"):
+        execute(session, ":run geo_country == 'Spain'")
+
+
 def test_the_python_target_filters_the_last_results_here(session: Session) -> None:
     session.set_target("python")
     with pytest.raises(CommandError, match="there are no results to filter yet"):

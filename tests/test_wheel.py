@@ -131,6 +131,9 @@ def test_wheel_contents(installed: Installed) -> None:
         assert f"Requires-Dist: pyarrow>=14; extra == '{extra}'" in text
     assert "Requires-Dist: pandas>=2.0; extra == 'pandas'" in text
     assert "Requires-Dist: polars>=1.0; extra == 'polars'" in text
+    # So is the sql target: sqlglot only with `pip install 'flowql[sql]'`.
+    assert "Provides-Extra: sql" in text
+    assert "Requires-Dist: sqlglot>=30; extra == 'sql'" in text
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
@@ -185,6 +188,21 @@ def test_frames_without_the_extras(installed: Installed) -> None:
         "FQ806 Parquet files need pyarrow, which is not installed | pip install 'flowql[parquet]'",
         '{"a": 1}',
     ]
+
+
+def test_sql_without_the_sql_extra(installed: Installed) -> None:
+    # This venv has no sqlglot: the sql target says what to install; the others still compile.
+    probe = (
+        "import flowql\n"
+        "try:\n"
+        "    flowql.compile(\"a == 'x'\", 'sql')\n"
+        "except flowql.TargetError as exc:\n"
+        "    print(exc.code, exc.hint)\n"
+        "print(flowql.compile(\"a == 'x'\", 'klaviyo').filter)\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["FQ806 pip install 'flowql[sql]'", 'equals(a,"x")']
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:

@@ -436,6 +436,7 @@ def _target(name: str, *, reading: bool = False) -> Target:
 
 def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.syntax import parse
+    from flowql.targets import TargetError
 
     target = _target(args.target)
     reader = _target(args.read, reading=True) if args.read else None
@@ -444,6 +445,13 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "the python target compiles to a predicate for Python code "
             "(flowql.compile(text, target='python').predicate); it has no text to print"
         )
+    if target.output == "expression":
+        raise InputError(
+            "the polars target compiles to an expression for Python code "
+            "(flowql.compile(text, target='polars', schema=df.schema).expression); it has no "
+            "text to print"
+        )
+    options = _target_options(target, args)
     sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
     results: list[tuple[Source, object]] = []
     errors: list[tuple[Source, FlowQLError]] = []
@@ -451,7 +459,10 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         text = _strip_bom(source.text)[1]
         try:
             expr = reader.read(text) if reader is not None else parse(text)
-            compiled = target.compile(expr)
+            compiled = target.compile(expr, **options)
+        except TargetError as exc:  # an option the target refuses: a usage error
+            hint = f" ({exc.hint})" if exc.hint else ""
+            raise InputError(f"{exc.message}{hint}") from None
         except FlowQLError as exc:
             # Keep the text with the error, for the code frame.
             errors.append((source, FlowQLError(exc.diagnostics, text)))
@@ -480,6 +491,25 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for source, error in errors:
             err.write(error.render(source.name) + "\n")
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _target_options(target: Target, args: argparse.Namespace) -> dict[str, object]:
+    """``--dialect`` and ``--schema COLUMN=TYPE`` as the options of a target that takes them."""
+    options: dict[str, object] = {}
+    if args.dialect is not None:
+        options["dialect"] = args.dialect
+    if args.schema:
+        schema: dict[str, str] = {}
+        for item in args.schema:
+            column, equals, kind = item.partition("=")
+            if not equals or not column:
+                raise InputError(f"--schema takes COLUMN=TYPE, not {item!r}")
+            schema[column] = kind
+        options["schema"] = schema
+    for name in options:
+        if name not in target.options:
+            raise InputError(f"the {target.name} target takes no --{name} (the sql target does)")
+    return options
 
 
 def _compiled_text(result: object) -> str:
@@ -714,9 +744,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--target",
         required=True,
         metavar="TARGET",
-        help="conviva-flow, conviva-sessions or klaviyo",
+        help="conviva-flow, conviva-sessions, klaviyo, a Klaviyo endpoint family, or sql",
     )
     k.add_argument("--read", metavar="TARGET", help="read the input as this target's text")
+    k.add_argument(
+        "--dialect",
+        metavar="DIALECT",
+        help="for --target sql: duckdb (the default), sqlite, postgres, spark, databricks, "
+        "bigquery, snowflake, trino, clickhouse or mysql",
+    )
+    k.add_argument(
+        "--schema",
+        action="append",
+        metavar="COLUMN=TYPE",
+        help="for --target sql: a column's type (string, integer, float, boolean, list[...]); "
+        "repeat for each column",
+    )
     k.add_argument(
         "--format",
         choices=("text", "json"),

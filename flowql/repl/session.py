@@ -331,13 +331,15 @@ class Query:
 
 def compiled_text(compiled: CompileResult) -> str:
     """The target's output as one line: the filter text, the query parameters
-    (``key=value&...``, percent-encoded), or for the python target a note."""
+    (``key=value&...``, percent-encoded), or for the python and polars targets a note."""
     if compiled.params is not None:
         from flowql.urls import encode_query
 
         return encode_query(compiled.params, mark=False)
     if compiled.filter is not None:
         return compiled.filter
+    if compiled.expression is not None:
+        return "a polars expression, for DataFrame.filter; nothing is sent"
     return "a predicate over records (flowql's local evaluator); nothing is sent"
 
 
@@ -1064,6 +1066,13 @@ class Session:
             time_fields()
             if self.limit is not None:
                 fields["limit"] = self.limit
+        elif api in ("sql", "polars"):
+            made = "a WHERE clause for a database" if api == "sql" else "a polars expression"
+            raise _error(
+                f"the {api} target writes {made}: it has no API to run",
+                "use what it compiles to in your engine, or :target python to filter the last "
+                "result here",
+            )
         else:
             family = self.family
             if family is None:

@@ -8,6 +8,10 @@
   values, and that key is one of those".
 - :mod:`flowql.targets.klaviyo`: the general Klaviyo filter syntax (``equals``, ``any``,
   ``contains``, ``and``), written (``compile_filter``) and read back (``read_filter``).
+- :mod:`flowql.targets.sql`: a SQL boolean expression (a ``WHERE`` clause) for one of ten
+  dialects (``compile_clause``), built with sqlglot (the ``flowql[sql]`` extra).
+- :mod:`flowql.targets.frame`: the ``polars`` target, a polars expression
+  (``compile_expression``).
 - :mod:`flowql.targets.python`: the local evaluator, a predicate over records
   (``compile_predicate``, ``filter_records``), which can express everything.
 
@@ -38,13 +42,13 @@ class TargetError(FlowQLError):
 class CompileResult:
     """What a target made of a filter.
 
-    ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``);
+    ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``, ``sql``);
     ``params`` the ``(key, value)`` query parameters for ``conviva-sessions``; ``predicate`` the
-    callable for ``python``. ``warnings`` are diagnostics about a filter that was compiled
-    nonetheless (FQ602). Immutable.
+    callable for ``python``; ``expression`` the ``polars.Expr`` for ``polars``. ``warnings``
+    are diagnostics about a filter that was compiled nonetheless (FQ602). Immutable.
     """
 
-    __slots__ = ("_filter", "_params", "_predicate", "_target", "_warnings")
+    __slots__ = ("_expression", "_filter", "_params", "_predicate", "_target", "_warnings")
 
     def __init__(
         self,
@@ -53,9 +57,11 @@ class CompileResult:
         filter: str | None = None,
         params: list[tuple[str, str]] | None = None,
         predicate: Predicate | None = None,
+        expression: object = None,
         warnings: list[Diagnostic] | None = None,
     ) -> None:
         self._target = target
+        self._expression = expression
         self._filter = filter
         self._params = tuple(params) if params is not None else None
         self._predicate = predicate
@@ -80,6 +86,11 @@ class CompileResult:
     def predicate(self) -> Predicate | None:
         """The record predicate, for ``python``."""
         return self._predicate
+
+    @property
+    def expression(self) -> object:
+        """The ``polars.Expr``, for ``polars``."""
+        return self._expression
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -178,6 +189,32 @@ def _python(expr: Expr) -> CompileResult:
     return CompileResult("python", predicate=compile_predicate(expr))
 
 
+def _sql(expr: Expr, dialect: object = "duckdb", schema: object = None) -> CompileResult:
+    try:
+        from flowql.targets.sql import SqlOptionError, compile_clause
+    except ImportError:
+        from flowql.extras import missing_extra
+
+        raise TargetError(missing_extra("sqlglot", "sql", "SQL clauses")) from None
+    try:
+        return CompileResult("sql", filter=compile_clause(expr, dialect, schema))
+    except SqlOptionError as exc:  # an option, as FQ603 is: the CLI's usage errors
+        raise TargetError(exc.diagnostics) from None
+
+
+def _polars(expr: Expr, schema: object = None) -> CompileResult:
+    try:
+        from flowql.targets.frame import FrameOptionError, compile_expression
+    except ImportError:
+        from flowql.extras import missing_extra
+
+        raise TargetError(missing_extra("polars", "polars", "polars expressions")) from None
+    try:
+        return CompileResult("polars", expression=compile_expression(expr, schema))
+    except FrameOptionError as exc:
+        raise TargetError(exc.diagnostics) from None
+
+
 def _read_conviva_flow(text: str) -> Expr:
     from flowql.targets.conviva_flow import read_filter
 
@@ -220,6 +257,21 @@ _TARGETS = {
             "filter",
             _klaviyo,
             _read_klaviyo,
+        ),
+        Target(
+            "sql",
+            "a SQL boolean expression (WHERE clause) for DuckDB, SQLite, PostgreSQL, Spark, "
+            "BigQuery, Snowflake, Trino, ClickHouse or MySQL",
+            "filter",
+            _sql,
+            options=("dialect", "schema"),
+        ),
+        Target(
+            "polars",
+            "a polars expression, for DataFrame.filter",
+            "expression",
+            _polars,
+            options=("schema",),
         ),
         Target(
             "python",
@@ -277,7 +329,11 @@ def get_target(name: str) -> Target:
 def compile(source: str | Expr, target: str = "conviva-flow", **options: object) -> CompileResult:
     """Compile FlowQL text or a tree for a target. ``options`` are the target's own: a Klaviyo
     endpoint target takes ``revision`` (default :data:`flowql.query.KLAVIYO_REVISION`), the
-    Klaviyo API revision whose fields and values the filter is checked against.
+    Klaviyo API revision whose fields and values the filter is checked against; ``sql`` takes
+    ``dialect`` (default ``duckdb``) and ``schema`` (column -> ``string``, ``integer``,
+    ``float``, ``boolean`` or ``list[...]``), its text in :attr:`CompileResult.filter`;
+    ``polars`` takes ``schema`` (``df.schema``, or kinds as for ``sql``), its ``polars.Expr`` in
+    :attr:`CompileResult.expression`.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do

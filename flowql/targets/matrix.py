@@ -221,7 +221,8 @@ def render_markdown(rows: Sequence[Row] | None = None) -> str:
     lines += [
         "",
         "- **yes**: compiled, and the output reads back (with the target's reader) as the same",
-        "  filter. The `python` target has no text form: a filter it compiles, it supports.",
+        "  filter. The `python` and `polars` targets have no text form: a filter they compile,",
+        "  they support.",
         "- **lowered**: compiled into other terms that mean the same: the output reads back as a",
         "  different FlowQL filter (shown below).",
         "- **yes, FQnnn warning**: compiled, with a warning of that code.",
@@ -240,12 +241,16 @@ def render_markdown(rows: Sequence[Row] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_NO_TEXT = {"python": "a predicate", "polars": "a polars expression"}
+"""What the targets without a text form make."""
+
+
 def _describe(cell: Cell, example: str) -> str:
     if cell.status == REFUSED:
         more = len(cell.codes) - 1
         extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         return f"refused, {cell.codes[0]}: {cell.message}{extra}"
-    text = "a predicate" if cell.output is None else _code(cell.output)
+    text = _code(cell.output) if cell.output is not None else _NO_TEXT.get(cell.target, "?")
     back = cell.reads_back
     if cell.status == LOWERED and back is not None and back != cell.output:
         text += f", which reads back as {_code(back)}"

@@ -1,0 +1,151 @@
+"""What the table targets (``sql``, ``polars``) share: column types, schemas, and which value
+of a column can equal a FlowQL value.
+
+A table's column holds one type, where a Python record's key may hold any. So these targets
+need each key's type (a schema, or else the type of the values the filter compares it with) to
+keep the python target's typed meaning: a value of another type than the column's equals none
+of its values, which makes the test a constant.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String, walk
+from flowql.diagnostics import Diagnostic, did_you_mean
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.ast import Expr, Span, Value
+    from flowql.errors import FlowQLError
+
+__all__ = [
+    "INT64",
+    "KINDS",
+    "NUMBER",
+    "SCALARS",
+    "check_schema",
+    "depth",
+    "equal_number",
+    "infer_kinds",
+    "value_kind",
+]
+
+SCALARS = ("string", "integer", "float", "boolean")
+KINDS = SCALARS + tuple(f"list[{kind}]" for kind in SCALARS)
+"""The column types a schema names."""
+
+NUMBER = "number"
+"""The kind of a key compared with numbers when there is no schema: integer or float."""
+
+INT64 = (-(2**63), 2**63 - 1)
+"""The integers an integer column holds."""
+
+
+def value_kind(value: Value) -> str:
+    """``string``, ``boolean`` or ``number``."""
+    if isinstance(value, String):
+        return "string"
+    if isinstance(value, Boolean):
+        return "boolean"
+    return NUMBER
+
+
+def check_schema(schema: object, error: type[FlowQLError]) -> dict[str, str] | None:
+    """``schema`` (column -> kind) checked, kinds spelled canonically; ``error`` (FQ605) for
+    anything else."""
+    if schema is None:
+        return None
+    from collections.abc import Mapping
+
+    if not isinstance(schema, Mapping):
+        raise error(
+            Diagnostic(
+                "FQ605",
+                f"a schema maps column names to types, not a {type(schema).__name__}",
+                None,
+                hint="for example {'geo_country': 'string', 'count': 'integer'}",
+            )
+        )
+    checked: dict[str, str] = {}
+    for column, kind in schema.items():
+        spelled = re.sub(r"\s+", "", kind.lower()) if isinstance(kind, str) else None
+        if not isinstance(column, str) or spelled not in KINDS:
+            raise error(
+                Diagnostic(
+                    "FQ605",
+                    f"the schema gives column {column!r} the type {kind!r}; "
+                    f"the types are {', '.join(KINDS)}",
+                    None,
+                    hint=did_you_mean(spelled, KINDS) if spelled else None,
+                )
+            )
+        checked[column] = spelled
+    return checked
+
+
+def depth(expr: Expr) -> int:
+    """The most AND/OR levels on a path (NOT is compiled away)."""
+    deepest = 0
+    stack: list[tuple[Expr, int]] = [(expr, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (And, Or)):
+            deepest = max(deepest, level + 1)
+            stack.extend((operand, level + 1) for operand in node.operands)
+        elif isinstance(node, Not):
+            stack.append((node.operand, level))
+    return deepest
+
+
+def infer_kinds(expr: Expr, who: str) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Without a schema: each key's kind from the values it is compared with, and an FQ601 for
+    each key compared with values of two kinds (``who`` names the target in its message)."""
+    seen: dict[str, tuple[str, Span | None]] = {}
+    problems: list[Diagnostic] = []
+    for node in walk(expr):
+        if isinstance(node, Comparison):
+            if node.op in (Op.CONTAINS, Op.NOT_CONTAINS) and not isinstance(node.value, String):
+                continue  # never contained: no column type needed
+            pairs = [(node.value, node.value.span)]
+        elif isinstance(node, In):
+            pairs = [(v, v.span) for v in node.values]
+        else:
+            continue
+        name = node.key.name
+        for value, span in pairs:
+            kind = value_kind(value)
+            first = seen.setdefault(name, (kind, span))
+            if first[0] != kind:
+                problems.append(
+                    Diagnostic(
+                        "FQ601",
+                        f"{who} cannot tell the type of column {name!r}: it is "
+                        f"compared with a {first[0]} and a {kind}",
+                        span,
+                        hint=f"pass a schema saying what {name!r} holds, such as "
+                        f"schema={{{name!r}: {first[0]!r}}}",
+                    )
+                )
+                seen[name] = (kind, span)
+    return {name: kind for name, (kind, _) in seen.items()}, problems
+
+
+def equal_number(number: int | float, kind: str) -> int | float | None:
+    """The number of a column of ``kind`` (``integer``, ``float``, or ``number`` when unknown)
+    that equals ``number`` exactly, as Python compares them, or None when none does (a
+    fraction for an integer column, an int no float equals for a float column). For ``number``
+    an int outside 64 bits is None too: the caller refuses it."""
+    if kind == "float" or (kind == NUMBER and isinstance(number, float)):
+        try:
+            exact = float(number)
+        except OverflowError:
+            return None
+        return exact if exact == number else None
+    if isinstance(number, float):
+        if not number.is_integer():
+            return None
+        number = int(number)
+    if not INT64[0] <= number <= INT64[1]:
+        return None
+    return number

@@ -1,0 +1,299 @@
+"""The polars target: a FlowQL filter as a polars expression, for ``DataFrame.filter``.
+
+The expression means what the ``python`` target means on the frame's rows (see
+docs/targets/polars.md), as the sql target's clause does:
+
+- every test is two-valued (``fill_null(False)`` before any negation): a null matches ``!=``,
+  ``!~`` and ``NOT IN`` and nothing else;
+- values are typed by the schema (``df.schema``, or column -> ``string``, ``integer``,
+  ``float``, ``boolean``, ``list[...]``): a value of another type than its column's is a
+  constant ``False`` (``True`` negated); without a schema, each key has the type of the values
+  the filter compares it with;
+- ``~~`` is ``str.contains(value, literal=True)``: no regular expression, case-sensitive;
+- a list column is tested item by item (``list.contains``);
+- a dotted key reads a struct's field (``pl.col("integration").struct.field("name")``) when the
+  schema's column is a struct, and a column named with the dots when the schema has that name
+  (the python target's rule: the key with the dots wins); without a schema it is a struct path.
+
+polars is imported only when this target compiles.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
+from flowql.diagnostics import Diagnostic, did_you_mean
+from flowql.errors import FlowQLError, UnsupportedError
+from flowql.targets._columns import NUMBER, check_schema, depth, equal_number, infer_kinds
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.ast import Expr, Key, Value
+
+__all__ = ["MAX_DEPTH", "TARGET", "FrameOptionError", "compile_expression", "kind_of_dtype"]
+
+TARGET = "polars"
+"""The target's name."""
+
+MAX_DEPTH = 100
+"""The most nested AND/OR levels compiled (the parser's own limit)."""
+
+
+class FrameOptionError(FlowQLError):
+    """A schema that is not a mapping of column names to known types (FQ605)."""
+
+
+def kind_of_dtype(dtype: object) -> str | None:
+    """The kind of a polars data type (``pl.Int32`` is ``integer``), or None for one FlowQL
+    values cannot equal (dates, decimals, structs, which are read through their fields)."""
+    if not isinstance(dtype, (pl.DataType, type)):
+        return None
+    if isinstance(dtype, type):
+        try:
+            dtype = dtype()
+        except TypeError:
+            return None
+    assert isinstance(dtype, pl.DataType)
+    if isinstance(dtype, pl.List):
+        inner = kind_of_dtype(dtype.inner)
+        return f"list[{inner}]" if inner is not None and "[" not in inner else None
+    if dtype == pl.String:
+        return "string"
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float():
+        return "float"
+    return None
+
+
+def _from_polars(schema: object) -> tuple[dict[str, str], dict[str, str], set[str]] | None:
+    """A polars schema (``df.schema``) as kinds per key, with struct fields as dotted keys
+    (``integration.name``): the kinds, the types of columns whose type no FlowQL value can
+    be compared with (key -> type), and the dotted keys that are struct paths. A flat column
+    named with the dots wins over a struct path of that name, as in the python target. None
+    for a schema that is not of polars types."""
+    from collections.abc import Mapping
+
+    if not isinstance(schema, Mapping) or not schema:
+        return None
+    if not all(isinstance(v, (pl.DataType, type)) for v in schema.values()):
+        return None
+    kinds: dict[str, str] = {}
+    others: dict[str, str] = {}
+    paths: set[str] = set()
+    structs: list[tuple[str, object]] = []
+    for name, dtype in schema.items():
+        if isinstance(dtype, pl.Struct):
+            structs.append((str(name), dtype))
+            continue
+        kind = kind_of_dtype(dtype)
+        if kind is None:
+            others[str(name)] = str(dtype)
+        else:
+            kinds[str(name)] = kind
+    while structs:
+        name, dtype = structs.pop()
+        assert isinstance(dtype, pl.Struct)
+        for field in dtype.fields:
+            dotted = f"{name}.{field.name}"
+            if dotted in kinds or dotted in others:
+                continue
+            if isinstance(field.dtype, pl.Struct):
+                structs.append((dotted, field.dtype))
+                continue
+            paths.add(dotted)
+            kind = kind_of_dtype(field.dtype)
+            if kind is None:
+                others[dotted] = str(field.dtype)
+            else:
+                kinds[dotted] = kind
+    return kinds, others, paths
+
+
+class _Compiler:
+    def __init__(
+        self, kinds: dict[str, str] | None, others: dict[str, str], paths: set[str] | None
+    ) -> None:
+        self.schema = kinds
+        self.others = others
+        self.paths = paths  # None: every dotted key is a struct path
+        self.kinds: dict[str, str] = {}
+        self.problems: list[Diagnostic] = []
+
+    def kind_of(self, key: Key) -> str | None:
+        if self.schema is None:
+            return self.kinds.get(key.name)
+        kind = self.schema.get(key.name)
+        if kind is None and key.name in self.others:
+            self.problems.append(
+                Diagnostic(
+                    "FQ601",
+                    f"the polars target cannot compare column {key.name!r} of type "
+                    f"{self.others[key.name]} with FlowQL values",
+                    key.span,
+                    hint="cast the column to a string, a number or a boolean first",
+                )
+            )
+        elif kind is None:
+            self.problems.append(
+                Diagnostic(
+                    "FQ605",
+                    f"the schema has no column {key.name!r}",
+                    key.span,
+                    hint=did_you_mean(key.name, self.schema),
+                )
+            )
+        return kind
+
+    def column(self, name: str) -> pl.Expr:
+        if "." not in name or (self.paths is not None and name not in self.paths):
+            return pl.col(name)
+        first, *rest = name.split(".")
+        found = pl.col(first)
+        for part in rest:
+            found = found.struct.field(part)
+        return found
+
+    def value(self, value: Value, kind: str) -> object:
+        """The Python value of a column of ``kind`` that equals ``value``, or ``_NONE``."""
+        if isinstance(value, String):
+            return value.value if kind == "string" else _NONE
+        if isinstance(value, Boolean):
+            return value.value if kind == "boolean" else _NONE
+        if kind not in ("integer", "float", NUMBER):
+            return _NONE
+        number = equal_number(value.value, kind)
+        if number is None:
+            if kind == NUMBER and isinstance(value.value, int):
+                self.problems.append(
+                    Diagnostic(
+                        "FQ601",
+                        f"the polars target cannot compare with {value.value} without knowing "
+                        "the column's type: it is outside 64-bit integers",
+                        value.span,
+                        hint="pass the frame's schema (df.schema)",
+                    )
+                )
+            return _NONE
+        return number
+
+    def leaf(self, node: Comparison | In, negate: bool) -> pl.Expr | bool:
+        kind = self.kind_of(node.key)
+        if isinstance(node, Comparison):
+            op = node.op.negated if negate else node.op
+            positive = op in (Op.EQ, Op.CONTAINS)
+            contains = op in (Op.CONTAINS, Op.NOT_CONTAINS)
+            values: tuple[Value, ...] = (node.value,)
+        else:
+            positive = node.negated == negate
+            contains = False
+            values = node.values
+        if kind is None or (contains and not isinstance(values[0], String)):
+            return not positive
+        column = self.column(node.key.name)
+        scalar = kind[5:-1] if kind.startswith("list[") else kind
+        wanted: list[object] = []
+        for value in values:
+            found = self.value(value, scalar)
+            if found is not _NONE and found not in wanted:
+                wanted.append(found)
+        if not wanted:
+            return not positive
+        test: pl.Expr
+        if kind.startswith("list["):
+            tests = [column.list.contains(pl.lit(w)) for w in wanted]
+            test = tests[0]
+            for more in tests[1:]:
+                test = test | more
+        elif contains:
+            part = wanted[0]
+            assert isinstance(part, str)
+            test = column.is_not_null() if part == "" else column.str.contains(part, literal=True)
+        elif len(wanted) == 1:
+            test = column == pl.lit(wanted[0])
+        else:
+            test = column.is_in(wanted)
+        test = test.fill_null(False)
+        return test if positive else ~test
+
+    def tree(self, expr: Expr) -> pl.Expr | bool:
+        results: list[pl.Expr | bool] = []
+        stack: list[tuple[Expr, bool, bool]] = [(expr, False, False)]
+        while stack:
+            node, negate, done = stack.pop()
+            if isinstance(node, Not):
+                stack.append((node.operand, not negate, False))
+            elif isinstance(node, (Comparison, In)):
+                results.append(self.leaf(node, negate))
+            elif isinstance(node, (And, Or)):
+                if not done:
+                    stack.append((node, negate, True))
+                    stack.extend((o, negate, False) for o in reversed(node.operands))
+                    continue
+                count = len(node.operands)
+                operands = results[-count:]
+                del results[-count:]
+                results.append(_connect(operands, isinstance(node, And) != negate))
+            else:
+                raise TypeError(f"not a FlowQL expression: {node!r}")
+        return results[0]
+
+
+class _NoValue:
+    __slots__ = ()
+
+
+_NONE = _NoValue()
+
+
+def _connect(operands: list[pl.Expr | bool], conjunction: bool) -> pl.Expr | bool:
+    """AND (or OR) of ``operands``, constants folded away."""
+    absorbing = not conjunction
+    if any(o is absorbing for o in operands):
+        return absorbing
+    kept = [o for o in operands if not isinstance(o, bool)]
+    if not kept:
+        return conjunction
+    joined = kept[0]
+    for operand in kept[1:]:
+        joined = (joined & operand) if conjunction else (joined | operand)
+    return joined
+
+
+def compile_expression(expr: Expr, schema: object = None) -> pl.Expr:
+    """``expr`` as a boolean polars expression (never null). ``schema`` is ``df.schema`` or a
+    mapping of keys to kinds. Raises :class:`FrameOptionError` for a bad schema and
+    :class:`~flowql.errors.UnsupportedError` with every problem, each with its span.
+
+    >>> import polars as pl
+    >>> from flowql import parse
+    >>> df = pl.DataFrame({"k": ["50%", "5", None], "n": [1, 2, None]})
+    >>> df.filter(compile_expression(parse("k ~~ '%' OR n != 2"), df.schema))["k"].to_list()
+    ['50%', None]
+    """
+    if not isinstance(expr, (Comparison, In, Not, And, Or)):
+        raise TypeError(f"not a FlowQL expression: {expr!r}")
+    read = _from_polars(schema)
+    if read is not None:
+        compiler = _Compiler(*read)
+    else:
+        compiler = _Compiler(check_schema(schema, FrameOptionError), {}, None)
+    if depth(expr) > MAX_DEPTH:
+        raise UnsupportedError(
+            Diagnostic(
+                "FQ601",
+                f"the polars target cannot compile more than {MAX_DEPTH} nested AND/OR levels",
+                expr.span,
+                hint="flatten the filter: the parser never nests deeper",
+            )
+        )
+    if compiler.schema is None:
+        compiler.kinds, problems = infer_kinds(expr, "the polars target")
+        compiler.problems.extend(problems)
+    result = compiler.tree(expr)
+    if compiler.problems:
+        raise UnsupportedError(compiler.problems)
+    return pl.lit(result) if isinstance(result, bool) else result
