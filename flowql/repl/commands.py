@@ -398,8 +398,10 @@ def _run(session: Session, args: str) -> Outcome:
         session.remember_filter(check.expr)
         warnings = check.diagnostics
     run = session.runner().run(session)
-    # What the fetch itself found (a range clamped at the retention edge, FQ716).
-    warnings = [*warnings, *(w for w in run.result.warnings if w.code in ("FQ716", "FQ719"))]
+    # What the fetch itself found (a range clamped at the retention edge, FQ716; values not
+    # merged across windows or buckets, FQ719).
+    if run.scanned is None:  # a python-target run filters rows fetched (and warned of) before
+        warnings = [*warnings, *(w for w in run.result.warnings if w.code in ("FQ716", "FQ719"))]
     outcome = Outcome(render(run, session), notes=run.notes, warnings=warnings, source=args or None)
     if run.error is not None:
         outcome.warnings.extend(run.error.diagnostics)
