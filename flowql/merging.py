@@ -191,11 +191,17 @@ def merge_rows(
             start = _bucket_start(moment, size, zone) if moment else None
         elif sliced:  # windows merge; slices of time within a window stay apart
             start = row.timestamp if row.window in sliced else None
+        # A group is its value and attributes; the attributes (a country's code) almost always
+        # follow from the value, so they are compared, and only made part of the key when a
+        # value comes with other attributes too.
         try:
-            key = (start, row.value, tuple(row.attributes.items()))
+            key = (start, row.value, None)
             group = groups.get(key)
-        except TypeError:  # a list or an object among the values: compared by content
-            key = (start, _hashable(row.value), _hashable(dict(row.attributes)))
+        except TypeError:  # a list or an object as the value: compared by content
+            key = (start, _hashable(row.value), None)
+            group = groups.get(key)
+        if group is not None and group[0].attributes != row.attributes:
+            key = (start, key[1], _hashable(dict(row.attributes)))
             group = groups.get(key)
         if group is None:
             groups[key] = [row]

@@ -402,3 +402,20 @@ def test_buckets_the_range_only_partly_covers_are_named(sb: Sandbox) -> None:
     days = rebucket(aligned, "1d")
     assert days.partial_buckets == (NOW.replace(hour=0),)
     assert json.loads(days.to_json())["partial_buckets"] == ["2026-11-22T00:00:00Z"]
+
+
+def test_a_value_with_other_attributes_is_another_group() -> None:
+    rows = [
+        DimensionalRow("Georgia", {"m_825_1": 1}, {"country_code": "GE"}),
+        DimensionalRow("Georgia", {"m_825_1": 2}, {"country_code": "US"}),
+        DimensionalRow("Georgia", {"m_825_1": 4}, {"country_code": "GE"}),
+        DimensionalRow(["a", "b"], {"m_825_1": 8}, {"tags": ["x"]}),
+        DimensionalRow(["a", "b"], {"m_825_1": 16}, {"tags": ["x"]}),
+    ]
+    merged, _ = merge_rows(rows, INFO)
+    found = {(str(r.value), str(dict(r.attributes))): r.metrics["m_825_1"] for r in merged}
+    assert found == {
+        ("Georgia", "{'country_code': 'GE'}"): 5,
+        ("Georgia", "{'country_code': 'US'}"): 2,
+        ("['a', 'b']", "{'tags': ['x']}"): 24,
+    }
