@@ -16,11 +16,17 @@ from flowql.diagnostics import Diagnostic, did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
     from flowql.ast import Expr, Span, Value
     from flowql.errors import FlowQLError
 
+    T = TypeVar("T")
+
 __all__ = [
     "INT64",
+    "fold_negated",
     "KINDS",
     "NUMBER",
     "SCALARS",
@@ -149,3 +155,33 @@ def equal_number(number: int | float, kind: str) -> int | float | None:
     if not INT64[0] <= number <= INT64[1]:
         return None
     return number
+
+
+def fold_negated(
+    expr: Expr,
+    leaf: Callable[[Comparison | In, bool], T],
+    connect: Callable[[list[T], bool], T],
+) -> T:
+    """``expr`` folded bottom-up with ``NOT`` pushed into the tests (De Morgan), over a stack so
+    that a deep tree cannot exhaust Python's: ``leaf(test, negated)`` makes each test,
+    ``connect(operands, conjunction)`` joins an AND (True) or OR (False) of them."""
+    results: list[T] = []
+    stack: list[tuple[Expr, bool, bool]] = [(expr, False, False)]
+    while stack:
+        node, negate, done = stack.pop()
+        if isinstance(node, Not):
+            stack.append((node.operand, not negate, False))
+        elif isinstance(node, (Comparison, In)):
+            results.append(leaf(node, negate))
+        elif isinstance(node, (And, Or)):
+            if not done:
+                stack.append((node, negate, True))
+                stack.extend((o, negate, False) for o in reversed(node.operands))
+                continue
+            count = len(node.operands)
+            operands = results[-count:]
+            del results[-count:]
+            results.append(connect(operands, isinstance(node, And) != negate))
+        else:
+            raise TypeError(f"not a FlowQL expression: {node!r}")
+    return results[0]

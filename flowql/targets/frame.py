@@ -25,7 +25,14 @@ import polars as pl
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
-from flowql.targets._columns import NUMBER, check_schema, depth, equal_number, infer_kinds
+from flowql.targets._columns import (
+    NUMBER,
+    check_schema,
+    depth,
+    equal_number,
+    fold_negated,
+    infer_kinds,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -220,26 +227,7 @@ class _Compiler:
         return test if positive else ~test
 
     def tree(self, expr: Expr) -> pl.Expr | bool:
-        results: list[pl.Expr | bool] = []
-        stack: list[tuple[Expr, bool, bool]] = [(expr, False, False)]
-        while stack:
-            node, negate, done = stack.pop()
-            if isinstance(node, Not):
-                stack.append((node.operand, not negate, False))
-            elif isinstance(node, (Comparison, In)):
-                results.append(self.leaf(node, negate))
-            elif isinstance(node, (And, Or)):
-                if not done:
-                    stack.append((node, negate, True))
-                    stack.extend((o, negate, False) for o in reversed(node.operands))
-                    continue
-                count = len(node.operands)
-                operands = results[-count:]
-                del results[-count:]
-                results.append(_connect(operands, isinstance(node, And) != negate))
-            else:
-                raise TypeError(f"not a FlowQL expression: {node!r}")
-        return results[0]
+        return fold_negated(expr, self.leaf, _connect)
 
 
 class _NoValue:

@@ -39,6 +39,7 @@ from flowql.targets._columns import (
     check_schema,
     depth,
     equal_number,
+    fold_negated,
     infer_kinds,
 )
 from flowql.targets._text import unencodable
@@ -288,26 +289,7 @@ class _Compiler:
 
     def tree(self, expr: Expr) -> exp.Expr:
         """The clause of ``expr``, ``NOT`` pushed into the tests, post-order over a stack."""
-        results: list[exp.Expr] = []
-        stack: list[tuple[Expr, bool, bool]] = [(expr, False, False)]
-        while stack:
-            node, negate, done = stack.pop()
-            if isinstance(node, Not):
-                stack.append((node.operand, not negate, False))
-            elif isinstance(node, (Comparison, In)):
-                results.append(self.leaf(node, negate))
-            elif isinstance(node, (And, Or)):
-                if not done:
-                    stack.append((node, negate, True))
-                    stack.extend((o, negate, False) for o in reversed(node.operands))
-                    continue
-                count = len(node.operands)
-                operands = results[-count:]
-                del results[-count:]
-                results.append(self.connect(operands, isinstance(node, And) != negate))
-            else:
-                raise TypeError(f"not a FlowQL expression: {node!r}")
-        return results[0]
+        return fold_negated(expr, self.leaf, self.connect)
 
     def connect(self, operands: list[exp.Expr], conjunction: bool) -> exp.Expr:
         """AND (or OR) of ``operands``, constants folded away."""
