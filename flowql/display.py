@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from datetime import tzinfo
 
+    from flowql.diagnostics import Diagnostic
     from flowql.results import Result
 
 __all__ = [
     "EXPANDED",
+    "column_problem",
     "cut_to_width",
     "records_table",
     "short_number",
@@ -67,6 +69,21 @@ def unknown_columns(wanted: Sequence[str], known: Sequence[str]) -> list[str]:
     """The names in ``wanted`` that are not among ``known`` (to say so, with a hint)."""
     have = set(known)
     return [name for name in wanted if name not in have]
+
+
+def column_problem(wanted: Sequence[str], known: Sequence[str]) -> Diagnostic | None:
+    """FQ740 for the first name in ``wanted`` that a result's columns (``known``) lack, with
+    the closest column or the columns as its hint; None when every name is there. ``flowql
+    query --columns`` and the REPL's ``:columns`` both say it."""
+    missing = unknown_columns(wanted, known)
+    if not missing:
+        return None
+    from flowql.diagnostics import Diagnostic, did_you_mean
+
+    name = missing[0]
+    listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+    hint = did_you_mean(name, known) or f"its columns are {listed}"
+    return Diagnostic("FQ740", f"the result has no column '{name}'", None, hint=hint)
 
 
 def shown_records(

@@ -419,3 +419,24 @@ def test_a_value_with_other_attributes_is_another_group() -> None:
         ("Georgia", "{'country_code': 'US'}"): 2,
         ("['a', 'b']", "{'tags': ['x']}"): 24,
     }
+
+
+def test_the_repl_columns_say_fq740_as_the_command_line_does(sb: Sandbox) -> None:
+    from flowql.repl.commands import execute
+    from flowql.repl.errors import CommandError
+    from flowql.repl.run import Runner
+    from flowql.repl.session import Session
+
+    session = Session(runner=Runner(sandbox=sb))
+    try:
+        execute(session, ":columns geo_country m_825_1")  # no result yet: taken as given
+        execute(session, ":flow 825")
+        execute(session, ":run device_operating_system == 'Android'")
+        with pytest.raises(CommandError) as info:
+            execute(session, ":columns timestamp m_825_1_percentag")
+        assert info.value.diagnostic.code == "FQ740"
+        assert info.value.diagnostic.hint == "did you mean 'm_825_1_percentage'?"
+        assert session.columns == ("geo_country", "m_825_1")
+        assert execute(session, ":columns timestamp m_825_1").text == "columns timestamp, m_825_1"
+    finally:
+        session.close()

@@ -214,19 +214,13 @@ def _column_problem(args: argparse.Namespace, results: list[tuple[str, Result]])
     wanted = _table_columns(args)
     if not wanted:
         return None
-    from flowql.diagnostics import Diagnostic, did_you_mean, render
-    from flowql.display import unknown_columns
+    from flowql.diagnostics import render
+    from flowql.display import column_problem
 
     for _, result in results:
-        known = result.columns()
-        missing = unknown_columns(wanted, known)
-        if missing:
-            name = missing[0]
-            hint = did_you_mean(name, known) or "its columns are " + ", ".join(known[:20]) + (
-                ", ..." if len(known) > 20 else ""
-            )
-            message = f"the result has no column '{name}'"
-            return render(Diagnostic("FQ740", message, None, hint=hint), None, "<command line>")
+        problem = column_problem(wanted, result.columns())
+        if problem is not None:
+            return render(problem, None, "<command line>")
     return None
 
 

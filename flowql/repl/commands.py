@@ -520,7 +520,15 @@ def _revision(session: Session, args: str) -> Outcome:
 
 def _columns(session: Session, args: str) -> Outcome:
     if args:
-        session.set_columns(() if args.lower() == "all" else _list(args))
+        wanted = () if args.lower() == "all" else _list(args)
+        if wanted and session.last_result is not None:
+            from flowql.display import column_problem
+
+            # As flowql query --columns: a name the result does not have is FQ740.
+            problem = column_problem(wanted, session.last_result.columns())
+            if problem is not None:
+                raise CommandError(problem)
+        session.set_columns(wanted)
     if not session.columns:
         return Outcome("every column: the time first, then the keys the filter names")
     return Outcome("columns " + ", ".join(session.columns))
