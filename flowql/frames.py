@@ -6,7 +6,7 @@ both for next to nothing, so building the Arrow table once is faster than buildi
 from Python values (``benchmarks/bench_frames.py`` measures it). The columns come in
 ``result.columns()`` order, typed so:
 
-- times (``timestamp``, ``window_start``, ``window_end``, ``date_time``, whether they hold
+- times (``timestamp``, ``date_time``, whether they hold
   datetimes or ISO 8601 text, and any other column of datetimes): timezone-aware, in UTC, to the
   microsecond;
 - whole numbers: int64 (pandas ``Int64``, nullable, where some are None); other numbers:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TIME_COLUMNS", "arrow_table", "pandas_of", "to_arrow", "to_pandas", "to_polars"]
 
-TIME_COLUMNS = frozenset({"timestamp", "window_start", "window_end", "date_time"})
+TIME_COLUMNS = frozenset({"timestamp", "date_time"})
 """The columns that hold times, as datetimes or as ISO 8601 text."""
 
 REPEATS = 0.5
@@ -168,7 +168,7 @@ def _field(rows: Sequence[Mapping[str, object]], name: str) -> list[object]:
 
 def _grouped(result: object) -> dict[str, list[object]] | None:
     """A grouped result's columns straight from its rows (what ``to_records()`` gives): the
-    window's edges or the time, the dimension, the attributes, the metrics. None for another
+    time (of slices and buckets), the dimension, the attributes, the metrics. None for another
     result, or rows of different shapes or clashing names (the records then say)."""
     if type(result).__name__ != "DimensionalRows":
         return None
@@ -176,25 +176,21 @@ def _grouped(result: object) -> dict[str, list[object]] | None:
     rows: Sequence[Any] = getattr(result, "rows", ())
     if not rows:
         return None
-    windows = [r.window for r in rows]
     stamps = [r.timestamp for r in rows]
-    no_window, no_stamp = windows.count(None), stamps.count(None)
-    if no_window not in (0, len(rows)) or no_stamp not in (0, len(rows)):
+    no_stamp = stamps.count(None)
+    if no_stamp not in (0, len(rows)):
         return None  # rows of different shapes: their records' key order says
-    has_window, has_stamp = no_window == 0, no_stamp == 0
+    has_stamp = no_stamp == 0
     attributes = [r.attributes for r in rows]
     metrics = [r.metrics for r in rows]
     attribute_names = dict.fromkeys(itertools.chain.from_iterable(attributes))
     metric_names = dict.fromkeys(itertools.chain.from_iterable(metrics))
-    fixed = {dimension, "window_start", "window_end", "timestamp"}
+    fixed = {dimension, "timestamp"}
     if fixed & (attribute_names.keys() | metric_names.keys()) or (
         attribute_names.keys() & metric_names.keys()
     ):
         return None
     out: dict[str, list[object]] = {}
-    if has_window:
-        out["window_start"] = [w.start for w in windows]
-        out["window_end"] = [w.end for w in windows]
     if has_stamp:
         out["timestamp"] = stamps
     out[dimension] = [r.value for r in rows]

@@ -290,13 +290,14 @@ def _step(result: TimeSeries | DimensionalRows) -> dt.timedelta | None:
     moments = sorted(
         {p.timestamp for p in result.points if p.timestamp}
         if isinstance(result, TimeSeries)
-        else {r.timestamp for r in result.rows if r.timestamp}
+        else {r.timestamp for r in result.window_rows or result.rows if r.timestamp}
     )
     gaps = [b - a for a, b in itertools.pairwise(moments)]
     if gaps:
         return min(gaps)
     if isinstance(result, DimensionalRows):  # one row per window: the windows' size
-        spans = {r.window.end - r.window.start for r in result.rows if r.window is not None}
+        rows = result.window_rows or result.rows
+        spans = {r.window.end - r.window.start for r in rows if r.window is not None}
         return max(spans) if spans else None
     return None
 
@@ -339,7 +340,8 @@ def rebucket(
         data = {"points": points}
         starts = [p.timestamp for p in points if p.timestamp is not None]
     else:
-        rows, not_merged = merge_rows(result.rows, info, size=size, zone=zone)
+        # From the rows each window gave, when the windows were merged: buckets are of them.
+        rows, not_merged = merge_rows(result.window_rows or result.rows, info, size=size, zone=zone)
         data = {"rows": rows}
         starts = [r.timestamp for r in rows if r.timestamp is not None]
     return dataclasses.replace(

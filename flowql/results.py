@@ -311,17 +311,19 @@ class DimensionalRow:
 
 @dataclass(frozen=True, kw_only=True)
 class DimensionalRows(_Totals):
-    """Metrics grouped by ``dimension`` (a key): rows in time order, totals as for
-    :class:`TimeSeries`."""
+    """Metrics grouped by ``dimension`` (a key): one row per group (per group and time, for
+    slices of time or buckets), totals as for :class:`TimeSeries`. A range fetched in several
+    windows is merged (:mod:`flowql.merging`); ``window_rows`` keeps the rows each window gave,
+    which buckets are made from."""
 
     dimension: str
     rows: tuple[DimensionalRow, ...] = ()
+    window_rows: tuple[DimensionalRow, ...] = ()
 
     def _record(self, row: DimensionalRow) -> Record:
+        # Windows are how a range was fetched, not part of a row: the records of one window and
+        # of many have the same columns (the result's ``windows`` say what was fetched).
         record: Record = {}
-        if row.window is not None:
-            record["window_start"] = row.window.start
-            record["window_end"] = row.window.end
         if row.timestamp is not None:
             record["timestamp"] = row.timestamp
         record[self.dimension] = row.value
@@ -330,14 +332,16 @@ class DimensionalRows(_Totals):
         return record
 
     def to_records(self) -> list[Record]:
-        """One record per row: its window or time, the dimension (under its key, so a filter on
-        that key applies), the other attributes, and each metric."""
+        """One record per row: its time (for slices of time and buckets), the dimension (under
+        its key, so a filter on that key applies), the other attributes, and each metric."""
         return [self._record(r) for r in self.rows]
 
     def filtered(self, predicate: Predicate) -> DimensionalRows:
-        """The rows whose record ``predicate`` accepts; totals then marked not recomputed."""
+        """The rows (and window rows) whose record ``predicate`` accepts; totals then marked
+        not recomputed."""
         kept = tuple(r for r in self.rows if predicate(self._record(r)))
-        return _stale(dataclasses.replace(self, rows=kept))
+        windows = tuple(r for r in self.window_rows if predicate(self._record(r)))
+        return _stale(dataclasses.replace(self, rows=kept, window_rows=windows))
 
     def meta(self) -> dict[str, object]:
         """The metadata, with the dimension."""

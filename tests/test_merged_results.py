@@ -440,3 +440,21 @@ def test_the_repl_columns_say_fq740_as_the_command_line_does(sb: Sandbox) -> Non
         assert execute(session, ":columns timestamp m_825_1").text == "columns timestamp, m_825_1"
     finally:
         session.close()
+
+
+def test_a_grouped_range_fetched_in_windows_is_bucketed_from_its_windows(sb: Sandbox) -> None:
+    with flow(sb) as client:
+        result = client.historical("825", NOW - dt.timedelta(hours=3), NOW, group_by="geo_country")
+    assert isinstance(result, DimensionalRows)
+    assert len(result.window_rows) > len(result.rows)  # merged: one row per country
+    hours = rebucket(result, "1h")
+    starts = sorted({r.timestamp for r in hours.rows if r.timestamp is not None})
+    assert starts == [NOW - dt.timedelta(hours=h) for h in (3, 2, 1)]
+    spain = [r for r in hours.rows if r.value == "Spain"]
+    assert len(spain) == 3
+    merged_spain = next(r for r in result.rows if r.value == "Spain")
+    assert sum(num(r.metrics["m_825_1"]) for r in spain) == merged_spain.metrics["m_825_1"]
+    assert hours.to_records()[0]["timestamp"] == NOW - dt.timedelta(hours=3)
+    assert len(rebucket(result, "1d").rows) == len(result.rows)  # one day: one row per country
+    kept = result.filtered(lambda r: r["geo_country"] == "Spain")
+    assert {r.value for r in kept.window_rows} == {"Spain"}

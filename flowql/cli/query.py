@@ -796,7 +796,7 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for _, result in results:
             _write(out, result, args.format, view, args=args)
     else:
-        _write_many(out, results, args.format, view)
+        _write_many(out, results, args.format, view, args=args)
     if args.plot_file is not None and results and not _plot(out, err, results[0][1], args):
         status = EXIT_FAILED
     return status
@@ -877,7 +877,7 @@ def _export(out: TextIO, err: TextIO, results: list[tuple[str, Result]], args: A
                 for _, result in results:
                     _write(buffer, result, args.format, _view(args), args=args)
             else:
-                _write_many(buffer, results, args.format, _view(args))
+                _write_many(buffer, results, args.format, _view(args), args=args)
             data: str | bytes = buffer.getvalue()
         elif args.manifest is None:
             if not results:
@@ -915,7 +915,11 @@ def _view(args: argparse.Namespace) -> _View:
 
 
 def _write_many(
-    out: TextIO, results: list[tuple[str, Result]], fmt: str, view: _View | None = None
+    out: TextIO,
+    results: list[tuple[str, Result]],
+    fmt: str,
+    view: _View | None = None,
+    args: argparse.Namespace | None = None,
 ) -> None:
     """The results of a manifest's queries as one document: a JSON list of each query's result
     (with its ``query`` name), one CSV whose first column names the query, or a table each."""
@@ -940,10 +944,13 @@ def _write_many(
         text = records_csv(rows, headings=headings, zone=view.zone)
         out.write(text if rows else "query\n")
     else:
-        for label, result in results:
-            out.write(f"# {label}\n")
-            _write(out, result, fmt, view)
-            out.write("\n")
+        # One text, paged once: a table each, under its query's name, as wide as `out` allows.
+        text = "".join(
+            f"# {label}\n{_table_text(out, result, args, view)}\n" for label, result in results
+        )
+        from flowql.terminal import page
+
+        page(text, out, enabled=args is not None and not getattr(args, "no_pager", False))
 
 
 def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, api: str) -> None:

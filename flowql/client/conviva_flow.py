@@ -304,6 +304,7 @@ class AsyncConvivaFlowClient(AsyncConvivaBase):
             return DimensionalRows(
                 dimension=group_by,
                 rows=merged,
+                window_rows=tuple(rows),
                 not_merged=not_merged,
                 warnings=warnings,
                 **common,
