@@ -111,17 +111,32 @@ def comparisons(label: str, result: Result) -> list[Comparison]:
     import pyarrow.parquet as pq
 
     from flowql.exports import render
+    from flowql.frames import dimensions_of
 
     records = result.to_records()
+    # The same frame as flowql's: its dimension columns are categories there too.
+    dims = sorted(dimensions_of(result))
+
+    def native_pandas() -> object:
+        frame = pd.DataFrame.from_records(records)
+        return frame.astype(dict.fromkeys(dims, "category")) if dims else frame
+
+    def native_polars() -> object:
+        frame = pl.from_dicts(records)
+        return frame.with_columns(pl.col(dims).cast(pl.Categorical)) if dims else frame
 
     def native_parquet() -> bytes:
+        table = pa.Table.from_pylist(records)
+        for name in dims:
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, table[name].dictionary_encode())
         buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(records), buffer)
+        pq.write_table(table, buffer)
         return buffer.getvalue()
 
     return [
-        Comparison(f"{label} pandas", result.to_pandas, lambda: pd.DataFrame.from_records(records)),
-        Comparison(f"{label} polars", result.to_polars, lambda: pl.from_dicts(records)),
+        Comparison(f"{label} pandas", result.to_pandas, native_pandas),
+        Comparison(f"{label} polars", result.to_polars, native_polars),
         Comparison(f"{label} parquet", lambda: render(result, "parquet"), native_parquet),
     ]
 

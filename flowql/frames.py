@@ -55,7 +55,12 @@ REPEATS = 0.5
 def to_arrow(result: Result) -> Any:
     """``result`` as a ``pyarrow.Table`` (the ``flowql[arrow]`` extra), its metadata as JSON
     under the schema's ``flowql`` key."""
-    return arrow_table(columns_of(result), categories=dimensions_of(result), meta=result.meta())
+    grouped = _grouped(result)
+    if grouped is not None:  # its dimensions are known from its columns: no second walk
+        columns, categories = grouped
+    else:
+        columns, categories = columns_of(result), dimensions_of(result)
+    return arrow_table(columns, categories=categories, meta=result.meta())
 
 
 def to_pandas(result: Result) -> Any:
@@ -118,10 +123,11 @@ def columns_of(result: Result) -> dict[str, list[object]]:
     A time series is read from its points (the values ``to_records()`` gives, without a dict
     per point); every other result from its records."""
     fast = _points(result)
-    if fast is None:
-        fast = _grouped(result)
     if fast is not None:
         return fast
+    grouped = _grouped(result)
+    if grouped is not None:
+        return grouped[0]
     records = result.to_records()
     names = dict.fromkeys(itertools.chain.from_iterable(records))
     return {name: [r.get(name) for r in records] for name in names}
@@ -166,9 +172,27 @@ def _field(rows: Sequence[Mapping[str, object]], name: str) -> list[object]:
         return [r.get(name) for r in rows]
 
 
-def _grouped(result: object) -> dict[str, list[object]] | None:
+def _columns(mappings: Sequence[Mapping[str, object]]) -> dict[str, list[object]]:
+    """The columns of ``mappings`` (each key's values, None where a mapping lacks it), keys in
+    order of first appearance. When every mapping has as many keys as the first and each of
+    the first's keys (the usual case), they are read by ``itemgetter`` alone, with no walk
+    over every key."""
+    if not mappings:
+        return {}
+    first = mappings[0]
+    if first and set(map(len, mappings)) == {len(first)}:
+        try:
+            return {name: list(map(operator.itemgetter(name), mappings)) for name in first}
+        except KeyError:
+            pass  # another mapping has other keys
+    names = dict.fromkeys(itertools.chain.from_iterable(mappings))
+    return {name: _field(mappings, name) for name in names}
+
+
+def _grouped(result: object) -> tuple[dict[str, list[object]], frozenset[str]] | None:
     """A grouped result's columns straight from its rows (what ``to_records()`` gives): the
-    time (of slices and buckets), the dimension, the attributes, the metrics. None for another
+    time (of slices and buckets), the dimension, the attributes, the metrics; and its
+    dimensions (the dimension and the attributes: :func:`dimensions_of`). None for another
     result, or rows of different shapes or clashing names (the records then say)."""
     if type(result).__name__ != "DimensionalRows":
         return None
@@ -176,29 +200,27 @@ def _grouped(result: object) -> dict[str, list[object]] | None:
     rows: Sequence[Any] = getattr(result, "rows", ())
     if not rows:
         return None
-    stamps = [r.timestamp for r in rows]
-    no_stamp = stamps.count(None)
-    if no_stamp not in (0, len(rows)):
-        return None  # rows of different shapes: their records' key order says
-    has_stamp = no_stamp == 0
-    attributes = [r.attributes for r in rows]
-    metrics = [r.metrics for r in rows]
-    attribute_names = dict.fromkeys(itertools.chain.from_iterable(attributes))
-    metric_names = dict.fromkeys(itertools.chain.from_iterable(metrics))
+    stamp = operator.attrgetter("timestamp")
+    has_stamp = rows[0].timestamp is not None
+    # Rows of different shapes (some with a time, some without): their records' order says.
+    if (has_stamp and None in map(stamp, rows)) or (not has_stamp and any(map(stamp, rows))):
+        return None
+    attributes = list(map(operator.attrgetter("attributes"), rows))
+    metrics = list(map(operator.attrgetter("metrics"), rows))
+    attribute_columns = _columns(attributes)
+    metric_columns = _columns(metrics)
     fixed = {dimension, "timestamp"}
-    if fixed & (attribute_names.keys() | metric_names.keys()) or (
-        attribute_names.keys() & metric_names.keys()
+    if fixed & (attribute_columns.keys() | metric_columns.keys()) or (
+        attribute_columns.keys() & metric_columns.keys()
     ):
         return None
     out: dict[str, list[object]] = {}
     if has_stamp:
-        out["timestamp"] = stamps
-    out[dimension] = [r.value for r in rows]
-    for name in attribute_names:
-        out[name] = _field(attributes, name)
-    for name in metric_names:
-        out[name] = _field(metrics, name)
-    return out
+        out["timestamp"] = list(map(stamp, rows))
+    out[dimension] = list(map(operator.attrgetter("value"), rows))
+    out.update(attribute_columns)
+    out.update(metric_columns)
+    return out, frozenset({dimension, *attribute_columns})
 
 
 def dimensions_of(result: object) -> frozenset[str]:
@@ -211,8 +233,10 @@ def dimensions_of(result: object) -> frozenset[str]:
         out.add(dimension)
     for name in ("attributes", "groupings"):
         if rows and hasattr(rows[0], name):
-            parts = (getattr(r, name, None) or {} for r in rows)
-            out.update(itertools.chain.from_iterable(parts))
+            try:  # every row has them (a mapping): one union, in C
+                out.update(set().union(*map(operator.attrgetter(name), rows)))
+            except TypeError:  # some have None
+                out.update(set().union(*(p or {} for p in map(operator.attrgetter(name), rows))))
     return frozenset(out)
 
 

@@ -79,7 +79,7 @@ NAMES = ("labels", "keys")
 by their ``keys``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricInfo:
     """What the data model says of a metric: its ``label`` and ``unit`` (``count``, ``sec``,
     ``%``), and for a share, ``share_of``: the count it is the share of and the count it is
@@ -224,7 +224,7 @@ class Result:
 # --- time series ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     """One point of a time series: its time (None when the API gives none) and its values."""
 
@@ -297,7 +297,7 @@ def _stale(result: R2) -> R2:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DimensionalRow:
     """One dimension value's metrics: the dimension's ``value`` and any other attributes the
     API gives (``country_code``), the ``metrics``, and the window (or time) it covers."""
@@ -456,7 +456,7 @@ class ViewerSummary(Result):
 # --- Klaviyo reports and plain rows --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     """One row of a Klaviyo report: its ``groupings`` and ``statistics`` (numbers, or for a
     series lists aligned with the report's ``date_times``)."""
