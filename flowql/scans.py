@@ -1,0 +1,341 @@
+"""A FlowQL filter evaluated over data files (``flowql filter``): CSV, JSON, NDJSON, Parquet.
+
+Three engines select the same rows of the same files:
+
+- ``duckdb`` (the default, the ``flowql[duckdb]`` extra): the files are read by DuckDB's
+  ``read_csv_auto``, ``read_json_auto`` or ``read_parquet``; the schema is the relation's
+  ``DESCRIBE`` mapped to the sql target's kinds (:func:`duckdb_kind`), and the filter is that
+  target's clause for the duckdb dialect, run as ``SELECT * FROM <scan> WHERE <clause>``, so
+  DuckDB pushes it into the scan.
+- ``polars`` (the ``flowql[polars]`` extra): ``scan_csv``, ``scan_ndjson``, ``scan_parquet`` or
+  ``read_json``; the schema is the frame's and the filter the polars target's expression.
+- ``python``: the rows read as dicts (the csv and json modules, pyarrow for Parquet) and
+  filtered by the python target. CSV cells are typed as DuckDB and polars type them: a column
+  whose every non-empty cell is a whole number holds integers, then floats, then ``true`` or
+  ``false`` booleans, else strings; an empty cell is NULL.
+
+A column of a type no FlowQL value can equal (dates, times, decimals, structs, maps) is left out
+of the schema: a filter that names it is refused with its span (FQ605), never compared with a
+value of another type. What cannot be read is :class:`ScanError`, naming the path.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from flowql.diagnostics import did_you_mean
+from flowql.extras import require
+from flowql.results import Rows
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from flowql.ast import Expr
+
+__all__ = [
+    "ENGINES",
+    "FILE_FORMATS",
+    "ScanError",
+    "duckdb_kind",
+    "expand_paths",
+    "file_format",
+    "filter_files",
+    "parse_engine",
+]
+
+ENGINES = ("duckdb", "polars", "python")
+"""The engines a filter runs on; the first is the default."""
+
+FILE_FORMATS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+"""The extensions read, and the format each names."""
+
+
+class ScanError(Exception):
+    """Files that cannot be read: the message names the path (``flowql filter`` says it on
+    stderr and exits 1)."""
+
+
+def _error(message: str, hint: str | None = None) -> ScanError:
+    return ScanError(message + (f" ({hint})" if hint else ""))
+
+
+def parse_engine(name: str) -> str:
+    """``name`` as one of :data:`ENGINES`; ValueError with a "did you mean" otherwise."""
+    chosen = name.strip().lower()
+    if chosen in ENGINES:
+        return chosen
+    hint = did_you_mean(chosen, ENGINES) or "the engines are " + ", ".join(ENGINES)
+    raise ValueError(f"'{name}' is not an engine ({hint})")
+
+
+def file_format(path: str) -> str:
+    """The format ``path``'s extension names; :class:`ScanError` for another."""
+    extension = os.path.splitext(path)[1].lower()
+    found = FILE_FORMATS.get(extension)
+    if found is None:
+        raise _error(
+            f"{path}: not a file flowql filter reads",
+            "the extensions are " + ", ".join(FILE_FORMATS),
+        )
+    return found
+
+
+def expand_paths(patterns: Sequence[str]) -> tuple[list[str], str]:
+    """The files ``patterns`` name (globs expanded, in order, each once) and their one format;
+    :class:`ScanError` for a pattern that matches nothing, a path that is not a file, or files
+    of two formats."""
+    files: list[str] = []
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        if glob.has_magic(expanded):
+            matches = sorted(glob.glob(expanded, recursive=True))
+            if not matches:
+                raise _error(f"{pattern}: no file matches")
+        else:
+            matches = [expanded]
+        for path in matches:
+            if os.path.isdir(path):
+                raise _error(f"{path}: is a directory", "name the files: DIR/*.parquet")
+            if not os.path.isfile(path):
+                raise _error(f"{path}: no such file")
+            if not os.access(path, os.R_OK):
+                raise _error(f"{path}: cannot read (permission denied)")
+            if path not in files:
+                files.append(path)
+    if not files:
+        raise _error("no files to read", "give one or more files or globs")
+    formats = {path: file_format(path) for path in files}
+    kinds = sorted(set(formats.values()))
+    if len(kinds) > 1:
+        raise _error(
+            "the files are of " + " and ".join(kinds) + ": one format at a time",
+            "filter each format with its own command",
+        )
+    return files, kinds[0]
+
+
+def filter_files(
+    expr: Expr, files: Sequence[str], fmt: str, engine: str = "duckdb"
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns of ``files`` (all of format ``fmt``) and the rows ``expr`` selects, in file
+    order, on ``engine``. Raises :class:`ScanError` for files that cannot be read,
+    :class:`~flowql.extras.MissingExtraError` for an engine not installed, and the target's
+    errors (with spans) for a filter the schema contradicts."""
+    if engine == "duckdb":
+        return _duckdb(expr, files, fmt)
+    if engine == "polars":
+        return _polars(expr, files, fmt)
+    if engine == "python":
+        return _python(expr, files, fmt)
+    raise ValueError(parse_engine(engine))
+
+
+def _unreadable(files: Sequence[str], exc: Exception) -> ScanError:
+    where = files[0] if len(files) == 1 else ", ".join(files)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return _error(f"{where}: cannot read ({detail})")
+
+
+# --- duckdb ----------------------------------------------------------------------------------
+
+_DUCKDB_INTEGERS = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+)
+_DUCKDB_FLOATS = frozenset({"FLOAT", "DOUBLE", "REAL"})
+_DUCKDB_READERS = {
+    "csv": "read_csv_auto",
+    "json": "read_json_auto",
+    "ndjson": "read_json_auto",
+    "parquet": "read_parquet",
+}
+
+
+def duckdb_kind(type_name: str) -> str | None:
+    """The sql target's kind of a DuckDB column type (``BIGINT`` is ``integer``, ``VARCHAR[]``
+    ``list[string]``), or None for a type no FlowQL value equals (dates, decimals, structs,
+    64-bit unsigned and 128-bit integers, whose values an integer kind does not hold)."""
+    name = type_name.strip().upper()
+    if name.endswith("[]"):
+        inner = duckdb_kind(name[:-2])
+        return f"list[{inner}]" if inner is not None and "[" not in inner else None
+    if name == "VARCHAR":
+        return "string"
+    if name == "BOOLEAN":
+        return "boolean"
+    if name in _DUCKDB_INTEGERS:
+        return "integer"
+    if name in _DUCKDB_FLOATS:
+        return "float"
+    return None
+
+
+def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
+    duckdb = require("duckdb", "duckdb", "flowql filter --engine duckdb")
+    from flowql.targets.sql import compile_clause
+
+    connection = duckdb.connect(":memory:")
+    try:
+        listed = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
+        scan = f"{_DUCKDB_READERS[fmt]}([{listed}])"
+        try:
+            described = connection.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        except duckdb.Error as exc:
+            raise _unreadable(files, exc) from None
+        columns = [str(row[0]) for row in described]
+        schema = {
+            str(row[0]): kind for row in described if (kind := duckdb_kind(str(row[1]))) is not None
+        }
+        clause = compile_clause(expr, "duckdb", schema)
+        try:
+            cursor = connection.execute(f"SELECT * FROM {scan} WHERE {clause}")
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            raise _unreadable(files, exc) from None
+    finally:
+        connection.close()
+    return columns, [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+# --- polars ----------------------------------------------------------------------------------
+
+
+def _polars(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
+    pl = require("polars", "polars", "flowql filter --engine polars")
+    from flowql.targets.frame import compile_expression
+
+    try:
+        if fmt == "csv":
+            frame = pl.scan_csv(list(files))
+        elif fmt == "ndjson":
+            frame = pl.scan_ndjson(list(files))
+        elif fmt == "parquet":
+            frame = pl.scan_parquet(list(files))
+        else:
+            frame = pl.concat([pl.read_json(path) for path in files], how="diagonal_relaxed").lazy()
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _unreadable(files, exc) from None
+    predicate = compile_expression(expr, schema)
+    try:
+        selected = frame.filter(predicate).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(files, exc) from None
+    return list(schema.names()), selected.to_dicts()
+
+
+# --- python ----------------------------------------------------------------------------------
+
+
+def _python(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
+    from flowql.targets.python import filter_records
+
+    records: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            records.extend(_read_records(path, fmt))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise _unreadable([path], exc) from None
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    if fmt != "csv":  # a key a record lacks is NULL, as in the engines' relations
+        records = [{key: record.get(key) for key in columns} for record in records]
+    return columns, list(filter_records(expr, records))
+
+
+def _read_records(path: str, fmt: str) -> list[dict[str, Any]]:
+    if fmt == "parquet":
+        pq = require("pyarrow.parquet", "parquet", "Parquet files")
+        try:
+            rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+        except Exception as exc:  # pyarrow's errors are of many types
+            raise ValueError(str(exc)) from None
+        return rows
+    with open(path, encoding="utf-8", newline="") as stream:
+        if fmt == "csv":
+            return _typed_csv(stream.read())
+        if fmt == "ndjson":
+            found = [_json_object(line) for line in stream if line.strip()]
+        else:
+            import json
+
+            document = json.load(stream)
+            items = document if isinstance(document, list) else [document]
+            found = [_json_object(item) for item in items]
+    return found
+
+
+def _json_object(item: object) -> dict[str, Any]:
+    if isinstance(item, str):
+        import json
+
+        item = json.loads(item)
+    if not isinstance(item, dict):
+        raise ValueError(f"a record is a JSON object, not {type(item).__name__}")
+    return item
+
+
+def _typed_csv(text: str) -> list[dict[str, Any]]:
+    """CSV rows with each column typed as a whole (see the module); empty cells are None."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return []
+    rows = list(reader)
+    columns: list[list[Any]] = [[] for _ in header]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"line {reader.line_num}: {len(row)} cells for {len(header)} columns")
+        for cells, cell in zip(columns, row, strict=True):
+            cells.append(cell)
+    typed = [_typed_column(cells) for cells in columns]
+    return (
+        [dict(zip(header, values, strict=True)) for values in zip(*typed, strict=True)]
+        if (rows)
+        else []
+    )
+
+
+def _typed_column(cells: list[str]) -> list[Any]:
+    present = [cell for cell in cells if cell != ""]
+    for convert in (int, float, _boolean):
+        try:
+            for cell in present:
+                convert(cell)
+        except ValueError:
+            continue
+        if present:
+            return [None if cell == "" else convert(cell) for cell in cells]
+    return [None if cell == "" else cell for cell in cells]
+
+
+def _boolean(cell: str) -> bool:
+    lowered = cell.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise ValueError(cell)
+
+
+def result_of(
+    columns: Sequence[str], rows: Sequence[Mapping[str, Any]], engine: str, text: str | None = None
+) -> Rows:
+    """The rows as a :class:`~flowql.results.Rows` result (``api`` ``files``, ``endpoint`` the
+    engine, ``sent_filter`` the filter's ``text``), each row with every column in order, for the
+    table and the exports."""
+    return Rows(
+        api="files",
+        endpoint=engine,
+        sent_filter=text,
+        rows=tuple({column: row.get(column) for column in columns} for row in rows),
+    )
