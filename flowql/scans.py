@@ -30,7 +30,7 @@ from flowql.results import Rows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
     from flowql.ast import Expr
@@ -40,6 +40,7 @@ __all__ = [
     "FILE_FORMATS",
     "ScanError",
     "duckdb_kind",
+    "duckdb_schema",
     "expand_paths",
     "file_format",
     "filter_files",
@@ -179,6 +180,33 @@ def duckdb_kind(type_name: str) -> str | None:
     return None
 
 
+def duckdb_schema(columns: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """The sql target's schema of a DuckDB relation's ``(name, type)`` columns: each column of
+    a kind (:func:`duckdb_kind`), and each field of a ``STRUCT`` column as a dotted key
+    (``integration.name``), which the duckdb dialect reads as a struct path. A column named with
+    the dots wins over a struct path of that name, as in the python target."""
+    listed = list(columns)
+    taken = {name for name, _ in listed}
+    schema: dict[str, str] = {}
+    structs: list[tuple[str, Any]] = []
+    for name, dtype in listed:
+        if getattr(dtype, "id", None) == "struct":
+            structs.append((name, dtype))
+        elif (kind := duckdb_kind(str(dtype))) is not None:
+            schema[name] = kind
+    while structs:
+        name, dtype = structs.pop()
+        for field, inner in dtype.children:
+            dotted = f"{name}.{field}"
+            if dotted in schema or dotted in taken:
+                continue
+            if getattr(inner, "id", None) == "struct":
+                structs.append((dotted, inner))
+            elif (kind := duckdb_kind(str(inner))) is not None:
+                schema[dotted] = kind
+    return schema
+
+
 def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
     duckdb = require("duckdb", "duckdb", "flowql filter --engine duckdb")
     from flowql.targets.sql import compile_clause
@@ -188,13 +216,13 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
         listed = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
         scan = f"{_DUCKDB_READERS[fmt]}([{listed}])"
         try:
-            described = connection.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+            # The relation's columns and types: what DESCRIBE of it lists.
+            relation = connection.sql(f"SELECT * FROM {scan}")
+            columns = [str(name) for name in relation.columns]
+            types = list(relation.types)
         except duckdb.Error as exc:
             raise _unreadable(files, exc) from None
-        columns = [str(row[0]) for row in described]
-        schema = {
-            str(row[0]): kind for row in described if (kind := duckdb_kind(str(row[1]))) is not None
-        }
+        schema = duckdb_schema(zip(columns, types, strict=True))
         clause = compile_clause(expr, "duckdb", schema)
         try:
             cursor = connection.execute(f"SELECT * FROM {scan} WHERE {clause}")
@@ -246,9 +274,32 @@ def _python(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise _unreadable([path], exc) from None
     columns = list(dict.fromkeys(key for record in records for key in record))
+    _check_keys(expr, columns)
     if fmt != "csv":  # a key a record lacks is NULL, as in the engines' relations
         records = [{key: record.get(key) for key in columns} for record in records]
     return columns, list(filter_records(expr, records))
+
+
+def _check_keys(expr: Expr, columns: Sequence[str]) -> None:
+    """FQ605, with its span, for each key the files have no column for, as the table engines
+    refuse it (the python target alone would match no record)."""
+    from flowql.ast import Key, walk
+    from flowql.diagnostics import Diagnostic
+    from flowql.errors import UnsupportedError
+
+    known = set(columns)
+    problems = [
+        Diagnostic(
+            "FQ605",
+            f"the schema has no column {node.name!r}",
+            node.span,
+            hint=did_you_mean(node.name, columns),
+        )
+        for node in walk(expr)
+        if isinstance(node, Key) and node.name not in known and node.name.split(".")[0] not in known
+    ]
+    if problems:
+        raise UnsupportedError(problems)
 
 
 def _read_records(path: str, fmt: str) -> list[dict[str, Any]]:
