@@ -213,9 +213,14 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
 
     connection = duckdb.connect(":memory:")
     try:
-        listed = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
-        scan = f"{_DUCKDB_READERS[fmt]}([{listed}])"
+        listed = ", ".join(_sql_string(path) for path in files)
+        # CSV cells are typed as polars and the python engine type them: whole numbers, floats,
+        # true/false, else strings (DuckDB alone would also read dates, t/f and yes/no).
+        options = ", auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR']" if fmt == "csv" else ""
+        scan = f"{_DUCKDB_READERS[fmt]}([{listed}]{options})"
         try:
+            if fmt == "csv":
+                scan = _csv_booleans(connection, scan)
             # The relation's columns and types: what DESCRIBE of it lists.
             relation = connection.sql(f"SELECT * FROM {scan}")
             columns = [str(name) for name in relation.columns]
@@ -232,6 +237,39 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
     finally:
         connection.close()
     return columns, [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_booleans(connection: Any, scan: str) -> str:
+    """``scan`` with each string column whose every value is ``true`` or ``false`` (any case)
+    cast to BOOLEAN, as a subquery; ``scan`` itself when there is none."""
+    relation = connection.sql(f"SELECT * FROM {scan}")
+    strings = [
+        str(name)
+        for name, dtype in zip(relation.columns, relation.types, strict=True)
+        if str(dtype) == "VARCHAR"
+    ]
+    if not strings:
+        return scan
+    tests = ", ".join(
+        f"count({_sql_name(n)}) > 0 AND bool_and(lower({_sql_name(n)}) IN ('true', 'false'))"
+        for n in strings
+    )
+    found = connection.execute(f"SELECT {tests} FROM {scan}").fetchone()
+    booleans = [n for n, flag in zip(strings, found or (), strict=False) if flag]
+    if not booleans:
+        return scan
+    replaced = ", ".join(
+        f"CAST(lower({_sql_name(n)}) = 'true' AS BOOLEAN) AS {_sql_name(n)}" for n in booleans
+    )
+    return f"(SELECT * REPLACE ({replaced}) FROM {scan})"
 
 
 # --- polars ----------------------------------------------------------------------------------

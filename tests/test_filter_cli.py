@@ -313,3 +313,25 @@ def test_struct_fields_are_dotted_keys(
     ]:
         for engine in ENGINES:
             assert ids(capsys, path, text, engine) == expected, (fmt, text, engine)
+
+
+def test_csv_cells_are_typed_alike_on_every_engine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # DuckDB alone would read dates, t/f and yes/no: here they stay strings on every engine,
+    # and true/false in any case are booleans on every engine.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "id,day,flag,answer,ok,x\n1,2026-01-01,t,yes,True,1\n2,2026-01-02,f,no,false,2.5\n3,,,,,\n",
+        encoding="utf-8",
+    )
+    for text, expected in [
+        ("day == '2026-01-01'", {1}),
+        ("flag == 'f' OR answer == 'yes'", {1, 2}),
+        ("ok == true", {1}),
+        ("ok != false", {1, 3}),
+        ("x == 1 OR x == 2.5", {1, 2}),
+        ("flag == false", set()),
+    ]:
+        for engine in ENGINES:
+            assert ids(capsys, path, text, engine) == expected, (text, engine)
