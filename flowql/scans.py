@@ -215,8 +215,14 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
     try:
         listed = ", ".join(_sql_string(path) for path in files)
         # CSV cells are typed as polars and the python engine type them: whole numbers, floats,
-        # true/false, else strings (DuckDB alone would also read dates, t/f and yes/no).
-        options = ", auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR']" if fmt == "csv" else ""
+        # true/false, else strings (DuckDB alone would also read dates, t/f and yes/no); and a
+        # JSON string stays a string (DuckDB alone would read '2026-01-01' as a date: a format
+        # no string holds turns that detection off).
+        options = ""
+        if fmt == "csv":
+            options = ", auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR']"
+        elif fmt in ("json", "ndjson"):
+            options = f", dateformat='{_NO_DATES}', timestampformat='{_NO_DATES}'"
         scan = f"{_DUCKDB_READERS[fmt]}([{listed}]{options})"
         try:
             if fmt == "csv":
@@ -237,6 +243,9 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
     finally:
         connection.close()
     return columns, [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+_NO_DATES = "flowql: strings stay strings %Y"
 
 
 def _sql_string(text: str) -> str:

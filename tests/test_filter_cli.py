@@ -335,3 +335,20 @@ def test_csv_cells_are_typed_alike_on_every_engine(
     ]:
         for engine in ENGINES:
             assert ids(capsys, path, text, engine) == expected, (text, engine)
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_json_strings_stay_strings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    records: list[dict[str, object]] = [
+        {"id": 1, "day": "2026-01-01", "at": "2026-01-01T10:00:00"},
+        {"id": 2, "day": "2026-01-02", "at": None},
+    ]
+    path = write_fixture(tmp_path, fmt, records)
+    for text, expected in [("day == '2026-01-01'", {1}), ("at ~~ 'T10'", {1})]:
+        for engine in ENGINES:
+            assert ids(capsys, path, text, engine) == expected, (text, engine)
+    code, out, _ = run(capsys, "filter", str(path), "--filter", "id == 1", "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[1] == "1,2026-01-01,2026-01-01T10:00:00"
