@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import glob
 import os
+from dataclasses import dataclass
 
 from flowql.diagnostics import did_you_mean
 from flowql.extras import require
@@ -31,6 +32,7 @@ from flowql.results import Rows
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from datetime import tzinfo
     from typing import Any
 
     from flowql.ast import Expr
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENGINES",
     "FILE_FORMATS",
+    "FileRows",
     "ScanError",
     "duckdb_kind",
     "duckdb_schema",
@@ -45,6 +48,7 @@ __all__ = [
     "file_format",
     "filter_files",
     "parse_engine",
+    "result_of",
 ]
 
 ENGINES = ("duckdb", "polars", "python")
@@ -425,15 +429,43 @@ def _boolean(cell: str) -> bool:
     raise ValueError(cell)
 
 
+@dataclass(frozen=True, kw_only=True)
+class FileRows(Rows):
+    """The rows a filter selected from files, with the files' columns (``names``), which a
+    result with no rows still has: its CSV has the header, its ``columns()`` the names."""
+
+    names: tuple[str, ...] = ()
+
+    def columns(self) -> list[str]:
+        """The files' columns, then any other key a record has (a struct's fields)."""
+        return list(dict.fromkeys([*self.names, *super().columns()]))
+
+    def to_csv(self, *, names: str = "keys", zone: tzinfo | None = None) -> str:
+        """As :meth:`Rows.to_csv`; with no rows, the header of the files' columns."""
+        if not self.rows and self.names:
+            return _header(self.names)
+        return super().to_csv(names=names, zone=zone)
+
+
+def _header(names: Sequence[str]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(names)
+    return buffer.getvalue()
+
+
 def result_of(
     columns: Sequence[str], rows: Sequence[Mapping[str, Any]], engine: str, text: str | None = None
-) -> Rows:
-    """The rows as a :class:`~flowql.results.Rows` result (``api`` ``files``, ``endpoint`` the
-    engine, ``sent_filter`` the filter's ``text``), each row with every column in order, for the
-    table and the exports."""
-    return Rows(
+) -> FileRows:
+    """The rows as a :class:`FileRows` result (``api`` ``files``, ``endpoint`` the engine,
+    ``sent_filter`` the filter's ``text``), each row with every column in order, for the table
+    and the exports."""
+    return FileRows(
         api="files",
         endpoint=engine,
         sent_filter=text,
+        names=tuple(columns),
         rows=tuple({column: row.get(column) for column in columns} for row in rows),
     )

@@ -352,3 +352,15 @@ def test_json_strings_stay_strings(
     code, out, _ = run(capsys, "filter", str(path), "--filter", "id == 1", "--format", "csv")
     assert code == 0
     assert out.splitlines()[1] == "1,2026-01-01,2026-01-01T10:00:00"
+
+
+def test_no_rows_keep_the_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_fixture(tmp_path, "parquet")
+    for engine in ENGINES:
+        argv = ("filter", str(path), "--filter", "n == 99", "--engine", engine)
+        code, out, err = run(capsys, *argv, "--format", "csv")
+        assert code == 0, err
+        assert out == "id,name,n,x,ok,tags\n"
+        code, out, err = run(capsys, *argv, "--columns", "name,n")
+        assert code == 0, err
+        assert out == "(no rows)\n"

@@ -121,6 +121,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_FAILED
     results: list[tuple[str, Result]] = [("<filter>", result_of(columns, rows, engine, text))]
     if args.format == "table":
+        # Of the files' columns: a filter that selects no rows does not make a column unknown.
         problem_text = _column_problem(args, results)
         if problem_text is not None:
             err.write(problem_text + "\n")
