@@ -12,7 +12,11 @@ Three engines select the same rows of the same files:
 - ``python``: the rows read as dicts (the csv and json modules, pyarrow for Parquet) and
   filtered by the python target. CSV cells are typed as DuckDB and polars type them: a column
   whose every non-empty cell is a whole number holds integers, then floats, then ``true`` or
-  ``false`` booleans, else strings; an empty cell is NULL.
+  ``false`` booleans, else strings; an empty cell is NULL. (DuckDB is told to read no dates,
+  ``t``/``f`` or ``yes``/``no`` from CSV, and no dates from JSON strings, as polars does not.)
+
+Files of other columns are combined by column name on every engine, NULL where a file lacks a
+column.
 
 A column of a type no FlowQL value can equal (dates, times, decimals, structs, maps) is left out
 of the schema: a filter that names it is refused with its span (FQ605), never compared with a
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass
 
 from flowql.diagnostics import did_you_mean
@@ -222,11 +227,13 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
         # true/false, else strings (DuckDB alone would also read dates, t/f and yes/no); and a
         # JSON string stays a string (DuckDB alone would read '2026-01-01' as a date: a format
         # no string holds turns that detection off).
-        options = ""
+        # Files of other columns are combined by column name (NULL where a file lacks one), as
+        # the python engine combines records.
+        options = ", union_by_name=true"
         if fmt == "csv":
-            options = ", auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR']"
+            options += ", auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR']"
         elif fmt in ("json", "ndjson"):
-            options = f", dateformat='{_NO_DATES}', timestampformat='{_NO_DATES}'"
+            options += f", dateformat='{_NO_DATES}', timestampformat='{_NO_DATES}'"
         scan = f"{_DUCKDB_READERS[fmt]}([{listed}]{options})"
         try:
             if fmt == "csv":
@@ -294,13 +301,15 @@ def _polars(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
 
     try:
         if fmt == "csv":
-            frame = pl.scan_csv(list(files))
+            frames = [pl.scan_csv(path) for path in files]
         elif fmt == "ndjson":
-            frame = pl.scan_ndjson(list(files))
+            frames = [pl.scan_ndjson(path) for path in files]
         elif fmt == "parquet":
-            frame = pl.scan_parquet(list(files))
+            frames = [pl.scan_parquet(path) for path in files]
         else:
-            frame = pl.concat([pl.read_json(path) for path in files], how="diagonal_relaxed").lazy()
+            frames = [pl.read_json(path).lazy() for path in files]
+        # Files of other columns are combined by column name, as on the other engines.
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(files, exc) from None
@@ -326,7 +335,12 @@ def _python(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
             raise _unreadable([path], exc) from None
     columns = list(dict.fromkeys(key for record in records for key in record))
     _check_keys(expr, columns)
-    if fmt != "csv":  # a key a record lacks is NULL, as in the engines' relations
+    if fmt == "csv":
+        # Each column typed over every file's cells, as the engines type a column of all files;
+        # a file without the column has empty cells in it.
+        typed = [_typed_column([record.get(key, "") for record in records]) for key in columns]
+        records = [dict(zip(columns, values, strict=True)) for values in zip(*typed, strict=True)]
+    else:  # a key a record lacks is NULL, as in the engines' relations
         records = [{key: record.get(key) for key in columns} for record in records]
     return columns, list(filter_records(expr, records))
 
@@ -363,7 +377,7 @@ def _read_records(path: str, fmt: str) -> list[dict[str, Any]]:
         return rows
     with open(path, encoding="utf-8", newline="") as stream:
         if fmt == "csv":
-            return _typed_csv(stream.read())
+            return _csv_records(stream.read())
         if fmt == "ndjson":
             found = [_json_object(line) for line in stream if line.strip()]
         else:
@@ -385,8 +399,8 @@ def _json_object(item: object) -> dict[str, Any]:
     return item
 
 
-def _typed_csv(text: str) -> list[dict[str, Any]]:
-    """CSV rows with each column typed as a whole (see the module); empty cells are None."""
+def _csv_records(text: str) -> list[dict[str, str]]:
+    """CSV rows as dicts of their cells (text: :func:`_typed_column` types them)."""
     import csv
     import io
 
@@ -394,24 +408,18 @@ def _typed_csv(text: str) -> list[dict[str, Any]]:
     header = next(reader, None)
     if header is None:
         return []
-    rows = list(reader)
-    columns: list[list[Any]] = [[] for _ in header]
-    for row in rows:
+    records = []
+    for row in reader:
         if len(row) != len(header):
             raise ValueError(f"line {reader.line_num}: {len(row)} cells for {len(header)} columns")
-        for cells, cell in zip(columns, row, strict=True):
-            cells.append(cell)
-    typed = [_typed_column(cells) for cells in columns]
-    return (
-        [dict(zip(header, values, strict=True)) for values in zip(*typed, strict=True)]
-        if (rows)
-        else []
-    )
+        records.append(dict(zip(header, row, strict=True)))
+    return records
 
 
 def _typed_column(cells: list[str]) -> list[Any]:
+    """A column's cells, typed as a whole (see the module); empty cells are None."""
     present = [cell for cell in cells if cell != ""]
-    for convert in (int, float, _boolean):
+    for convert in (_integer, _float, _boolean):
         try:
             for cell in present:
                 convert(cell)
@@ -420,6 +428,23 @@ def _typed_column(cells: list[str]) -> list[Any]:
         if present:
             return [None if cell == "" else convert(cell) for cell in cells]
     return [None if cell == "" else cell for cell in cells]
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _integer(cell: str) -> int:
+    """A whole number as the engines read one (no ``_`` separators, no white space)."""
+    if _INTEGER.fullmatch(cell) is None:
+        raise ValueError(cell)
+    return int(cell)
+
+
+def _float(cell: str) -> float:
+    if _FLOAT.fullmatch(cell) is None:
+        raise ValueError(cell)
+    return float(cell)
 
 
 def _boolean(cell: str) -> bool:

@@ -427,3 +427,19 @@ def test_random_filters_select_the_same_rows_on_every_engine(
         _, rows = filter_files(expr, [str(fixtures[fmt])], fmt, engine)
         selected[engine] = sorted(row["id"] for row in rows)
     assert selected["duckdb"] == selected["polars"] == selected["python"], (text, fmt, selected)
+
+
+def test_files_of_other_columns_are_combined_by_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "p1.csv").write_text("id,a,b\n1,1,x\n2,2,y\n", encoding="utf-8")
+    (tmp_path / "p2.csv").write_text("id,b,c\n3,z,1_000\n4,,2\n", encoding="utf-8")
+    pattern = tmp_path / "p*.csv"
+    for text, expected in [
+        ("a != 1", {2, 3, 4}),  # a is NULL in p2's rows
+        ("b != 'x'", {2, 3, 4}),
+        ("c == '1_000'", {3}),  # a string column: 1_000 is no number
+        ("c != 2", {1, 2, 3, 4}),  # ... so no cell equals the number 2
+    ]:
+        for engine in ENGINES:
+            assert ids(capsys, pattern, text, engine) == expected, (text, engine)
