@@ -218,6 +218,7 @@ def duckdb_schema(columns: Iterable[tuple[str, Any]]) -> dict[str, str]:
 
 def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
     duckdb = require("duckdb", "duckdb", "flowql filter --engine duckdb")
+    require("sqlglot", "duckdb", "flowql filter --engine duckdb")  # the sql target's clause
     from flowql.targets.sql import compile_clause
 
     connection = duckdb.connect(":memory:")

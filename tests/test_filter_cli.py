@@ -281,18 +281,19 @@ def _probe(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_without_duckdb_is_fq806(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["duckdb", "sqlglot"])
+def test_without_duckdb_is_fq806(tmp_path: Path, module: str) -> None:
     write_fixture(tmp_path, "csv")
     done = _probe(
         "import sys\n"
-        "sys.modules['duckdb'] = None  # as if it were not installed\n"
+        f"sys.modules[{module!r}] = None  # as if it were not installed\n"
         "from flowql.cli import main\n"
         "print('exit', main(['filter', 'data.csv', '--filter', 'n == 1']))\n",
         tmp_path,
     )
     assert done.stdout.splitlines()[-1] == "exit 2", done.stderr
     assert "error[FQ806]:" in done.stderr
-    assert "need duckdb" in done.stderr
+    assert f"need {module}" in done.stderr
     assert "pip install 'flowql[duckdb]'" in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -134,6 +134,10 @@ def test_wheel_contents(installed: Installed) -> None:
     # So is the sql target: sqlglot only with `pip install 'flowql[sql]'`.
     assert "Provides-Extra: sql" in text
     assert "Requires-Dist: sqlglot>=30; extra == 'sql'" in text
+    # And flowql filter's default engine: duckdb (with sqlglot) with `pip install 'flowql[duckdb]'`.
+    assert "Provides-Extra: duckdb" in text
+    assert "Requires-Dist: duckdb>=1.1; extra == 'duckdb'" in text
+    assert "Requires-Dist: sqlglot>=30; extra == 'duckdb'" in text
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
