@@ -209,6 +209,23 @@ def test_sql_without_the_sql_extra(installed: Installed) -> None:
     assert result.stdout.splitlines() == ["FQ806 pip install 'flowql[sql]'", 'equals(a,"x")']
 
 
+def test_filter_without_its_extras(installed: Installed) -> None:
+    # This venv has no duckdb, sqlglot or polars: those engines are FQ806 with the extra to
+    # install (exit 2), and the python engine filters a CSV file with nothing more.
+    data = installed.outside / "rows.csv"
+    data.write_text("name,n\nSpain,1\n50%_off,2\n", encoding="utf-8")
+    argv = (installed.flowql, "filter", data.name, "--filter", "name ~~ '%'")
+    for engine, extra in (("duckdb", "duckdb"), ("polars", "polars")):
+        result = installed.run(*argv, "--engine", engine)
+        assert result.returncode == 2, result.stderr
+        assert "error[FQ806]" in result.stderr
+        assert f"pip install 'flowql[{extra}]'" in result.stderr
+        assert "Traceback" not in result.stderr
+    result = installed.run(*argv, "--engine", "python", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "name,n\n50%_off,2\n"
+
+
 def test_installed_package_is_the_wheel(installed: Installed) -> None:
     result = installed.run(
         installed.python, "-c", "import flowql, sys; print(flowql.__file__); print(sys.prefix)"
