@@ -141,13 +141,12 @@ def filter_files(
     order, on ``engine``. Raises :class:`ScanError` for files that cannot be read,
     :class:`~flowql.extras.MissingExtraError` for an engine not installed, and the target's
     errors (with spans) for a filter the schema contradicts."""
-    if engine == "duckdb":
+    chosen = parse_engine(engine)
+    if chosen == "duckdb":
         return _duckdb(expr, files, fmt)
-    if engine == "polars":
+    if chosen == "polars":
         return _polars(expr, files, fmt)
-    if engine == "python":
-        return _python(expr, files, fmt)
-    raise ValueError(parse_engine(engine))
+    return _python(expr, files, fmt)
 
 
 def _unreadable(files: Sequence[str], exc: Exception) -> ScanError:
@@ -217,19 +216,18 @@ def duckdb_schema(columns: Iterable[tuple[str, Any]]) -> dict[str, str]:
 
 
 def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
-    duckdb = require("duckdb", "duckdb", "flowql filter --engine duckdb")
-    require("sqlglot", "duckdb", "flowql filter --engine duckdb")  # the sql target's clause
+    duckdb = require("duckdb", "duckdb", "DuckDB filters of files")
+    require("sqlglot", "duckdb", "DuckDB filters of files")  # the sql target's clause
     from flowql.targets.sql import compile_clause
 
     connection = duckdb.connect(":memory:")
     try:
         listed = ", ".join(_sql_string(path) for path in files)
-        # CSV cells are typed as polars and the python engine type them: whole numbers, floats,
-        # true/false, else strings (DuckDB alone would also read dates, t/f and yes/no); and a
-        # JSON string stays a string (DuckDB alone would read '2026-01-01' as a date: a format
-        # no string holds turns that detection off).
         # Files of other columns are combined by column name (NULL where a file lacks one), as
-        # the python engine combines records.
+        # the python engine combines records. CSV cells are typed as polars and the python
+        # engine type them: whole numbers, floats, true/false, else strings (DuckDB alone would
+        # also read dates, t/f and yes/no); and a JSON string stays a string (DuckDB alone
+        # would read '2026-01-01' as a date: a format no string holds turns that off).
         options = ", union_by_name=true"
         if fmt == "csv":
             options += ", auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR']"
@@ -297,7 +295,7 @@ def _csv_booleans(connection: Any, scan: str) -> str:
 
 
 def _polars(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
-    pl = require("polars", "polars", "flowql filter --engine polars")
+    pl = require("polars", "polars", "polars filters of files")
     from flowql.targets.frame import compile_expression
 
     try:
