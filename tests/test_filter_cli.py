@@ -177,6 +177,16 @@ def test_never_over_an_input(capsys: pytest.CaptureFixture[str], tmp_path: Path)
         assert "error[FQ807]:" in err
         assert "is an input file" in err
     assert path.read_bytes() == before
+    # Nor through a link to it, soft or hard.
+    (tmp_path / "soft.csv").symlink_to(path)
+    os.link(path, tmp_path / "hard.csv")
+    for name in ("soft.csv", "hard.csv"):
+        code, _, err = run(
+            capsys, "filter", str(path), "--filter", "n == 1", "-o", str(tmp_path / name), "--force"
+        )
+        assert code == 2
+        assert "is an input file" in err
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -65,11 +65,17 @@ def add_command(commands: Any) -> None:
 
 
 def _same_file(output: str, inputs: Sequence[str]) -> str | None:
-    """The input that ``output`` names, or None."""
-    target = os.path.realpath(os.path.expanduser(output))
+    """The input that ``output`` names (the same path, a link to it, a hard link), or None."""
+    target = os.path.expanduser(output)
+    real = os.path.realpath(target)
     for path in inputs:
-        if os.path.realpath(path) == target:
+        if os.path.realpath(path) == real:
             return path
+        try:
+            if os.path.exists(target) and os.path.samefile(target, path):
+                return path
+        except OSError:
+            continue
     return None
 
 
