@@ -327,12 +327,15 @@ def _python(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
     from flowql.targets.python import filter_records
 
     records: list[dict[str, Any]] = []
+    names: list[str] = []  # a file's columns, with rows or without (a CSV header, a schema)
     for path in files:
         try:
-            records.extend(_read_records(path, fmt))
+            found, read = _read_records(path, fmt)
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise _unreadable([path], exc) from None
-    columns = list(dict.fromkeys(key for record in records for key in record))
+        names.extend(found)
+        records.extend(read)
+    columns = list(dict.fromkeys([*names, *(key for record in records for key in record)]))
     _check_keys(expr, columns)
     if fmt == "csv":
         # Each column typed over every file's cells, as the engines type a column of all files;
@@ -366,14 +369,17 @@ def _check_keys(expr: Expr, columns: Sequence[str]) -> None:
         raise UnsupportedError(problems)
 
 
-def _read_records(path: str, fmt: str) -> list[dict[str, Any]]:
+def _read_records(path: str, fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns a file names (its CSV header or Parquet schema; none for JSON) and its
+    records."""
     if fmt == "parquet":
         pq = require("pyarrow.parquet", "parquet", "Parquet files")
         try:
-            rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+            table = pq.read_table(path)
         except Exception as exc:  # pyarrow's errors are of many types
             raise ValueError(str(exc)) from None
-        return rows
+        rows: list[dict[str, Any]] = table.to_pylist()
+        return list(table.column_names), rows
     with open(path, encoding="utf-8", newline="") as stream:
         if fmt == "csv":
             return _csv_records(stream.read())
@@ -385,7 +391,7 @@ def _read_records(path: str, fmt: str) -> list[dict[str, Any]]:
             document = json.load(stream)
             items = document if isinstance(document, list) else [document]
             found = [_json_object(item) for item in items]
-    return found
+    return [], found
 
 
 def _json_object(item: object) -> dict[str, Any]:
@@ -398,21 +404,22 @@ def _json_object(item: object) -> dict[str, Any]:
     return item
 
 
-def _csv_records(text: str) -> list[dict[str, str]]:
-    """CSV rows as dicts of their cells (text: :func:`_typed_column` types them)."""
+def _csv_records(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a CSV file, as dicts of their cells (text: :func:`_typed_column`
+    types them)."""
     import csv
     import io
 
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        return []
+        return [], []
     records = []
     for row in reader:
         if len(row) != len(header):
             raise ValueError(f"line {reader.line_num}: {len(row)} cells for {len(header)} columns")
         records.append(dict(zip(header, row, strict=True)))
-    return records
+    return header, records
 
 
 def _typed_column(cells: list[str]) -> list[Any]:

@@ -454,3 +454,18 @@ def test_files_of_other_columns_are_combined_by_name(
     ]:
         for engine in ENGINES:
             assert ids(capsys, pattern, text, engine) == expected, (text, engine)
+
+
+def test_a_csv_header_without_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("id,name\n", encoding="utf-8")
+    for engine in ENGINES:
+        argv = ("filter", str(path), "--filter", "name != 'x'", "--engine", engine)
+        code, out, err = run(capsys, *argv, "--format", "csv")
+        assert code == 0, (engine, err)
+        assert out == "id,name\n"
+        code, _, err = run(
+            capsys, "filter", str(path), "--filter", "nme == 'x'", "--engine", engine
+        )
+        assert code == 1
+        assert "did you mean 'name'?" in err
