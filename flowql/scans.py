@@ -18,9 +18,10 @@ Three engines select the same rows of the same files:
 Files of other columns are combined by column name on every engine, NULL where a file lacks a
 column.
 
-A column of a type no FlowQL value can equal (dates, times, decimals, structs, maps) is left out
-of the schema: a filter that names it is refused with its span (FQ605), never compared with a
-value of another type. What cannot be read is :class:`ScanError`, naming the path.
+A column of a type no FlowQL value can equal (dates, times, decimals, maps) is left out
+of the schema: a filter that names it is refused with its span (FQ601), never compared with a
+value of another type; a struct's fields are dotted keys (``integration.name``). What cannot be
+read is :class:`ScanError`, naming the path.
 """
 
 from __future__ import annotations
@@ -188,11 +189,15 @@ def duckdb_kind(type_name: str) -> str | None:
     return None
 
 
-def duckdb_schema(columns: Iterable[tuple[str, Any]]) -> dict[str, str]:
+def duckdb_schema(
+    columns: Iterable[tuple[str, Any]], others: dict[str, str] | None = None
+) -> dict[str, str]:
     """The sql target's schema of a DuckDB relation's ``(name, type)`` columns: each column of
     a kind (:func:`duckdb_kind`), and each field of a ``STRUCT`` column as a dotted key
     (``integration.name``), which the duckdb dialect reads as a struct path. A column named with
-    the dots wins over a struct path of that name, as in the python target."""
+    the dots wins over a struct path of that name, as in the python target. The keys of the
+    columns and fields left out (of no kind) go into ``others`` with their types, if given."""
+    left_out: dict[str, str] = {} if others is None else others
     listed = list(columns)
     taken = {name for name, _ in listed}
     schema: dict[str, str] = {}
@@ -202,6 +207,8 @@ def duckdb_schema(columns: Iterable[tuple[str, Any]]) -> dict[str, str]:
             structs.append((name, dtype))
         elif (kind := duckdb_kind(str(dtype))) is not None:
             schema[name] = kind
+        else:
+            left_out[name] = str(dtype)
     while structs:
         name, dtype = structs.pop()
         for field, inner in dtype.children:
@@ -212,6 +219,8 @@ def duckdb_schema(columns: Iterable[tuple[str, Any]]) -> dict[str, str]:
                 structs.append((dotted, inner))
             elif (kind := duckdb_kind(str(inner))) is not None:
                 schema[dotted] = kind
+            else:
+                left_out[dotted] = str(inner)
     return schema
 
 
@@ -243,7 +252,9 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
             types = list(relation.types)
         except duckdb.Error as exc:
             raise _unreadable(files, exc) from None
-        schema = duckdb_schema(zip(columns, types, strict=True))
+        others: dict[str, str] = {}
+        schema = duckdb_schema(zip(columns, types, strict=True), others)
+        _refuse_other_types(expr, others, "the sql target (duckdb)")
         clause = compile_clause(expr, "duckdb", schema)
         try:
             cursor = connection.execute(f"SELECT * FROM {scan} WHERE {clause}")
@@ -337,6 +348,7 @@ def _python(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
         records.extend(read)
     columns = list(dict.fromkeys([*names, *(key for record in records for key in record)]))
     _check_keys(expr, columns)
+    _refuse_other_types(expr, _other_types(records), "the python engine")
     if fmt == "csv":
         # Each column typed over every file's cells, as the engines type a column of all files;
         # a file without the column has empty cells in it.
@@ -345,6 +357,56 @@ def _python(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
     else:  # a key a record lacks is NULL, as in the engines' relations
         records = [{key: record.get(key) for key in columns} for record in records]
     return columns, list(filter_records(expr, records))
+
+
+def _refuse_other_types(expr: Expr, others: Mapping[str, str], who: str) -> None:
+    """FQ601, with its span, for each key of a column whose type no FlowQL value equals (a
+    date, a decimal: ``others``, key -> type), as the polars target refuses one."""
+    from flowql.ast import Key, walk
+    from flowql.diagnostics import Diagnostic
+    from flowql.errors import UnsupportedError
+
+    problems = [
+        Diagnostic(
+            "FQ601",
+            f"{who} cannot compare column {node.name!r} of type {others[node.name]} with "
+            "FlowQL values",
+            node.span,
+            hint="cast the column to a string, a number or a boolean first",
+        )
+        for node in walk(expr)
+        if isinstance(node, Key) and node.name in others
+    ]
+    if problems:
+        raise UnsupportedError(problems)
+
+
+_PLAIN = (str, bool, int, float)
+
+
+def _other_types(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The keys (dotted below objects) whose values are of a type no FlowQL value equals (a
+    date, a decimal, bytes), with that type's name."""
+    found: dict[str, str] = {}
+
+    def visit(key: str, value: object) -> None:
+        if value is None or isinstance(value, _PLAIN) or key in found:
+            return
+        if isinstance(value, dict):
+            for field, inner in value.items():
+                visit(f"{key}.{field}", inner)
+        elif isinstance(value, list):
+            for item in value:
+                if item is not None and not isinstance(item, _PLAIN):
+                    found[key] = f"list of {type(item).__name__}"
+                    return
+        else:
+            found[key] = type(value).__name__
+
+    for record in records:
+        for key, value in record.items():
+            visit(key, value)
+    return found
 
 
 def _check_keys(expr: Expr, columns: Sequence[str]) -> None:

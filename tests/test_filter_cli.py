@@ -218,16 +218,24 @@ def test_a_column_of_another_type_is_left_out_of_the_schema(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     import datetime
+    import decimal
 
     path = tmp_path / "d.parquet"
-    pq.write_table(pa.Table.from_pylist([{"day": datetime.date(2026, 1, 1), "n": 1}]), path)
-    status, _, err = run(capsys, "filter", str(path), "--filter", "day == '2026-01-01'")
-    assert status == 1
-    assert "error[FQ605]: the schema has no column 'day'" in err
-    # The column is still read and shown; only a filter cannot name it.
-    status, out, err = run(capsys, "filter", str(path), "--filter", "n == 1", "--format", "csv")
-    assert status == 0, err
-    assert out.splitlines() == ["day,n", "2026-01-01,1"]
+    row = {"day": datetime.date(2026, 1, 1), "n": 1, "d": decimal.Decimal("1.5")}
+    pq.write_table(pa.Table.from_pylist([row]), path)
+    for engine in ENGINES:
+        argv = ("filter", str(path), "--engine", engine, "--filter")
+        status, out, err = run(capsys, *argv, "day == '2026-01-01' OR d == 1.5")
+        assert status == 1
+        assert out == ""
+        assert "error[FQ601]:" in err
+        assert "cannot compare column 'day' of type" in err
+        assert "cannot compare column 'd' of type" in err
+        assert "--> <filter>:1:24" in err  # d's span
+        # The columns are still read and shown; only a filter cannot name them.
+        status, out, err = run(capsys, *argv, "n == 1", "--format", "csv")
+        assert status == 0, err
+        assert out.splitlines() == ["day,n,d", "2026-01-01,1,1.5"]
 
 
 def test_duckdb_kinds() -> None:
