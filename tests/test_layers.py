@@ -60,6 +60,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.plot",
         "flowql.query",
         "flowql.results",
+        "flowql.scans",
     ),
     (
         "flowql.check",

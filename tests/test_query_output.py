@@ -1,7 +1,7 @@
 """``flowql query --format table|json|csv|ndjson|parquet`` and ``-o/--output FILE``: every
 format to stdout and to files, refusing to overwrite without ``--force``, never a half-written
 file, FQ807 for what cannot be written and FQ806 for a missing extra; and ``flowql check``
-never imports pyarrow, pandas or polars."""
+never imports pyarrow, pandas, polars or duckdb."""
 
 from __future__ import annotations
 
@@ -298,7 +298,9 @@ def test_check_never_imports_the_frame_libraries(tmp_path: Path) -> None:
         "from flowql.cli import main\n"
         "code = main(['check', '--flow', '825', '--expr', \"geo_country == 'Spain'\"])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'pandas', "
-        "'polars', 'numpy') or m in ('flowql.frames', 'flowql.exports')), code)\n",
+        "'polars', 'numpy', 'duckdb', 'sqlglot') "
+        "or m in ('flowql.frames', 'flowql.exports', 'flowql.scans', 'flowql.cli.filter')), "
+        "code)\n",
         tmp_path,
     )
     assert done.stdout.splitlines()[-1] == "[] 0", done.stderr

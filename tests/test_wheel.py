@@ -134,6 +134,10 @@ def test_wheel_contents(installed: Installed) -> None:
     # So is the sql target: sqlglot only with `pip install 'flowql[sql]'`.
     assert "Provides-Extra: sql" in text
     assert "Requires-Dist: sqlglot>=30; extra == 'sql'" in text
+    # And flowql filter's default engine: duckdb (with sqlglot) with `pip install 'flowql[duckdb]'`.
+    assert "Provides-Extra: duckdb" in text
+    assert "Requires-Dist: duckdb>=1.1; extra == 'duckdb'" in text
+    assert "Requires-Dist: sqlglot>=30; extra == 'duckdb'" in text
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(installed.wheel).read(entry_points).decode("utf-8")
     assert "flowql = flowql.cli:main" in scripts
@@ -203,6 +207,23 @@ def test_sql_without_the_sql_extra(installed: Installed) -> None:
     result = installed.run(installed.python, "-c", probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["FQ806 pip install 'flowql[sql]'", 'equals(a,"x")']
+
+
+def test_filter_without_its_extras(installed: Installed) -> None:
+    # This venv has no duckdb, sqlglot or polars: those engines are FQ806 with the extra to
+    # install (exit 2), and the python engine filters a CSV file with nothing more.
+    data = installed.outside / "rows.csv"
+    data.write_text("name,n\nSpain,1\n50%_off,2\n", encoding="utf-8")
+    argv = (installed.flowql, "filter", data.name, "--filter", "name ~~ '%'")
+    for engine, extra in (("duckdb", "duckdb"), ("polars", "polars")):
+        result = installed.run(*argv, "--engine", engine)
+        assert result.returncode == 2, result.stderr
+        assert "error[FQ806]" in result.stderr
+        assert f"pip install 'flowql[{extra}]'" in result.stderr
+        assert "Traceback" not in result.stderr
+    result = installed.run(*argv, "--engine", "python", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "name,n\n50%_off,2\n"
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:

@@ -601,6 +601,7 @@ COMMAND_HELP = {
     "model": "show or fetch a data model",
     "repl": "write filters interactively, with completion and live checks",
     "sandbox": "serve the four APIs locally, from synthetic data",
+    "filter": "filter CSV, JSON, NDJSON or Parquet files with a FlowQL filter",
 }
 
 
@@ -776,6 +777,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     else:
         commands.add_parser("query", help=COMMAND_HELP["query"])
         commands.add_parser("model", help=COMMAND_HELP["model"])
+
+    # `filter` is in flowql/cli/filter.py (it reuses query's output options).
+    if builds("filter"):
+        from flowql.cli.filter import add_command
+
+        add_command(commands)
+    else:
+        commands.add_parser("filter", help=COMMAND_HELP["filter"])
 
     r = commands.add_parser("rules", help="list every diagnostic code")
     r.add_argument("--format", choices=("text", "json"), default="text")
