@@ -477,3 +477,26 @@ def test_a_csv_header_without_rows(capsys: pytest.CaptureFixture[str], tmp_path:
         )
         assert code == 1
         assert "did you mean 'name'?" in err
+
+
+def test_flowqls_own_parquet_is_filtered_alike_on_every_engine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # flowql query writes a grouped result's dimensions as categories (dictionary columns):
+    # every engine compares them as the text they hold.
+    for name in ("CONVIVA_CLIENT_ID", "CONVIVA_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "grouped.parquet"
+    argv = ["query", "conviva-flow", "historical", "--flow", "825", "--start=-2h", "--end=now"]
+    assert main([*argv, "--group-by", "geo_country", "-o", str(path)]) == 0
+    capsys.readouterr()
+    text = "geo_country IN ('Spain', 'France') OR geo_country ~~ 'Ger' OR country_code == 'JP'"
+    found = {}
+    for engine in ("duckdb", "polars", "python"):
+        code, out, err = run(
+            capsys, "filter", str(path), "--filter", text, "--engine", engine, "--format", "csv"
+        )
+        assert code == 0, err
+        found[engine] = sorted(line.split(",")[0] for line in out.splitlines()[1:])
+    assert found["duckdb"] == found["polars"] == found["python"]
+    assert {"Spain", "France", "Germany", "Japan"} <= set(found["duckdb"])

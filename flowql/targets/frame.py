@@ -65,8 +65,8 @@ def kind_of_dtype(dtype: object) -> str | None:
     if isinstance(dtype, pl.List):
         inner = kind_of_dtype(dtype.inner)
         return f"list[{inner}]" if inner is not None and "[" not in inner else None
-    if dtype == pl.String:
-        return "string"
+    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return "string"  # a category's values are text (flowql's own frames make dimensions so)
     if dtype == pl.Boolean:
         return "boolean"
     if dtype.is_integer():
@@ -76,12 +76,15 @@ def kind_of_dtype(dtype: object) -> str | None:
     return None
 
 
-def _from_polars(schema: object) -> tuple[dict[str, str], dict[str, str], set[str]] | None:
+def _from_polars(
+    schema: object,
+) -> tuple[dict[str, str], dict[str, str], set[str], set[str]] | None:
     """A polars schema (``df.schema``) as kinds per key, with struct fields as dotted keys
     (``integration.name``): the kinds, the types of columns whose type no FlowQL value can
     be compared with (key -> type), and the dotted keys that are struct paths. A flat column
-    named with the dots wins over a struct path of that name, as in the python target. None
-    for a schema that is not of polars types."""
+    named with the dots wins over a struct path of that name, as in the python target; and the
+    keys of categories (compared as their text). None for a schema that is not of polars
+    types."""
     from collections.abc import Mapping
 
     if not isinstance(schema, Mapping) or not schema:
@@ -91,6 +94,7 @@ def _from_polars(schema: object) -> tuple[dict[str, str], dict[str, str], set[st
     kinds: dict[str, str] = {}
     others: dict[str, str] = {}
     paths: set[str] = set()
+    categories: set[str] = set()
     structs: list[tuple[str, object]] = []
     for name, dtype in schema.items():
         if isinstance(dtype, pl.Struct):
@@ -101,6 +105,8 @@ def _from_polars(schema: object) -> tuple[dict[str, str], dict[str, str], set[st
             others[str(name)] = str(dtype)
         else:
             kinds[str(name)] = kind
+            if isinstance(dtype, (pl.Categorical, pl.Enum)):
+                categories.add(str(name))
     while structs:
         name, dtype = structs.pop()
         assert isinstance(dtype, pl.Struct)
@@ -117,16 +123,23 @@ def _from_polars(schema: object) -> tuple[dict[str, str], dict[str, str], set[st
                 others[dotted] = str(field.dtype)
             else:
                 kinds[dotted] = kind
-    return kinds, others, paths
+                if isinstance(field.dtype, (pl.Categorical, pl.Enum)):
+                    categories.add(dotted)
+    return kinds, others, paths, categories
 
 
 class _Compiler:
     def __init__(
-        self, kinds: dict[str, str] | None, others: dict[str, str], paths: set[str] | None
+        self,
+        kinds: dict[str, str] | None,
+        others: dict[str, str],
+        paths: set[str] | None,
+        categories: set[str] | None = None,
     ) -> None:
         self.schema = kinds
         self.others = others
         self.paths = paths  # None: every dotted key is a struct path
+        self.categories = categories or set()
         self.kinds: dict[str, str] = {}
         self.problems: list[Diagnostic] = []
 
@@ -157,12 +170,13 @@ class _Compiler:
 
     def column(self, name: str) -> pl.Expr:
         if "." not in name or (self.paths is not None and name not in self.paths):
-            return pl.col(name)
-        first, *rest = name.split(".")
-        found = pl.col(first)
-        for part in rest:
-            found = found.struct.field(part)
-        return found
+            found = pl.col(name)
+        else:
+            first, *rest = name.split(".")
+            found = pl.col(first)
+            for part in rest:
+                found = found.struct.field(part)
+        return found.cast(pl.String) if name in self.categories else found
 
     def value(self, value: Value, kind: str) -> object:
         """The Python value of a column of ``kind`` that equals ``value``, or ``_NONE``."""
