@@ -224,11 +224,9 @@ def _column_problem(args: argparse.Namespace, results: list[tuple[str, Result]])
     return None
 
 
-def _table_text(
-    out: TextIO, result: Result, args: argparse.Namespace | None, view: _View | None = None
-) -> str:
-    """The result as ``--format table`` shows it: the chosen columns, headed and timed as
-    ``view`` says, fitted or expanded to the terminal's width when stdout is one (or when
+def _table_text(out: TextIO, result: Result, args: argparse.Namespace | None) -> str:
+    """The result as ``--format table`` shows it: the chosen columns, headed by --names and
+    timed in --tz, fitted or expanded to the terminal's width when stdout is one (or when
     --expanded is given)."""
     from flowql.display import table
     from flowql.terminal import size
@@ -237,14 +235,13 @@ def _table_text(
     tty = bool(getattr(out, "isatty", None) and out.isatty())
     width = size()[0] if tty or expanded is not None else None
     mode = expanded or ("auto" if tty else "off")
-    view = view or _View()
     return table(
         result,
         width=width,
         expanded=mode,
         columns=_table_columns(args) or None,
-        names=view.names or "labels",
-        zone=view.zone,
+        names=getattr(args, "names", None) or "labels",
+        zone=_zone(args),
     )
 
 
@@ -772,7 +769,7 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.bucket is not None:
                 from flowql.merging import partial_note
 
-                note = partial_note(result, _view(args).zone)
+                note = partial_note(result, _zone(args))
                 if note is not None:
                     err.write(f"flowql: {note}\n")
     problem = _column_problem(args, results) if args.format == "table" else None
@@ -789,14 +786,13 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if not _plot(out, err, result, args):
                 status = EXIT_FAILED
         return status
-    view = _view(args)
     if exporting:
         pass  # written above, to -o FILE or stdout
     elif args.manifest is None:
         for _, result in results:
-            _write(out, result, args.format, view, args=args)
+            _write(out, result, args.format, args)
     else:
-        _write_many(out, results, args.format, view, args=args)
+        _write_many(out, results, args.format, args)
     if args.plot_file is not None and results and not _plot(out, err, results[0][1], args):
         status = EXIT_FAILED
     return status
@@ -875,9 +871,9 @@ def _export(out: TextIO, err: TextIO, results: list[tuple[str, Result]], args: A
             buffer = io.StringIO()
             if args.manifest is None:
                 for _, result in results:
-                    _write(buffer, result, args.format, _view(args), args=args)
+                    _write(buffer, result, args.format, args)
             else:
-                _write_many(buffer, results, args.format, _view(args), args=args)
+                _write_many(buffer, results, args.format, args)
             data: str | bytes = buffer.getvalue()
         elif args.manifest is None:
             if not results:
@@ -900,26 +896,19 @@ def _export(out: TextIO, err: TextIO, results: list[tuple[str, Result]], args: A
     return True
 
 
-class _View:
-    """How results are shown: column headings (``names``) and the zone of times."""
-
-    def __init__(self, names: str | None = None, zone: tzinfo | None = None) -> None:
-        self.names = names
-        self.zone = zone
-
-
-def _view(args: argparse.Namespace) -> _View:
+def _zone(args: argparse.Namespace | None) -> tzinfo | None:
+    """The zone results show their times in: --tz (checked before anything is fetched), else
+    None (UTC)."""
+    tz = getattr(args, "tz", None)
+    if not tz:
+        return None
     from flowql.times import parse_tz
 
-    return _View(args.names, parse_tz(args.tz) if args.tz else None)
+    return parse_tz(tz)
 
 
 def _write_many(
-    out: TextIO,
-    results: list[tuple[str, Result]],
-    fmt: str,
-    view: _View | None = None,
-    args: argparse.Namespace | None = None,
+    out: TextIO, results: list[tuple[str, Result]], fmt: str, args: argparse.Namespace | None
 ) -> None:
     """The results of a manifest's queries as one document: a JSON list of each query's result
     (with its ``query`` name), one CSV whose first column names the query, or a table each."""
@@ -934,19 +923,18 @@ def _write_many(
     elif fmt == "csv":
         from flowql.results import records_csv
 
-        view = view or _View()
         rows = [
             {"query": name_of(label), **record} for label, r in results for record in r.to_records()
         ]
         headings: dict[str, str] = {}
         for _, r in results:
-            headings.update(r.headings(view.names or "keys"))
-        text = records_csv(rows, headings=headings, zone=view.zone)
+            headings.update(r.headings(getattr(args, "names", None) or "keys"))
+        text = records_csv(rows, headings=headings, zone=_zone(args))
         out.write(text if rows else "query\n")
     else:
         # One text, paged once: a table each, under its query's name, as wide as `out` allows.
         text = "".join(
-            f"# {label}\n{_table_text(out, result, args, view)}\n" for label, result in results
+            f"# {label}\n{_table_text(out, result, args)}\n" for label, result in results
         )
         from flowql.terminal import page
 
@@ -971,22 +959,15 @@ def _write_requests(out: TextIO, client: Any, plan: Any, fmt: str, label: str, a
         out.write(request.render() + "\n\n")
 
 
-def _write(
-    out: TextIO,
-    result: Result,
-    fmt: str,
-    view: _View | None = None,
-    args: argparse.Namespace | None = None,
-) -> None:
-    view = view or _View()
+def _write(out: TextIO, result: Result, fmt: str, args: argparse.Namespace | None) -> None:
     if fmt == "json":
         out.write(result.to_json() + "\n")
     elif fmt == "csv":
-        out.write(result.to_csv(names=view.names or "keys", zone=view.zone))
+        out.write(result.to_csv(names=getattr(args, "names", None) or "keys", zone=_zone(args)))
     else:
         from flowql.terminal import page
 
-        text = _table_text(out, result, args, view)
+        text = _table_text(out, result, args)
         page(text, out, enabled=not getattr(args, "no_pager", False))
 
 
