@@ -391,13 +391,16 @@ def server_granularity(bucket: str, interval: str | None) -> str | None:
     """The real-time endpoint's ``granularity`` that buckets as ``bucket`` does (``5m`` is
     ``PT5M``), when the server can do it: a whole number of minutes, at most the interval
     (``PT15M`` when none is given). None when it cannot (flowql then buckets)."""
+    from flowql.times import TimeError, parse_duration
+
     size = bucket_size(bucket)
+    longest = dt.timedelta(minutes=15)  # the endpoint's longest granularity and interval
+    try:
+        limit = min(parse_duration(interval), longest) if interval else longest
+    except TimeError:  # the query's own check says what is wrong with the interval
+        limit = longest
     minutes, rest = divmod(size, dt.timedelta(minutes=1))
-    limit = 15
-    if interval and interval.upper().startswith("PT") and interval.upper().endswith("M"):
-        digits = interval[2:-1]
-        limit = int(digits) if digits.isdigit() else limit
-    if rest or not 1 <= minutes <= limit:
+    if rest or size > limit:
         return None
     return f"PT{minutes}M"
 
