@@ -43,10 +43,12 @@ from flowql.targets.frame import compile_expression
 from flowql.targets.python import compile_predicate
 from flowql.targets.sql import compile_clause
 
-COUNTS: dict[str, int] = {"duckdb": 0, "sqlite": 0, "polars": 0}
-"""Cases compared per engine, in this run."""
+ENGINES = ("duckdb", "sqlite", "polars", "spark", "clickhouse")
 
-SCHEMALESS: dict[str, int] = {"duckdb": 0, "sqlite": 0, "polars": 0}
+COUNTS: dict[str, int] = dict.fromkeys(ENGINES, 0)
+"""Cases compared per engine, in this run (the spark and clickhouse tests add theirs)."""
+
+SCHEMALESS: dict[str, int] = dict.fromkeys(ENGINES, 0)
 """Of those, the cases whose clause without a schema was checked to be the same."""
 
 MIN_CASES = 300
@@ -220,10 +222,17 @@ def few_key_filters() -> st.SearchStrategy[Expr]:
     return small_trees(leaf, max_leaves=4)
 
 
+STRUCTS = frozenset({"duckdb", "spark"})
+"""Engines whose tables hold dotted keys as (nested) struct columns."""
+
+LISTS = frozenset({"duckdb", "spark", "clickhouse"})
+"""Engines whose tables hold list columns."""
+
+
 @st.composite
 def cases(draw: st.DrawFn, engine: str) -> tuple[Expr, dict[str, str], list[dict[str, object]]]:
     """A filter, its schema, and rows (flat: key -> value, None for NULL)."""
-    structs = engine == "duckdb"
+    structs = engine in STRUCTS
     expr = _no_nul(
         draw(
             st.one_of(
@@ -237,11 +246,11 @@ def cases(draw: st.DrawFn, engine: str) -> tuple[Expr, dict[str, str], list[dict
     keys = _keys(expr)
     assume(len(keys) <= 6 and _fits(keys, structs))
     scalars = ["string", "integer", "float", "boolean"]
-    kinds = scalars + ([f"list[{k}]" for k in scalars] if engine == "duckdb" else [])
+    kinds = scalars + ([f"list[{k}]" for k in scalars] if engine in LISTS else [])
     schema: dict[str, str] = {}
     for key in keys:
         preferred = _value_kinds(expr, key)
-        if engine == "duckdb":
+        if engine in LISTS:
             preferred += [f"list[{k}]" for k in preferred[:1]]
         schema[key] = draw(st.sampled_from(preferred * 6 + kinds if preferred else kinds))
     pools = {kind: _pool(expr, kind) for kind in scalars}
@@ -347,7 +356,7 @@ def _engine_rows(
 
 
 def _check(engine: str) -> None:
-    structs = engine == "duckdb"
+    structs = engine in STRUCTS
 
     @settings(
         max_examples=MIN_CASES + 50,
