@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowql.cli import main
-from flowql.scans import duckdb_kind, filter_files
+from flowql.scans import filter_files
 from flowql.syntax import parse
+from flowql.targets.table_schemas import duckdb_kind
 
 ENGINES = ("duckdb", "polars", "python")
 
