@@ -168,3 +168,25 @@ def test_cli_compiles_for_a_sql_dialect(capsys: pytest.CaptureFixture[str]) -> N
     assert "COLUMN=TYPE" in capsys.readouterr().err
     assert main(["compile", "--target", "klaviyo", "--dialect", "x", "--expr", "a == 'b'"]) == 2
     assert "takes no --dialect" in capsys.readouterr().err
+
+
+def test_a_contradicted_type_is_a_warning_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "compile",
+            "--target",
+            "sql",
+            "--schema",
+            "count=integer",
+            "--expr",
+            "count ~~ 'x' OR count == 5",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out == 'NOT "count" IS NULL AND "count" = 5\n'
+    assert captured.err.startswith(
+        "warning[FQ606]: column 'count' holds integers; ~~ tests text, so this test never matches\n"
+        " --> <expr>:1:1\n"
+    )
+    assert "= help: compare whole values with ==, such as count == 1" in captured.err

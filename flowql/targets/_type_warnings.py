@@ -50,10 +50,7 @@ def _mismatch(key: str, value: Value, item: str) -> tuple[str, str | None] | Non
             word = "false" if value.value.strip().lower() == "false" else "true"
             return f"{shown} is a string", f"compare with true or false, unquoted: {key} == {word}"
         if _is_number(value.value):
-            return (
-                f"{shown} is a string",
-                f"compare with the number unquoted: {key} == {value.value}",
-            )
+            return f"{shown} is a string", f"compare with the number: {key} == {value.value}"
         return f"{shown} is a string", f"compare with a number, such as {key} == 1"
     if isinstance(value, Boolean):
         if item == "boolean":
@@ -68,8 +65,11 @@ def _mismatch(key: str, value: Value, item: str) -> tuple[str, str | None] | Non
     if equal_number(value.value, item) is not None:
         return None
     if item == "float":
-        near = float(value.value)
-        return f"no float equals {shown} exactly", f"compare with a float: {key} == {near!r}"
+        try:
+            hint: str | None = f"compare with a float: {key} == {float(value.value)!r}"
+        except OverflowError:
+            hint = None
+        return f"no float equals {shown} exactly", hint
     if isinstance(value.value, float):
         return (
             f"{shown} is not a whole number",
