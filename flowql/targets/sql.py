@@ -11,8 +11,10 @@ The clause means what the ``python`` target means (docs/targets/python.md), row 
   functions), so SQL's three-valued logic never leaks and the clause can also be selected as a
   column;
 - values are typed: a schema (column -> ``string``, ``integer``, ``float``, ``boolean`` or
-  ``list[...]`` of one of them) says what each column holds, and a test of a value of another
-  type is a constant (``k == '1'`` on an integer column is ``FALSE``, its ``!=`` ``TRUE``).
+  ``list[...]`` of one of them, or a table's schema read by :mod:`flowql.targets.table_schemas`)
+  says what each column holds, and a test of a value of another type is a constant (``k ==
+  '1'`` on an integer column is ``FALSE``, its ``!=`` ``TRUE``; ``flowql.compile`` warns of it,
+  FQ606).
   Without a schema, each key is taken to hold the type of the values it is compared with; a key
   compared with values of two types then needs a schema (FQ601);
 - ``~~`` is a case-sensitive substring test by position (``STRPOS``, ``INSTR``, ``LOCATE``...),
