@@ -28,6 +28,7 @@ ARROW = pa.schema(
     [
         ("s", pa.string()),
         ("ls", pa.large_string()),
+        ("sv", pa.string_view()),
         ("cat", pa.dictionary(pa.int32(), pa.string())),
         ("i8", pa.int8()),
         ("i64", pa.int64()),
@@ -39,6 +40,7 @@ ARROW = pa.schema(
         ("tags", pa.list_(pa.string())),
         ("ns", pa.large_list(pa.int64())),
         ("nested", pa.list_(pa.list_(pa.int64()))),
+        ("fixed", pa.list_(pa.int64(), 3)),
         (
             "integration",
             pa.struct([("name", pa.string()), ("deep", pa.struct([("n", pa.int16())]))]),
@@ -52,6 +54,7 @@ ARROW = pa.schema(
 KINDS = {
     "s": "string",
     "ls": "string",
+    "sv": "string",
     "cat": "string",
     "i8": "integer",
     "i64": "integer",
@@ -64,7 +67,7 @@ KINDS = {
     "integration.name": "string",
     "integration.deep.n": "integer",
 }
-LEFT_OUT = {"u64", "nested", "integration", "integration.deep", "d", "t", "dec", "bin"}
+LEFT_OUT = {"u64", "nested", "fixed", "integration", "integration.deep", "d", "t", "dec", "bin"}
 
 
 def test_a_pyarrow_schema() -> None:

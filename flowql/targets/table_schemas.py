@@ -18,10 +18,11 @@ their text) is ``string``; integers of up to 64 bits are ``integer``, except uns
 whose values an ``integer`` does not hold; floats are ``float``; a list of one of those is a
 ``list[...]``; a struct's fields are dotted keys (``integration.name``), and a column named with
 the dots wins over a struct path of that name (the python target's rule). A column of a type no
-FlowQL value equals (dates, times, timestamps, decimals, binary, maps, 128-bit integers, lists of
-lists, pandas ``object``) is left out of the kinds: read from a table, it is kept aside so that a
-filter naming it is refused (FQ601, "cast the column first"), never compared with a value of
-another type. The libraries are imported only to read their own objects.
+FlowQL value equals (dates, times, timestamps, decimals, binary, maps, 128-bit integers, lists
+of lists, fixed-size lists, pandas ``object``) is left out of the kinds: read from a table, it is
+kept aside so that a filter naming it is refused (FQ601, "cast the column first"), never
+compared with a value of another type. The libraries are imported only to read their own
+objects.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def _arrow_type(dtype: object) -> _Type:
     if types.is_dictionary(dtype):
         inner = _arrow_type(dtype.value_type)
         return _Type(name, "string", text=True) if inner.kind == "string" else _Type(name)
-    if types.is_string(dtype) or types.is_large_string(dtype) or types.is_string_view(dtype):
+    if types.is_string(dtype) or types.is_large_string(dtype) or _is(types, "string_view", dtype):
         return _Type(name, "string")
     if types.is_boolean(dtype):
         return _Type(name, "boolean")
@@ -162,14 +163,22 @@ def _arrow_type(dtype: object) -> _Type:
         return _Type(name, None if types.is_uint64(dtype) else "integer")
     if types.is_floating(dtype):
         return _Type(name, "float")
-    if isinstance(dtype, (pa.ListType, pa.LargeListType, pa.FixedSizeListType)) or (
-        types.is_list_view(dtype) or types.is_large_list_view(dtype)
+    # A fixed-size list is left out, as polars (an Array) and DuckDB (INTEGER[3]) read it.
+    if isinstance(dtype, (pa.ListType, pa.LargeListType)) or (
+        _is(types, "list_view", dtype) or _is(types, "large_list_view", dtype)
     ):
         return _list_of(name, _arrow_type(dtype.value_type))
     if types.is_struct(dtype):
         fields = (dtype.field(i) for i in range(dtype.num_fields))
         return _Type(name, fields=tuple((f.name, _arrow_type(f.type)) for f in fields))
     return _Type(name)
+
+
+def _is(types: Any, name: str, dtype: object) -> bool:
+    """``pyarrow.types.is_<name>(dtype)``, False where this pyarrow lacks the type (views came
+    in pyarrow 16)."""
+    test = getattr(types, f"is_{name}", None)
+    return bool(test(dtype)) if test is not None else False
 
 
 def _arrow_schema(schema: object) -> list[tuple[str, _Type]]:
@@ -216,7 +225,7 @@ def _polars_type(dtype: object) -> _Type:
     if dtype == pl.Boolean:
         return _Type(name, "boolean")
     if dtype.is_integer():
-        wide = dtype in (pl.UInt64, pl.Int128) or name.startswith("UInt128")
+        wide = name in ("UInt64", "Int128", "UInt128")  # by name: older polars lack Int128
         return _Type(name, None if wide else "integer")
     if dtype.is_float():
         return _Type(name, "float")
