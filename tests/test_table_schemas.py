@@ -304,6 +304,9 @@ def test_what_is_not_a_schema_is_fq605(tmp_path: Path) -> None:
     with pytest.raises(FlowQLError) as kind:
         table_schema({"k": "strng"})
     assert (kind.value.code, kind.value.hint) == ("FQ605", "did you mean 'string'?")
+    with pytest.raises(FlowQLError) as series:
+        table_schema(pd.Series([1]))  # a column, not a table
+    assert series.value.code == "FQ605"
     with pytest.raises(FlowQLError) as describe:
         table_schema([("k", "NOT A TYPE")])
     assert describe.value.code == "FQ605"

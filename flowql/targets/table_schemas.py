@@ -121,7 +121,9 @@ def _duckdb_type(dtype: Any) -> _Type:
 
 def _duckdb_type_named(text: str) -> _Type:
     """A type as DESCRIBE writes it (``STRUCT(a INTEGER)``), parsed by DuckDB."""
-    import duckdb
+    from flowql.extras import require
+
+    duckdb = require("duckdb", "duckdb", "DuckDB DESCRIBE rows")
 
     try:
         return _duckdb_type(duckdb.sqltype(text))
@@ -315,8 +317,11 @@ def _columns(obj: object) -> list[tuple[str, _Type]] | None:
             return [(n, _polars_type(t)) for n, t in obj.schema.items()]
     elif library == "duckdb" and _loaded("duckdb") and hasattr(obj, "types"):
         return _duckdb_relation(obj)
-    elif library == "pandas" and _loaded("pandas") and hasattr(obj, "dtypes"):
-        return [(str(n), _pandas_type(t)) for n, t in obj.dtypes.items()]
+    elif library == "pandas" and _loaded("pandas"):
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame):
+            return [(str(n), _pandas_type(t)) for n, t in obj.dtypes.items()]
     elif isinstance(obj, (str, os.PathLike)):
         return _parquet_path(obj)
     if isinstance(obj, Mapping):
