@@ -8,6 +8,8 @@ with the value's span, what the column holds and what to write instead.
 
 from __future__ import annotations
 
+import re
+
 from flowql.ast import Boolean, Comparison, In, Op, String, walk
 from flowql.diagnostics import Diagnostic, Severity, clip
 from flowql.formatter import format_value
@@ -31,12 +33,14 @@ def _holds(kind: str) -> str:
     return _HOLDS[kind]
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # FlowQL's number token
+
+
+def _is_number(text: str, kind: str) -> bool:
+    """Whether ``text`` written unquoted is a number a column of ``kind`` can hold."""
+    if _NUMBER.fullmatch(text) is None:
         return False
-    return text.strip() == text and text != ""
+    return kind != "integer" or float(text).is_integer()
 
 
 def _mismatch(key: str, value: Value, item: str) -> tuple[str, str | None] | None:
@@ -49,7 +53,7 @@ def _mismatch(key: str, value: Value, item: str) -> tuple[str, str | None] | Non
         if item == "boolean":
             word = "false" if value.value.strip().lower() == "false" else "true"
             return f"{shown} is a string", f"compare with true or false, unquoted: {key} == {word}"
-        if _is_number(value.value):
+        if _is_number(value.value, item):
             return f"{shown} is a string", f"compare with the number: {key} == {value.value}"
         return f"{shown} is a string", f"compare with a number, such as {key} == 1"
     if isinstance(value, Boolean):
@@ -111,7 +115,7 @@ def contradictions(expr: Expr, kinds: Mapping[str, str] | None) -> list[Diagnost
             item = kind[5:-1] if kind.startswith("list[") else kind
             if contains and kind == item and kind != "string":
                 assert isinstance(value, String)
-                whole = value.value if _is_number(value.value) and kind != "boolean" else None
+                whole = value.value if _is_number(value.value, kind) and kind != "boolean" else None
                 found.append(
                     _warning(
                         f"column {key!r} holds {_holds(kind)}; {node.op.value} tests text, so "
