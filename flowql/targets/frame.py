@@ -43,7 +43,8 @@ MAX_DEPTH = 100
 
 
 class FrameOptionError(FlowQLError):
-    """A schema that is not a mapping of column names to known types (FQ605)."""
+    """A schema that is neither a mapping of column names to known types nor a table's schema
+    flowql reads (FQ605)."""
 
 
 class _Compiler:

@@ -83,7 +83,8 @@ MAX_DEPTH = 100
 
 class SqlOptionError(FlowQLError):
     """An option of the sql target that is wrong: an unknown dialect (FQ604), a schema that is
-    not a mapping of column names to known types (FQ605)."""
+    neither a mapping of column names to known types nor a table's schema flowql reads
+    (FQ605)."""
 
 
 def _dialect(name: object) -> str:
