@@ -186,6 +186,39 @@ def test_pandas_dtypes() -> None:
     }
 
 
+def test_spark_schemas() -> None:
+    from pyspark.sql import types as t  # the types alone: no Spark session, no Java
+
+    schema = t.StructType(
+        [
+            t.StructField("k", t.StringType()),
+            t.StructField("n", t.LongType()),
+            t.StructField("small", t.ShortType()),
+            t.StructField("f", t.DoubleType()),
+            t.StructField("b", t.BooleanType()),
+            t.StructField("tags", t.ArrayType(t.StringType())),
+            t.StructField("nested", t.ArrayType(t.ArrayType(t.LongType()))),
+            t.StructField("integration", t.StructType([t.StructField("name", t.StringType())])),
+            t.StructField("d", t.DateType()),
+            t.StructField("dec", t.DecimalType(10, 2)),
+        ]
+    )
+    read = read_schema(schema)
+    assert read is not None
+    assert read.kinds == {
+        "k": "string",
+        "n": "integer",
+        "small": "integer",
+        "f": "float",
+        "b": "boolean",
+        "tags": "list[string]",
+        "integration.name": "string",
+    }
+    assert set(read.others) == {"nested", "integration", "d", "dec"}
+    clause = flowql.compile("integration.name == 'x'", "sql", dialect="spark", schema=schema)
+    assert clause.filter == "NOT `integration`.`name` IS NULL AND `integration`.`name` = 'x'"
+
+
 def test_the_data_model() -> None:
     kinds = table_schema(klaviyo_model("flow-report"))
     assert kinds["flow_id"] == "string"
@@ -325,7 +358,8 @@ def test_no_library_is_imported_to_read_kinds() -> None:
         "import sys, flowql\n"
         "assert flowql.table_schema({'k': 'string'}) == {'k': 'string'}\n"
         "flowql.compile(\"k == 'x'\", 'sql', schema={'k': 'string'})\n"
-        "print(sorted({'pyarrow', 'polars', 'duckdb', 'pandas', 'numpy'} & set(sys.modules)))\n"
+        "heavy = {'pyarrow', 'polars', 'duckdb', 'pandas', 'numpy', 'pyspark'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -10,6 +10,7 @@ A schema is read from what describes a table, and each column gets one kind (``s
 - a DuckDB relation (its columns' types), or the rows of its ``DESCRIBE`` (``(name, type, ...)``,
   as ``fetchall()`` gives them, or the ``DESCRIBE`` relation itself);
 - a pandas ``DataFrame`` (its ``dtypes``);
+- a Spark ``StructType`` (``df.schema``) or DataFrame;
 - flowql's :class:`~flowql.model.DataModel` (a dimension's ``number`` is ``float``, which
   compares any number by value; ``list`` is ``list[string]``).
 
@@ -234,6 +235,42 @@ def _polars_type(dtype: object) -> _Type:
     return _Type(name)
 
 
+# --- Spark ------------------------------------------------------------------------------------
+
+_SPARK_KINDS = {
+    "string": "string",
+    "char": "string",
+    "varchar": "string",
+    "boolean": "boolean",
+    "byte": "integer",
+    "short": "integer",
+    "integer": "integer",
+    "long": "integer",
+    "float": "float",
+    "double": "float",
+}
+
+
+def _spark_type(dtype: Any) -> _Type:
+    """A ``pyspark.sql.types.DataType``."""
+    name = str(dtype.simpleString())
+    kind_name = str(dtype.typeName())
+    if kind_name == "struct":
+        return _Type(name, fields=tuple((f.name, _spark_type(f.dataType)) for f in dtype.fields))
+    if kind_name == "array":
+        return _list_of(name, _spark_type(dtype.elementType))
+    return _Type(name, _SPARK_KINDS.get(kind_name))
+
+
+def _spark_schema(obj: Any) -> list[tuple[str, _Type]] | None:
+    """The fields of a Spark ``StructType``, or of a DataFrame's ``schema``."""
+    schema = obj if hasattr(obj, "fields") else getattr(obj, "schema", None)
+    if not (hasattr(schema, "fields") and hasattr(schema, "typeName")):
+        return None
+    assert schema is not None
+    return [(str(f.name), _spark_type(f.dataType)) for f in schema.fields]
+
+
 # --- pandas ----------------------------------------------------------------------------------
 
 
@@ -322,6 +359,10 @@ def _columns(obj: object) -> list[tuple[str, _Type]] | None:
 
         if isinstance(obj, pd.DataFrame):
             return [(str(n), _pandas_type(t)) for n, t in obj.dtypes.items()]
+    elif library == "pyspark" and _loaded("pyspark"):
+        found = _spark_schema(obj)
+        if found is not None:
+            return found
     elif isinstance(obj, (str, os.PathLike)):
         return _parquet_path(obj)
     if isinstance(obj, Mapping):
@@ -404,9 +445,9 @@ def table_schema(table: object, *, flow: str | None = None) -> dict[str, str]:
     """The kinds of a table's columns (column -> ``string``, ``integer``, ``float``,
     ``boolean`` or ``list[...]``), as the ``sql`` and ``polars`` targets read a ``schema=``:
     from a pyarrow schema or table, a Parquet file's path, a polars schema or frame, a DuckDB
-    relation or its ``DESCRIBE`` rows, a pandas DataFrame, flowql's data model (``flow``: one
-    flow's keys), or a mapping of kinds. A struct's fields are dotted keys; a column of a type
-    no FlowQL value equals (a date, a decimal) is left out. Raises
+    relation or its ``DESCRIBE`` rows, a pandas DataFrame, a Spark schema, flowql's data model
+    (``flow``: one flow's keys), or a mapping of kinds. A struct's fields are dotted keys; a
+    column of a type no FlowQL value equals (a date, a decimal) is left out. Raises
     :class:`~flowql.errors.FlowQLError` (FQ605) for what is not a schema.
 
     >>> import flowql
