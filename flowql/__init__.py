@@ -53,6 +53,7 @@ from flowql.model import (
 )
 from flowql.syntax import MAX_DEPTH, MAX_SOURCE_LENGTH, Token, parse, tokenize
 from flowql.targets import CompileResult, Target, TargetError, compile, targets
+from flowql.targets.table_schemas import table_schema
 from flowql.validate import validate
 
 __version__ = "0.1.0"
@@ -173,6 +174,7 @@ __all__ = [
     "load_model",
     "model_from_data",
     "parse",
+    "table_schema",
     "targets",
     "tokenize",
     "transform",

@@ -112,6 +112,12 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ603", "unknown-target", "A target name flowql does not know."),
     ("FQ604", "unknown-dialect", "A SQL dialect the sql target does not know."),
     ("FQ605", "schema-mismatch", "A key the schema lacks, or a column type it cannot name."),
+    (
+        "FQ606",
+        "contradicted-type",
+        "A test the column's type makes constant (count ~~ 'x' on integers).",
+        "warning",
+    ),
     ("FQ701", "invalid-query", "A query field that is missing, of the wrong type or unknown."),
     ("FQ702", "invalid-time-range", "A time range that is unreadable, empty or backwards."),
     ("FQ703", "too-far-back", "A time range starting before the API keeps data."),

@@ -4,9 +4,9 @@ Three engines select the same rows of the same files:
 
 - ``duckdb`` (the default, the ``flowql[duckdb]`` extra): the files are read by DuckDB's
   ``read_csv_auto``, ``read_json_auto`` or ``read_parquet``; the schema is the relation's
-  ``DESCRIBE`` mapped to the sql target's kinds (:func:`duckdb_kind`), and the filter is that
-  target's clause for the duckdb dialect, run as ``SELECT * FROM <scan> WHERE <clause>``, so
-  DuckDB pushes it into the scan.
+  ``DESCRIBE`` mapped to the sql target's kinds (:mod:`flowql.targets.table_schemas`), and the
+  filter is that target's clause for the duckdb dialect, run as ``SELECT * FROM <scan> WHERE
+  <clause>``, so DuckDB pushes it into the scan.
 - ``polars`` (the ``flowql[polars]`` extra): ``scan_csv``, ``scan_ndjson``, ``scan_parquet`` or
   ``read_json``; the schema is the frame's and the filter the polars target's expression.
 - ``python``: the rows read as dicts (the csv and json modules, pyarrow for Parquet) and
@@ -20,8 +20,10 @@ column.
 
 A column of a type no FlowQL value can equal (dates, times, decimals, maps) is left out
 of the schema: a filter that names it is refused with its span (FQ601), never compared with a
-value of another type; a struct's fields are dotted keys (``integration.name``). What cannot be
-read is :class:`ScanError`, naming the path.
+value of another type; a struct's fields are dotted keys (``integration.name``). A test the
+columns' types contradict (``count ~~ 'x'`` on integers) is compiled as the python target means
+it, with an FQ606 warning (on the duckdb and polars engines, which read the types). What cannot
+be read is :class:`ScanError`, naming the path.
 """
 
 from __future__ import annotations
@@ -37,19 +39,18 @@ from flowql.results import Rows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import tzinfo
     from typing import Any
 
     from flowql.ast import Expr
+    from flowql.diagnostics import Diagnostic
 
 __all__ = [
     "ENGINES",
     "FILE_FORMATS",
     "FileRows",
     "ScanError",
-    "duckdb_kind",
-    "duckdb_schema",
     "expand_paths",
     "file_format",
     "filter_files",
@@ -136,17 +137,23 @@ def expand_paths(patterns: Sequence[str]) -> tuple[list[str], str]:
 
 
 def filter_files(
-    expr: Expr, files: Sequence[str], fmt: str, engine: str = "duckdb"
+    expr: Expr,
+    files: Sequence[str],
+    fmt: str,
+    engine: str = "duckdb",
+    warnings: list[Diagnostic] | None = None,
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The columns of ``files`` (all of format ``fmt``) and the rows ``expr`` selects, in file
     order, on ``engine``. Raises :class:`ScanError` for files that cannot be read,
     :class:`~flowql.extras.MissingExtraError` for an engine not installed, and the target's
-    errors (with spans) for a filter the schema contradicts."""
+    errors (with spans) for a filter the schema refuses. The target's warnings (FQ606, a test
+    the files' column types contradict) go into ``warnings``, if given."""
     chosen = parse_engine(engine)
+    found: list[Diagnostic] = [] if warnings is None else warnings
     if chosen == "duckdb":
-        return _duckdb(expr, files, fmt)
+        return _duckdb(expr, files, fmt, found)
     if chosen == "polars":
-        return _polars(expr, files, fmt)
+        return _polars(expr, files, fmt, found)
     return _python(expr, files, fmt)
 
 
@@ -158,10 +165,6 @@ def _unreadable(files: Sequence[str], exc: Exception) -> ScanError:
 
 # --- duckdb ----------------------------------------------------------------------------------
 
-_DUCKDB_INTEGERS = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-)
-_DUCKDB_FLOATS = frozenset({"FLOAT", "DOUBLE", "REAL"})
 _DUCKDB_READERS = {
     "csv": "read_csv_auto",
     "json": "read_json_auto",
@@ -170,64 +173,12 @@ _DUCKDB_READERS = {
 }
 
 
-def duckdb_kind(type_name: str) -> str | None:
-    """The sql target's kind of a DuckDB column type (``BIGINT`` is ``integer``, ``VARCHAR[]``
-    ``list[string]``), or None for a type no FlowQL value equals (dates, decimals, structs,
-    64-bit unsigned and 128-bit integers, whose values an integer kind does not hold)."""
-    name = type_name.strip().upper()
-    if name.endswith("[]"):
-        inner = duckdb_kind(name[:-2])
-        return f"list[{inner}]" if inner is not None and "[" not in inner else None
-    if name == "VARCHAR":
-        return "string"
-    if name == "BOOLEAN":
-        return "boolean"
-    if name in _DUCKDB_INTEGERS:
-        return "integer"
-    if name in _DUCKDB_FLOATS:
-        return "float"
-    return None
-
-
-def duckdb_schema(
-    columns: Iterable[tuple[str, Any]], others: dict[str, str] | None = None
-) -> dict[str, str]:
-    """The sql target's schema of a DuckDB relation's ``(name, type)`` columns: each column of
-    a kind (:func:`duckdb_kind`), and each field of a ``STRUCT`` column as a dotted key
-    (``integration.name``), which the duckdb dialect reads as a struct path. A column named with
-    the dots wins over a struct path of that name, as in the python target. The keys of the
-    columns and fields left out (of no kind) go into ``others`` with their types, if given."""
-    left_out: dict[str, str] = {} if others is None else others
-    listed = list(columns)
-    taken = {name for name, _ in listed}
-    schema: dict[str, str] = {}
-    structs: list[tuple[str, Any]] = []
-    for name, dtype in listed:
-        if getattr(dtype, "id", None) == "struct":
-            structs.append((name, dtype))
-        elif (kind := duckdb_kind(str(dtype))) is not None:
-            schema[name] = kind
-        else:
-            left_out[name] = str(dtype)
-    while structs:
-        name, dtype = structs.pop()
-        for field, inner in dtype.children:
-            dotted = f"{name}.{field}"
-            if dotted in schema or dotted in taken:
-                continue
-            if getattr(inner, "id", None) == "struct":
-                structs.append((dotted, inner))
-            elif (kind := duckdb_kind(str(inner))) is not None:
-                schema[dotted] = kind
-            else:
-                left_out[dotted] = str(inner)
-    return schema
-
-
-def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
+def _duckdb(
+    expr: Expr, files: Sequence[str], fmt: str, warnings: list[Diagnostic]
+) -> tuple[list[str], list[dict[str, Any]]]:
     duckdb = require("duckdb", "duckdb", "DuckDB filters of files")
     require("sqlglot", "duckdb", "DuckDB filters of files")  # the sql target's clause
-    from flowql.targets.sql import compile_clause
+    from flowql.targets import get_target
 
     connection = duckdb.connect(":memory:")
     try:
@@ -249,13 +200,12 @@ def _duckdb(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
             # The relation's columns and types: what DESCRIBE of it lists.
             relation = connection.sql(f"SELECT * FROM {scan}")
             columns = [str(name) for name in relation.columns]
-            types = list(relation.types)
         except duckdb.Error as exc:
             raise _unreadable(files, exc) from None
-        others: dict[str, str] = {}
-        schema = duckdb_schema(zip(columns, types, strict=True), others)
-        _refuse_other_types(expr, others, "the sql target (duckdb)")
-        clause = compile_clause(expr, "duckdb", schema)
+        # Typed by the relation's columns (flowql.targets.table_schemas reads them).
+        compiled = get_target("sql").compile(expr, dialect="duckdb", schema=relation)
+        warnings.extend(compiled.warnings)
+        clause = compiled.filter
         try:
             cursor = connection.execute(f"SELECT * FROM {scan} WHERE {clause}")
             rows = cursor.fetchall()
@@ -305,9 +255,11 @@ def _csv_booleans(connection: Any, scan: str) -> str:
 # --- polars ----------------------------------------------------------------------------------
 
 
-def _polars(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list[dict[str, Any]]]:
+def _polars(
+    expr: Expr, files: Sequence[str], fmt: str, warnings: list[Diagnostic]
+) -> tuple[list[str], list[dict[str, Any]]]:
     pl = require("polars", "polars", "polars filters of files")
-    from flowql.targets.frame import compile_expression
+    from flowql.targets import get_target
 
     try:
         if fmt == "csv":
@@ -323,7 +275,9 @@ def _polars(expr: Expr, files: Sequence[str], fmt: str) -> tuple[list[str], list
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(files, exc) from None
-    predicate = compile_expression(expr, schema)
+    compiled = get_target("polars").compile(expr, schema=schema)
+    warnings.extend(compiled.warnings)
+    predicate = compiled.expression
     try:
         selected = frame.filter(predicate).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +169,59 @@ def test_cli_compiles_for_a_sql_dialect(capsys: pytest.CaptureFixture[str]) -> N
     assert "COLUMN=TYPE" in capsys.readouterr().err
     assert main(["compile", "--target", "klaviyo", "--dialect", "x", "--expr", "a == 'b'"]) == 2
     assert "takes no --dialect" in capsys.readouterr().err
+
+
+def test_a_contradicted_type_is_a_warning_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "compile",
+            "--target",
+            "sql",
+            "--schema",
+            "count=integer",
+            "--expr",
+            "count ~~ 'x' OR count == 5",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out == 'NOT "count" IS NULL AND "count" = 5\n'
+    assert captured.err.startswith(
+        "warning[FQ606]: column 'count' holds integers; ~~ tests text, so this test never matches\n"
+        " --> <expr>:1:1\n"
+    )
+    assert "= help: compare whole values with ==, such as count == 1" in captured.err
+
+
+def test_cli_reads_the_schema_of_a_parquet_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "plays.parquet"
+    table = pa.table(
+        {"count": pa.array([1], pa.int32()), "day": [datetime.date(2026, 1, 1)], "k": ["x"]}
+    )
+    pq.write_table(table, path)
+    args = ["compile", "--target", "sql", "--schema", str(path), "--expr"]
+    assert main([*args, "count == 1 AND k ~~ 'x'"]) == 0
+    assert capsys.readouterr().out == (
+        """(NOT "count" IS NULL AND "count" = 1) AND (NOT "k" IS NULL AND STRPOS("k", 'x') > 0)\n"""
+    )
+    assert main([*args, "day == '2026-01-01'"]) == 1  # refused by name: cast it first
+    assert "cannot compare column 'day' of type date32[day]" in capsys.readouterr().err
+    assert main([*args, "count == 'x'"]) == 0
+    assert "warning[FQ606]: column 'count' holds integers" in capsys.readouterr().err
+    # COLUMN=TYPE beside the file overrides the file's type.
+    assert main([*args[:-1], "--schema", "count=string", "--expr", "count == 'x'"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == """NOT "count" IS NULL AND "count" = 'x'\n"""
+    assert captured.err == ""
+    missing = ["compile", "--target", "sql", "--schema", str(tmp_path / "no.parquet")]
+    assert main([*missing, "--expr", "a == 1"]) == 2
+    assert "cannot read the schema of" in capsys.readouterr().err
+    assert main([*missing, "--schema", "a=integer", "--expr", "a == 1"]) == 2
+    assert "cannot read the schema of" in capsys.readouterr().err

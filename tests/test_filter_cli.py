@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowql.cli import main
-from flowql.scans import duckdb_kind, filter_files
+from flowql.scans import filter_files
 from flowql.syntax import parse
+from flowql.targets.table_schemas import duckdb_kind
 
 ENGINES = ("duckdb", "polars", "python")
 
@@ -236,6 +237,31 @@ def test_a_column_of_another_type_is_left_out_of_the_schema(
         status, out, err = run(capsys, *argv, "n == 1", "--format", "csv")
         assert status == 0, err
         assert out.splitlines() == ["day,n,d", "2026-01-01,1,1.5"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_contradicted_type_is_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    path = write_fixture(tmp_path, fmt)
+    text = "n ~~ '1' OR name == 'France' OR name == 5"
+    for engine in ENGINES:
+        status, out, err = run(
+            capsys, "filter", str(path), "--filter", text, "--engine", engine, "--format", "ndjson"
+        )
+        assert status == 0, err  # a warning does not fail the command
+        assert [json.loads(line)["id"] for line in out.splitlines()] == [4]
+        if engine == "python":  # reads no column types: nothing to contradict
+            assert err == ""
+            continue
+        assert err.count("warning[FQ606]") == 2
+        assert err.startswith(
+            "warning[FQ606]: column 'n' holds integers; ~~ tests text, so this test never "
+            "matches\n --> <filter>:1:1\n"
+        )
+        assert "column 'name' holds strings; 5 is a number, so this test never matches" in err
+        assert " --> <filter>:1:41" in err
+        assert "= help: quote the value: name == '5'" in err
 
 
 def test_duckdb_kinds() -> None:

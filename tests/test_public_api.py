@@ -37,6 +37,7 @@ def test_the_library_face_is_there() -> None:
     found = flowql.validate(expr, model=flowql.demo_model(), flow="825")
     assert [d.code for d in found] == ["FQ101"]
     assert flowql.format(expr) == "geo_contry == 'Spain'"
+    assert flowql.table_schema({"n": "Integer"}) == {"n": "integer"}
 
 
 def test_the_client_names_are_imported_on_first_use() -> None:

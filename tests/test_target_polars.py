@@ -88,3 +88,21 @@ def test_a_constant_filter_is_a_literal() -> None:
 def test_cli_says_it_has_no_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compile", "--target", "polars", "--expr", "a == 'b'"]) == 2
     assert "schema=df.schema" in capsys.readouterr().err
+
+
+def test_a_contradicted_type_is_a_warning_and_keeps_its_meaning() -> None:
+    result = flowql.compile(
+        "n ~~ '1' OR k == 5 OR tags IN ('vip', 1)", "polars", schema=FRAME.schema
+    )
+    assert [(w.code, w.column) for w in result.warnings] == [
+        ("FQ606", 1),
+        ("FQ606", 18),
+        ("FQ606", 39),
+    ]
+    assert result.warnings[0].message == (
+        "column 'n' holds integers; ~~ tests text, so this test never matches"
+    )
+    assert isinstance(result.expression, pl.Expr)
+    # The python target keeps the rows whose tags hold 'vip', and so does the expression.
+    assert FRAME.with_row_index("i").filter(result.expression)["i"].to_list() == [0]
+    assert flowql.compile("n == 1 OR f == 1", "polars", schema=FRAME.schema).warnings == ()

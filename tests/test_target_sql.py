@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from strategies import exprs
 
 import flowql
-from flowql.ast import And, Comparison, Expr, Key, Op, String, transform
+from flowql.ast import And, Boolean, Comparison, Expr, Key, Number, Op, String, Value, transform
 from flowql.errors import UnsupportedError
 from flowql.targets import TargetError
 from flowql.targets.sql import DIALECTS, KINDS, compile_clause
@@ -340,3 +340,226 @@ def test_round_trip_with_a_schema(expr: Expr, dialect: str, data: st.DataObject)
     tree = sqlglot.parse_one(text, read=dialect)
     assert tree.sql(dialect=dialect) == text
     assert sqlglot.parse_one(tree.sql(dialect=dialect), read=dialect) == tree
+
+
+# --- FQ606: a test the schema's column types contradict ---------------------------------------
+
+TYPED = {
+    "count": "integer",
+    "f": "float",
+    "k": "string",
+    "b": "boolean",
+    "tags": "list[string]",
+    "ns": "list[integer]",
+}
+
+# The filter, then each warning: its column, message and hint.
+CONTRADICTED: list[tuple[str, list[tuple[int, str, str | None]]]] = [
+    (
+        "count ~~ 'x'",
+        [
+            (
+                1,
+                "column 'count' holds integers; ~~ tests text, so this test never matches",
+                "compare whole values with ==, such as count == 1",
+            )
+        ],
+    ),
+    (
+        "count !~ '5'",
+        [
+            (
+                1,
+                "column 'count' holds integers; !~ tests text, so this test always matches",
+                "compare whole values with ==, such as count == 5",
+            )
+        ],
+    ),
+    (
+        "count == 'x'",
+        [
+            (
+                10,
+                "column 'count' holds integers; 'x' is a string, so this test never matches",
+                "compare with a number, such as count == 1",
+            )
+        ],
+    ),
+    (
+        "count != '5'",
+        [
+            (
+                10,
+                "column 'count' holds integers; '5' is a string, so this test always matches",
+                "compare with the number: count == 5",
+            )
+        ],
+    ),
+    (
+        "count == 1.5",
+        [
+            (
+                10,
+                "column 'count' holds integers; 1.5 is not a whole number, so this test never "
+                "matches",
+                "compare with a whole number, or give the column the type float if it holds "
+                "fractions",
+            )
+        ],
+    ),
+    (
+        "count == true",
+        [
+            (
+                10,
+                "column 'count' holds integers; true is a boolean, so this test never matches",
+                "compare with a number, such as count == 1",
+            )
+        ],
+    ),
+    (
+        "k == 5",
+        [
+            (
+                6,
+                "column 'k' holds strings; 5 is a number, so this test never matches",
+                "quote the value: k == '5'",
+            )
+        ],
+    ),
+    (
+        "k == false",
+        [
+            (
+                6,
+                "column 'k' holds strings; false is a boolean, so this test never matches",
+                "quote the value: k == 'false'",
+            )
+        ],
+    ),
+    (
+        "k ~~ 5",
+        [
+            (
+                6,
+                "~~ tests text; 5 is not text, so this test never matches",
+                "quote the value: k ~~ '5'",
+            )
+        ],
+    ),
+    (
+        "b == 'False'",
+        [
+            (
+                6,
+                "column 'b' holds booleans; 'False' is a string, so this test never matches",
+                "compare with true or false, unquoted: b == false",
+            )
+        ],
+    ),
+    (
+        "b == 1",
+        [
+            (
+                6,
+                "column 'b' holds booleans; 1 is a number, so this test never matches",
+                "compare with true or false: b == true",
+            )
+        ],
+    ),
+    (
+        "f == 9007199254740993",
+        [
+            (
+                6,
+                "column 'f' holds floats; no float equals 9007199254740993 exactly, so this "
+                "test never matches",
+                "compare with a float: f == 9007199254740992.0",
+            )
+        ],
+    ),
+    (
+        "count IN (1, 'two', 3.5) OR tags == 5",
+        [
+            (
+                14,
+                "column 'count' holds integers; 'two' is a string, so no row's value equals it",
+                "compare with a number, such as count == 1",
+            ),
+            (
+                21,
+                "column 'count' holds integers; 3.5 is not a whole number, so no row's value "
+                "equals it",
+                "compare with a whole number, or give the column the type float if it holds "
+                "fractions",
+            ),
+            (
+                37,
+                "column 'tags' holds lists of strings; 5 is a number, so this test never matches",
+                "quote the value: tags == '5'",
+            ),
+        ],
+    ),
+    (
+        "NOT ns ~~ 'x'",
+        [
+            (
+                11,
+                "column 'ns' holds lists of integers; 'x' is a string, so this test never matches",
+                "compare with a number, such as ns == 1",
+            )
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CONTRADICTED)
+@pytest.mark.parametrize("target", ["sql", "polars"])
+def test_a_contradicted_type_is_a_warning(
+    text: str, expected: list[tuple[int, str, str | None]], target: str
+) -> None:
+    result = flowql.compile(text, target, schema=TYPED)
+    found = [(w.code, w.severity.value, w.column, w.message, w.hint) for w in result.warnings]
+    assert found == [("FQ606", "warning", *w) for w in expected]
+
+
+def test_agreeing_types_give_no_warning() -> None:
+    agreeing = (
+        "count == 1 AND count == 1.0 AND f == 1 AND f == 1.5 AND k == '1' AND k ~~ '' AND "
+        "b == false AND tags ~~ 'vip' AND tags IN ('a', 'b') AND ns == 2 AND count NOT IN (1, 2)"
+    )
+    assert flowql.compile(agreeing, "sql", schema=TYPED).warnings == ()
+    assert flowql.compile("k == 'x' OR n == 1", "sql").warnings == ()  # no schema: no types
+
+
+def test_the_clause_stays_the_python_targets() -> None:
+    # The warning says why the test is a constant; the constant is still what it compiles to.
+    result = flowql.compile("count == 'x' OR k == 'y'", "sql", schema=TYPED)
+    assert result.filter == """NOT "k" IS NULL AND "k" = 'y'"""
+    assert [w.code for w in result.warnings] == ["FQ606"]
+
+
+VALUES = st.one_of(
+    st.text(max_size=3).map(String),
+    st.integers(-(2**70), 2**70).map(Number),
+    st.floats(allow_nan=False, allow_infinity=False).map(Number),
+    st.booleans().map(Boolean),
+    st.sampled_from(["1", "1.5", "true", "False"]).map(String),
+)
+
+
+@given(
+    op=st.sampled_from(list(Op)),
+    value=VALUES,
+    kind=st.sampled_from(sorted(KINDS)),
+    dialect=st.sampled_from(["duckdb", "postgres"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_test_is_warned_of_exactly_when_its_type_makes_it_constant(
+    op: Op, value: Value, kind: str, dialect: str
+) -> None:
+    test = Comparison(Key("c"), op, value)
+    result = flowql.compile(test, "sql", dialect=dialect, schema={"c": kind})
+    constant = result.filter in ("FALSE", "TRUE")
+    assert bool(result.warnings) == constant, (result.filter, result.warnings)
+    assert len(result.warnings) <= 1

@@ -500,12 +500,27 @@ def _target_options(target: Target, args: argparse.Namespace) -> dict[str, objec
         options["dialect"] = args.dialect
     if args.schema:
         schema: dict[str, str] = {}
+        tables: list[str] = []
         for item in args.schema:
             column, equals, kind = item.partition("=")
+            if not equals and item.lower().endswith((".parquet", ".pq")):
+                tables.append(item)  # the file's own schema
+                continue
             if not equals or not column:
-                raise InputError(f"--schema takes COLUMN=TYPE, not {item!r}")
+                raise InputError(f"--schema takes COLUMN=TYPE or FILE.parquet, not {item!r}")
             schema[column] = kind
-        options["schema"] = schema
+        if len(tables) > 1:
+            raise InputError("--schema takes one Parquet file")
+        # A file alone is passed as it is, so that its columns of other types are refused by
+        # name (FQ601); COLUMN=TYPE given with it overrides the file's kinds.
+        options["schema"] = tables[0] if tables and not schema else schema
+        if tables and schema:
+            from flowql.targets.table_schemas import table_schema
+
+            try:
+                options["schema"] = {**table_schema(tables[0]), **schema}
+            except FlowQLError as exc:
+                raise InputError(exc.message) from None
     for name in options:
         if name not in target.options:
             raise InputError(f"the {target.name} target takes no --{name} (the sql target does)")
@@ -757,9 +772,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     k.add_argument(
         "--schema",
         action="append",
-        metavar="COLUMN=TYPE",
+        metavar="COLUMN=TYPE|FILE",
         help="for --target sql: a column's type (string, integer, float, boolean, list[...]); "
-        "repeat for each column",
+        "repeat for each column; or a Parquet FILE, whose schema gives the columns' types",
     )
     k.add_argument(
         "--format",

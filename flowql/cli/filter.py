@@ -4,8 +4,9 @@
 allowed, one format at a time) with an engine (:mod:`flowql.scans`: DuckDB by default, polars
 or the python target) and shows the rows the filter selects as ``flowql query`` shows a result
 (the same table, ``--columns``, ``--expanded``, pager, ``--format``, ``-o FILE``, ``--force``).
-Exit codes: 0 ok, 1 a filter that does not parse or that the files' schema contradicts (shown
-with its span, as ``flowql compile`` shows it) or files that cannot be read, 2 a usage error
+A test the files' column types contradict (FQ606, ``count ~~ 'x'`` on integers) is a warning
+on stderr. Exit codes: 0 ok, 1 a filter that does not parse or that the files' schema refuses
+(shown with its span, as ``flowql compile`` shows it) or files that cannot be read, 2 a usage error
 (an unknown engine, an output that cannot be written, a missing extra).
 """
 
@@ -112,9 +113,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(problem_text + "\n")
         return EXIT_USAGE
     text = args.filter
+    warnings: list[Diagnostic] = []
     try:
         expr = parse(text)
-        columns, rows = filter_files(expr, files, fmt, engine)
+        columns, rows = filter_files(expr, files, fmt, engine, warnings)
     except MissingExtraError as exc:
         err.write(render(exc.diagnostic, None, "<command line>") + "\n")
         return EXIT_USAGE
@@ -125,6 +127,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # As flowql compile shows a filter's errors: each with its span in the text.
         err.write(FlowQLError(exc.diagnostics, text).render("<filter>") + "\n")
         return EXIT_FAILED
+    for warning in warnings:  # a test the files' types contradict: the rows are still shown
+        err.write(render(warning, text, "<filter>") + "\n")
     results: list[tuple[str, Result]] = [("<filter>", result_of(columns, rows, engine, text))]
     if args.format == "table":
         # Of the files' columns: a filter that selects no rows does not make a column unknown.

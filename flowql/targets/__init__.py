@@ -12,6 +12,8 @@
   dialects (``compile_clause``), built with sqlglot (the ``flowql[sql]`` extra).
 - :mod:`flowql.targets.frame`: the ``polars`` target, a polars expression
   (``compile_expression``).
+- :mod:`flowql.targets.table_schemas`: a table's schema (pyarrow, polars, DuckDB, pandas,
+  flowql's data model) as the column kinds the ``sql`` and ``polars`` targets take.
 - :mod:`flowql.targets.python`: the local evaluator, a predicate over records
   (``compile_predicate``, ``filter_records``), which can express everything.
 
@@ -45,7 +47,8 @@ class CompileResult:
     ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``, ``sql``);
     ``params`` the ``(key, value)`` query parameters for ``conviva-sessions``; ``predicate`` the
     callable for ``python``; ``expression`` the ``polars.Expr`` for ``polars``. ``warnings``
-    are diagnostics about a filter that was compiled nonetheless (FQ602). Immutable.
+    are diagnostics about a filter that was compiled nonetheless (FQ602 for ``conviva-flow``;
+    FQ606 for ``sql`` and ``polars``: a test the schema's column types contradict). Immutable.
     """
 
     __slots__ = ("_expression", "_filter", "_params", "_predicate", "_target", "_warnings")
@@ -196,10 +199,16 @@ def _sql(expr: Expr, dialect: object = "duckdb", schema: object = None) -> Compi
         from flowql.extras import missing_extra
 
         raise TargetError(missing_extra("sqlglot", "sql", "SQL clauses")) from None
+    from flowql.targets._type_warnings import contradictions
+    from flowql.targets.table_schemas import read_schema
+
     try:
-        return CompileResult("sql", filter=compile_clause(expr, dialect, schema))
+        table = read_schema(schema, SqlOptionError)
+        text = compile_clause(expr, dialect, table)
     except SqlOptionError as exc:  # an option, as FQ603 is: the CLI's usage errors
         raise TargetError(exc.diagnostics) from None
+    warnings = contradictions(expr, table.kinds if table is not None else None)
+    return CompileResult("sql", filter=text, warnings=warnings)
 
 
 def _polars(expr: Expr, schema: object = None) -> CompileResult:
@@ -209,10 +218,16 @@ def _polars(expr: Expr, schema: object = None) -> CompileResult:
         from flowql.extras import missing_extra
 
         raise TargetError(missing_extra("polars", "polars", "polars expressions")) from None
+    from flowql.targets._type_warnings import contradictions
+    from flowql.targets.table_schemas import read_schema
+
     try:
-        return CompileResult("polars", expression=compile_expression(expr, schema))
+        table = read_schema(schema, FrameOptionError)
+        expression = compile_expression(expr, table)
     except FrameOptionError as exc:
         raise TargetError(exc.diagnostics) from None
+    warnings = contradictions(expr, table.kinds if table is not None else None)
+    return CompileResult("polars", expression=expression, warnings=warnings)
 
 
 def _read_conviva_flow(text: str) -> Expr:
@@ -331,9 +346,10 @@ def compile(source: str | Expr, target: str = "conviva-flow", **options: object)
     endpoint target takes ``revision`` (default :data:`flowql.query.KLAVIYO_REVISION`), the
     Klaviyo API revision whose fields and values the filter is checked against; ``sql`` takes
     ``dialect`` (default ``duckdb``) and ``schema`` (column -> ``string``, ``integer``,
-    ``float``, ``boolean`` or ``list[...]``), its text in :attr:`CompileResult.filter`;
-    ``polars`` takes ``schema`` (``df.schema``, or kinds as for ``sql``), its ``polars.Expr`` in
-    :attr:`CompileResult.expression`.
+    ``float``, ``boolean`` or ``list[...]``, or a table's schema: see :func:`flowql.table_schema`),
+    its text in :attr:`CompileResult.filter`; ``polars`` takes ``schema`` (``df.schema``, or as
+    for ``sql``), its ``polars.Expr`` in :attr:`CompileResult.expression`. Their
+    :attr:`CompileResult.warnings` hold an FQ606 for each test the schema contradicts.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do

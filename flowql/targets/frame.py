@@ -5,8 +5,9 @@ docs/targets/polars.md), as the sql target's clause does:
 
 - every test is two-valued (``fill_null(False)`` before any negation): a null matches ``!=``,
   ``!~`` and ``NOT IN`` and nothing else;
-- values are typed by the schema (``df.schema``, or column -> ``string``, ``integer``,
-  ``float``, ``boolean``, ``list[...]``): a value of another type than its column's is a
+- values are typed by the schema (``df.schema``, another table's schema read by
+  :mod:`flowql.targets.table_schemas`, or column -> ``string``, ``integer``, ``float``,
+  ``boolean``, ``list[...]``): a value of another type than its column's is a
   constant ``False`` (``True`` negated); without a schema, each key has the type of the values
   the filter compares it with;
 - ``~~`` is ``str.contains(value, literal=True)``: no regular expression, case-sensitive;
@@ -25,20 +26,14 @@ import polars as pl
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
-from flowql.targets._columns import (
-    NUMBER,
-    check_schema,
-    depth,
-    equal_number,
-    fold_negated,
-    infer_kinds,
-)
+from flowql.targets._columns import NUMBER, depth, equal_number, fold_negated, infer_kinds
+from flowql.targets.table_schemas import TableSchema, read_schema
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from flowql.ast import Expr, Key, Value
 
-__all__ = ["MAX_DEPTH", "TARGET", "FrameOptionError", "compile_expression", "kind_of_dtype"]
+__all__ = ["MAX_DEPTH", "TARGET", "FrameOptionError", "compile_expression"]
 
 TARGET = "polars"
 """The target's name."""
@@ -48,98 +43,16 @@ MAX_DEPTH = 100
 
 
 class FrameOptionError(FlowQLError):
-    """A schema that is not a mapping of column names to known types (FQ605)."""
-
-
-def kind_of_dtype(dtype: object) -> str | None:
-    """The kind of a polars data type (``pl.Int32`` is ``integer``), or None for one FlowQL
-    values cannot equal (dates, decimals, structs, which are read through their fields)."""
-    if not isinstance(dtype, (pl.DataType, type)):
-        return None
-    if isinstance(dtype, type):
-        try:
-            dtype = dtype()
-        except TypeError:
-            return None
-    assert isinstance(dtype, pl.DataType)
-    if isinstance(dtype, pl.List):
-        inner = kind_of_dtype(dtype.inner)
-        return f"list[{inner}]" if inner is not None and "[" not in inner else None
-    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
-        return "string"  # a category's values are text (flowql's own frames make dimensions so)
-    if dtype == pl.Boolean:
-        return "boolean"
-    if dtype.is_integer():
-        return "integer"
-    if dtype.is_float():
-        return "float"
-    return None
-
-
-def _from_polars(
-    schema: object,
-) -> tuple[dict[str, str], dict[str, str], set[str], set[str]] | None:
-    """A polars schema (``df.schema``) as kinds per key, with struct fields as dotted keys
-    (``integration.name``): the kinds, the types of columns whose type no FlowQL value can
-    be compared with (key -> type), and the dotted keys that are struct paths. A flat column
-    named with the dots wins over a struct path of that name, as in the python target; and the
-    keys of categories (compared as their text). None for a schema that is not of polars
-    types."""
-    from collections.abc import Mapping
-
-    if not isinstance(schema, Mapping) or not schema:
-        return None
-    if not all(isinstance(v, (pl.DataType, type)) for v in schema.values()):
-        return None
-    kinds: dict[str, str] = {}
-    others: dict[str, str] = {}
-    paths: set[str] = set()
-    categories: set[str] = set()
-    structs: list[tuple[str, object]] = []
-    for name, dtype in schema.items():
-        if isinstance(dtype, pl.Struct):
-            structs.append((str(name), dtype))
-            continue
-        kind = kind_of_dtype(dtype)
-        if kind is None:
-            others[str(name)] = str(dtype)
-        else:
-            kinds[str(name)] = kind
-            if isinstance(dtype, (pl.Categorical, pl.Enum)):
-                categories.add(str(name))
-    while structs:
-        name, dtype = structs.pop()
-        assert isinstance(dtype, pl.Struct)
-        for field in dtype.fields:
-            dotted = f"{name}.{field.name}"
-            if dotted in kinds or dotted in others:
-                continue
-            if isinstance(field.dtype, pl.Struct):
-                structs.append((dotted, field.dtype))
-                continue
-            paths.add(dotted)
-            kind = kind_of_dtype(field.dtype)
-            if kind is None:
-                others[dotted] = str(field.dtype)
-            else:
-                kinds[dotted] = kind
-                if isinstance(field.dtype, (pl.Categorical, pl.Enum)):
-                    categories.add(dotted)
-    return kinds, others, paths, categories
+    """A schema that is neither a mapping of column names to known types nor a table's schema
+    flowql reads (FQ605)."""
 
 
 class _Compiler:
-    def __init__(
-        self,
-        kinds: dict[str, str] | None,
-        others: dict[str, str],
-        paths: set[str] | None,
-        categories: set[str] | None = None,
-    ) -> None:
-        self.schema = kinds
-        self.others = others
-        self.paths = paths  # None: every dotted key is a struct path
-        self.categories = categories or set()
+    def __init__(self, table: TableSchema | None) -> None:
+        self.schema = table.kinds if table is not None else None
+        self.others = table.others if table is not None else {}
+        self.paths = table.paths if table is not None else None  # None: dotted keys are paths
+        self.categories = table.texts if table is not None else frozenset()
         self.kinds: dict[str, str] = {}
         self.problems: list[Diagnostic] = []
 
@@ -266,8 +179,9 @@ def _connect(operands: list[pl.Expr | bool], conjunction: bool) -> pl.Expr | boo
 
 
 def compile_expression(expr: Expr, schema: object = None) -> pl.Expr:
-    """``expr`` as a boolean polars expression (never null). ``schema`` is ``df.schema`` or a
-    mapping of keys to kinds. Raises :class:`FrameOptionError` for a bad schema and
+    """``expr`` as a boolean polars expression (never null). ``schema`` is ``df.schema``, another
+    table's schema (:mod:`flowql.targets.table_schemas`: pyarrow, DuckDB...) or a mapping of
+    keys to kinds. Raises :class:`FrameOptionError` for a bad schema and
     :class:`~flowql.errors.UnsupportedError` with every problem, each with its span.
 
     >>> import polars as pl
@@ -278,11 +192,7 @@ def compile_expression(expr: Expr, schema: object = None) -> pl.Expr:
     """
     if not isinstance(expr, (Comparison, In, Not, And, Or)):
         raise TypeError(f"not a FlowQL expression: {expr!r}")
-    read = _from_polars(schema)
-    if read is not None:
-        compiler = _Compiler(*read)
-    else:
-        compiler = _Compiler(check_schema(schema, FrameOptionError), {}, None)
+    compiler = _Compiler(read_schema(schema, FrameOptionError))
     if depth(expr) > MAX_DEPTH:
         raise UnsupportedError(
             Diagnostic(

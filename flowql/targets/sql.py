@@ -11,8 +11,10 @@ The clause means what the ``python`` target means (docs/targets/python.md), row 
   functions), so SQL's three-valued logic never leaks and the clause can also be selected as a
   column;
 - values are typed: a schema (column -> ``string``, ``integer``, ``float``, ``boolean`` or
-  ``list[...]`` of one of them) says what each column holds, and a test of a value of another
-  type is a constant (``k == '1'`` on an integer column is ``FALSE``, its ``!=`` ``TRUE``).
+  ``list[...]`` of one of them, or a table's schema read by :mod:`flowql.targets.table_schemas`)
+  says what each column holds, and a test of a value of another type is a constant (``k ==
+  '1'`` on an integer column is ``FALSE``, its ``!=`` ``TRUE``; ``flowql.compile`` warns of it,
+  FQ606).
   Without a schema, each key is taken to hold the type of the values it is compared with; a key
   compared with values of two types then needs a schema (FQ601);
 - ``~~`` is a case-sensitive substring test by position (``STRPOS``, ``INSTR``, ``LOCATE``...),
@@ -33,21 +35,12 @@ from sqlglot import exp
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
-from flowql.targets._columns import (
-    KINDS,
-    NUMBER,
-    check_schema,
-    depth,
-    equal_number,
-    fold_negated,
-    infer_kinds,
-)
+from flowql.targets._columns import KINDS, NUMBER, depth, equal_number, fold_negated, infer_kinds
 from flowql.targets._text import unencodable
+from flowql.targets.table_schemas import TableSchema, read_schema
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from flowql.ast import Expr, Key, Span, Value
 
 __all__ = [
@@ -90,7 +83,8 @@ MAX_DEPTH = 100
 
 class SqlOptionError(FlowQLError):
     """An option of the sql target that is wrong: an unknown dialect (FQ604), a schema that is
-    not a mapping of column names to known types (FQ605)."""
+    neither a mapping of column names to known types nor a table's schema flowql reads
+    (FQ605)."""
 
 
 def _dialect(name: object) -> str:
@@ -113,9 +107,11 @@ def _dialect(name: object) -> str:
 class _Compiler:
     """One compilation: the dialect, the column types, and the problems found."""
 
-    def __init__(self, dialect: str, schema: dict[str, str] | None) -> None:
+    def __init__(self, dialect: str, table: TableSchema | None) -> None:
         self.dialect = dialect
-        self.schema = schema
+        self.schema = table.kinds if table is not None else None
+        self.others = table.others if table is not None else {}
+        self.paths = table.paths if table is not None else None
         self.problems: list[Diagnostic] = []
         self.kinds: dict[str, str] = {}
 
@@ -130,7 +126,14 @@ class _Compiler:
         if self.schema is None:
             return self.kinds.get(key.name)
         kind = self.schema.get(key.name)
-        if kind is None:
+        if kind is None and key.name in self.others:
+            self.refuse(
+                f"cannot compare column {key.name!r} of type {self.others[key.name]} with "
+                "FlowQL values",
+                key.span,
+                hint="cast the column to a string, a number or a boolean first",
+            )
+        elif kind is None:
             self.problems.append(
                 Diagnostic(
                     "FQ605",
@@ -152,7 +155,8 @@ class _Compiler:
 
     def column(self, name: str) -> exp.Expr:
         parts = name.split(".")
-        if len(parts) == 1 or self.dialect not in STRUCT_DIALECTS:
+        flat = self.paths is not None and name not in self.paths  # a column named with dots
+        if len(parts) == 1 or self.dialect not in STRUCT_DIALECTS or flat:
             return exp.Column(this=exp.to_identifier(name, quoted=True))
         path: exp.Expr = exp.Column(this=exp.to_identifier(parts[0], quoted=True))
         for part in parts[1:]:
@@ -304,10 +308,10 @@ class _Compiler:
         return exp.and_(*kept) if conjunction else exp.or_(*kept)
 
 
-def compile_tree(
-    expr: Expr, dialect: object = "duckdb", schema: Mapping[str, str] | object = None
-) -> exp.Expr:
-    """``expr`` as a sqlglot boolean expression for ``dialect``.
+def compile_tree(expr: Expr, dialect: object = "duckdb", schema: object = None) -> exp.Expr:
+    """``expr`` as a sqlglot boolean expression for ``dialect``. ``schema`` is a mapping of
+    columns to kinds or a table's schema (:mod:`flowql.targets.table_schemas`: pyarrow, polars,
+    DuckDB...), whose columns of types no FlowQL value equals are refused where used (FQ601).
 
     Raises :class:`SqlOptionError` for an unknown dialect (FQ604) or a bad schema (FQ605), and
     :class:`~flowql.errors.UnsupportedError` with every problem (FQ601, and FQ605 for a key the
@@ -316,8 +320,8 @@ def compile_tree(
     if not isinstance(expr, (Comparison, In, Not, And, Or)):
         raise TypeError(f"not a FlowQL expression: {expr!r}")
     chosen = _dialect(dialect)
-    columns = check_schema(schema, SqlOptionError)
-    compiler = _Compiler(chosen, columns)
+    table = read_schema(schema, SqlOptionError)
+    compiler = _Compiler(chosen, table)
     compiler.problems.extend(unencodable(expr, f"sql ({chosen})"))
     if depth(expr) > MAX_DEPTH:
         compiler.refuse(
@@ -326,7 +330,7 @@ def compile_tree(
             hint="flatten the filter: the parser never nests deeper",
         )
         raise UnsupportedError(compiler.problems)
-    if columns is None:
+    if table is None:
         compiler.kinds, problems = infer_kinds(expr, f"the sql target ({chosen})")
         compiler.problems.extend(problems)
     clause = compiler.tree(expr)
@@ -335,9 +339,7 @@ def compile_tree(
     return clause
 
 
-def compile_clause(
-    expr: Expr, dialect: object = "duckdb", schema: Mapping[str, str] | object = None
-) -> str:
+def compile_clause(expr: Expr, dialect: object = "duckdb", schema: object = None) -> str:
     """``expr`` as the text of a SQL boolean expression for ``dialect`` (a ``WHERE`` clause
     without the ``WHERE``); raises as :func:`compile_tree` does.
 
