@@ -168,19 +168,22 @@ class Diagnostic:
 def render(
     diagnostic: Diagnostic,
     source: str | None,
-    filename: str = "<expr>",
+    filename: str | None = "<expr>",
     *,
     line_offset: int = 0,
 ) -> str:
     """Show a diagnostic as text with a code frame (source line, caret under the span, hint).
 
     ``line_offset`` shifts the displayed line numbers, for a filter embedded in a larger file.
+    ``filename`` None leaves the location line out of a diagnostic about no place (a missing
+    extra).
     """
     d = diagnostic
     out = [f"{d.severity.value}[{d.code}]: {d.message}"]
     span = d.span
     if span is None:
-        out.append(f" --> {filename}")
+        if filename is not None:
+            out.append(f" --> {filename}")
     elif source is None:
         out.append(f" --> {filename}:{span.line + line_offset}:{span.column}")
     else:

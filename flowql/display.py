@@ -7,7 +7,9 @@ records, fitted to a terminal's width when one is given, or as an expanded view 
 
 Widths are display columns (``wcwidth``: CJK and emoji take two, combining marks none), so
 non-ASCII text lines up; wcwidth is imported only when a cell is not ASCII, which keeps it off
-``flowql check``'s path. Numbers (``int`` and ``float``, not ``bool``) are right-aligned.
+``flowql check``'s path. Without it (a lint-only install: the client extra brings it), the
+standard library's Unicode tables give the same widths for all but the newest symbols.
+Numbers (``int`` and ``float``, not ``bool``) are right-aligned.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flowql.times import format_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import tzinfo
 
     from flowql.diagnostics import Diagnostic
@@ -114,12 +116,8 @@ def text_width(text: str) -> int:
     """How many terminal columns ``text`` takes (one line, no control characters)."""
     if text.isascii():
         return len(text)
-    from wcwidth import wcswidth, wcwidth
-
-    total = wcswidth(text)
-    if total >= 0:
-        return int(total)
-    return sum(max(int(wcwidth(ch)), 0) for ch in text)  # a control character counts 0
+    width = _char_width()
+    return sum(width(ch) for ch in text)
 
 
 def cut_to_width(text: str, width: int) -> str:
@@ -131,17 +129,42 @@ def cut_to_width(text: str, width: int) -> str:
         return ""
     if text.isascii():
         return text[: width - 1] + "\u2026"
-    from wcwidth import wcwidth
-
+    char_width = _char_width()
     out: list[str] = []
     used = 0
     for ch in text:
-        w = max(int(wcwidth(ch)), 0)
+        w = char_width(ch)
         if used + w > width - 1:
             break
         out.append(ch)
         used += w
     return "".join(out) + "\u2026"
+
+
+def _char_width() -> Callable[[str], int]:
+    """Columns of one character: wcwidth's, or the Unicode tables' when it is not installed;
+    a control character counts 0."""
+    try:
+        from wcwidth import wcwidth
+    except ImportError:
+        return _unicode_width
+    return lambda ch: max(int(wcwidth(ch)), 0)
+
+
+def _unicode_width(ch: str) -> int:
+    import unicodedata
+
+    # wcwidth's rules: marks, controls, line and paragraph separators, Hangul's medial and
+    # final jamo and format characters take none, but the soft hyphen and the marks that
+    # prefix a number (U+0600 to U+0605 and their kin) take one.
+    category = unicodedata.category(ch)
+    if category in ("Mn", "Me", "Mc", "Cc", "Zl", "Zp") or "\u1160" <= ch <= "\u11ff":
+        return 0
+    if "\ud7b0" <= ch <= "\ud7ff":
+        return 0
+    if category == "Cf":
+        return 1 if ch == "\xad" or unicodedata.bidirectional(ch) == "AN" else 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 def _pad(text: str, width: int, right: bool) -> str:

@@ -81,7 +81,7 @@ class FlowQLError(Exception):
         """1-based column one past the end of the first problem."""
         return self.diagnostic.end_column
 
-    def render(self, filename: str = "<expr>") -> str:
+    def render(self, filename: str | None = "<expr>") -> str:
         """Every diagnostic with a code frame of the source, as a terminal would show it."""
         return "\n\n".join(render(d, self.source, filename) for d in self.diagnostics)
 

@@ -2,8 +2,10 @@
 
 :func:`require` is the one way flowql imports a library that an extra brings (pyarrow, pandas,
 polars, matplotlib): at the point of use, never at start-up, so ``flowql check`` and every
-command that needs none of them never pays for them. When one is missing, the error is a
-diagnostic (FQ806 ``missing-extra``) that names the extra to install, never a traceback.
+command that needs none of them never pays for them. :func:`require_extra` checks a whole
+command's extra (``client`` for queries, ``repl`` for the REPL) before the command starts.
+When one is missing, the error is a diagnostic (FQ806 ``missing-extra``) that names the extra
+to install, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
 
-__all__ = ["MissingExtraError", "missing_extra", "require"]
+__all__ = ["EXTRA_MODULES", "MissingExtraError", "missing_extra", "require", "require_extra"]
+
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "client": ("h11", "httpx", "sniffio", "wcwidth"),
+    "repl": ("prompt_toolkit", "pygments", "platformdirs", "h11", "httpx", "sniffio", "wcwidth"),
+}
+"""The modules a whole command's extra brings (pyproject.toml's lists, by import name)."""
 
 
 class MissingExtraError(FlowQLError):
@@ -40,3 +48,15 @@ def require(module: str, extra: str, purpose: str, *, also: str = "") -> ModuleT
         return importlib.import_module(module)
     except ImportError:
         raise MissingExtraError(missing_extra(module, extra, purpose, also)) from None
+
+
+def require_extra(extra: str, purpose: str) -> None:
+    """Nothing when every module of ``extra`` (:data:`EXTRA_MODULES`) can be imported;
+    :class:`MissingExtraError` (FQ806) naming the first one missing otherwise. Said before a
+    command starts, so that it never fails half way. Looks the modules up without importing
+    them."""
+    from importlib.util import find_spec
+
+    for module in EXTRA_MODULES[extra]:
+        if find_spec(module) is None:
+            raise MissingExtraError(missing_extra(module, extra, purpose))

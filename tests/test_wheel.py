@@ -106,22 +106,33 @@ def test_wheel_contents(installed: Installed) -> None:
     assert not [n for n in names if "/test_" in n or n.endswith((".pyc", ".lark"))]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(installed.wheel).read(metadata).decode("utf-8")
-    # The chosen dependencies and nothing else: tomli on Python 3.10 (3.11 has tomllib), h11,
-    # httpx and sniffio (which httpcore imports on every request) for the client, prompt_toolkit,
-    # pygments and platformdirs for the REPL.
+    # No third-party dependency but tomli on Python 3.10 (3.11 has tomllib): a lint-only job
+    # installs flowql alone. The client and the REPL are extras.
     requires = [
         line for line in text.split("Provides-Extra")[0].splitlines() if "Requires-Dist" in line
     ]
-    assert requires == [
-        "Requires-Dist: h11<1,>=0.16",
-        "Requires-Dist: httpx<1,>=0.27",
-        "Requires-Dist: platformdirs>=4",
-        "Requires-Dist: prompt-toolkit<4,>=3.0.43",
-        "Requires-Dist: pygments>=2.17",
-        "Requires-Dist: sniffio>=1.3",
-        "Requires-Dist: tomli>=1.1; python_version < '3.11'",
-        "Requires-Dist: wcwidth>=0.2.6",
-    ]
+    assert requires == ["Requires-Dist: tomli>=1.1; python_version < '3.11'"]
+    client = ["h11<1,>=0.16", "httpx<1,>=0.27", "sniffio>=1.3", "wcwidth>=0.2.6"]
+    repl = [*client, "platformdirs>=4", "prompt-toolkit<4,>=3.0.43", "pygments>=2.17"]
+    for extra, wanted in (("client", client), ("repl", repl)):
+        assert f"Provides-Extra: {extra}" in text
+        found = sorted(
+            line.split(": ", 1)[1].split(";")[0]
+            for line in text.splitlines()
+            if line.endswith(f"; extra == '{extra}'")
+        )
+        assert found == sorted(wanted), extra
+    everything = {
+        line.split(": ", 1)[1].split(";")[0]
+        for line in text.splitlines()
+        if line.endswith("; extra == 'all'")
+    }
+    others = {
+        line.split(": ", 1)[1].split(";")[0]
+        for line in text.splitlines()
+        if "; extra == '" in line and not line.endswith(("'all'", "'dev'"))
+    }
+    assert everything == others  # `all` is every extra but dev
     # Pictures as PNG or SVG are an extra: matplotlib only with `pip install 'flowql[plot]'`.
     assert "Provides-Extra: plot" in text
     assert "Requires-Dist: matplotlib>=3.6; extra == 'plot'" in text
@@ -224,6 +235,53 @@ def test_filter_without_its_extras(installed: Installed) -> None:
     result = installed.run(*argv, "--engine", "python", "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "name,n\n50%_off,2\n"
+
+
+def test_the_wheel_installs_with_no_third_party_package(installed: Installed) -> None:
+    # Without --no-deps, from no index: pip fails if the wheel requires anything on 3.11+.
+    install = installed.run(
+        installed.python,
+        "-m",
+        "pip",
+        "install",
+        "--no-index",
+        "--force-reinstall",
+        installed.wheel,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    listing = installed.run(installed.python, "-m", "pip", "list", "--format", "json")
+    names = {p["name"].lower() for p in json.loads(listing.stdout)}
+    assert names - {"pip", "setuptools"} == {"flowql"}
+
+
+def test_commands_without_their_extras_say_which_to_install(installed: Installed) -> None:
+    # A lint-only install has no client and no REPL: those commands exit 2 with the extra.
+    for argv, extra in (
+        (("repl",), "repl"),
+        (("query", "--dry-run"), "client"),
+        (("model", "pull"), "client"),
+    ):
+        result = installed.run(installed.flowql, *argv)
+        assert result.returncode == 2, (argv, result.stdout, result.stderr)
+        assert "error[FQ806]" in result.stderr, argv
+        assert f"pip install 'flowql[{extra}]'" in result.stderr, argv
+        assert "Traceback" not in result.stderr, argv
+        assert " --> " not in result.stderr, argv  # about no file
+    # The library's clients say the same, as flowql's own error.
+    probe = (
+        "import flowql\n"
+        "try:\n"
+        "    flowql.ConvivaFlowClient\n"
+        "except flowql.FlowQLError as exc:\n"
+        "    print(exc.code, exc.hint)\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.stdout == "FQ806 pip install 'flowql[client]'\n", result.stderr
+    # ... and check, fmt and model show (a table) work with the standard library alone.
+    (installed.outside / "a.flowql").write_text("geo_country == 'España'\n", encoding="utf-8")
+    for words in (["check", "a.flowql"], ["fmt", "--check", "a.flowql"], ["model", "show"]):
+        result = installed.run(installed.flowql, *words)
+        assert result.returncode == 0, (words, result.stdout, result.stderr)
 
 
 def test_installed_package_is_the_wheel(installed: Installed) -> None:

@@ -544,6 +544,9 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_repl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.extras import require_extra
+
+    require_extra("repl", "The REPL and its scripts")
     from flowql.repl import main as repl
 
     return repl(target=args.target, model=args.model, flow=args.flow, stdout=out, stderr=err)
@@ -891,8 +894,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"flowql: error: {exc}\n")
         return EXIT_USAGE
     except FlowQLError as exc:
-        # A configuration or data model that cannot be read: nothing was checked.
-        sys.stderr.write(exc.render(getattr(exc, "path", None) or "<config>") + "\n")
+        from flowql.extras import MissingExtraError
+
+        # A configuration or data model that cannot be read: nothing was checked. A missing
+        # extra is about no file.
+        where = None if isinstance(exc, MissingExtraError) else "<config>"
+        sys.stderr.write(exc.render(getattr(exc, "path", None) or where) + "\n")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (flowql parse ... | head): not an error worth a traceback.

@@ -648,6 +648,9 @@ def _planned(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, Any
 
 
 def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.extras import require_extra
+
+    require_extra("client", "Queries")
     from flowql.apis import api_spec
     from flowql.client.errors import ClientError, PartialResultError
     from flowql.errors import FlowQLError
@@ -975,6 +978,9 @@ def _write(out: TextIO, result: Result, fmt: str, args: argparse.Namespace | Non
 
 
 def _cmd_model_pull(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.extras import require_extra
+
+    require_extra("client", "Pulling a data model")
     return _pull(args.sessions, args.output, args, out, err)
 
 

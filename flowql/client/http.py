@@ -28,9 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, urlsplit
 
-import h11
-
 from flowql import __version__
+from flowql.extras import MissingExtraError, missing_extra
+
+try:
+    import h11
+except ImportError:  # a lint-only install: using a client says which extra to install
+    raise MissingExtraError(missing_extra("h11", "client", "flowql's clients")) from None
 
 if TYPE_CHECKING:
     import httpx
