@@ -543,6 +543,13 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_completion(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.cli.completion import script
+
+    out.write(script(args.shell, build_parser()))  # every command built, not only this one
+    return EXIT_OK
+
+
 def _cmd_repl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.extras import require_extra
 
@@ -803,6 +810,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         add_command(commands)
     else:
         commands.add_parser("filter", help=COMMAND_HELP["filter"])
+
+    sh = commands.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish",
+        description="Print a completion script for SHELL, made from these very options. Load "
+        'it once: eval "$(flowql completion bash)" in ~/.bashrc (zsh: ~/.zshrc), or flowql '
+        "completion fish > ~/.config/fish/completions/flowql.fish. Completing never runs flowql.",
+    )
+    sh.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
+    sh.set_defaults(handler=_cmd_completion)
 
     r = commands.add_parser("rules", help="list every diagnostic code")
     r.add_argument("--format", choices=("text", "json"), default="text")
