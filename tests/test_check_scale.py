@@ -144,13 +144,13 @@ def manifests(draw: st.DrawFn) -> str:
 def test_reading_table_by_table_finds_what_reading_whole_finds(text: str) -> None:
     checker = Checker(Config())
     item = Input("m.toml", text, manifest=True)
-    assert _found(checker, item, plain=True) == _found(checker, item, plain=False)
+    assert _found(checker, item, by_table=True) == _found(checker, item, by_table=False)
 
 
-def _found(checker: Checker, item: Input, *, plain: bool) -> list[dict[str, object]]:
+def _found(checker: Checker, item: Input, *, by_table: bool) -> list[dict[str, object]]:
     """The diagnostics of a manifest, or those of its refusal (not a manifest at all)."""
     try:
-        found = checker._manifest_found(item, plain=plain)
+        found = checker._manifest_found(item, by_table=by_table)
     except FlowQLError as exc:
         found = [*exc.diagnostics]
     return [d.to_dict() for d in found]

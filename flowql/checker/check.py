@@ -204,7 +204,7 @@ class Checker:
 
         if any(part is None for _, part in runs):
             try:
-                found = self._manifest_found(item, plain=False)
+                found = self._manifest_found(item, by_table=False)
             except FlowQLError as exc:
                 return [(True, d) for d in exc.diagnostics]
             return [(False, d) for d in self._suppress(item, self._select(found))]
@@ -255,12 +255,16 @@ class Checker:
             return []
         return self._suppress(item, self._select(self._manifest_found(item)))
 
-    def _manifest_found(self, item: Input, *, plain: bool = True) -> list[Diagnostic]:
+    def _manifest_found(self, item: Input, *, by_table: bool | None = None) -> list[Diagnostic]:
         """Every diagnostic of a manifest, before ``--select`` and ``# noqa``: read table by
-        table when it is a plain series of ``[[query]]`` tables (and ``plain``), else whole."""
+        table when it is a plain series of ``[[query]]`` tables (and ``by_table``; by default
+        when it is large), else whole. Whole is faster (one tomllib call), table by table keeps
+        memory to one query."""
         from flowql.checker.manifest import NotPlainError, load_manifest_text, table_runs
 
-        runs = table_runs(item.text, 1) if plain else None
+        if by_table is None:
+            by_table = len(item.text) >= _SPLIT_CHARS
+        runs = table_runs(item.text, 1) if by_table else None
         if runs is not None:
             try:
                 return [d for _, found in self._manifest_run(item, runs[0], {}) for d in found]
