@@ -4,7 +4,7 @@ What it adds to the plain-Python parts (:mod:`~flowql.repl.session`,
 :mod:`~flowql.repl.completion`, :mod:`~flowql.repl.commands`):
 
 - highlighting as you type, with :class:`flowql.highlight.FlowQLLexer`, and the first error of
-  the live check underlined;
+  the live check underlined on a red background (:mod:`~flowql.repl.marks`);
 - completion at the cursor, computed in a background thread (``ThreadedCompleter``) and shown
   while typing;
 - a live check: each change of the text is checked in a background thread (only the latest text
@@ -41,7 +41,6 @@ from prompt_toolkit.filters import completion_is_selected, has_focus
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.layout.utils import explode_text_fragments
 from prompt_toolkit.lexers import Lexer, PygmentsLexer
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
@@ -52,11 +51,12 @@ from flowql.errors import FlowQLError
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
 from flowql.repl.completion import OPERATORS, complete
 from flowql.repl.lookahead import unfinished
+from flowql.repl.marks import ErrorMark
 from flowql.repl.prompt import PROMPT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from prompt_toolkit.application import Application
     from prompt_toolkit.completion import CompleteEvent
@@ -181,7 +181,6 @@ class LiveCheck:
         self.on_done = on_done
         self.result: Check | None = None
         self.error: str | None = None
-        self.generation = 0  # grows with every result, for caches keyed on it
         self._key: tuple[str, int] | None = None
         self._wanted: tuple[str, int] | None = None
         self._lock = threading.Lock()
@@ -238,7 +237,6 @@ class LiveCheck:
                     result, error = None, f"internal error: {type(exc).__name__}: {exc}"
                 with self._lock:
                     self.result, self.error, self._key = result, error, wanted
-                    self.generation += 1
                 self.on_done()
 
 
@@ -247,14 +245,14 @@ def _empty_line(number: int) -> StyleAndTextTuples:
 
 
 class _ReplLexer(Lexer):
-    """FlowQL highlighting for filters, the command name in bold for commands, and the first
-    error of the live check underlined.
+    """FlowQL highlighting for filters, and the command name in bold for commands. What it
+    draws depends on the text alone (prompt_toolkit keeps it while the text stays the same):
+    the first error's mark is :class:`~flowql.repl.marks.ErrorMark`'s.
 
     The FlowQL lexer (Pygments) is made when there is first a filter to highlight: the empty
     first prompt does without it."""
 
-    def __init__(self, live: LiveCheck) -> None:
-        self.live = live
+    def __init__(self) -> None:
         self._flowql: PygmentsLexer | None = None
 
     @property
@@ -281,37 +279,7 @@ class _ReplLexer(Lexer):
                 return [("class:command", head), ("", space + rest)]
 
             return command_line
-        get_line = self.flowql.lex_document(document)
-        check, fresh = self.live.current(document.text)
-        error = _first_error(check) if check is not None and fresh else None
-        span = error.span if error is not None else None
-        if span is None or span.start == span.end or check is None:
-            return get_line
-        if check.unfinished or check.half_typed:
-            return get_line
-
-        def marked_line(number: int) -> StyleAndTextTuples:
-            fragments = get_line(number)
-            line = number + 1
-            if not span.line <= line <= span.end_line:
-                return fragments
-            first = span.column - 1 if line == span.line else 0
-            last = span.end_column - 1 if line == span.end_line else 1 << 30
-            out: StyleAndTextTuples = []
-            column = 0
-            for style, text, *_ in explode_text_fragments(fragments):
-                if first <= column < last:
-                    style += " class:error-span"
-                out.append((style, text))
-                column += len(text)
-            return out
-
-        return marked_line
-
-    def invalidation_hash(self) -> Hashable:
-        """Changes when the live check's result does, so the error mark follows it."""
-        made = self._flowql
-        return (made.invalidation_hash() if made is not None else None, self.live.generation)
+        return self.flowql.lex_document(document)
 
 
 class Repl:
@@ -340,7 +308,8 @@ class Repl:
             message=[("class:prompt", PROMPT)],
             prompt_continuation=lambda width, line, soft: "." * (width - 2) + "> ",
             multiline=True,
-            lexer=_ReplLexer(self.live),
+            lexer=_ReplLexer(),
+            input_processors=[ErrorMark(self._checked)],
             completer=ThreadedCompleter(FlowQLCompleter(session)),
             complete_while_typing=True,
             validator=FilterValidator(session),
@@ -500,6 +469,13 @@ class Repl:
         print_formatted_text(
             FormattedText([(style, text)]), style=STYLE, output=self.prompt.app.output
         )
+
+    def _checked(self, text: str) -> Check | None:
+        """The live check of this filter as it is now, if it has answered (for the mark)."""
+        if _is_command(text):
+            return None
+        check, fresh = self.live.current(text)
+        return check if fresh else None
 
     def _redraw(self) -> None:
         with contextlib.suppress(Exception):  # the application may be between prompts
