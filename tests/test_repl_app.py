@@ -252,7 +252,13 @@ def test_an_unknown_key_is_an_error_too() -> None:
         session = Session()
         session.set_flow("825")
         async with running(session) as d:
-            await d.type("geo_contry == 'Spain'" + ENTER)
+            await d.type("geo_contry == 'Spain'")
+            # The toolbar (80 columns here) says it as Enter will, the hint kept whole.
+            toolbar = (await d.toolbar()).split("\n")[0]
+            assert toolbar.startswith(" error FQ101 1:1: 'geo_contry' is not a")
+            assert toolbar.endswith("... (did you mean 'geo_country'?)")
+            assert len(toolbar) <= 80
+            await d.type(ENTER)
             await d.until(lambda: d.repl.buffer.validation_error is not None, "the error")
             message = d.repl.buffer.validation_error.message  # type: ignore[union-attr]
             assert message.startswith("FQ101: 'geo_contry' is not a dimension of flow 825")

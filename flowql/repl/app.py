@@ -9,7 +9,8 @@ What it adds to the plain-Python parts (:mod:`~flowql.repl.session`,
   while typing;
 - a live check: each change of the text is checked in a background thread (only the latest text
   is ever checked, so a fast typist never queues work), and the bottom toolbar shows the result
-  with the target, flow, time range and the request URL's length against the limit;
+  (the first finding with its hint, :mod:`~flowql.repl.toolbar`) with the target, flow, time
+  range and the request URL's length against the limit;
 - Enter submits a whole filter; on an unfinished one (an open group or string) it starts a new
   line; on a filter with an error it moves the cursor to the error instead (the validator).
   Alt-Enter always starts a new line;
@@ -49,10 +50,11 @@ from prompt_toolkit.validation import ValidationError, Validator
 from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
-from flowql.repl.completion import OPERATORS, complete
+from flowql.repl.completion import complete
 from flowql.repl.lookahead import unfinished
 from flowql.repl.marks import ErrorMark
 from flowql.repl.prompt import PROMPT
+from flowql.repl.toolbar import finding, status_line, url_part
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,10 +127,6 @@ def _interruptible() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
-def _first_error(check: Check) -> Diagnostic | None:
-    return next((d for d in check.diagnostics if d.severity is Severity.ERROR), None)
-
-
 class FlowQLCompleter(Completer):
     """prompt_toolkit's view of :func:`flowql.repl.completion.complete`. Wrapped in a
     ``ThreadedCompleter`` by the REPL, so that it never holds up typing."""
@@ -160,12 +158,12 @@ class FilterValidator(Validator):
         text = document.text
         if not text.strip() or _is_command(text):
             return
-        error = _first_error(self.session.check(text))
-        if error is None:
+        errors = self.session.check(text).errors
+        if not errors:
             return
+        error = errors[0]
         where = error.span.start if error.span is not None else 0
-        hint = f" ({error.hint})" if error.hint else ""
-        raise ValidationError(cursor_position=where, message=f"{error.code}: {error.message}{hint}")
+        raise ValidationError(cursor_position=where, message=f"{error.code}: {finding(error)}")
 
 
 class LiveCheck:
@@ -436,6 +434,12 @@ class Repl:
             return
         self.printer(text.rstrip("\n"), "")
 
+    def _columns(self) -> int | None:
+        try:
+            return self.prompt.app.output.get_size().columns
+        except Exception:  # no terminal to ask: no limit
+            return None
+
     def _width(self) -> int | None:
         try:
             return max(self.prompt.app.output.get_size().columns - 1, 20)
@@ -528,7 +532,7 @@ class Repl:
             check, fresh = self.live.current(text)
             if not fresh:
                 self.live.request(text)
-            status = _status_part(check, fresh, self.live.error)
+            status = status_line(check, fresh, self.live.error, self._columns())
         context: StyleAndTextTuples = [("class:toolbar.target", f" {session.target} ")]
         flow = session.active_flow()
         if flow is not None:
@@ -539,7 +543,7 @@ class Repl:
             context.append(("", "| every flow "))
         context.append(("", f"| {session.time_range} "))
         if check is not None:
-            context.extend(_url_part(check))
+            context.extend(url_part(check))
         return [*status, ("", "\n"), *context]
 
 
@@ -552,48 +556,6 @@ def _warm_up(values: SandboxValues | None) -> None:
         import flowql.highlight  # noqa: F401 - imported now, not in the first keystroke
     if values is not None:
         values.prefetch()
-
-
-def _url_part(check: Check) -> StyleAndTextTuples:
-    if check.url_length is None:
-        if check.request_note is not None:
-            return [("class:toolbar.pending", f"| URL: {check.request_note} ")]
-        return []
-    share = check.url_length * 100 // check.url_limit
-    style = "class:toolbar.error" if check.url_length > check.url_limit else ""
-    if not style and share > 90:
-        style = "class:toolbar.warning"
-    return [(style, f"| URL {check.url_length:,}/{check.url_limit:,} ({share}%) ")]
-
-
-def _status_part(check: Check | None, fresh: bool, error: str | None) -> StyleAndTextTuples:
-    if error is not None and fresh:
-        return [("class:toolbar.error", f" {error}")]
-    if check is None:
-        return [("class:toolbar.pending", " checking...")]
-    stale = "" if fresh else " ..."
-    diagnostics = check.diagnostics
-    if not diagnostics:
-        return (
-            [("class:toolbar.ok", f" ok: compiles for {check.compiled.target}{stale}")]
-            if (check.compiled is not None)
-            else []
-        )
-    if check.half_typed is not None:
-        ops = [
-            f"{op} ({meaning})" for op, meaning in OPERATORS.items() if op[0] == check.half_typed
-        ]
-        return [("class:toolbar.pending", f" unfinished: {' or '.join(ops)}{stale}")]
-    first = _first_error(check) or diagnostics[0]
-    where = f" {first.line}:{first.column}" if first.span is not None else ""
-    more = f" (+{len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
-    if check.unfinished:
-        style, word = "class:toolbar.pending", "unfinished"
-    elif first.severity is Severity.ERROR:
-        style, word = "class:toolbar.error", f"error {first.code}"
-    else:
-        style, word = "class:toolbar.warning", f"{first.severity.value} {first.code}"
-    return [(style, f" {word}{where}: {first.message}{more}{stale}")]
 
 
 HISTORY_READ_LIMIT = 4 * 1024 * 1024

@@ -1,0 +1,131 @@
+"""The text of the REPL's bottom toolbar: what the live check found, and the URL's length.
+
+The first line says what the live check found in the text: the first finding, with its code,
+position, message and hint (``error FQ101 1:1: 'geo_contry' is not a dimension of flow 825
+(Login Process) (did you mean 'geo_country'?)``), as Enter's message says it. It is fitted to
+the terminal's width: the message is shortened first, so that a "did you mean" stays in view.
+"""
+
+from __future__ import annotations
+
+from prompt_toolkit.utils import get_cwidth
+
+from flowql.diagnostics import Severity
+from flowql.repl.completion import OPERATORS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
+
+    from flowql.diagnostics import Diagnostic
+    from flowql.repl.session import Check
+
+__all__ = ["finding", "fit", "status_line", "url_part"]
+
+_CUT = "..."  # as flowql.diagnostics.clip marks a cut
+_NEAR = 12  # how far back a cut looks for the end of a word
+_MIN_HINT = 12  # the least of a long hint that is shown, " (compare...)"
+_MIN_MESSAGE = 20  # the least of the message that a short hint leaves
+
+
+def finding(d: Diagnostic) -> str:
+    """``message (hint)``: a diagnostic on one line, as the REPL says it."""
+    return f"{d.message} ({d.hint})" if d.hint else d.message
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, ``...`` marking a cut."""
+    if get_cwidth(text) <= width:
+        return text
+    room = width - len(_CUT)
+    if room <= 0:
+        return _CUT[: max(width, 0)]
+    out = []
+    used = 0
+    for char in text:
+        cells = get_cwidth(char)
+        if used + cells > room:
+            break
+        out.append(char)
+        used += cells
+    kept = "".join(out)
+    # At a word's end when one is near: "flow 825..." rather than "flow 825 (Logi...".
+    space = kept.rfind(" ")
+    if text[len(kept)] != " " and space >= max(len(kept) - _NEAR, 1):
+        kept = kept[:space]
+    return kept.rstrip() + _CUT
+
+
+def fit(head: str, message: str, hint: str, tail: str, width: int | None) -> str:
+    """``head + message + hint + tail`` in ``width`` cells (None: no limit). A hint that leaves
+    the message some room (a "did you mean") stays whole and the message gives way; a longer
+    one gives way to the message. The head (the code and position) and the tail stay."""
+    line = head + message + hint + tail
+    if width is None or get_cwidth(line) <= width:
+        return line
+    room = width - get_cwidth(head) - get_cwidth(tail)
+    if room < _MIN_HINT + _MIN_MESSAGE:
+        return _cut(line, width)
+    hint_cells = get_cwidth(hint)
+    if room - hint_cells >= _MIN_MESSAGE:
+        message_room = room - hint_cells
+    else:
+        message_room = min(get_cwidth(message), room - _MIN_HINT)
+    message = _cut(message, message_room)
+    hint_room = room - get_cwidth(message)
+    if hint_cells > hint_room:
+        # A cut hint in parentheses keeps its closing one, so that the line still reads.
+        closed = hint.startswith(" (") and hint.endswith(")")
+        hint = _cut(hint[:-1], hint_room - 1) + ")" if closed else _cut(hint, hint_room)
+    return head + message + hint + tail
+
+
+def status_line(
+    check: Check | None, fresh: bool, error: str | None, width: int | None = None
+) -> StyleAndTextTuples:
+    """The toolbar's first line for a filter: what the live check found, in ``width`` cells.
+    ``fresh`` says the check is for the text as it is now (if not, `` ...`` says so); ``error``
+    is the live check's own failure."""
+    if error is not None and fresh:
+        return [("class:toolbar.error", fit(" ", error, "", "", width))]
+    if check is None:
+        return [("class:toolbar.pending", " checking...")]
+    stale = "" if fresh else " ..."
+    diagnostics = check.diagnostics
+    if not diagnostics:
+        return (
+            [("class:toolbar.ok", f" ok: compiles for {check.compiled.target}{stale}")]
+            if (check.compiled is not None)
+            else []
+        )
+    if check.half_typed is not None:
+        ops = [
+            f"{op} ({meaning})" for op, meaning in OPERATORS.items() if op[0] == check.half_typed
+        ]
+        return [("class:toolbar.pending", f" unfinished: {' or '.join(ops)}{stale}")]
+    first = (check.errors or diagnostics)[0]  # sorted by position
+    where = f" {first.line}:{first.column}" if first.span is not None else ""
+    more = f" (+{len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
+    # The hint of a finding, not of an unfinished filter: the completion menu offers what
+    # may come next.
+    hint = f" ({first.hint})" if first.hint and not check.unfinished else ""
+    if check.unfinished:
+        style, word = "class:toolbar.pending", "unfinished"
+    elif first.severity is Severity.ERROR:
+        style, word = "class:toolbar.error", f"error {first.code}"
+    else:
+        style, word = "class:toolbar.warning", f"{first.severity.value} {first.code}"
+    return [(style, fit(f" {word}{where}: ", first.message, hint, more + stale, width))]
+
+
+def url_part(check: Check) -> StyleAndTextTuples:
+    """The request URL's length against the limit, for the toolbar's second line."""
+    if check.url_length is None:
+        if check.request_note is not None:
+            return [("class:toolbar.pending", f"| URL: {check.request_note} ")]
+        return []
+    share = check.url_length * 100 // check.url_limit
+    style = "class:toolbar.error" if check.url_length > check.url_limit else ""
+    if not style and share > 90:
+        style = "class:toolbar.warning"
+    return [(style, f"| URL {check.url_length:,}/{check.url_limit:,} ({share}%) ")]
