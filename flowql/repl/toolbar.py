@@ -24,8 +24,7 @@ __all__ = ["finding", "fit", "status_line", "url_part"]
 
 _CUT = "..."  # as flowql.diagnostics.clip marks a cut
 _NEAR = 12  # how far back a cut looks for the end of a word
-_MIN_HINT = 12  # the least of a long hint that is shown, " (compare...)"
-_MIN_MESSAGE = 20  # the least of the message that a short hint leaves
+_LEAST_ROOM = 36  # for less, the line is cut at its end: a third of it is " (compare...)"
 
 
 def finding(d: Diagnostic) -> str:
@@ -57,20 +56,22 @@ def _cut(text: str, width: int) -> str:
 
 
 def fit(head: str, message: str, hint: str, tail: str, width: int | None) -> str:
-    """``head + message + hint + tail`` in ``width`` cells (None: no limit). A hint that leaves
-    the message some room (a "did you mean") stays whole and the message gives way; a longer
-    one gives way to the message. The head (the code and position) and the tail stay."""
+    """``head + message + hint + tail`` in ``width`` cells (None: no limit). The message and
+    the hint share what the head (the code and position) and the tail leave: the shorter of
+    the two stays whole when it takes at most two thirds of it (a "did you mean", or a short
+    message before a long hint), and the longer is cut."""
     line = head + message + hint + tail
     if width is None or get_cwidth(line) <= width:
         return line
     room = width - get_cwidth(head) - get_cwidth(tail)
-    if room < _MIN_HINT + _MIN_MESSAGE:
+    if room < _LEAST_ROOM:
         return _cut(line, width)
-    hint_cells = get_cwidth(hint)
-    if room - hint_cells >= _MIN_MESSAGE:
-        message_room = room - hint_cells
+    message_cells, hint_cells = get_cwidth(message), get_cwidth(hint)
+    most = room * 2 // 3
+    if message_cells <= hint_cells:
+        message_room = min(message_cells, most)
     else:
-        message_room = min(get_cwidth(message), room - _MIN_HINT)
+        message_room = room - min(hint_cells, most)
     message = _cut(message, message_room)
     hint_room = room - get_cwidth(message)
     if hint_cells > hint_room:
