@@ -150,8 +150,9 @@ class FlowQLCompleter(Completer):
 class FilterValidator(Validator):
     """Refuses to submit a filter with an error, moving the cursor to it (Enter's check)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, columns: Callable[[], int | None] = lambda: None) -> None:
         self.session = session
+        self.columns = columns  # the terminal's width, which the message is fitted to
 
     def validate(self, document: Document) -> None:
         """Raise ValidationError at the first error of the filter, if any."""
@@ -163,7 +164,8 @@ class FilterValidator(Validator):
             return
         error = errors[0]
         where = error.span.start if error.span is not None else 0
-        raise ValidationError(cursor_position=where, message=f"{error.code}: {finding(error)}")
+        message = finding(error, f"{error.code}: ", width=self.columns())
+        raise ValidationError(cursor_position=where, message=message)
 
 
 class LiveCheck:
@@ -310,7 +312,7 @@ class Repl:
             input_processors=[ErrorMark(self._checked)],
             completer=ThreadedCompleter(FlowQLCompleter(session)),
             complete_while_typing=True,
-            validator=FilterValidator(session),
+            validator=FilterValidator(session, self._columns),
             validate_while_typing=False,
             bottom_toolbar=self.toolbar,
             history=history if history is not None else InMemoryHistory(),

@@ -2,8 +2,9 @@
 
 The first line says what the live check found in the text: the first finding, with its code,
 position, message and hint (``error FQ101 1:1: 'geo_contry' is not a dimension of flow 825
-(Login Process) (did you mean 'geo_country'?)``), as Enter's message says it. It is fitted to
-the terminal's width: the message is shortened first, so that a "did you mean" stays in view.
+(Login Process) (did you mean 'geo_country'?)``), worded as Enter's message (the validator's)
+words it. Both are fitted to the terminal's width (:func:`fit`), so that a "did you mean" stays
+in view.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ _NEAR = 12  # how far back a cut looks for the end of a word
 _LEAST_ROOM = 36  # for less, the line is cut at its end: a third of it is " (compare...)"
 
 
-def finding(d: Diagnostic) -> str:
-    """``message (hint)``: a diagnostic on one line, as the REPL says it."""
-    return f"{d.message} ({d.hint})" if d.hint else d.message
+def finding(
+    d: Diagnostic, head: str = "", tail: str = "", width: int | None = None, *, hint: bool = True
+) -> str:
+    """A diagnostic on one line as the REPL says it, ``message (hint)``, between ``head`` and
+    ``tail`` and fitted to ``width`` cells (:func:`fit`); ``hint=False`` leaves the hint out."""
+    return fit(head, d.message, f" ({d.hint})" if hint and d.hint else "", tail, width)
 
 
 def _cut(text: str, width: int) -> str:
@@ -107,16 +111,15 @@ def status_line(
     first = (check.errors or diagnostics)[0]  # sorted by position
     where = f" {first.line}:{first.column}" if first.span is not None else ""
     more = f" (+{len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
-    # The hint of a finding, not of an unfinished filter: the completion menu offers what
-    # may come next.
-    hint = f" ({first.hint})" if first.hint and not check.unfinished else ""
     if check.unfinished:
         style, word = "class:toolbar.pending", "unfinished"
     elif first.severity is Severity.ERROR:
         style, word = "class:toolbar.error", f"error {first.code}"
     else:
         style, word = "class:toolbar.warning", f"{first.severity.value} {first.code}"
-    return [(style, fit(f" {word}{where}: ", first.message, hint, more + stale, width))]
+    # No hint for an unfinished filter: what may come next is the completion menu's to offer.
+    shown = finding(first, f" {word}{where}: ", more + stale, width, hint=not check.unfinished)
+    return [(style, shown)]
 
 
 def url_part(check: Check) -> StyleAndTextTuples:
