@@ -290,7 +290,10 @@ class _Compiler:
         return self.guard(column, test, positive)
 
     def items(self, column: exp.Expr, item: str, values: tuple[Value, ...]) -> exp.Expr | None:
-        """Whether the list column has an item equal to one of ``values`` (never NULL)."""
+        """Whether the list column has an item equal to one of ``values`` (never NULL).
+
+        One test per value: ClickHouse's ``hasAny(column, [...])`` would be shorter, but it
+        reads a NULL item as its type's default (``hasAny([NULL], [''])`` is true)."""
         literals = self.literals(values, item)
         if not literals:
             return None
