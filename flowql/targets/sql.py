@@ -104,6 +104,22 @@ def _dialect(name: object) -> str:
     )
 
 
+_ZEROS = (exp.Literal.number("0"), exp.Literal.number("0.0e0"))
+_NEGATIVE_ZERO = exp.Literal.number("-0.0e0")
+
+
+def _both_zeros(literals: list[exp.Expr]) -> list[exp.Expr]:
+    """The values of a ClickHouse ``IN`` list on a float column, with ``-0.0`` beside ``0.0``.
+
+    ClickHouse looks a Float64 up in an ``IN`` set by its bits, so ``-0.0 IN (0.0)`` is false
+    (and ``0.0 IN (-0.0)``) although ``-0.0 = 0.0``: with either zero, the list holds both."""
+    positive = any(literal in _ZEROS for literal in literals)
+    negative = _NEGATIVE_ZERO in literals
+    if positive == negative:
+        return literals
+    return [*literals, _NEGATIVE_ZERO.copy() if positive else _ZEROS[1].copy()]
+
+
 class _Compiler:
     """One compilation: the dialect, the column types, and the problems found."""
 
@@ -239,6 +255,8 @@ class _Compiler:
             else:
                 test = exp.NEQ(this=subject, expression=literals[0])
         else:
+            if self.dialect == "clickhouse" and kind in ("float", NUMBER):
+                literals = _both_zeros(literals)
             test = exp.In(this=subject, expressions=literals)
             if not positive:
                 test = exp.Not(this=test)
@@ -276,7 +294,10 @@ class _Compiler:
         return self.guard(column, test, positive)
 
     def items(self, column: exp.Expr, item: str, values: tuple[Value, ...]) -> exp.Expr | None:
-        """Whether the list column has an item equal to one of ``values`` (never NULL)."""
+        """Whether the list column has an item equal to one of ``values`` (never NULL).
+
+        One test per value: ClickHouse's ``hasAny(column, [...])`` would be shorter, but it
+        reads a NULL item as its type's default (``hasAny([NULL], [''])`` is true)."""
         literals = self.literals(values, item)
         if not literals:
             return None
