@@ -576,3 +576,17 @@ def test_a_test_is_warned_of_exactly_when_its_type_makes_it_constant(
     constant = result.filter in ("FALSE", "TRUE")
     assert bool(result.warnings) == constant, (result.filter, result.warnings)
     assert len(result.warnings) <= 1
+
+
+def test_a_negative_float_is_a_float_literal_in_every_dialect() -> None:
+    # sqlglot writes a negative number through Decimal, which drops the exponent: -1.5 would be
+    # a DECIMAL in PostgreSQL, Snowflake and Trino, and -3.76e16 an integer.
+    from flowql import parse
+    from flowql.targets.sql import DIALECTS
+
+    expr = parse("f == -1.5 OR f IN (-3.7609587960547416e16, 2.5)")
+    for dialect in DIALECTS:
+        clause = compile_clause(expr, dialect, {"f": "float"})
+        assert "-1.5e0" in clause, (dialect, clause)
+        assert "-3.7609587960547416e+16" in clause, (dialect, clause)
+        assert "-37609587960547416" not in clause, (dialect, clause)

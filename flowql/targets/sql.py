@@ -30,6 +30,8 @@ elsewhere. What no dialect can hold (a NUL character in a value, a lone surrogat
 
 from __future__ import annotations
 
+import math
+
 from sqlglot import exp
 
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
@@ -105,7 +107,7 @@ def _dialect(name: object) -> str:
 
 
 _ZEROS = (exp.Literal.number("0"), exp.Literal.number("0.0e0"))
-_NEGATIVE_ZERO = exp.Literal.number("-0.0e0")
+_NEGATIVE_ZERO = exp.Neg(this=exp.Literal.number("0.0e0"))  # as literal() writes -0.0
 
 
 def _both_zeros(literals: list[exp.Expr]) -> list[exp.Expr]:
@@ -206,9 +208,12 @@ class _Compiler:
                 )
             return None
         if isinstance(number, float):
-            text = repr(number)
-            # An exponent makes it a floating-point literal in every dialect, not a decimal.
-            return exp.Literal.number(text if "e" in text else text + "e0")
+            text = repr(abs(number))
+            # An exponent makes it a floating-point literal in every dialect, not a decimal;
+            # sqlglot writes a negative literal through Decimal, which drops it, so the minus
+            # is a negation of the positive literal. (copysign: -0.0 keeps its sign.)
+            literal = exp.Literal.number(text if "e" in text else text + "e0")
+            return exp.Neg(this=literal) if math.copysign(1.0, number) < 0 else literal
         return exp.Literal.number(str(number))
 
     def text(self, node: exp.Expr) -> exp.Expr:
