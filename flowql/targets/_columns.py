@@ -1,5 +1,5 @@
-"""What the table targets (``sql``, ``polars``, ``pandas``) share: column types, schemas, and which value
-of a column can equal a FlowQL value.
+"""What the table targets (``sql``, ``polars``, ``pandas``) share: column types, schemas, which
+value of a column can equal a FlowQL value, and how their tests are folded together.
 
 A table's column holds one type, where a Python record's key may hold any. So these targets
 need each key's type (a schema, or else the type of the values the filter compares it with) to
@@ -18,9 +18,7 @@ from flowql.diagnostics import Diagnostic, did_you_mean
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import TypeVar
-
-    from typing import Any
+    from typing import Any, TypeVar
 
     from flowql.ast import Expr, Span, Value
     from flowql.errors import FlowQLError
