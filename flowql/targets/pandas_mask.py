@@ -104,7 +104,8 @@ def _kind_of_arrow(kind: Any) -> str | None:
     import pyarrow as pa
 
     types = pa.types
-    if types.is_string(kind) or types.is_large_string(kind) or types.is_string_view(kind):
+    view = getattr(types, "is_string_view", None)  # pyarrow 16 and later
+    if types.is_string(kind) or types.is_large_string(kind) or (view is not None and view(kind)):
         return "string"
     if types.is_boolean(kind):
         return "boolean"
