@@ -323,6 +323,7 @@ def test_refusals_carry_spans() -> None:
     found = [(d.code, d.column) for d in info.value.diagnostics]
     assert found == [("FQ601", 1), ("FQ601", 23), ("FQ605", 34), ("FQ605", 48)]
     assert "of type datetime64" in info.value.diagnostics[0].message
+    assert info.value.diagnostics[1].hint == "filter on one of its fields, such as s.x"
     assert info.value.diagnostics[2].hint == "did you mean 'k'?"
     # Without a schema, the mask refuses the frame the same way when it runs.
     mask = flowql.compile(text, "pandas").mask

@@ -207,15 +207,22 @@ def _place(key: Key, layout: Mapping[str, object], twice: set[str]) -> _Place | 
         dtype = pd.ArrowDtype(names[field].type)
         end = after
     kind = kind_of_dtype(dtype)
-    if kind is None or kind == "struct":
-        what = "a struct: filter on its fields" if kind == "struct" else f"of type {dtype}"
+    if kind == "struct":
+        assert isinstance(dtype, pd.ArrowDtype)
+        first = dtype.pyarrow_dtype[0].name if dtype.pyarrow_dtype.num_fields else "field"
         return Diagnostic(
             "FQ601",
-            f"the pandas target cannot compare column {key.name!r} ({what}) with FlowQL values",
+            f"the pandas target cannot compare column {key.name!r} (a struct) with FlowQL values",
             key.span,
-            hint="filter on a field (key.field)"
-            if kind == "struct"
-            else "cast the column to a string, a number or a boolean first",
+            hint=f"filter on one of its fields, such as {key.name}.{first}",
+        )
+    if kind is None:
+        return Diagnostic(
+            "FQ601",
+            f"the pandas target cannot compare column {key.name!r} (of type {dtype}) with "
+            "FlowQL values",
+            key.span,
+            hint="cast the column to a string, a number or a boolean first",
         )
     if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
         inner = kind_of_dtype(dtype.categories.dtype)
