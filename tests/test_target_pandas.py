@@ -226,6 +226,37 @@ def test_lists_hold_items() -> None:
     assert rows("k == 'x'", nested) == [1]  # a list in a list is not an item
 
 
+def test_object_lists_hold_typed_items() -> None:
+    # numpy's scalars count as Python's (as an array's tolist() gives them), inside lists too.
+    cells = [
+        ["vip", 1, True],
+        ("vip",),
+        [np.True_, np.int64(2)],
+        [],
+        None,
+        [["vip"]],
+        [None, np.nan, "x"],
+        np.array([1.0, 2.5]),
+    ]
+    lists = pd.DataFrame({"k": pd.Series(cells, dtype=object)})
+    assert rows("k == 'vip'", lists) == [0, 1]
+    assert rows("k ~~ 'vi'", lists) == []
+    assert rows("k == true", lists) == [0, 2]
+    assert rows("k == 1", lists) == [0, 7]
+    assert rows("k IN (2, 2.5, 'x')", lists) == [2, 6, 7]
+    assert rows("k != 'vip'", lists) == [2, 3, 4, 5, 6, 7]
+    records: list[dict[str, object]] = [
+        {"k": [True, 2]} if i == 2 else {"k": [1.0, 2.5]} if i == 7 else {"k": cell}
+        for i, cell in enumerate(cells)
+    ]
+    for text in ("k == 'vip'", "k == true", "k IN (2, 2.5, 'x')", "k NOT IN (1, 'x')"):
+        assert rows(text, lists) == python_rows(text, records), text
+    # A set, a dict or a string among the lists: each cell is compared as Python compares it.
+    mixed = pd.DataFrame({"k": pd.Series([["vip"], {"vip"}, "vip", {"vip": 1}], dtype=object)})
+    assert rows("k == 'vip'", mixed) == [0, 2]
+    assert rows("k ~~ 'vi'", mixed) == [2]
+
+
 def test_categories_are_their_values() -> None:
     frame = pd.DataFrame(
         {

@@ -11,11 +11,11 @@ target's expression does:
   ``x`` in Python too), and every test is two-valued before any negation;
 - values are typed by the column's dtype, read when the mask runs: a value of another type than
   its column's is a constant; an ``object`` column is typed by what it holds (strings, numbers
-  or booleans are tested with pandas' vectorised operations; anything else, such as lists,
-  dicts or mixed types, element by element with the python target's own test);
+  or booleans are tested with pandas' vectorised operations; anything else, such as dicts or
+  mixed types, cell by cell with the python target's own test);
 - ``~~`` is ``str.contains(value, regex=False)``: no regular expression, case-sensitive;
-- a list column (``ArrowDtype`` lists, through pyarrow; ``object`` columns of lists) is tested
-  item by item;
+- a list column is tested item by item: an ``ArrowDtype`` list through pyarrow, an ``object``
+  column of lists by collecting its items in one Python pass and testing them together;
 - a category is tested as its categories, by code;
 - a dotted key is the column named with the dots when there is one (``pandas.json_normalize``
   makes those), else it reads through a column of the first parts: an ``ArrowDtype`` struct's
@@ -51,6 +51,7 @@ from flowql.targets.python import compile_predicate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     import numpy.typing as npt
@@ -298,8 +299,12 @@ def _bools(found: pd.Series) -> Bools:
     return out
 
 
-def _plain(value: object) -> object:
-    """A cell as the python target's record holds it."""
+_SEQUENCES = (list, tuple, np.ndarray)
+"""The cells of an object column that hold items."""
+
+
+def _scalar(value: object) -> object:
+    """A value as the python target's record holds it: missing as None, numpy's as Python's."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and value != value:
@@ -311,14 +316,51 @@ def _plain(value: object) -> object:
     return value
 
 
-def _one_by_one(series: pd.Series, column: str, test: _Test) -> Bools:
-    """The python target's test on each value: for object columns of lists, dicts or mixed
-    types, which pandas has no typed vectorised operation on."""
+def _plain(cell: object) -> object:
+    """A cell as the python target's record holds it, a list's items too."""
+    if isinstance(cell, (list, tuple)):
+        return [_scalar(item) for item in cell]
+    return _scalar(cell)
+
+
+def _one_by_one(series: pd.Series, column: str, test: _Test, items: bool) -> Bools:
+    """The python target's test on each value (``items``: each as the one item of a list): for
+    object cells of dicts or mixed types, which pandas has no typed vectorised operation on."""
     predicate = test.predicate
     cells = series.to_numpy(dtype=object)
-    return np.fromiter(
-        (predicate({column: _plain(cell)}) for cell in cells), dtype=bool, count=len(cells)
-    )
+    records: Iterator[dict[str, object]]
+    if items:
+        records = ({column: [_scalar(cell)]} for cell in cells)
+    else:
+        records = ({column: _plain(cell)} for cell in cells)
+    return np.fromiter(map(predicate, records), dtype=bool, count=len(cells))
+
+
+def _list_items(series: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Series] | None:
+    """For an object column whose cells are lists (or tuples, or arrays) or missing: the row of
+    each item, and the items; None for one that holds anything else."""
+    cells = series.to_numpy(dtype=object)
+    lengths = np.zeros(len(cells), dtype=np.intp)
+    flat: list[object] = []
+    for at, cell in enumerate(cells):
+        if isinstance(cell, _SEQUENCES):
+            lengths[at] = len(cell)
+            flat.extend(cell)
+        elif _scalar(cell) is not None:
+            return None
+    owners = np.repeat(np.arange(len(cells)), lengths)
+    return owners, pd.Series([_scalar(item) for item in flat], dtype=object)
+
+
+def _any_item(hits: Bools | bool, owners: npt.NDArray[np.intp], count: int) -> Bools | bool:
+    """Each row's any over its items' ``hits``."""
+    if isinstance(hits, bool):
+        if not hits:
+            return False
+        hits = np.ones(len(owners), dtype=bool)
+    out = np.zeros(count, dtype=bool)
+    out[owners[hits]] = True
+    return out
 
 
 def _strings(series: pd.Series, test: _Test, items: bool) -> Bools | bool:
@@ -387,7 +429,12 @@ def _objects(series: pd.Series, test: _Test, items: bool, column: str) -> Bools 
         for number in numbers:  # Python's own ==, cell by cell: exact for any number type
             hits |= _bools(series == number)
         return hits
-    return _one_by_one(series, column, test)
+    if not items:
+        found = _list_items(series)
+        if found is not None:
+            owners, values = found
+            return _any_item(_objects(values, test, True, column), owners, len(series))
+    return _one_by_one(series, column, test, items)
 
 
 def _lists(series: pd.Series, test: _Test) -> Bools | bool:
@@ -399,13 +446,8 @@ def _lists(series: pd.Series, test: _Test) -> Bools | bool:
     lists = pa.array(series.array)
     lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
     items = pd.Series(pd.arrays.ArrowExtensionArray(pc.list_flatten(lists)))
-    hits = _positive(items, test, True, "")
-    if isinstance(hits, bool):
-        return hits and np.asarray(lengths > 0)
     owners = np.repeat(np.arange(len(series)), lengths)
-    out = np.zeros(len(series), dtype=bool)
-    out[owners[hits]] = True
-    return out
+    return _any_item(_positive(items, test, True, ""), owners, len(series))
 
 
 def _positive(series: pd.Series, test: _Test, items: bool, column: str) -> Bools | bool:
@@ -510,7 +552,7 @@ class Mask:
             place = places[test.key.name]
             series = values(test.key.name)
             if place.through:
-                found: Bools | bool = _one_by_one(series, place.column, test)
+                found: Bools | bool = _one_by_one(series, place.column, test, False)
             else:
                 found = _positive(series, test, False, place.column)
             if isinstance(found, bool):
