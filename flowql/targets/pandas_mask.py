@@ -6,9 +6,10 @@ the ``python`` target means on the frame's rows (see docs/targets/pandas.md), as
 target's expression does:
 
 - the record of a row is what ``df.to_dict("records")`` gives, with NaN, None, ``pd.NA`` and
-  ``NaT`` as None and numpy arrays as lists: a missing cell equals nothing, so it matches
-  ``!=``, ``!~`` and ``NOT IN`` and nothing else (NaN included: ``nan == x`` is false for every
-  ``x`` in Python too), and every test is two-valued before any negation;
+  ``NaT`` as None, numpy arrays as lists and numpy scalars in lists as Python's: a missing
+  cell equals nothing, so it matches ``!=``, ``!~`` and ``NOT IN`` and nothing else (NaN
+  included: ``nan == x`` is false for every ``x`` in Python too), and every test is two-valued
+  before any negation;
 - values are typed by the column's dtype, read when the mask runs: a value of another type than
   its column's is a constant; an ``object`` column is typed by what it holds (strings, numbers
   or booleans are tested with pandas' vectorised operations; anything else, such as dicts or
