@@ -340,6 +340,30 @@ def test_schemas() -> None:
     assert bad.value.code == "FQ603"
 
 
+def test_a_contradicted_type_is_a_warning() -> None:
+    # FQ606, as the sql and polars targets warn: the test is a constant, most likely a mistake.
+    frame = pd.DataFrame(
+        {
+            "n": [1, 2],
+            "o": pd.Series([1, "x"], dtype=object),
+            "u": np.array([1, 2], dtype=np.uint64),
+            "c": pd.Categorical(["x", "y"]),
+        }
+    )
+    text = "n == '1' AND o == 'x' AND u == 'z' AND c IN (3, 'x') AND n ~~ 1"
+    result = flowql.compile(text, "pandas", schema=frame)
+    assert [(w.code, w.column) for w in result.warnings] == [
+        ("FQ606", 6),
+        ("FQ606", 46),
+        ("FQ606", 63),
+    ]
+    assert result.warnings[0].hint == "compare with the number: n == 1"
+    # An object column may hold anything, a uint64 more than the warnings' integers: no warning.
+    kinds = flowql.compile("n == '1' AND k == 1", "pandas", schema={"n": "integer", "k": "string"})
+    assert [w.column for w in kinds.warnings] == [6, 19]
+    assert flowql.compile("n == '1'", "pandas").warnings == ()
+
+
 def test_refusals_carry_spans() -> None:
     frame = pd.DataFrame(
         {

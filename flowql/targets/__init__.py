@@ -52,7 +52,8 @@ class CompileResult:
     callable for ``python``; ``expression`` the ``polars.Expr`` for ``polars``; ``mask`` the
     callable for ``pandas`` (``mask(df)``, a boolean Series). ``warnings`` are diagnostics
     about a filter that was compiled nonetheless (FQ602 for ``conviva-flow``; FQ606 for
-    ``sql`` and ``polars``: a test the schema's column types contradict). Immutable.
+    ``sql``, ``polars`` and ``pandas``: a test the schema's column types contradict).
+    Immutable.
     """
 
     __slots__ = (
@@ -251,15 +252,19 @@ def _polars(expr: Expr, schema: object = None) -> CompileResult:
 
 def _pandas(expr: Expr, schema: object = None) -> CompileResult:
     try:
-        from flowql.targets.pandas_mask import MaskOptionError, compile_mask
+        from flowql.targets.pandas_mask import MaskOptionError, column_kinds, compile_mask
     except ImportError:
         from flowql.extras import missing_extra
 
         raise TargetError(missing_extra("pandas", "pandas", "pandas masks")) from None
+    from flowql.targets._type_warnings import contradictions
+
     try:
-        return CompileResult("pandas", mask=compile_mask(expr, schema))
+        mask = compile_mask(expr, schema)
+        kinds = column_kinds(expr, schema)
     except MaskOptionError as exc:
         raise TargetError(exc.diagnostics) from None
+    return CompileResult("pandas", mask=mask, warnings=contradictions(expr, kinds))
 
 
 def _read_conviva_flow(text: str) -> Expr:
@@ -390,7 +395,7 @@ def compile(source: str | Expr, target: str = "conviva-flow", **options: object)
     for ``sql``), its ``polars.Expr`` in :attr:`CompileResult.expression`. Their
     :attr:`CompileResult.warnings` hold an FQ606 for each test the schema contradicts.
     ``pandas`` takes ``schema`` (``df``, ``df.dtypes``, or kinds), its
-    :class:`~flowql.targets.pandas_mask.Mask` in :attr:`CompileResult.mask`.
+    :class:`~flowql.targets.pandas_mask.Mask` in :attr:`CompileResult.mask`, and warns alike.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do

@@ -43,7 +43,7 @@ from pandas.api.types import (
     is_object_dtype,
 )
 
-from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
+from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String, walk
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
 from flowql.formatter import format
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
     Bools = npt.NDArray[np.bool_]
 
-__all__ = ["TARGET", "Mask", "MaskOptionError", "compile_mask", "kind_of_dtype"]
+__all__ = ["TARGET", "Mask", "MaskOptionError", "column_kinds", "compile_mask", "kind_of_dtype"]
 
 TARGET = "pandas"
 """The target's name."""
@@ -627,3 +627,43 @@ def compile_mask(expr: Expr, schema: object = None) -> Mask:
     if problems:
         raise UnsupportedError(problems)
     return mask
+
+
+def column_kinds(expr: Expr, schema: object) -> dict[str, str] | None:
+    """The kinds (``string``, ``integer``, ``float``, ``boolean``, ``list[...]``) that
+    ``schema`` gives the filter's keys, for the FQ606 warnings the sql and polars targets give
+    too: a key whose column may hold anything (``object``, a ``uint64`` beyond what those
+    warnings take) is left out. None without a schema. ``schema`` is checked as
+    :func:`compile_mask` checks it."""
+    read = _schema(schema)
+    if read is None or not isinstance(read, tuple):
+        return read
+    kinds: dict[str, str] = {}
+    for node in walk(expr):
+        if isinstance(node, (Comparison, In)) and node.key.name not in kinds:
+            place = _place(node.key, *read)
+            if isinstance(place, _Place) and not place.through:
+                kind = _scalar_kind(place.dtype)
+                if kind is not None:
+                    kinds[node.key.name] = kind
+    return kinds
+
+
+def _scalar_kind(dtype: object) -> str | None:
+    """The kind a column of ``dtype`` holds for certain, or None."""
+    kind = kind_of_dtype(dtype)
+    if kind == "category":
+        assert isinstance(dtype, pd.CategoricalDtype)
+        if dtype.categories is None:
+            return None
+        held = infer_dtype(dtype.categories, skipna=True)
+        return {"string": "string", "integer": "integer", "floating": "float"}.get(held)
+    if kind == "list":
+        assert isinstance(dtype, pd.ArrowDtype)
+        item = _scalar_kind(pd.ArrowDtype(dtype.pyarrow_dtype.value_type))
+        return f"list[{item}]" if item is not None else None
+    if kind == "integer":
+        numpy_dtype = dtype if isinstance(dtype, np.dtype) else getattr(dtype, "numpy_dtype", None)
+        if numpy_dtype is None or np.dtype(numpy_dtype) == np.uint64:
+            return None  # beyond the 64-bit signed integers the warnings take
+    return kind if kind in ("string", "integer", "float", "boolean") else None
