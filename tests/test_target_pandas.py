@@ -340,6 +340,18 @@ def test_schemas() -> None:
     assert bad.value.code == "FQ603"
 
 
+def test_another_tables_schema() -> None:
+    # Any schema the sql and polars targets read: here pyarrow's, as a Parquet file has it.
+    schema = pa.schema([("k", pa.string()), ("day", pa.date32()), ("n", pa.int64())])
+    with pytest.raises(UnsupportedError) as info:
+        flowql.compile("k == 'x' AND day == 'x' AND kk == 'y'", "pandas", schema=schema)
+    assert [(d.code, d.column) for d in info.value.diagnostics] == [("FQ601", 14), ("FQ605", 29)]
+    result = flowql.compile("k ~~ 'pain' AND n == '2'", "pandas", schema=schema)
+    assert [(w.code, w.column) for w in result.warnings] == [("FQ606", 22)]
+    assert result.mask is not None
+    assert result.mask(FRAME).tolist() == [False, False, False, False]
+
+
 def test_a_contradicted_type_is_a_warning() -> None:
     # FQ606, as the sql and polars targets warn: the test is a constant, most likely a mistake.
     frame = pd.DataFrame(

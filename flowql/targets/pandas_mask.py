@@ -22,8 +22,9 @@ target's expression does:
   makes those), else it reads through a column of the first parts: an ``ArrowDtype`` struct's
   fields, or the dicts of an ``object`` column, as the python target reads nested mappings.
 
-The schema (``df``, ``df.dtypes``, or column -> ``string``, ``integer``, ``float``,
-``boolean``, ``list[...]``) is checked when compiling, so that a key the frame lacks (FQ605)
+The schema (``df``, ``df.dtypes``, any table schema the sql and polars targets read, or
+column -> ``string``, ``integer``, ``float``, ``boolean``, ``list[...]``) is checked when
+compiling, so that a key the frame lacks (FQ605)
 or a column no FlowQL value can be compared with (FQ601) is refused there, with its span; the
 mask checks the frame it is given the same way. pandas is imported only when this target
 compiles.
@@ -47,8 +48,9 @@ from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
 from flowql.formatter import format
-from flowql.targets._columns import check_schema, connect, equal_number, fold_negated
+from flowql.targets._columns import connect, equal_number, fold_negated
 from flowql.targets.python import compile_predicate
+from flowql.targets.table_schemas import TableSchema, read_schema
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -574,20 +576,22 @@ class Mask:
         return (Mask, (self._expr,))
 
 
-def _schema(schema: object) -> tuple[dict[str, object], set[str]] | dict[str, str] | None:
-    """The layout of a frame or its dtypes, or the kinds by key (checked), or None."""
+def _schema(schema: object) -> tuple[dict[str, object], set[str]] | TableSchema | None:
+    """The layout of a frame or its dtypes (or of a mapping of dtypes); another table's schema,
+    or kinds by key, as the sql and polars targets read them; or None."""
     if isinstance(schema, (pd.DataFrame, pd.Series)):
         return _layout(schema)
     if isinstance(schema, Mapping) and schema:
         values = list(schema.values())
         if all(isinstance(v, (np.dtype, pd.api.extensions.ExtensionDtype)) for v in values):
             return {str(k): v for k, v in schema.items()}, set()
-    return check_schema(schema, MaskOptionError)
+    return read_schema(schema, MaskOptionError)
 
 
 def compile_mask(expr: Expr, schema: object = None) -> Mask:
     """``expr`` as a :class:`Mask`. ``schema`` is the frame (``df``), its ``df.dtypes``, a
-    mapping of column -> dtype, or of keys to kinds (``string``, ``integer``, ``float``,
+    mapping of column -> dtype, another table's schema (:mod:`flowql.targets.table_schemas`:
+    pyarrow, Parquet, polars...) or keys to kinds (``string``, ``integer``, ``float``,
     ``boolean``, ``list[...]``); it checks the filter's keys and their columns' types now
     (the mask checks the frame it is given the same way). Raises :class:`MaskOptionError` for a
     bad schema and :class:`~flowql.errors.UnsupportedError` with every problem, each with its
@@ -615,13 +619,23 @@ def compile_mask(expr: Expr, schema: object = None) -> Mask:
             found = _place(key, *read)
             if isinstance(found, Diagnostic):
                 problems.append(found)
-        elif key.name not in read:
+        elif key.name in read.others:
+            problems.append(
+                Diagnostic(
+                    "FQ601",
+                    f"the pandas target cannot compare column {key.name!r} (of type "
+                    f"{read.others[key.name]}) with FlowQL values",
+                    key.span,
+                    hint="cast the column to a string, a number or a boolean first",
+                )
+            )
+        elif key.name not in read.kinds:
             problems.append(
                 Diagnostic(
                     "FQ605",
                     f"the schema has no column {key.name!r}",
                     key.span,
-                    hint=did_you_mean(key.name, read),
+                    hint=did_you_mean(key.name, [*read.kinds, *read.others]),
                 )
             )
     if problems:
@@ -637,7 +651,7 @@ def column_kinds(expr: Expr, schema: object) -> dict[str, str] | None:
     :func:`compile_mask` checks it."""
     read = _schema(schema)
     if read is None or not isinstance(read, tuple):
-        return read
+        return read.kinds if read is not None else None
     kinds: dict[str, str] = {}
     for node in walk(expr):
         if isinstance(node, (Comparison, In)) and node.key.name not in kinds:
