@@ -43,7 +43,7 @@ from flowql.targets.frame import compile_expression
 from flowql.targets.python import compile_predicate
 from flowql.targets.sql import compile_clause
 
-ENGINES = ("duckdb", "sqlite", "polars", "spark", "clickhouse")
+ENGINES = ("duckdb", "sqlite", "polars", "pandas", "spark", "clickhouse")
 
 COUNTS: dict[str, int] = dict.fromkeys(ENGINES, 0)
 """Cases compared per engine, in this run (the spark and clickhouse tests add theirs)."""
