@@ -13,8 +13,9 @@ The file is made from a fixed seed (session and device dimensions as Conviva flo
 some NULL, some with ``%`` and ``_`` in them; integers, floats, a boolean, a list) and kept in a
 cache directory (``--data``, by default ``flowql-bench-engines`` in the temporary directory)
 for the next run. One filter of 20 comparisons (every operator, ``IN``, ``NOT IN``, ``NOT``,
-``AND``, ``OR``, numbers, a boolean, a list) is compiled with the file's schema for the sql
-target's ``duckdb`` and ``spark`` dialects and for the ``polars`` target, and counted:
+``AND``, ``OR``, numbers, a boolean; with ``--lists``, two tests of a list column too) is
+compiled with the file's schema for the sql target's ``duckdb`` and ``spark`` dialects and for
+the ``polars`` target, and counted:
 
 - ``python``: the ``python`` target's predicate over records read from the file beforehand
   (only the filtering is timed), on the first ``--python-rows`` rows (1,000,000 by default);
@@ -259,11 +260,54 @@ AND asset_name !~ '_trailer'
 AND (is_live == true OR asn IN (701, 7922, 3352, 3320))
 AND bitrate_kbps != 0
 AND rebuffering_ratio != 1.0
-AND (tags == 'sports' OR tags == 'news' OR geo_city ~~ 'San')
+AND {group}
 AND browser_name != 'Bot'
 AND startup_time_ms != -1
 AND NOT (device_operating_system == 'Windows' AND browser_name == 'IE')"""
-"""20 comparisons; about 7% of the sessions match."""
+"""20 comparisons, the eleventh line's group one of :data:`GROUPS`; about 7% of the sessions
+match either way."""
+
+GROUPS = {
+    "flow": (
+        "(geo_city ~~ 'San' OR device_category IN ('Smart TV', 'Set-top Box')"
+        " OR isp == 'Vodafone')",
+        "(contains(geo_city, 'San') OR device_category IN ('Smart TV', 'Set-top Box')"
+        " OR isp = 'Vodafone')",
+        "(geo_city LIKE '%San%' OR device_category IN ('Smart TV', 'Set-top Box')"
+        " OR isp = 'Vodafone')",
+    ),
+    "lists": (
+        "(geo_city ~~ 'San' OR tags == 'sports' OR tags == 'news')",
+        "(contains(geo_city, 'San') OR list_has_any(tags, ['sports', 'news']))",
+        "(geo_city LIKE '%San%' OR array_contains(tags, 'sports') OR array_contains(tags, 'news'))",
+    ),
+}
+"""The eleventh line of the filter, in FlowQL, DuckDB and Spark SQL: three scalar tests, as a
+Conviva flow's dimensions are (the default), or two of them replaced by tests of the list
+column ``tags`` (``--lists``), which cost DuckDB and polars more than the rest of the filter."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The filter in FlowQL and by hand in each engine's own syntax."""
+
+    variant: str
+    flowql: str
+    duckdb: str
+    spark: str
+    polars: Callable[[], Any]
+
+
+def make_filter(variant: str = "flow") -> Filter:
+    flowql_group, duckdb_group, spark_group = GROUPS[variant]
+    return Filter(
+        variant,
+        FILTER.format(group=flowql_group),
+        HAND_DUCKDB.format(group=duckdb_group),
+        HAND_SPARK.format(group=spark_group),
+        lambda: hand_polars(lists=variant == "lists"),
+    )
+
 
 # By hand, as someone who knows the data writes it in each engine's own idiom: NULL-safe
 # operators where a column has NULLs and a negation would otherwise drop them (FlowQL's NULL
@@ -281,7 +325,7 @@ AND NOT contains(asset_name, '_trailer')
 AND (is_live OR asn IN (701, 7922, 3352, 3320))
 AND bitrate_kbps IS DISTINCT FROM 0
 AND rebuffering_ratio IS DISTINCT FROM 1.0
-AND (list_has_any(tags, ['sports', 'news']) OR contains(geo_city, 'San'))
+AND {group}
 AND browser_name IS DISTINCT FROM 'Bot'
 AND startup_time_ms <> -1
 AND (device_operating_system IS DISTINCT FROM 'Windows' OR browser_name IS DISTINCT FROM 'IE')"""
@@ -300,13 +344,13 @@ AND NOT contains(asset_name, '_trailer')
 AND (is_live OR asn IN (701, 7922, 3352, 3320))
 AND NOT bitrate_kbps <=> 0
 AND NOT rebuffering_ratio <=> 1.0
-AND (array_contains(tags, 'sports') OR array_contains(tags, 'news') OR geo_city LIKE '%San%')
+AND {group}
 AND NOT browser_name <=> 'Bot'
 AND startup_time_ms <> -1
 AND NOT (device_operating_system <=> 'Windows' AND browser_name <=> 'IE')"""
 
 
-def hand_polars() -> Any:
+def hand_polars(lists: bool = False) -> Any:
     """The filter as a polars user writes it: ``ne_missing`` and ``fill_null`` where a column
     has NULLs (a null predicate drops the row), ``str.contains(literal=True)`` for ``~~``."""
     import polars as pl
@@ -314,6 +358,12 @@ def hand_polars() -> Any:
     def col(name: str) -> pl.Expr:
         return pl.col(name)
 
+    if lists:
+        group = col("tags").list.contains("sports") | col("tags").list.contains("news")
+    else:
+        group = col("device_category").is_in(["Smart TV", "Set-top Box"]) | (
+            col("isp") == "Vodafone"
+        )
     return (
         col("geo_country").is_in(
             ["United States", "Spain", "Brazil", "United Kingdom", "Mexico", "Italy"]
@@ -331,11 +381,7 @@ def hand_polars() -> Any:
         & (col("is_live") | col("asn").is_in([701, 7922, 3352, 3320]))
         & col("bitrate_kbps").ne_missing(0)
         & col("rebuffering_ratio").ne_missing(1.0)
-        & (
-            col("tags").list.contains("sports")
-            | col("tags").list.contains("news")
-            | col("geo_city").str.contains("San", literal=True)
-        )
+        & (col("geo_city").str.contains("San", literal=True) | group)
         & col("browser_name").ne_missing("Bot")
         & (col("startup_time_ms") != -1)
         & (
@@ -345,7 +391,7 @@ def hand_polars() -> Any:
     )
 
 
-def comparisons(text: str = FILTER) -> int:
+def comparisons(text: str) -> int:
     """How many comparisons the filter makes (an ``IN`` list is one)."""
     from flowql.ast import Comparison, In, walk
 
@@ -371,7 +417,7 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def python_engine(path: Path, rows: int) -> Engine:
+def python_engine(path: Path, rows: int, query: Filter) -> Engine:
     """The python target over the first ``rows`` records of the file, read before timing."""
     import pyarrow.parquet as pq
 
@@ -381,7 +427,7 @@ def python_engine(path: Path, rows: int) -> Engine:
     # The records live the whole run: keep the collector from walking them at every sample.
     gc.collect()
     gc.freeze()
-    predicate = compile_predicate(flowql.parse(FILTER))
+    predicate = compile_predicate(flowql.parse(query.flowql))
 
     def run() -> int:
         return len(list(filter_records(predicate, records)))
@@ -403,21 +449,21 @@ def duckdb_schema_of(path: Path) -> dict[str, str]:
         connection.close()
 
 
-def sql_clause(dialect: str, path: Path) -> str:
-    """The filter for ``dialect``, typed by the file's schema."""
+def sql_clause(text: str, dialect: str, path: Path) -> str:
+    """The filter ``text`` for ``dialect``, typed by the file's schema."""
     from flowql.targets.sql import compile_clause
 
-    return compile_clause(flowql.parse(FILTER), dialect, duckdb_schema_of(path))
+    return compile_clause(flowql.parse(text), dialect, duckdb_schema_of(path))
 
 
-def duckdb_engine(path: Path, rows: int) -> Engine:
+def duckdb_engine(path: Path, rows: int, query: Filter) -> Engine:
     import duckdb
 
-    clause = sql_clause("duckdb", path)
+    clause = sql_clause(query.flowql, "duckdb", path)
     connection = duckdb.connect(":memory:")
     scan = f"read_parquet({_sql_string(str(path))})"
 
-    def query(where: str) -> Callable[[], int]:
+    def count(where: str) -> Callable[[], int]:
         sql = f"SELECT count(*) FROM {scan} WHERE {where}"
 
         def run() -> int:
@@ -430,21 +476,21 @@ def duckdb_engine(path: Path, rows: int) -> Engine:
     return Engine(
         "duckdb",
         rows,
-        {"compiled": query(clause), "hand": query(HAND_DUCKDB)},
+        {"compiled": count(clause), "hand": count(query.duckdb)},
         clause,
         connection.close,
     )
 
 
-def polars_engine(path: Path, rows: int) -> Engine:
+def polars_engine(path: Path, rows: int, query: Filter) -> Engine:
     import polars as pl
 
     from flowql.targets.frame import compile_expression
 
     schema = pl.scan_parquet(path).collect_schema()
-    expression = compile_expression(flowql.parse(FILTER), schema)
+    expression = compile_expression(flowql.parse(query.flowql), schema)
 
-    def query(predicate: pl.Expr) -> Callable[[], int]:
+    def count(predicate: pl.Expr) -> Callable[[], int]:
         def run() -> int:
             return int(pl.scan_parquet(path).filter(predicate).select(pl.len()).collect().item())
 
@@ -453,7 +499,7 @@ def polars_engine(path: Path, rows: int) -> Engine:
     return Engine(
         "polars",
         rows,
-        {"compiled": query(expression), "hand": query(hand_polars())},
+        {"compiled": count(expression), "hand": count(query.polars())},
         str(expression),
     )
 
@@ -478,11 +524,11 @@ def spark_session() -> Any:
     return spark
 
 
-def spark_engine(path: Path, rows: int) -> Engine:
-    clause = sql_clause("spark", path)
+def spark_engine(path: Path, rows: int, query: Filter) -> Engine:
+    clause = sql_clause(query.flowql, "spark", path)
     spark = spark_session()
 
-    def query(where: str) -> Callable[[], int]:
+    def count(where: str) -> Callable[[], int]:
         def run() -> int:
             return int(spark.read.parquet(str(path)).where(where).count())
 
@@ -491,13 +537,13 @@ def spark_engine(path: Path, rows: int) -> Engine:
     return Engine(
         "spark",
         rows,
-        {"compiled": query(clause), "hand": query(HAND_SPARK)},
+        {"compiled": count(clause), "hand": count(query.spark)},
         clause,
         spark.stop,
     )
 
 
-MAKERS: dict[str, Callable[[Path, int], Engine]] = {
+MAKERS: dict[str, Callable[[Path, int, Filter], Engine]] = {
     "python": python_engine,
     "duckdb": duckdb_engine,
     "polars": polars_engine,
@@ -505,12 +551,12 @@ MAKERS: dict[str, Callable[[Path, int], Engine]] = {
 }
 
 
-def sample_count(path: Path, rows: int) -> int:
+def sample_count(path: Path, rows: int, query: Filter) -> int:
     """The compiled DuckDB clause's count of the first ``rows`` sessions: what the python target
     must count on its sample (``session_id`` is the row number)."""
     import duckdb
 
-    clause = sql_clause("duckdb", path)
+    clause = sql_clause(query.flowql, "duckdb", path)
     connection = duckdb.connect(":memory:")
     try:
         found = connection.execute(
@@ -534,13 +580,19 @@ def _time(fn: Callable[[], int]) -> tuple[float, int]:
 
 
 def bench(
-    path: Path, rows: int, python_rows: int, rounds: int, engines: Sequence[str]
+    path: Path,
+    rows: int,
+    python_rows: int,
+    rounds: int,
+    engines: Sequence[str],
+    query: Filter | None = None,
 ) -> dict[str, Any]:
     """Every query's median, rows/s and count; the ratios, goals and the counts' check."""
+    query = query or make_filter()
     made: list[Engine] = []
     try:
         for name in engines:
-            made.append(MAKERS[name](path, python_rows if name == "python" else rows))
+            made.append(MAKERS[name](path, python_rows if name == "python" else rows, query))
         runs = [(e, side, fn) for e in made for side, fn in e.queries.items()]
         counts: dict[tuple[str, str], set[int]] = {}
         for engine, side, fn in runs:  # warm up: the JVM's first query, the OS's file cache
@@ -591,10 +643,10 @@ def bench(
                 "goal": goal,
                 "met": None if speedup is None or goal is None else speedup >= goal,
             }
-    return {"engines": figures, "counts": check_counts(figures, path, rows)}
+    return {"engines": figures, "counts": check_counts(figures, path, rows, query)}
 
 
-def check_counts(figures: dict[str, Any], path: Path, rows: int) -> dict[str, Any]:
+def check_counts(figures: dict[str, Any], path: Path, rows: int, query: Filter) -> dict[str, Any]:
     """Whether every query counted the same rows, every round; the python target's sample is
     held to DuckDB's count of the same rows when it is not the whole file."""
     full = {
@@ -608,7 +660,7 @@ def check_counts(figures: dict[str, Any], path: Path, rows: int) -> dict[str, An
     equal = len(set(full.values())) <= 1 and steady
     python = figures.get("python")
     if python is not None and python["rows"] != rows:
-        expected = sample_count(path, python["rows"])
+        expected = sample_count(path, python["rows"], query)
         out["python_sample"] = {
             "rows": python["rows"],
             "count": python["queries"]["compiled"]["count"],
@@ -681,6 +733,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"a comma-separated subset of {','.join(ENGINES)} (default all)",
     )
     parser.add_argument(
+        "--lists",
+        action="store_true",
+        help="test the list column tags in the filter's eleventh line, not scalar columns",
+    )
+    parser.add_argument(
         "--data",
         type=Path,
         default=Path(tempfile.gettempdir()) / "flowql-bench-engines",
@@ -690,6 +747,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = args.rows or (2_000 if args.quick else ROWS)
     rounds = args.rounds or (1 if args.quick else ROUNDS)
     python_rows = min(rows, args.python_rows or PYTHON_ROWS)
+    query = make_filter("lists" if args.lists else "flow")
     env = print_header("engines")
     started = time.perf_counter()
     path, made = parquet_file(rows, args.data)
@@ -697,11 +755,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = path.stat().st_size
     print(f"file: {path} ({rows:,} rows, {size / 1e6:,.1f} MB, {how})")
     print(
-        f"filter: {comparisons()} comparisons; python target on the first {python_rows:,} rows, "
-        "filtering timed, reading not; "
+        f"filter: {comparisons(query.flowql)} comparisons ({query.variant}); python target on "
+        f"the first {python_rows:,} rows, filtering timed, reading not; "
         f"{rounds} interleaved round{'s' * (rounds > 1)}, medians"
     )
-    figures = bench(path, rows, python_rows, rounds, args.engines)
+    figures = bench(path, rows, python_rows, rounds, args.engines, query)
     print_figures(figures, rows)
     if args.json is not None:
         report = {
@@ -709,8 +767,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "python_rows": python_rows,
             "rounds": rounds,
             "file": {"path": str(path), "bytes": size, "row_group_rows": ROW_GROUP},
-            "filter": FILTER,
-            "comparisons": comparisons(),
+            "variant": query.variant,
+            "filter": query.flowql,
+            "comparisons": comparisons(query.flowql),
             "goals": {"vs_python": GOAL_VS_PYTHON, "compiled_over_hand": GOAL_VS_HAND},
             **figures,
         }
