@@ -608,11 +608,12 @@ def bench(
     finally:
         for engine in made:
             engine.close()
+    medians = {key: statistics.median(times) for key, times in samples.items()}
     figures: dict[str, Any] = {}
     for engine in made:
         queries = {}
         for side in engine.queries:
-            median = statistics.median(samples[(engine.name, side)])
+            median = medians[(engine.name, side)]
             found = counts[(engine.name, side)]
             queries[side] = {
                 "median_s": round(median, 4),
@@ -625,7 +626,7 @@ def bench(
     for name, f in figures.items():
         queries = f["queries"]
         if "hand" in queries:
-            ratio = queries["compiled"]["median_s"] / queries["hand"]["median_s"]
+            ratio = medians[(name, "compiled")] / medians[(name, "hand")]
             f["compiled_over_hand"] = {
                 "ratio": round(ratio, 3),
                 "goal": GOAL_VS_HAND,
@@ -633,7 +634,8 @@ def bench(
             }
         if name != "python":
             speedup = (
-                queries["compiled"]["rows_per_s"] / python["queries"]["compiled"]["rows_per_s"]
+                (f["rows"] / medians[(name, "compiled")])
+                / (python["rows"] / medians[("python", "compiled")])
                 if python
                 else None
             )
@@ -677,7 +679,7 @@ def _rate(value: float) -> str:
     return f"{value / 1e3:,.1f} k"
 
 
-def print_figures(figures: dict[str, Any], rows: int) -> None:
+def print_figures(figures: dict[str, Any]) -> None:
     print(f"{'engine':<8} {'query':<9} {'median s':>9} {'rows/s':>10} {'count':>11}", end="")
     print(f"   vs python (goal >= {GOAL_VS_PYTHON:g})   compiled/hand (goal <= {GOAL_VS_HAND})")
     for name, f in figures["engines"].items():
@@ -760,7 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{rounds} interleaved round{'s' * (rounds > 1)}, medians"
     )
     figures = bench(path, rows, python_rows, rounds, args.engines, query)
-    print_figures(figures, rows)
+    print_figures(figures)
     if args.json is not None:
         report = {
             "rows": rows,
