@@ -435,33 +435,21 @@ def python_engine(path: Path, rows: int, query: Filter) -> Engine:
     return Engine("python", len(records), {"compiled": run}, repr(predicate), gc.unfreeze)
 
 
-def duckdb_schema_of(path: Path) -> dict[str, str]:
-    """The sql target's schema of the file, as ``flowql filter`` takes it."""
-    import duckdb
-
-    from flowql.scans import duckdb_schema
-
-    connection = duckdb.connect(":memory:")
-    try:
-        relation = connection.sql(f"SELECT * FROM read_parquet({_sql_string(str(path))})")
-        return duckdb_schema(zip(relation.columns, relation.types, strict=True))
-    finally:
-        connection.close()
-
-
-def sql_clause(text: str, dialect: str, path: Path) -> str:
-    """The filter ``text`` for ``dialect``, typed by the file's schema."""
+def duckdb_clause(text: str, connection: Any, scan: str) -> str:
+    """The filter ``text`` for DuckDB, typed by the columns of the relation it reads, as
+    ``flowql filter`` types it."""
     from flowql.targets.sql import compile_clause
 
-    return compile_clause(flowql.parse(text), dialect, duckdb_schema_of(path))
+    relation = connection.sql(f"SELECT * FROM {scan}")
+    return compile_clause(flowql.parse(text), "duckdb", relation)
 
 
 def duckdb_engine(path: Path, rows: int, query: Filter) -> Engine:
     import duckdb
 
-    clause = sql_clause(query.flowql, "duckdb", path)
     connection = duckdb.connect(":memory:")
     scan = f"read_parquet({_sql_string(str(path))})"
+    clause = duckdb_clause(query.flowql, connection, scan)
 
     def count(where: str) -> Callable[[], int]:
         sql = f"SELECT count(*) FROM {scan} WHERE {where}"
@@ -525,8 +513,12 @@ def spark_session() -> Any:
 
 
 def spark_engine(path: Path, rows: int, query: Filter) -> Engine:
-    clause = sql_clause(query.flowql, "spark", path)
+    from flowql.targets.sql import compile_clause
+
     spark = spark_session()
+    # Typed by the schema Spark reads from the file (a StructType).
+    schema = spark.read.parquet(str(path)).schema
+    clause = compile_clause(flowql.parse(query.flowql), "spark", schema)
 
     def count(where: str) -> Callable[[], int]:
         def run() -> int:
@@ -556,12 +548,12 @@ def sample_count(path: Path, rows: int, query: Filter) -> int:
     must count on its sample (``session_id`` is the row number)."""
     import duckdb
 
-    clause = sql_clause(query.flowql, "duckdb", path)
     connection = duckdb.connect(":memory:")
+    scan = f"read_parquet({_sql_string(str(path))})"
     try:
+        clause = duckdb_clause(query.flowql, connection, scan)
         found = connection.execute(
-            f"SELECT count(*) FROM read_parquet({_sql_string(str(path))}) "
-            f"WHERE session_id < {rows} AND ({clause})"
+            f"SELECT count(*) FROM {scan} WHERE session_id < {rows} AND ({clause})"
         ).fetchone()
     finally:
         connection.close()
