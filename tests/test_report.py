@@ -545,8 +545,9 @@ def read_hooks() -> list[dict[str, str]]:
 def test_pre_commit_hooks() -> None:
     hooks = {hook["id"]: hook for hook in read_hooks()}
     assert set(hooks) == {"flowql-check", "flowql-fmt"}
-    assert hooks["flowql-check"]["entry"] == "flowql check"
-    assert hooks["flowql-fmt"]["entry"] == "flowql fmt"
+    # pre-commit names the staged files: exclude must apply to them too.
+    assert hooks["flowql-check"]["entry"] == "flowql check --force-exclude"
+    assert hooks["flowql-fmt"]["entry"] == "flowql fmt --force-exclude"
     for hook in hooks.values():
         assert {"id", "name", "entry", "language", "files"} <= set(hook)
         assert hook["language"] == "python"
