@@ -80,8 +80,17 @@ def watch(
             out.flush()
             err.write("flowql: watching for changes; Ctrl-C to stop\n")
             err.flush()
-            while snapshot(paths) == before:
+            now = snapshot(paths)
+            while now == before:
                 time.sleep(interval)
+                now = snapshot(paths)
+            # An editor may save in steps (truncate, then write): wait for the files to settle.
+            while True:
+                time.sleep(interval)
+                later = snapshot(paths)
+                if later == now:
+                    break
+                now = later
     except KeyboardInterrupt:
         # Stopping the watch is how it ends, not an error.
         return 0
