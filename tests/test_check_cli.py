@@ -465,6 +465,14 @@ def test_force_exclude_applies_to_the_name_of_standard_input(
     argv = ("check", "--force-exclude", "--stdin-filename", "vendor/x.flowql", "-")
     code, out, _ = run(capsys, *argv, cwd=project)
     assert (code, out) == (0, "All checks passed (0 files checked).\n")
+    # fmt gives an excluded buffer back as it was (an editor would otherwise lose it).
+    text = b"geo_contry=='x'  # theirs\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    argv = ("fmt", "--force-exclude", "--stdin-filename", "vendor/x.flowql", "-")
+    assert run(capsys, *argv, cwd=project)[:2] == (0, text.decode())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    argv = ("fmt", "--force-exclude", "--stdin-filename", "mine.flowql", "-")
+    assert run(capsys, *argv, cwd=project)[:2] == (0, "geo_contry == 'x'  # theirs\n")
 
 
 def test_watch_checks_again_on_change_and_stops_on_ctrl_c(tmp_path: Path) -> None:

@@ -237,6 +237,11 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # The settings of `flowql check`, so that what fmt writes is what check accepts (FQ402).
     config = resolve_config(args.config, os.getcwd()).merged(line_length=args.line_length)
     unreadable: list[str] = []
+    if "-" in args.paths and _stdin_excluded(args, config):
+        # An editor formats its buffer through standard input: an excluded one comes back as
+        # it was, never empty.
+        (passed,) = read_sources(None, ["-"], stdin_filename=args.stdin_filename)
+        out.write(passed.text)
     sources = _read_inputs(args, config, manifests=False, errors=unreadable)
     failed = changed = unchanged = 0
     for source in sources:
@@ -489,11 +494,7 @@ def _read_inputs(
         paths = [
             p
             for p in paths
-            if not (
-                config.is_excluded(p)
-                if p != "-"
-                else stdin_filename is not None and config.is_excluded(stdin_filename)
-            )
+            if not (_stdin_excluded(args, config) if p == "-" else config.is_excluded(p))
         ]
         if not paths and not args.expr and args.paths:
             return []  # every path named is excluded: nothing to do, and nothing wrong
@@ -503,6 +504,13 @@ def _read_inputs(
         stdin_filename=stdin_filename,
         errors=errors,
     )
+
+
+def _stdin_excluded(args: argparse.Namespace, config: Config) -> bool:
+    """Whether ``--force-exclude`` leaves standard input out: the name given to it is one that
+    ``exclude`` matches."""
+    name = args.stdin_filename
+    return bool(args.force_exclude and name is not None and config.is_excluded(name))
 
 
 def _target(name: str, *, reading: bool = False) -> Target:
