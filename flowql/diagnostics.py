@@ -25,7 +25,16 @@ if TYPE_CHECKING:
 
     from flowql.ast import Span
 
-__all__ = ["Diagnostic", "Severity", "clip", "closest", "did_you_mean", "paint", "render"]
+__all__ = [
+    "Diagnostic",
+    "Severity",
+    "clip",
+    "closest",
+    "did_you_mean",
+    "paint",
+    "render",
+    "severity_style",
+]
 
 
 def clip(text: str, limit: int = 40) -> str:
@@ -182,7 +191,7 @@ def render(
     """
     d = diagnostic
     paint = _painter(color)
-    level = _LEVEL_STYLES.get(d.severity.value, _BOLD)
+    level = severity_style(d.severity)
     out = [paint(f"{d.severity.value}[{d.code}]", level) + paint(f": {d.message}", _BOLD)]
     arrow = paint("-->", _GUTTER)
     span = d.span
@@ -290,6 +299,11 @@ def _plain(text: str, style: str) -> str:
 def paint(text: str, style: str) -> str:
     """``text`` in an ANSI style (SGR parameters such as ``"1;31"``, bold red)."""
     return f"\x1b[{style}m{text}\x1b[0m" if text else text
+
+
+def severity_style(severity: Severity) -> str:
+    """The ANSI style of a severity in frames and reports: bold red, yellow or cyan."""
+    return _LEVEL_STYLES.get(severity.value, _BOLD)
 
 
 def _display(text: str, upto: int) -> tuple[str, int]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 
 from flowql.codes import CODES, FAMILIES
-from flowql.diagnostics import Diagnostic, Severity, paint, render
+from flowql.diagnostics import Diagnostic, Severity, paint, render, severity_style
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,10 +61,9 @@ FIXABLE = frozenset({"FQ402"})
 INFORMATION_URI = "https://github.com/flowql/flowql"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
-# ANSI styles (SGR parameters), those of flowql.diagnostics' code frames.
+# ANSI styles (SGR parameters) besides the severities' (flowql.diagnostics.severity_style).
 _BOLD = "1"
 _FIX = "1;36"
-_LEVEL_STYLES = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
 
 _SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -174,7 +173,7 @@ def _concise_line(finding: Finding, color: bool = False) -> str:
     fix = " [*]" if finding.fixable else ""
     if not color:
         return f"{_where(finding)}: {d.code} [{d.severity.value}]{fix} {d.message}"
-    level = _LEVEL_STYLES[d.severity]
+    level = severity_style(d.severity)
     return (
         f"{paint(_where(finding), _BOLD)}: {paint(d.code, level)} "
         f"[{paint(d.severity.value, level)}]{paint(fix, _FIX)} {d.message}"
@@ -257,7 +256,7 @@ def render_statistics(
         known = CODES.get(code)
         summary = known.summary if known else ""
         mark = ("[*] " if fixable[code] else "[ ] ") if marks else ""
-        shown = code if not color else paint(code, _LEVEL_STYLES[_severity(code)])
+        shown = code if not color else paint(code, severity_style(_severity(code)))
         pad = " " * (code_width - len(code))
         mark = paint(mark.rstrip(), _FIX) + " " if color and mark else mark
         lines.append(f"{count:>{count_width}}  {shown}{pad}  {mark}{summary}".rstrip())
