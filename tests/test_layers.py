@@ -4,8 +4,8 @@ Every import in flowql/ is read from the source (module level and inside functio
 ones too; imports under ``if TYPE_CHECKING:`` run only for the type checker and are left out),
 and each module is given its layer, lowest first:
 
-0. language: the AST, the parser and its tables, the formatter, diagnostics, errors, codes,
-   highlighting, times, files;
+0. language: the AST, the parser and its tables, the formatter, diagnostics, errors, codes
+   and their documentation, highlighting, times, files;
 1. the data model and validation, the API descriptions (Klaviyo's revisions among them);
 2. targets;
 3. the query layer: Conviva endpoints and URL budgets, query values and plans, results, their
