@@ -543,6 +543,48 @@ def test_watch_checks_again_on_change_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     assert set(notes) == {"flowql: watching for changes; Ctrl-C to stop\n"}
 
 
+def test_watch_clears_a_terminal_before_each_run(tmp_path: Path) -> None:
+    import io
+
+    from flowql.cli.watch import watch
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    target = tmp_path / "f.flowql"
+    target.write_text("a == 'b'\n", encoding="utf-8")
+    out, err = Terminal(), io.StringIO()
+    runs: list[str] = []
+
+    def run() -> int:
+        runs.append(out.getvalue())
+        if len(runs) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during a run ends the watch too
+        out.write(f"run {len(runs)}\n")
+        target.write_text("a == 'b'" + " " * len(runs) + "\n", encoding="utf-8")  # a change
+        return 1
+
+    assert watch(run, [str(target)], out, err, interval=0.01) == 0
+    clear = "\x1b[2J\x1b[3J\x1b[H"
+    assert out.getvalue() == f"{clear}run 1\n{clear}run 2\n{clear}"
+    assert err.getvalue() == "flowql: watching for changes; Ctrl-C to stop\n" * 2
+    # Not a terminal: nothing but the reports.
+    plain = io.StringIO()
+    calls: list[int] = []
+
+    def once() -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        target.write_text("a == 'c'\n", encoding="utf-8")
+        plain.write("report\n")
+        return 0
+
+    assert watch(once, [str(tmp_path)], plain, io.StringIO(), interval=0.01) == 0
+    assert plain.getvalue() == "report\n"
+
+
 def test_watch_needs_paths(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", "--watch", "--expr", "a == 'b'")
     assert code == 2
