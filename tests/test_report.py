@@ -551,6 +551,10 @@ def test_statistics_count_each_code_the_most_frequent_first() -> None:
     lines = render_statistics(fixable).splitlines()
     assert lines[0] == f"3  FQ301  [ ] {CODES['FQ301'].summary}"
     assert lines[-1] == f"1  FQ402  [*] {CODES['FQ402'].summary}"
+    coloured = render_statistics(fixable, color=True)
+    assert "\x1b[1;31mFQ301\x1b[0m" in coloured
+    assert "\x1b[1;36m[*]\x1b[0m" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_statistics(fixable)
     assert render_statistics([]) == ""
     assert json.loads(render_statistics([], "json")) == []
 

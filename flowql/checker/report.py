@@ -258,7 +258,8 @@ def render_statistics(
         mark = ("[*] " if fixable[code] else "[ ] ") if marks else ""
         shown = code if not color else paint(code, severity_style(_severity(code)))
         pad = " " * (code_width - len(code))
-        mark = paint(mark.rstrip(), _FIX) + " " if color and mark else mark
+        if color and fixable[code]:
+            mark = paint("[*]", _FIX) + " "
         lines.append(f"{count:>{count_width}}  {shown}{pad}  {mark}{summary}".rstrip())
     return "\n".join(lines) + "\n"
 
