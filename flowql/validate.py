@@ -489,12 +489,15 @@ class _Checker:
     ) -> None:
         core = [operands[i] for i in _core(group)]
         shown = [_show(o) for o in core]
+        # A contradiction is at the operands that conflict, not the whole group: the others
+        # are not part of it (nor is the line the group starts on, where a noqa would go).
+        where = (_covering(core) if conj else None) or node.span
         if conj:
             quantifier = "both" if len(shown) == 2 else "all"
             self.add(
                 "FQ301",
                 f"{_join(shown, 'and')} can never {quantifier} hold",
-                node.span,
+                where,
                 f"this AND group matches nothing; change or remove one of the {name} comparisons",
             )
         else:
@@ -502,7 +505,7 @@ class _Checker:
             self.add(
                 "FQ302",
                 f"every record matches {listed}",
-                node.span,
+                where,
                 f"this OR group matches everything; check the {name} values, or remove the group",
             )
 
@@ -718,6 +721,19 @@ def _core(group: list[tuple[_Lit, ...]]) -> list[int]:
         fixed_lits.extend(group[chosen])
         rest = rest[: high - 1]
     return sorted(fixed)
+
+
+def _covering(nodes: list[Expr]) -> Span | None:
+    """The span from the first of ``nodes`` to the last (None when one has no span: a tree
+    built in code)."""
+    from flowql.ast import Span
+
+    spans = [n.span for n in nodes if n.span is not None]
+    if not nodes or len(spans) < len(nodes):
+        return None
+    first = min(spans, key=lambda s: s.start)
+    last = max(spans, key=lambda s: s.end)
+    return Span(first.start, last.end, first.line, first.column, last.end_line, last.end_column)
 
 
 # --- text -------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ Every import in flowql/ is read from the source (module level and inside functio
 ones too; imports under ``if TYPE_CHECKING:`` run only for the type checker and are left out),
 and each module is given its layer, lowest first:
 
-0. language: the AST, the parser and its tables, the formatter, diagnostics, errors, codes,
-   highlighting, times, files;
+0. language: the AST, the parser and its tables, the formatter, diagnostics, errors, codes
+   and their documentation, highlighting, times, files;
 1. the data model and validation, the API descriptions (Klaviyo's revisions among them);
 2. targets;
 3. the query layer: Conviva endpoints and URL budgets, query values and plans, results, their
@@ -33,6 +33,8 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql._generate_klaviyo",
         "flowql._klaviyo_tables",
         "flowql._lazy",
+        "flowql._generate_rule_docs",
+        "flowql._rule_texts",
         "flowql._tables",
         "flowql.ast",
         "flowql.codes",
@@ -43,6 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.formatter",
         "flowql.highlight",
         "flowql.redact",
+        "flowql.rule_docs",
         "flowql.syntax",
         "flowql.times",
         "flowql.urls",

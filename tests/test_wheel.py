@@ -392,6 +392,27 @@ def test_console_script_reports_errors(installed: Installed) -> None:
     assert "FQ006" in result.stderr
 
 
+def test_rules_code_explains_from_the_wheel(installed: Installed) -> None:
+    # docs/ is not in the wheel: the rule texts are in the package.
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    assert not any(n.startswith("docs/") for n in names)
+    result = installed.run(installed.flowql, "rules", "FQ301")
+    assert result.returncode == 0, result.stderr
+    expected = (ROOT / "tests" / "snapshots" / "rules.FQ301.txt").read_text(encoding="utf-8")
+    assert result.stdout == expected
+    sarif = installed.run(
+        installed.flowql,
+        "check",
+        "--format",
+        "sarif",
+        "--expr",
+        "geo_country == 'Spain' AND geo_country == 'France'",
+    )
+    assert sarif.returncode == 1
+    (rule,) = json.loads(sarif.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["helpUri"].endswith("/docs/rules/logic.md#fq301-contradiction")
+
+
 def test_python_dash_m(installed: Installed) -> None:
     result = installed.run(installed.python, "-m", "flowql", "parse", "--expr", "a == 1")
     assert result.returncode == 0, result.stderr

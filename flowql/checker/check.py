@@ -161,7 +161,7 @@ class Checker:
         findings: list[Finding] = []
         errors: list[Finding] = []
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            with multiprocessing.get_context("fork").Pool(jobs, _ignore_interrupts) as pool:
                 for part in pool.imap_unordered(_check_range, bounds):
                     for index, is_error, fields in part:
                         item = inputs[index]
@@ -423,6 +423,14 @@ def _can_fork() -> bool:
     import sys
 
     return sys.platform == "linux"
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it ends the pool), so that no worker
+    prints a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunks(sizes: list[int], count: int) -> list[tuple[int, int]]:

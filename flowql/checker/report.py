@@ -19,7 +19,9 @@ diagnostic (its span in the coordinates of that file) and the file's text for co
 The machine formats (json, github, sarif) are one document each and nothing else. The output of
 every format ends with a newline, or is empty when there is nothing to show (github with no
 findings; text and concise with no findings and no summary).
-:func:`render_rules` lists every code, for ``flowql rules``.
+:func:`render_statistics` counts the findings by code instead (``--statistics``);
+:func:`render_rules` lists every code, for ``flowql rules``, and :func:`render_rule` explains
+one (``flowql rules CODE``). The text formats take ``color``, for a terminal (ANSI codes).
 """
 
 from __future__ import annotations
@@ -27,13 +29,25 @@ from __future__ import annotations
 import os
 
 from flowql.codes import CODES, FAMILIES
-from flowql.diagnostics import Diagnostic, Severity, render
+from flowql.diagnostics import Diagnostic, Severity, paint, render, severity_style
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["FIXABLE", "FORMATS", "RULE_FORMATS", "Finding", "render_findings", "render_rules"]
+    from flowql.codes import Code
+
+__all__ = [
+    "FIXABLE",
+    "FORMATS",
+    "RULE_FORMATS",
+    "Finding",
+    "UnknownRuleError",
+    "render_findings",
+    "render_rule",
+    "render_rules",
+    "render_statistics",
+]
 
 FORMATS = ("text", "concise", "json", "github", "sarif")
 """The formats :func:`render_findings` knows, the first the default."""
@@ -46,6 +60,10 @@ FIXABLE = frozenset({"FQ402"})
 
 INFORMATION_URI = "https://github.com/flowql/flowql"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+# ANSI styles (SGR parameters) besides the severities' (flowql.diagnostics.severity_style).
+_BOLD = "1"
+_FIX = "1;36"
 
 _SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -113,15 +131,17 @@ def render_findings(
     files_checked: int,
     tool_version: str,
     summary: bool = True,
+    color: bool = False,
 ) -> str:
     """The findings, in the order given, as ``fmt`` (one of :data:`FORMATS`).
 
     ``files_checked`` is the number of inputs checked, for the summary line that ends text and
     concise output (``summary=False`` leaves it out, as for input errors on stderr);
-    ``tool_version`` goes into SARIF. Raises :class:`ValueError` for an unknown format.
+    ``tool_version`` goes into SARIF; ``color`` colours text and concise output (the machine
+    formats never are). Raises :class:`ValueError` for an unknown format.
     """
     if fmt in ("text", "concise"):
-        body = [(_frame if fmt == "text" else _concise_line)(f) for f in findings]
+        body = [(_frame if fmt == "text" else _concise_line)(f, color) for f in findings]
         if not summary:
             return (_blocks(body, fmt) + "\n") if body else ""
         last = _summary(findings, files_checked)
@@ -143,21 +163,21 @@ def _blocks(parts: list[str], fmt: str) -> str:
     return ("\n\n" if fmt == "text" else "\n").join(parts)
 
 
-def _frame(finding: Finding) -> str:
+def _frame(finding: Finding, color: bool = False) -> str:
     d = finding.diagnostic
-    if d.span is None or finding.source is not None:
-        return render(d, finding.source, finding.path)
-    # render() leaves the position out when it has no text to show; keep it.
-    out = [f"{d.severity.value}[{d.code}]: {d.message}", f" --> {_where(finding)}"]
-    if d.hint:
-        out.append(f"  = help: {d.hint}")
-    return "\n".join(out)
+    return render(d, finding.source, finding.path, color=color)
 
 
-def _concise_line(finding: Finding) -> str:
+def _concise_line(finding: Finding, color: bool = False) -> str:
     d = finding.diagnostic
     fix = " [*]" if finding.fixable else ""
-    return f"{_where(finding)}: {d.code} [{d.severity.value}]{fix} {d.message}"
+    if not color:
+        return f"{_where(finding)}: {d.code} [{d.severity.value}]{fix} {d.message}"
+    level = severity_style(d.severity)
+    return (
+        f"{paint(_where(finding), _BOLD)}: {paint(d.code, level)} "
+        f"[{paint(d.severity.value, level)}]{paint(fix, _FIX)} {d.message}"
+    )
 
 
 def _where(finding: Finding) -> str:
@@ -190,6 +210,63 @@ def _summary(findings: Sequence[Finding], files_checked: int) -> str:
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+def render_statistics(
+    findings: Sequence[Finding], fmt: str = "text", *, color: bool = False
+) -> str:
+    """How many findings there are of each code, the most frequent first (``--statistics``):
+    a table of count, code, ``[*]`` for what ``flowql fmt`` fixes and the code's summary
+    (``text``), or a JSON list of ``code``, ``name``, ``count``, ``fixable``, ``summary``
+    (``json``). Empty (text) when there are no findings."""
+    counts: dict[str, int] = {}
+    fixable: dict[str, bool] = {}
+    for f in findings:
+        code = f.diagnostic.code
+        counts[code] = counts.get(code, 0) + 1
+        fixable[code] = fixable.get(code, False) or f.fixable
+    rows = sorted(counts.items(), key=lambda row: (-row[1], row[0]))
+    if fmt == "json":
+        import json
+
+        entries = [
+            {
+                "code": code,
+                "name": CODES[code].name if code in CODES else None,
+                "count": count,
+                "fixable": fixable[code],
+                "summary": CODES[code].summary if code in CODES else None,
+            }
+            for code, count in rows
+        ]
+        return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
+    if fmt != "text":
+        raise ValueError(f"unknown format {fmt!r}; expected text or json")
+    if not rows:
+        return ""
+    count_width = max(len(str(count)) for _, count in rows)
+    code_width = max(len(code) for code, _ in rows)
+    # As ruff: the [*] column is there only when something is fixable.
+    marks = any(fixable.values())
+    lines = []
+    for code, count in rows:
+        known = CODES.get(code)
+        summary = known.summary if known else ""
+        mark = ("[*] " if fixable[code] else "[ ] ") if marks else ""
+        shown = code if not color else paint(code, severity_style(_severity(code)))
+        pad = " " * (code_width - len(code))
+        if color and fixable[code]:
+            mark = paint("[*]", _FIX) + " "
+        lines.append(f"{count:>{count_width}}  {shown}{pad}  {mark}{summary}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _severity(code: str) -> Severity:
+    known = CODES.get(code)
+    return Severity(known.severity) if known else Severity.ERROR
 
 
 # --- json ----------------------------------------------------------------------------------
@@ -318,10 +395,13 @@ def _sarif_rule(code: str) -> dict[str, object]:
     known = CODES.get(code)
     if known is None:
         return {"id": code}
+    from flowql.rule_docs import rule_url
+
     return {
         "id": code,
         "name": known.name,
         "shortDescription": {"text": known.summary},
+        "helpUri": rule_url(code),
         "defaultConfiguration": {"level": _SARIF_LEVELS[Severity(known.severity)]},
         "properties": {"family": known.family},
     }
@@ -381,3 +461,56 @@ def render_rules(fmt: str = "text") -> str:
         ]
         blocks.append("\n".join(rows) + "\n")
     return "\n".join(blocks)
+
+
+class UnknownRuleError(ValueError):
+    """A code (or name) that is not one of flowql's; the message says what was meant."""
+
+
+def render_rule(code: str, fmt: str = "text") -> str:
+    """One code explained, as docs/rules explains it (``flowql rules CODE``): a heading, its
+    family, severity and summary, the documentation's text and its address (``text``, Markdown),
+    or one JSON object with those fields and ``explanation`` (``json``). ``code`` may be the
+    code in any case or its name; raises :class:`UnknownRuleError` for one flowql does not have."""
+    from flowql.rule_docs import rule_text, rule_url
+
+    found = _rule(code)
+    text = rule_text(found.code) or found.summary
+    url = rule_url(found.code)
+    if fmt == "json":
+        import json
+
+        entry = {
+            "code": found.code,
+            "name": found.name,
+            "family": found.family,
+            "severity": found.severity,
+            "summary": found.summary,
+            "fixable": found.code in FIXABLE,
+            "url": url,
+            "explanation": text,
+        }
+        return json.dumps(entry, indent=2, ensure_ascii=False) + "\n"
+    if fmt != "text":
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(RULE_FORMATS)}")
+    prefix = found.code[:3]
+    facts = f"Family: {found.family} ({prefix}xx). Default severity: {found.severity}."
+    if found.code in FIXABLE:
+        facts += " Fixable with `flowql fmt`."
+    parts = [f"# {found.code} {found.name}", f"{facts}\n{found.summary}", text]
+    if url:
+        parts.append(f"Documentation: {url}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _rule(word: str) -> Code:
+    from flowql.diagnostics import did_you_mean
+
+    upper = word.strip().upper()
+    if upper in CODES:
+        return CODES[upper]
+    by_name = {c.name: c for c in CODES.values()}
+    if word.strip().lower() in by_name:
+        return by_name[word.strip().lower()]
+    guess = did_you_mean(upper, CODES) or did_you_mean(word.strip().lower(), by_name)
+    raise UnknownRuleError(f"no rule {word!r}" + (f"; {guess}" if guess else ""))

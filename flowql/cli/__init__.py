@@ -237,8 +237,12 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # The settings of `flowql check`, so that what fmt writes is what check accepts (FQ402).
     config = resolve_config(args.config, os.getcwd()).merged(line_length=args.line_length)
     unreadable: list[str] = []
-    paths = _walk_paths(args.paths, config, manifests=False, errors=unreadable)
-    sources = read_sources(args.expr, paths, stdin_filename=args.stdin_filename, errors=unreadable)
+    if "-" in args.paths and _stdin_excluded(args, config):
+        # An editor formats its buffer through standard input: an excluded one comes back as
+        # it was, never empty.
+        (passed,) = read_sources(None, ["-"], stdin_filename=args.stdin_filename)
+        out.write(passed.text)
+    sources = _read_inputs(args, config, manifests=False, errors=unreadable)
     failed = changed = unchanged = 0
     for source in sources:
         try:
@@ -358,12 +362,11 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
     return tuple(code.strip().upper() for code in value.split(",") if code.strip())
 
 
-def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.checker.check import Checker, Input
-    from flowql.checker.config import describe, resolve_config
-    from flowql.checker.report import render_findings
+def _check_config(args: argparse.Namespace) -> Config:
+    """The configuration in force for ``flowql check``: the file's, the flags winning."""
+    from flowql.checker.config import resolve_config
 
-    config = resolve_config(args.config, os.getcwd()).merged(
+    return resolve_config(args.config, os.getcwd()).merged(
         model=args.model,
         flow=args.flow,
         target=args.target,
@@ -374,16 +377,43 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         line_length=args.line_length,
         strict=True if args.strict else None,
     )
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.show_settings:
-        out.write(describe(config, start=os.getcwd()))
+        from flowql.checker.config import describe
+
+        out.write(describe(_check_config(args), start=os.getcwd()))
         return EXIT_OK
+    if args.watch:
+        from flowql.cli.watch import watch
+
+        if not args.paths or "-" in args.paths:
+            raise InputError("--watch needs files or directories to watch (not standard input)")
+        return watch(lambda: _check_watched(args, out, err), args.paths, out, err)
+    return _check_once(args, out, err)
+
+
+def _check_watched(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """One run of a watch: an input or configuration error is reported, and the watch goes on
+    (the next save may fix it)."""
+    try:
+        return _check_once(args, out, err)
+    except InputError as exc:
+        err.write(f"flowql: error: {exc}\n")
+    except FlowQLError as exc:
+        err.write(exc.render(getattr(exc, "path", None) or "<config>") + "\n")
+    return EXIT_USAGE
+
+
+def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """One run of ``flowql check``: read the inputs, check them, report."""
+    from flowql.checker.check import Checker, Input
+    from flowql.checker.report import render_findings, render_statistics
+
+    config = _check_config(args)
     unreadable: list[str] = []
-    sources = read_sources(
-        args.expr,
-        _walk_paths(args.paths, config, manifests=True, errors=unreadable),
-        stdin_filename=args.stdin_filename,
-        errors=unreadable,
-    )
+    sources = _read_inputs(args, config, manifests=True, errors=unreadable)
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
         for s in sources
@@ -397,26 +427,90 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if result.input_errors:
         err.write(
             render_findings(
-                result.input_errors, "text", files_checked=0, tool_version="", summary=False
+                result.input_errors,
+                "text",
+                files_checked=0,
+                tool_version="",
+                summary=False,
+                color=_color(args, err),
             )
         )
     # Every path that could not be read is an error: CI must not pass with files unchecked.
     for message in unreadable:
         err.write(f"flowql: error: {message}\n")
     failed_inputs = len({f.path for f in result.input_errors})
-    out.write(
-        render_findings(
+    # A file is no terminal: coloured only with --color always.
+    color = _color(args, out if args.output_file is None else None)
+    if args.statistics:
+        fmt = "json" if args.format == "json" else "text"
+        report = render_statistics(result.findings, fmt, color=color)
+    else:
+        report = render_findings(
             result.findings,
             args.format,
             files_checked=result.inputs_checked - failed_inputs,
             tool_version=__version__,
             # "All checks passed" would be untrue when a file could not even be read.
             summary=not ((failed_inputs or unreadable) and not result.findings),
+            color=color,
         )
-    )
+    if args.output_file is not None:
+        _write_report(args.output_file, report)
+    else:
+        out.write(report)
     if unreadable:
         return EXIT_USAGE
     return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
+
+
+def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    """Whether to colour what goes to ``stream``: ``--color always`` or ``never``, else when it
+    is a terminal and ``NO_COLOR`` is not set."""
+    from flowql.terminal import wants_color
+
+    return wants_color(stream, args.color)
+
+
+def _write_report(path: str, report: str) -> None:
+    """``--output-file``: the report replaces the file's text (a missing directory, or one that
+    cannot be written, is an input error)."""
+    from flowql.files import write_atomic
+
+    try:
+        write_atomic(path, report, replace=True)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
+
+
+def _read_inputs(
+    args: argparse.Namespace, config: Config, *, manifests: bool, errors: list[str]
+) -> list[Source]:
+    """The inputs of check and fmt: directories walked as the configuration says; with
+    ``--force-exclude``, paths named on the command line are left out when ``exclude`` matches
+    them too (pre-commit names every staged file, those in vendor/ among them)."""
+    paths = list(args.paths)
+    stdin_filename = args.stdin_filename
+    if args.force_exclude:
+        paths = [
+            p
+            for p in paths
+            if not (_stdin_excluded(args, config) if p == "-" else config.is_excluded(p))
+        ]
+        if not paths and not args.expr and args.paths:
+            return []  # every path named is excluded: nothing to do, and nothing wrong
+    return read_sources(
+        args.expr,
+        _walk_paths(paths, config, manifests=manifests, errors=errors),
+        stdin_filename=stdin_filename,
+        errors=errors,
+    )
+
+
+def _stdin_excluded(args: argparse.Namespace, config: Config) -> bool:
+    """Whether ``--force-exclude`` leaves standard input out: the name given to it is one that
+    ``exclude`` matches."""
+    name = args.stdin_filename
+    return bool(args.force_exclude and name is not None and config.is_excluded(name))
 
 
 def _target(name: str, *, reading: bool = False) -> Target:
@@ -542,9 +636,17 @@ def _compiled_text(result: object) -> str:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.checker.report import render_rules
+    if args.code is None:
+        from flowql.checker.report import render_rules
 
-    out.write(render_rules(args.format))
+        out.write(render_rules(args.format))
+        return EXIT_OK
+    from flowql.checker.report import UnknownRuleError, render_rule
+
+    try:
+        out.write(render_rule(args.code, args.format))
+    except UnknownRuleError as exc:
+        raise InputError(str(exc)) from None
     return EXIT_OK
 
 
@@ -620,6 +722,15 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
         "--stdin-filename",
         metavar="NAME",
         help="the name to show for standard input in messages",
+    )
+
+
+def _add_force_exclude(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="leave out the paths that exclude matches even when named on the command line "
+        "(as pre-commit names them)",
     )
 
 
@@ -699,6 +810,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     f.add_argument(
         "--config", metavar="PATH", help="read settings from this file only (as check does)"
     )
+    _add_force_exclude(f)
     f.set_defaults(handler=_cmd_fmt)
 
     c = commands.add_parser(
@@ -761,6 +873,29 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="N",
         help="check files in N processes (default: one per CPU, up to 8; 1 to stay in one)",
     )
+    c.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print how many findings there are of each code, instead of the findings",
+    )
+    c.add_argument(
+        "--output-file",
+        "-o",
+        metavar="PATH",
+        help="write the report to this file, not stdout (in the --format chosen)",
+    )
+    c.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour text and concise output: auto (on a terminal, unless NO_COLOR is set)",
+    )
+    c.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again whenever a file changes, until Ctrl-C",
+    )
+    _add_force_exclude(c)
     c.set_defaults(handler=_cmd_check)
 
     k = commands.add_parser(
@@ -826,7 +961,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sh.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     sh.set_defaults(handler=_cmd_completion)
 
-    r = commands.add_parser("rules", help="list every diagnostic code")
+    r = commands.add_parser(
+        "rules",
+        help="list every diagnostic code, or explain one",
+        description="List every diagnostic code, or, given one (FQ301, or its name), print its "
+        "documentation: what docs/rules says of it.",
+    )
+    r.add_argument("code", nargs="?", metavar="CODE", help="the code to explain (FQ301)")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.set_defaults(handler=_cmd_rules)
 
