@@ -40,6 +40,7 @@ from flowql.ast import (
 )
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError, LimitError, NodeError, ParseError, UnsupportedError
+from flowql.fixes import Applicability, Edit, Fix
 from flowql.formatter import format
 from flowql.model import (
     DataModel,
@@ -135,13 +136,16 @@ __all__ = [
     "Sandbox",
     "SessionsQuery",
     "And",
+    "Applicability",
     "Boolean",
     "Comparison",
     "CompileResult",
     "DataModel",
     "Diagnostic",
     "Dimension",
+    "Edit",
     "Expr",
+    "Fix",
     "FlowModel",
     "FlowQLError",
     "In",

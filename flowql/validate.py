@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from flowql.ast import Expr, Key, Span, Value
+    from flowql.fixes import Fix
     from flowql.model import DataModel, Dimension
 
     # A value as the logic checks compare it: ("s", text), ("n", number) or ("b", bool).
@@ -195,9 +196,36 @@ class _Checker:
         enabled = self.enabled
         return enabled is None or any(code.startswith(prefix) for code in enabled)
 
-    def add(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        span: Span | None,
+        hint: str | None = None,
+        fix: Fix | None = None,
+    ) -> None:
         if self._on(code):
-            self.found.append(Diagnostic(code, message, span, hint=hint, severity=_SEVERITY[code]))
+            self.found.append(
+                Diagnostic(code, message, span, hint=hint, severity=_SEVERITY[code], fix=fix)
+            )
+
+    def fix(
+        self, message: str, edits: list[tuple[int, int, str]], *, safe: bool = True
+    ) -> Fix | None:
+        """A fix of the checked text (None for a tree: it has no text to edit)."""
+        if self.text is None:
+            return None
+        from flowql.fixes import Applicability, Edit, Fix
+
+        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
+        return Fix([Edit(*e) for e in edits], message, applicability)
+
+    def replace(self, span: Span | None, text: str, *, safe: bool = False) -> Fix | None:
+        """The fix that writes ``text`` in place of ``span``: unsafe unless said, since every
+        such fix of a filter that parses changes what it matches."""
+        if span is None:
+            return None
+        return self.fix(f"replace with {clip(text)}", [(span.start, span.end, text)], safe=safe)
 
     def run(self, expr: Expr) -> None:
         """Check every node, and every AND/OR group, of the tree; without recursion."""
@@ -236,8 +264,23 @@ class _Checker:
         dimension, problem = info
         if problem is not None:
             code, message, hint = problem
-            self.add(code, message, key.span, hint)
+            fix = None
+            if code == "FQ101" and hint is not None:
+                fix = self._key_fix(name, key.span)
+            self.add(code, message, key.span, hint, fix)
         return dimension
+
+    def _key_fix(self, name: str, span: Span | None) -> Fix | None:
+        """The model's key for a misspelt one, when exactly one is close (a ratio of 0.8, above
+        the hint's 0.6: a fix is applied, a hint only read). Unsafe: the filter then matches
+        records it did not."""
+        import difflib
+
+        assert self.model is not None
+        close = difflib.get_close_matches(
+            name, list(self.model.dimensions(self.flow)), n=2, cutoff=0.8
+        )
+        return self.replace(span, close[0]) if len(close) == 1 else None
 
     def _look_up(self, name: str) -> _KeyInfo:
         model = self.model
@@ -298,6 +341,7 @@ class _Checker:
         name = node.key.name
         seen: set[_Ident] = set()
         word = "NOT IN" if node.negated else "IN"
+        previous: Value | None = None
         for value in node.values:
             ident = _ident(value)
             if ident in seen:
@@ -306,6 +350,7 @@ class _Checker:
                     f"{self._raw(value)} is listed twice in {name} {word} (...)",
                     value.span,
                     "remove the repeat",
+                    self._repeat_fix(previous, value),
                 )
             else:
                 seen.add(ident)
@@ -318,6 +363,18 @@ class _Checker:
                 )
             if dimension is not None:
                 self._value(name, dimension, value, True)
+            previous = value
+
+    def _repeat_fix(self, previous: Value | None, value: Value) -> Fix | None:
+        """Remove a repeated value of a list with the ',' before it (a list means the same
+        without its repeats), unless a comment would go with it."""
+        text, span = self.text, value.span
+        if text is None or previous is None or previous.span is None or span is None:
+            return None
+        start = previous.span.end
+        if "#" in text[start : span.start]:
+            return None
+        return self.fix("remove the repeat", [(start, span.end, "")])
 
     def _empty(self, node: Comparison, op: Op, value: String) -> None:
         name = node.key.name
@@ -347,6 +404,7 @@ class _Checker:
                     f"'{name}' holds text, but {raw} is {what}, which never equals text",
                     value.span,
                     f"quote it: {quote(raw)}",
+                    self.replace(value.span, quote(raw)),
                 )
             elif exact and dimension.values is not None:
                 self._known_value(name, dimension.values, value)  # type: ignore[arg-type]
@@ -359,13 +417,15 @@ class _Checker:
             message = f"'{name}' is true or false, but {raw} is {what}"
             word = value.value.lower() if vtype is String else ""  # type: ignore[union-attr]
             hint = f"write {word} without quotes" if word in ("true", "false") else None
+            fix = self.replace(value.span, word) if hint else None
             hint = hint or "compare with true or false"
         else:
             message = f"'{name}' holds numbers, but {raw} is {what}"
             plain = value.value if vtype is String else ""
             hint = f"write {plain} without quotes" if _is_number(plain) else None  # type: ignore[arg-type]
+            fix = self.replace(value.span, plain) if hint else None  # type: ignore[arg-type]
             hint = hint or "compare with a number"
-        self.add("FQ201", message, value.span, hint)
+        self.add("FQ201", message, value.span, hint, fix)
 
     def _known_value(self, name: str, known: tuple[str, ...], value: String) -> None:
         if value.value in known or value.value == "":
@@ -380,6 +440,7 @@ class _Checker:
             + _join([quote(v) for v in known], "or"),
             value.span,
             f"did you mean {quote(close[0])}?" if close else None,
+            self.replace(value.span, quote(close[0])) if close else None,
         )
 
     def _raw(self, value: Value) -> str:
@@ -540,12 +601,19 @@ class _Checker:
                 if len(canonical) <= 100
                 else f"add parentheses around the AND group: ({clip(format(group), 96)})"
             )
+            span = group.span
+            assert span is not None
+            # flowql reads AND first: the parentheses say what the filter already means.
+            fix = self.fix(
+                "add parentheses", [(span.start, span.start, "("), (span.end, span.end, ")")]
+            )
             self.add(
                 "FQ401",
                 "AND inside OR without parentheses: the Flow API does not document which "
                 "binds first",
-                group.span,
+                span,
                 hint,
+                fix,
             )
 
     def check_format(
@@ -582,11 +650,23 @@ class _Checker:
             differs = text != formatted
         if differs:
             end = len(text)
+            fix = None
+            if self._on("FQ402"):
+                from flowql.formatter import format_file
+
+                # What fmt writes, comments kept, without the final newline fmt adds to a file
+                # when the text has none and is not a file's.
+                formatted = format_file(text, line_length=line_length)
+                if not newline and not final_newline:
+                    formatted = formatted[: -2 if formatted.endswith("\r\n") else -1]
+                if formatted != text:
+                    fix = self.fix("format as flowql fmt does", [(0, end, formatted)])
             self.add(
                 "FQ402",
                 "the filter is not formatted the way flowql fmt writes it",
                 _whole(text, end),
                 "run flowql fmt",
+                fix,
             )
 
 
