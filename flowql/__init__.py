@@ -40,7 +40,6 @@ from flowql.ast import (
 )
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import FlowQLError, LimitError, NodeError, ParseError, UnsupportedError
-from flowql.fixes import Applicability, Edit, Fix
 from flowql.formatter import format
 from flowql.model import (
     DataModel,
@@ -81,6 +80,10 @@ _LAZY = {
     "FlowXOQuery": "flowql.query",
     "QueryError": "flowql.query",
     "Sandbox": "flowql.sandbox",
+    # Fixes are made only when asked for (flowql check --fix): not on check's start-up path.
+    "Applicability": "flowql.fixes",
+    "Edit": "flowql.fixes",
+    "Fix": "flowql.fixes",
 }
 
 TYPE_CHECKING = False
@@ -99,6 +102,7 @@ if TYPE_CHECKING:
         PartialResultError,
         RetryPolicy,
     )
+    from flowql.fixes import Applicability, Edit, Fix
     from flowql.query import (
         FlowQuery,
         FlowXOQuery,
