@@ -384,16 +384,29 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         stdin_filename=args.stdin_filename,
         errors=unreadable,
     )
+    # Directories hold other TOML files too; only those with queries are manifests.
+    sources = [s for s in sources if not (s.name.endswith(".toml") and "[[query]]" not in s.text)]
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
         for s in sources
-        # Directories hold other TOML files too; only those with queries are manifests.
-        if not (s.name.endswith(".toml") and "[[query]]" not in s.text)
     ]
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
     if args.read:
         _target(args.read, reading=True)
-    result = Checker(config, read=args.read).run(inputs, jobs=max(1, jobs))
+    checker = Checker(config, read=args.read)
+    fixed = 0
+    report = out
+    if args.fix or args.diff:
+        from flowql.cli.fix import fix_inputs
+
+        inputs, fixed = fix_inputs(checker, sources, inputs, args, out, err, unreadable)
+        if args.diff:
+            for message in unreadable:
+                err.write(f"flowql: error: {message}\n")
+            return EXIT_USAGE if unreadable else (EXIT_FINDINGS if fixed else EXIT_OK)
+        if any(s.path is None for s in sources):
+            report = err  # stdout holds the fixed text of standard input and --expr
+    result = checker.run(inputs, jobs=max(1, jobs))
     if result.input_errors:
         err.write(
             render_findings(
@@ -404,7 +417,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for message in unreadable:
         err.write(f"flowql: error: {message}\n")
     failed_inputs = len({f.path for f in result.input_errors})
-    out.write(
+    report.write(
         render_findings(
             result.findings,
             args.format,
@@ -412,6 +425,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             tool_version=__version__,
             # "All checks passed" would be untrue when a file could not even be read.
             summary=not ((failed_inputs or unreadable) and not result.findings),
+            unsafe_fixes=args.unsafe_fixes,
+            fixed=fixed,
         )
     )
     if unreadable:
@@ -748,6 +763,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="check files in N processes (default: one per CPU, up to 8; 1 to stay in one)",
+    )
+    c.add_argument(
+        "--fix",
+        action="store_true",
+        help="make the safe fixes in place (standard input and --expr: print the fixed text), "
+        "then report what is left",
+    )
+    c.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="make (with --fix, --diff) and count the fixes that may change what a filter "
+        "matches too",
+    )
+    c.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print a unified diff of the fixes and exit 1 if there are any",
     )
     c.set_defaults(handler=_cmd_check)
 
