@@ -27,6 +27,7 @@ from flowql.checker.report import (
 )
 from flowql.codes import CODES, FAMILIES
 from flowql.diagnostics import Diagnostic, Severity
+from flowql.fixes import Applicability, Edit, Fix
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("FLOWQL_UPDATE_SNAPSHOTS") == "1"
@@ -71,6 +72,7 @@ def make_findings() -> list[Finding]:
                 None,
                 hint="run flowql fmt",
                 severity=warning,
+                fix=Fix([Edit(0, len(SPAIN), SPAIN.replace("AND\n  ", "AND "))], "format"),
             ),
             SPAIN,
         ),
@@ -81,6 +83,11 @@ def make_findings() -> list[Finding]:
                 "unknown key 'geo_cuntry': 100% not in the model, nor in flows a, b",
                 span(2, 1, 2, 11),
                 hint="did you mean 'geo_country'?",
+                fix=Fix(
+                    [Edit(SPAIN.index("geo_cuntry"), SPAIN.index(" =="), "geo_country")],
+                    "replace with geo_country",
+                    Applicability.UNSAFE,
+                ),
             ),
             SPAIN,
         ),
@@ -196,7 +203,8 @@ def test_text_shows_frames_in_order_then_the_summary() -> None:
     assert headers == [f.diagnostic.code for f in FINDINGS]
     assert out.endswith(
         "Found 2 errors, 4 warnings and 1 info in 3 files (12 files checked).\n"
-        "[*] 1 fixable with `flowql fmt`.\n"
+        "[*] 1 fixable with `flowql check --fix` (1 hidden fix can be enabled with the "
+        "`--unsafe-fixes` option).\n"
     )
     assert " --> filters/spain.flowql:2:1\n" in out
     # Without the file's text there is no frame, but the position is still shown.
@@ -268,7 +276,8 @@ def test_concise_is_one_line_per_finding_then_the_summary() -> None:
         assert match, line
         assert match[1] == finding.path
         assert match[4] == finding.diagnostic.code
-        assert bool(match[6]) == (finding.diagnostic.code in FIXABLE)
+        assert bool(match[6]) == finding.fixable
+        assert not finding.fixable or finding.diagnostic.code in FIXABLE
         assert line.endswith(finding.diagnostic.message)
 
 
@@ -293,6 +302,7 @@ def test_json_is_one_list_with_every_field() -> None:
             "end_column",
             "hint",
             "fixable",
+            "fix",
         ]
         assert entry["file"] == finding.path
         assert entry["code"] == d.code
@@ -310,6 +320,9 @@ def test_json_is_one_list_with_every_field() -> None:
     assert unplaced["line"] is None
     assert unplaced["end_column"] is None
     assert unplaced["fixable"] is True
+    assert unplaced["fix"] == FINDINGS[1].diagnostic.fix.to_dict()  # type: ignore[union-attr]
+    assert entries[2]["fixable"] is False  # an unsafe fix is not made by --fix
+    assert entries[2]["fix"]["applicability"] == "unsafe"  # type: ignore[index]
 
 
 # --- github --------------------------------------------------------------------------------
@@ -477,6 +490,7 @@ def test_rules_json_lists_every_code() -> None:
             "family": code.family,
             "severity": code.severity,
             "summary": code.summary,
+            "fix": code.fix,
         }
     assert {e["family"] for e in entries} <= set(FAMILIES.values())
 

@@ -212,7 +212,8 @@ def _summary(
     hidden = 0 if unsafe_fixes else sum(1 for f in findings if f.fixable_with(True)) - fixable
     command = "flowql check --fix --unsafe-fixes" if unsafe_fixes else "flowql check --fix"
     more = (
-        f" ({_count(hidden, 'hidden fix')} can be enabled with the `--unsafe-fixes` option)"
+        f" ({hidden} hidden {'fix' if hidden == 1 else 'fixes'} can be enabled with the "
+        "`--unsafe-fixes` option)"
         if hidden
         else ""
     )
@@ -444,8 +445,7 @@ def render_rules(fmt: str = "text") -> str:
             continue
         rows = [f"{family} ({prefix}xx)"]
         rows += [
-            f"  {c.code}  {c.name:<{name_width}}  {c.severity:<{severity_width}}  "
-            f"{'[*]' if c.fix else '   '} {c.summary}"
+            f"  {c.code}  {c.name:<{name_width}}  {c.severity:<{severity_width}}  {c.summary}"
             for c in members
         ]
         blocks.append("\n".join(rows) + "\n")
