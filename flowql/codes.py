@@ -203,6 +203,7 @@ _FIXES = {
     "FQ204": "unsafe",  # the one value of the field close to an unknown one
     "FQ401": "safe",  # parentheses around the AND group
     "FQ402": "safe",  # the text flowql fmt writes
+    "FQ901": "safe",  # the noqa codes (or the whole comment) that suppress nothing removed
 }
 
 

@@ -688,10 +688,12 @@ class _Parse:
         run = _unquoted_run(self.text, start, list_context=list_context)
         raw = self.text[start:run]
         quoted = _quote(raw)
-        # Words are evidently a value; anything with operators or quotes in it might be more.
         fix: _FixSpec | None = None
-        if _BARE_WORDS.fullmatch(raw):
-            fix = ("quote the value", [(start, run, quoted)])
+        words = _BARE_WORDS.match(raw)
+        # Words are evidently a value; a run with operators or quotes in it might be more,
+        # unless what follows the words is a symbolic AND or OR (FQ008 fixes it next).
+        if words and (words.end() == len(raw) or raw[words.end() :].lstrip()[:1] in ("&", "|")):
+            fix = ("quote the value", [(start, start + words.end(), _quote(words.group()))])
         return self._error(
             "FQ009",
             f"the value {clip(raw)!r} is not in quotes",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from flowql.checker.noqa import Noqa
     from flowql.checker.report import Finding
     from flowql.endpoints import Endpoint
+    from flowql.fixes import Fix
     from flowql.model import DataModel
 
 __all__ = ["MAX_FIX_ROUNDS", "CheckResult", "Checker", "Input"]
@@ -435,7 +436,8 @@ class Checker:
                     if not any(x.startswith(c) for x in codes) and self._checked(c)
                 ]
             if unused:
-                kept.extend(self._select([_unused_noqa(comment, unused, bool(codes))]))
+                fix = _noqa_fix(item.text, comment, unused, codes)
+                kept.extend(self._select([_unused_noqa(comment, unused, bool(codes), fix)]))
         return kept
 
     def _checked(self, prefix: str) -> bool:
@@ -614,7 +616,28 @@ def _endpoint(
     return None
 
 
-def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:
+def _noqa_fix(text: str, comment: Noqa, unused: list[str], used: set[str]) -> Fix | None:
+    """Remove what suppresses nothing: the codes, or the whole ``# noqa`` with the white space
+    before it (when nothing but white space follows it on its line, which would otherwise leave
+    the comment's own text)."""
+    from flowql.fixes import Edit, Fix
+
+    start, end = comment.start, comment.end
+    if comment.codes is not None and len(unused) < len(comment.codes):
+        kept = sorted(c for c in comment.codes if c not in unused)
+        return Fix([Edit(start, end, "# noqa: " + ", ".join(kept))], "remove the unused codes")
+    line_end = text.find("\n", end)
+    rest = text[end : len(text) if line_end < 0 else line_end]
+    if rest.strip(" \t\r"):
+        return None
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return Fix([Edit(start, end, "")], "remove the comment")
+
+
+def _unused_noqa(
+    comment: Noqa, unused: list[str], partly: bool, fix: Fix | None = None
+) -> Diagnostic:
     if unused == ["noqa"]:
         what = "this noqa comment suppresses nothing"
     elif len(unused) == 1:
@@ -627,4 +650,5 @@ def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:
         comment.span,
         hint="remove the codes that suppress nothing" if partly else "remove the comment",
         severity=Severity(CODES["FQ901"].severity),
+        fix=fix,
     )
