@@ -322,7 +322,7 @@ def test_json_is_one_list_with_every_field() -> None:
     assert unplaced["fixable"] is True
     assert unplaced["fix"] == FINDINGS[1].diagnostic.fix.to_dict()  # type: ignore[union-attr]
     assert entries[2]["fixable"] is False  # an unsafe fix is not made by --fix
-    assert entries[2]["fix"]["applicability"] == "unsafe"  # type: ignore[index]
+    assert entries[2]["fix"]["applicability"] == "unsafe"
 
 
 # --- github --------------------------------------------------------------------------------
