@@ -114,9 +114,10 @@ def test_standard_input_and_expr_print_the_fixed_text(
     assert "FQ005" in err
     code, out, _ = run(capsys, tmp_path, "check", "--diff", "-e", "isp = 'x'")
     assert code == 1
-    assert (
-        out
-        == "--- <expr>\n+++ <expr>\n@@ -1 +1 @@\n-isp = 'x'\n\\ No newline at end of file\n+isp == 'x'\n\\ No newline at end of file\n"
+    assert out == (
+        "--- <expr>\n+++ <expr>\n@@ -1 +1 @@\n"
+        "-isp = 'x'\n\\ No newline at end of file\n"
+        "+isp == 'x'\n\\ No newline at end of file\n"
     )
 
 
