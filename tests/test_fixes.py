@@ -262,3 +262,31 @@ def test_a_manifest_stays_toml_and_keeps_what_it_cannot_fix() -> None:
     queries = load_manifest_text(fixed)
     assert queries[0].filter == "geo_country == Spain"
     assert fix_text(fixed, manifest=True) == (fixed, 0)
+
+
+def test_the_rule_pages_say_which_codes_fix_and_how_safely() -> None:
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "rules"
+    pages = {
+        "FQ0": "syntax",
+        "FQ1": "data-model",
+        "FQ2": "values",
+        "FQ4": "style",
+        "FQ9": "suppressions",
+    }
+    for code in CODES.values():
+        page = pages.get(code.code[:3])
+        if page is None:
+            assert code.fix is None, code.code  # a family without a page of notes
+            continue
+        text = (docs / f"{page}.md").read_text(encoding="utf-8")
+        section = text.split(f"\n## {code.code} {code.name}\n", 1)[1].split("\n## ", 1)[0]
+        notes = re.findall(r"\*\*Automatic fix\*\* \((safe|unsafe)", section)
+        assert notes == ([code.fix] if code.fix else []), code.code
+    index = (docs / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| (FQ\d{3}) \| [a-z-]+ \| (safe|unsafe) \|", index, flags=re.M)
+    assert listed == [
+        (c.code, c.fix) for c in sorted(CODES.values(), key=lambda c: c.code) if c.fix
+    ]
