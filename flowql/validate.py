@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     # (_CT, text) or (_NC, text).
     _Lit: TypeAlias = "tuple[int, object]"
     # What a key lookup found: the dimension (None if unknown) and a problem to report.
-    _KeyInfo: TypeAlias = "tuple[Dimension | None, tuple[str, str, str | None] | None]"
+    # (With FQ101, the one key close enough to be its fix, if there is one.)
+    _KeyInfo: TypeAlias = "tuple[Dimension | None, tuple[str, str, str | None] | None, str | None]"
 
 __all__ = ["validate"]
 
@@ -261,33 +262,19 @@ class _Checker:
         info = self.keys.get(name)
         if info is None:
             info = self.keys[name] = self._look_up(name)
-        dimension, problem = info
+        dimension, problem, fixed = info
         if problem is not None:
             code, message, hint = problem
-            fix = None
-            if code == "FQ101" and hint is not None:
-                fix = self._key_fix(name, key.span)
+            fix = self.replace(key.span, fixed) if fixed is not None else None
             self.add(code, message, key.span, hint, fix)
         return dimension
-
-    def _key_fix(self, name: str, span: Span | None) -> Fix | None:
-        """The model's key for a misspelt one, when exactly one is close (a ratio of 0.8, above
-        the hint's 0.6: a fix is applied, a hint only read). Unsafe: the filter then matches
-        records it did not."""
-        import difflib
-
-        assert self.model is not None
-        close = difflib.get_close_matches(
-            name, list(self.model.dimensions(self.flow)), n=2, cutoff=0.8
-        )
-        return self.replace(span, close[0]) if len(close) == 1 else None
 
     def _look_up(self, name: str) -> _KeyInfo:
         model = self.model
         assert model is not None
         dimension = model.lookup(name, self.flow)
         if dimension is not None:
-            return dimension, None
+            return dimension, None, None
         noun = "field" if model.kind == Api.KLAVIYO else "dimension"
         flow = self.flow_model
         if flow is not None:
@@ -295,19 +282,26 @@ class _Checker:
             if others:
                 where = _join([f"{f.id} ({f.label})" for f in others], "and")
                 plural = "flows" if len(others) > 1 else "flow"
-                return None, (
+                problem = (
                     "FQ102",
                     f"'{name}' is not a dimension of flow {flow.id} ({flow.label}); "
                     f"it is in {plural} {where}",
                     f"query {'one of those flows' if len(others) > 1 else 'that flow'}, "
                     "or remove the comparison",
                 )
+                return None, problem, None
             message = f"'{name}' is not a dimension of flow {flow.id} ({flow.label})"
         else:
             message = f"'{name}' is not a {noun} of the data model ({model.name})"
-        from flowql.diagnostics import did_you_mean
+        import difflib
 
-        return None, ("FQ101", message, did_you_mean(name, model.dimensions(self.flow)))
+        # The two closest, as the hint's "did you mean" ranks them; the first is the fix when
+        # it alone is close enough (a ratio of 0.8, above the hint's 0.6: a fix is made, a hint
+        # only read). Unsafe: the filter then matches records it did not.
+        close = difflib.get_close_matches(name, list(model.dimensions(self.flow)), n=2)
+        hint = f"did you mean '{close[0]}'?" if close else None
+        near = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() >= 0.8]
+        return None, ("FQ101", message, hint), near[0] if len(near) == 1 else None
 
     def _comparison(self, node: Comparison) -> None:
         dimension = self._dimension(node.key) if self.model is not None else None
