@@ -479,3 +479,23 @@ def test_fixing_any_text_is_idempotent(text: str) -> None:
         # A filter stays a filter.
         was_valid = not isinstance(attempt(text), flowql.FlowQLError)
         assert not was_valid or not isinstance(attempt(once), flowql.FlowQLError)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=SLOW)
+@given(noisy_texts())
+def test_a_parse_error_fix_moves_the_error_on(text: str) -> None:
+    outcome = attempt(text)
+    if not isinstance(outcome, flowql.ParseError):
+        return
+    first = outcome.diagnostics[0]
+    if first.fix is None:
+        return
+    event(first.code)
+    after = attempt(first.fix.apply(text))
+    if isinstance(after, flowql.FlowQLError):
+        # Fixed text may be wrong further on, never at or before the repair again.
+        assert first.span is not None
+        later = after.diagnostics[0]
+        assert later.span is not None
+        assert later.span.start >= first.span.start, (text, first, later)
+        assert (later.code, later.span.start) != (first.code, first.span.start), (text, later)
