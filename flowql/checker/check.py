@@ -4,7 +4,8 @@ Inputs are inline filters, ``.flowql`` files (one filter each) and query manifes
 with ``[[query]]`` tables). Each filter is validated (:func:`flowql.validate.validate`) against
 the data model of the API it is for, budgeted against the request it will be sent in when the
 query names an endpoint or a flow, and compiled for its target when the query names one. Every
-diagnostic is placed in the file the user wrote, then ``# noqa`` comments are applied.
+diagnostic is placed in the file the user wrote (its fix too), then ``# noqa`` comments are
+applied. :meth:`Checker.fix` makes the fixes the findings carry (``flowql check --fix``).
 """
 
 from __future__ import annotations
