@@ -170,6 +170,13 @@ def test_validation_fixes() -> None:
     assert typed is not None
     assert not typed.safe
     assert typed.edits[0].replacement == "'5'"
+    value = "send_channel == 'emial'"
+    unknown = {d.code: d.fix for d in validate(value, model=flowql.klaviyo_model("flow-report"))}[
+        "FQ204"
+    ]
+    assert unknown is not None
+    assert not unknown.safe
+    assert unknown.apply(value) == "send_channel == 'email'"
     # A tree has no text to edit.
     assert all(
         d.fix is None
