@@ -57,7 +57,7 @@ def test_diff_prints_the_fixes_and_writes_nothing(
     code, out, err = run(capsys, root, "check", "--diff", ".")
     assert code == 1
     assert contents(root) == before
-    assert err == "Would fix 13 findings in 4 files.\n"
+    assert err == "Would fix 14 findings in 4 files.\n"
     check_snapshot("check-fix.diff.txt", out)
 
 

@@ -241,8 +241,8 @@ def manifest(filter_toml: str) -> str:
             '"geo_country == \\"Spain\\" AND isp == \'Vodafone\'"',
         ),
         ("\"geo_country = 'a\\u00e9'\"", "\"geo_country == 'a\\u00e9'\""),
-        # A literal string cannot hold a quote: the unquoted value is left as it is.
-        ("'geo_country = Spain'", "'geo_country == Spain'"),
+        # A literal string cannot hold a ': the value is quoted with ".
+        ("'geo_country = Spain'", "'geo_country == \"Spain\"'"),
         # Multi-line strings, basic and literal: the fixes land on their lines.
         (
             '"""\ngeo_country = "a"\n  || isp == V\n"""',
@@ -263,11 +263,12 @@ def test_fixes_in_a_manifest_are_written_as_the_string_kind_writes_them(
 def test_a_manifest_stays_toml_and_keeps_what_it_cannot_fix() -> None:
     from flowql.checker.manifest import load_manifest_text
 
-    text = manifest("'geo_country = Spain'")
+    # Straight quotes for typographic ones: a literal string cannot hold them.
+    text = manifest("'geo_country = \u2018Spain\u2019'")
     fixed, made = fix_text(text, manifest=True)
     assert made == 1
     queries = load_manifest_text(fixed)
-    assert queries[0].filter == "geo_country == Spain"
+    assert queries[0].filter == "geo_country == \u2018Spain\u2019"
     assert fix_text(fixed, manifest=True) == (fixed, 0)
 
 

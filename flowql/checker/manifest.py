@@ -893,6 +893,11 @@ class Query:
             return None
         multiline = delimiter in ("'" * 3, '"' * 3)
         literal = delimiter[0] == "'"
+        if literal and not multiline and any("'" in e.replacement for e in fix.edits):
+            # A literal string cannot hold a ', so its filter quotes with ": a quoted value
+            # the fix writes does too (the same value to FlowQL).
+            edits = [Edit(e.start, e.end, _double_quoted(e.replacement)) for e in fix.edits]
+            fix = Fix(edits, fix.message, fix.applicability)
         ends, size = self._ends, len(starts)
         edits = []
         for edit in fix.edits:
@@ -913,6 +918,13 @@ class Query:
         except TomlSyntaxError:
             return None
         return moved if decoded == fix.apply(self.filter) else None
+
+
+def _double_quoted(text: str) -> str:
+    """A single-quoted FlowQL string with nothing to escape, written in double quotes."""
+    if len(text) >= 2 and text[0] == text[-1] == "'" and not any(c in text[1:-1] for c in "'\"\\"):
+        return f'"{text[1:-1]}"'
+    return text
 
 
 def _toml_string_text(text: str, *, literal: bool, multiline: bool) -> str | None:
