@@ -201,6 +201,7 @@ _FIXES = {
     "FQ201": "unsafe",  # a value quoted, or unquoted, to the key's type
     "FQ203": "safe",  # a repeated list value removed
     "FQ204": "unsafe",  # the one value of the field close to an unknown one
+    "FQ303": "safe",  # the operand the group means the same without removed
     "FQ401": "safe",  # parentheses around the AND group
     "FQ402": "safe",  # the text flowql fmt writes
     "FQ901": "safe",  # the noqa codes (or the whole comment) that suppress nothing removed

@@ -34,6 +34,7 @@ from flowql.syntax import parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from collections.abc import Iterable
     from typing import TypeAlias
 
@@ -575,7 +576,35 @@ class _Checker:
             message = (
                 f"{shown} adds nothing: every record it matches already matches {clip(other, 60)}"
             )
-        self.add("FQ303", message, operand.span, f"remove {shown}")
+        self.add("FQ303", message, operand.span, f"remove {shown}", self._removal(node, operand))
+
+    def _removal(self, node: And | Or, operand: Expr) -> Fix | None:
+        """Remove an operand the group means the same without: with its connective and its own
+        parentheses (unless a comment sits in the way)."""
+        text = self.text
+        if text is None:
+            return None
+        ops = node.operands
+        at = next(i for i, o in enumerate(ops) if o is operand)
+        span = operand.span
+        assert span is not None
+        if at:
+            before = ops[at - 1].span
+            assert before is not None
+            gap = _gap(text, before.end, span.start)
+            if gap is None:
+                return None
+            start, end = gap.end(1), _past(text, span.end, ")", gap.group(3).count("("))
+        else:
+            after = ops[1].span
+            assert after is not None
+            gap = _gap(text, span.end, after.start)
+            if gap is None:
+                return None
+            start, end = _past(text, span.start, "(", gap.group(1).count(")")), gap.end(2)
+        if start is None or end is None:
+            return None
+        return self.fix(f"remove {clip(format(operand), 60)}", [(start, end, "")])
 
     # --- style ----------------------------------------------------------------------------
 
@@ -662,6 +691,36 @@ class _Checker:
                 "run flowql fmt",
                 fix,
             )
+
+
+# Between two operands of a group: the first one's closing parentheses, the connective, the
+# second one's opening parentheses (nothing else: a comment there keeps a fix from removing it).
+_GAP = r"((?:\s*\))*)(\s*(?:and|or)\s*)((?:\(\s*)*)"
+
+
+def _gap(text: str, start: int, end: int) -> re.Match[str] | None:
+    import re
+
+    return re.compile(_GAP, re.IGNORECASE).fullmatch(text, start, end)
+
+
+def _past(text: str, at: int, paren: str, count: int) -> int | None:
+    """The offset past ``count`` parentheses ``paren`` from ``at``, white space between them:
+    forwards for ')', backwards for '('. None if they are not there."""
+    for _ in range(count):
+        if paren == ")":
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if text[at : at + 1] != ")":
+                return None
+            at += 1
+        else:
+            while at > 0 and text[at - 1].isspace():
+                at -= 1
+            if at == 0 or text[at - 1] != "(":
+                return None
+            at -= 1
+    return at
 
 
 def _parenthesised(text: str, parent: Or, group: And) -> bool:

@@ -177,6 +177,18 @@ def test_validation_fixes() -> None:
     assert unknown is not None
     assert not unknown.safe
     assert unknown.apply(value) == "send_channel == 'email'"
+    # A redundant operand goes with its connective and its own parentheses.
+    for text, left in [
+        ("geo_country == 'a' AND geo_country != 'b'", "geo_country == 'a'"),
+        ("(isp == 'a') OR ((isp == 'a'))", "(isp == 'a')"),
+        ("isp ~~ 'ab' OR isp ~~ 'a' OR isp == 'c'", "isp ~~ 'a' OR isp == 'c'"),
+        ("isp IN ('a', 'b') OR isp == 'a'  # why", "isp IN ('a', 'b')  # why"),
+    ]:
+        redundant = fixes(text)["FQ303"]
+        assert redundant is not None, text
+        assert redundant.safe
+        assert redundant.apply(text) == left
+    assert fixes("isp == 'a'  # why\n OR isp == 'a'")["FQ303"] is None  # the comment would go
     # A tree has no text to edit.
     assert all(
         d.fix is None
@@ -192,7 +204,7 @@ def test_the_codes_say_which_fixes_they_carry() -> None:
     safe = sorted(c.code for c in CODES.values() if c.fix == "safe")
     unsafe = sorted(c.code for c in CODES.values() if c.fix == "unsafe")
     assert safe == [
-        "FQ001", "FQ006", "FQ007", "FQ008", "FQ009", "FQ203", "FQ401", "FQ402", "FQ901"
+        "FQ001", "FQ006", "FQ007", "FQ008", "FQ009", "FQ203", "FQ303", "FQ401", "FQ402", "FQ901"
     ]  # fmt: skip
     assert unsafe == ["FQ101", "FQ201", "FQ204"]
 
@@ -281,6 +293,7 @@ def test_the_rule_pages_say_which_codes_fix_and_how_safely() -> None:
         "FQ0": "syntax",
         "FQ1": "data-model",
         "FQ2": "values",
+        "FQ3": "logic",
         "FQ4": "style",
         "FQ9": "suppressions",
     }

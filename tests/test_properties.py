@@ -32,6 +32,7 @@ from strategies import (
     noisy_texts,
     random_expr,
     render,
+    small_trees,
 )
 
 import flowql
@@ -499,3 +500,25 @@ def test_a_parse_error_fix_moves_the_error_on(text: str) -> None:
         assert later.span is not None
         assert later.span.start >= first.span.start, (text, first, later)
         assert (later.code, later.span.start) != (first.code, first.span.start), (text, later)
+
+
+def _small_leaves() -> st.SearchStrategy[Expr]:
+    keys = st.sampled_from(["a", "b"]).map(Key)
+    words = st.sampled_from(["x", "xy", "y"]).map(String)
+    comparison = st.builds(Comparison, keys, st.sampled_from(list(Op)), words)
+    membership = st.builds(
+        In, keys, st.lists(words, min_size=1, max_size=3).map(tuple), negated=st.booleans()
+    )
+    return st.one_of(comparison, membership)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
+@given(small_trees(_small_leaves(), max_leaves=6), st.randoms(use_true_random=False))
+def test_fixing_redundant_logic_keeps_the_meaning(expr: Expr, rng: random.Random) -> None:
+    # Few keys and values: repeats, implied comparisons and lists with repeats abound (FQ203,
+    # FQ303), and their removal must not change what the filter matches.
+    text = render(expr, rng)
+    once = fixed(text)
+    assert fixed(once) == once
+    same_meaning(expr, flowql.parse(once), rng)
+    event("changed" if once.strip() != flowql.format(expr) else "as it was")
