@@ -81,6 +81,10 @@ _LAZY = {
     "FlowXOQuery": "flowql.query",
     "QueryError": "flowql.query",
     "Sandbox": "flowql.sandbox",
+    # Fixes are made only when asked for (flowql check --fix): not on check's start-up path.
+    "Applicability": "flowql.fixes",
+    "Edit": "flowql.fixes",
+    "Fix": "flowql.fixes",
 }
 
 TYPE_CHECKING = False
@@ -99,6 +103,7 @@ if TYPE_CHECKING:
         PartialResultError,
         RetryPolicy,
     )
+    from flowql.fixes import Applicability, Edit, Fix
     from flowql.query import (
         FlowQuery,
         FlowXOQuery,
@@ -137,13 +142,16 @@ __all__ = [
     "Sandbox",
     "SessionsQuery",
     "And",
+    "Applicability",
     "Boolean",
     "Comparison",
     "CompileResult",
     "DataModel",
     "Diagnostic",
     "Dimension",
+    "Edit",
     "Expr",
+    "Fix",
     "FlowModel",
     "FlowQLError",
     "In",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from flowql.ast import Span
+    from flowql.fixes import Fix
 
 __all__ = [
     "Diagnostic",
@@ -72,9 +73,12 @@ class Severity(str, enum.Enum):
 
 
 class Diagnostic:
-    """One problem found in a filter. Immutable."""
+    """One problem found in a filter. Immutable.
 
-    __slots__ = ("_code", "_hint", "_message", "_severity", "_span")
+    ``fix``, when there is one repair to make, is it as edits of the text the span is in
+    (:class:`flowql.fixes.Fix`)."""
+
+    __slots__ = ("_code", "_fix", "_hint", "_message", "_severity", "_span")
 
     def __init__(
         self,
@@ -84,17 +88,28 @@ class Diagnostic:
         *,
         hint: str | None = None,
         severity: Severity = Severity.ERROR,
+        fix: Fix | None = None,
     ) -> None:
         self._code = code
         self._severity = Severity(severity)
         self._message = message
         self._span = span
         self._hint = hint
+        self._fix = fix
 
-    def at(self, span: Span | None) -> Diagnostic:
+    def at(self, span: Span | None, *, fix: Fix | None = None) -> Diagnostic:
         """The same diagnostic placed at ``span`` (in another text: a filter's span in the file
-        it is written in, an argument in a command line)."""
-        return Diagnostic(self._code, self._message, span, hint=self._hint, severity=self._severity)
+        it is written in, an argument in a command line), with ``fix`` in that text's offsets
+        (the fix in the old text does not apply there)."""
+        return Diagnostic(
+            self._code, self._message, span, hint=self._hint, severity=self._severity, fix=fix
+        )
+
+    def with_fix(self, fix: Fix | None) -> Diagnostic:
+        """The same diagnostic with ``fix`` (None: without one)."""
+        return Diagnostic(
+            self._code, self._message, self._span, hint=self._hint, severity=self._severity, fix=fix
+        )
 
     @property
     def code(self) -> str:
@@ -122,6 +137,11 @@ class Diagnostic:
         return self._hint
 
     @property
+    def fix(self) -> Fix | None:
+        """The repair, as edits of the text, when there is one unambiguous repair."""
+        return self._fix
+
+    @property
     def line(self) -> int | None:
         """1-based line of the start, if known."""
         return self._span.line if self._span else None
@@ -142,7 +162,8 @@ class Diagnostic:
         return self._span.end_column if self._span else None
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict: code, severity, message, hint and the position fields."""
+        """A JSON-ready dict: code, severity, message, hint, the position fields and the fix
+        (None, or its message, applicability and edits)."""
         return {
             "code": self._code,
             "severity": self._severity.value,
@@ -152,10 +173,11 @@ class Diagnostic:
             "end_line": self.end_line,
             "end_column": self.end_column,
             "hint": self._hint,
+            "fix": self._fix.to_dict() if self._fix is not None else None,
         }
 
     def _key(self) -> tuple[object, ...]:
-        return (self._code, self._severity, self._message, self._span, self._hint)
+        return (self._code, self._severity, self._message, self._span, self._hint, self._fix)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Diagnostic):

@@ -95,6 +95,7 @@ def test_parse_error_as_json_on_stderr(capsys: pytest.CaptureFixture[str]) -> No
             "end_line": 1,
             "end_column": 13,
             "hint": "add a comparison after AND, or remove the AND",
+            "fix": None,
         }
     ]
 

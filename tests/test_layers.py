@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.errors",
         "flowql.extras",
         "flowql.files",
+        "flowql.fixes",
         "flowql.formatter",
         "flowql.highlight",
         "flowql.redact",

@@ -31,6 +31,7 @@ from flowql.checker.report import (
 from flowql.codes import CODES, FAMILIES
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.diagnostics import render as render_frame
+from flowql.fixes import Applicability, Edit, Fix
 from flowql.rule_docs import rule_text, rule_url
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -76,6 +77,7 @@ def make_findings() -> list[Finding]:
                 None,
                 hint="run flowql fmt",
                 severity=warning,
+                fix=Fix([Edit(0, len(SPAIN), SPAIN.replace("AND\n  ", "AND "))], "format"),
             ),
             SPAIN,
         ),
@@ -86,6 +88,11 @@ def make_findings() -> list[Finding]:
                 "unknown key 'geo_cuntry': 100% not in the model, nor in flows a, b",
                 span(2, 1, 2, 11),
                 hint="did you mean 'geo_country'?",
+                fix=Fix(
+                    [Edit(SPAIN.index("geo_cuntry"), SPAIN.index(" =="), "geo_country")],
+                    "replace with geo_country",
+                    Applicability.UNSAFE,
+                ),
             ),
             SPAIN,
         ),
@@ -251,7 +258,8 @@ def test_text_shows_frames_in_order_then_the_summary() -> None:
     assert headers == [f.diagnostic.code for f in FINDINGS]
     assert out.endswith(
         "Found 2 errors, 4 warnings and 1 info in 3 files (12 files checked).\n"
-        "[*] 1 fixable with `flowql fmt`.\n"
+        "[*] 1 fixable with `flowql check --fix` (1 hidden fix can be enabled with the "
+        "`--unsafe-fixes` option).\n"
     )
     assert " --> filters/spain.flowql:2:1\n" in out
     # Without the file's text there is no frame, but the position is still shown.
@@ -323,7 +331,8 @@ def test_concise_is_one_line_per_finding_then_the_summary() -> None:
         assert match, line
         assert match[1] == finding.path
         assert match[4] == finding.diagnostic.code
-        assert bool(match[6]) == (finding.diagnostic.code in FIXABLE)
+        assert bool(match[6]) == finding.fixable
+        assert not finding.fixable or finding.diagnostic.code in FIXABLE
         assert line.endswith(finding.diagnostic.message)
 
 
@@ -348,6 +357,7 @@ def test_json_is_one_list_with_every_field() -> None:
             "end_column",
             "hint",
             "fixable",
+            "fix",
         ]
         assert entry["file"] == finding.path
         assert entry["code"] == d.code
@@ -365,6 +375,9 @@ def test_json_is_one_list_with_every_field() -> None:
     assert unplaced["line"] is None
     assert unplaced["end_column"] is None
     assert unplaced["fixable"] is True
+    assert unplaced["fix"] == FINDINGS[1].diagnostic.fix.to_dict()  # type: ignore[union-attr]
+    assert entries[2]["fixable"] is False  # an unsafe fix is not made by --fix
+    assert entries[2]["fix"]["applicability"] == "unsafe"
 
 
 # --- github --------------------------------------------------------------------------------
@@ -532,6 +545,7 @@ def test_rules_json_lists_every_code() -> None:
             "family": code.family,
             "severity": code.severity,
             "summary": code.summary,
+            "fix": code.fix,
         }
     assert {e["family"] for e in entries} <= set(FAMILIES.values())
 
@@ -547,7 +561,8 @@ def test_statistics_count_each_code_the_most_frequent_first() -> None:
         f"1  FQ202  {CODES['FQ202'].summary}\n"
     )
     # With something fixable, the [*] column marks it (and [ ] what is not), as ruff's does.
-    fixable = [*findings, Finding("a.flowql", Diagnostic("FQ402", "m", None), "x")]
+    repair = Fix([Edit(0, 1, "y")], "format it", Applicability.SAFE)
+    fixable = [*findings, Finding("a.flowql", Diagnostic("FQ402", "m", None, fix=repair), "x")]
     lines = render_statistics(fixable).splitlines()
     assert lines[0] == f"3  FQ301  [ ] {CODES['FQ301'].summary}"
     assert lines[-1] == f"1  FQ402  [*] {CODES['FQ402'].summary}"

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any, TypeAlias
 
+    from flowql.fixes import Fix
+
     _Path: TypeAlias = "tuple[str | int, ...]"
 
 __all__ = [
@@ -873,6 +875,70 @@ class Query:
         else:
             start = end = ends[lo - 1] if lo > 0 else self._content_start
         return Span.from_offsets(source, start, end)
+
+    def to_file_fix(self, fix: Fix) -> Fix | None:
+        """The fix in the manifest of a fix of :attr:`filter`: each edit moved to the text it
+        came from, its replacement written as the filter's string kind writes it (escapes in a
+        basic string). None when that cannot be done: a replacement a literal string cannot
+        hold (a quote, a line break), a filter whose positions are not known, or edits that do
+        not read back as the fixed filter."""
+        self._locate()
+        starts, source, value = self._starts, self.source, self._filter_span
+        if starts is None or source is None or value is None:
+            return None
+        from flowql.fixes import Edit, Fix
+
+        delimiter = source[value.start : value.start + 3]
+        if not delimiter.startswith(("'", '"')):
+            return None
+        multiline = delimiter in ("'" * 3, '"' * 3)
+        literal = delimiter[0] == "'"
+        if literal and not multiline and any("'" in e.replacement for e in fix.edits):
+            # A literal string cannot hold a ', so its filter quotes with ": a quoted value
+            # the fix writes does too (the same value to FlowQL).
+            edits = [Edit(e.start, e.end, _double_quoted(e.replacement)) for e in fix.edits]
+            fix = Fix(edits, fix.message, fix.applicability)
+        ends, size = self._ends, len(starts)
+        edits = []
+        for edit in fix.edits:
+            lo, hi = min(edit.start, size), min(edit.end, size)
+            if hi > lo:
+                start, end = starts[lo], ends[hi - 1]
+            else:
+                start = end = ends[lo - 1] if lo > 0 else self._content_start
+            written = _toml_string_text(edit.replacement, literal=literal, multiline=multiline)
+            if written is None:
+                return None
+            edits.append(Edit(start, end, written))
+        moved = Fix(edits, fix.message, fix.applicability)
+        # Read the string back: what the manifest then holds must be the fixed filter.
+        string = moved.apply(source[: value.end])[value.start :]
+        try:
+            decoded = toml_loads("v = " + string).get("v")
+        except TomlSyntaxError:
+            return None
+        return moved if decoded == fix.apply(self.filter) else None
+
+
+def _double_quoted(text: str) -> str:
+    """A single-quoted FlowQL string with nothing to escape, written in double quotes."""
+    if len(text) >= 2 and text[0] == text[-1] == "'" and not any(c in text[1:-1] for c in "'\"\\"):
+        return f'"{text[1:-1]}"'
+    return text
+
+
+def _toml_string_text(text: str, *, literal: bool, multiline: bool) -> str | None:
+    """``text`` as it is written inside a TOML string of that kind, or None if it cannot be."""
+    if literal:
+        # A quote may stand in a multi-line literal string unless it closes it: read back.
+        if "\r" in text or (not multiline and ("'" in text or "\n" in text)):
+            return None
+        return text
+    out = text.replace("\\", "\\\\").replace('"', '\\"')
+    if not multiline:
+        out = out.replace("\n", "\\n")
+    out = out.replace("\r", "\\r").replace("\t", "\\t")
+    return "".join(c if c >= " " or c == "\n" else f"\\u{ord(c):04x}" for c in out)
 
 
 def is_manifest(path: str) -> bool:

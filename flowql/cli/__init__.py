@@ -414,16 +414,29 @@ def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = _check_config(args)
     unreadable: list[str] = []
     sources = _read_inputs(args, config, manifests=True, errors=unreadable)
+    # Directories hold other TOML files too; only those with queries are manifests.
+    sources = [s for s in sources if not (s.name.endswith(".toml") and "[[query]]" not in s.text)]
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
         for s in sources
-        # Directories hold other TOML files too; only those with queries are manifests.
-        if not (s.name.endswith(".toml") and "[[query]]" not in s.text)
     ]
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
     if args.read:
         _target(args.read, reading=True)
-    result = Checker(config, read=args.read).run(inputs, jobs=max(1, jobs))
+    checker = Checker(config, read=args.read)
+    fixed = 0
+    report = out
+    if args.fix or args.diff:
+        from flowql.cli.fix import fix_inputs
+
+        inputs, fixed = fix_inputs(checker, sources, inputs, args, out, err, unreadable)
+        if args.diff:
+            for message in unreadable:
+                err.write(f"flowql: error: {message}\n")
+            return EXIT_USAGE if unreadable else (EXIT_FINDINGS if fixed else EXIT_OK)
+        if any(s.path is None for s in sources):
+            report = err  # stdout holds the fixed text of standard input and --expr
+    result = checker.run(inputs, jobs=max(1, jobs))
     if result.input_errors:
         err.write(
             render_findings(
@@ -440,12 +453,12 @@ def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"flowql: error: {message}\n")
     failed_inputs = len({f.path for f in result.input_errors})
     # A file is no terminal: coloured only with --color always.
-    color = _color(args, out if args.output_file is None else None)
+    color = _color(args, report if args.output_file is None else None)
     if args.statistics:
         fmt = "json" if args.format == "json" else "text"
-        report = render_statistics(result.findings, fmt, color=color)
+        text = render_statistics(result.findings, fmt, color=color)
     else:
-        report = render_findings(
+        text = render_findings(
             result.findings,
             args.format,
             files_checked=result.inputs_checked - failed_inputs,
@@ -453,11 +466,13 @@ def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             # "All checks passed" would be untrue when a file could not even be read.
             summary=not ((failed_inputs or unreadable) and not result.findings),
             color=color,
+            unsafe_fixes=args.unsafe_fixes,
+            fixed=fixed,
         )
     if args.output_file is not None:
-        _write_report(args.output_file, report)
+        _write_report(args.output_file, text)
     else:
-        out.write(report)
+        report.write(text)
     if unreadable:
         return EXIT_USAGE
     return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
@@ -896,6 +911,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="check again whenever a file changes, until Ctrl-C",
     )
     _add_force_exclude(c)
+    c.add_argument(
+        "--fix",
+        action="store_true",
+        help="make the safe fixes in place (standard input and --expr: print the fixed text), "
+        "then report what is left",
+    )
+    c.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="make (with --fix, --diff) and count the fixes that may change what a filter "
+        "matches too",
+    )
+    c.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print a unified diff of the fixes and exit 1 if there are any",
+    )
     c.set_defaults(handler=_cmd_check)
 
     k = commands.add_parser(
