@@ -12,7 +12,7 @@ from strategies import noisy_texts, seeded_filters
 from flowql import parse
 from flowql.repl.commands import Completions
 from flowql.repl.completion import Candidate, complete
-from flowql.repl.lookahead import lookahead, scan
+from flowql.lookahead import lookahead, scan
 from flowql.repl.session import Session
 
 

@@ -51,7 +51,7 @@ from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
 from flowql.repl.completion import OPERATORS, complete
-from flowql.repl.lookahead import unfinished
+from flowql.lookahead import unfinished
 from flowql.repl.prompt import PROMPT
 
 TYPE_CHECKING = False
