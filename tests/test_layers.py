@@ -224,9 +224,10 @@ def test_the_checks_find_what_they_look_for() -> None:
 
 
 def _is_face(name: str) -> bool:
-    return any(name == f or name.startswith(f + ".") for f in ("flowql.cli", "flowql.repl", "flowql.server")) or (
-        name == "flowql.__main__"
-    )
+    return any(
+        name == f or name.startswith(f + ".")
+        for f in ("flowql.cli", "flowql.repl", "flowql.server")
+    ) or (name == "flowql.__main__")
 
 
 def test_the_library_never_imports_the_faces() -> None:

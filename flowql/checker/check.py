@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["CheckResult", "Checker", "Input"]
 
 _FLOW_ENDPOINTS = ("real-time", "historical")
+_MEMO_SIZE = 20_000  # filters remembered by a memo checker before it starts again
 _SESSIONS_PREFIX = "sessions/"
 
 
@@ -85,13 +86,16 @@ def _matches(code: str, prefixes: Iterable[str]) -> bool:
 class Checker:
     """Checks inputs with one configuration. Models are loaded once and shared."""
 
-    def __init__(self, config: Config, *, read: str | None = None) -> None:
+    def __init__(self, config: Config, *, read: str | None = None, memo: bool = False) -> None:
         """``read`` names a target whose text the filters are written in (``klaviyo``,
-        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL."""
+        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL. ``memo`` keeps what each
+        filter was found to hold, for a caller that checks the same texts again and again (the
+        language server, after every keystroke in a manifest of hundreds of queries)."""
         self.config = config
         self.read = read
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
+        self._memo: dict[tuple[object, ...], list[Diagnostic]] | None = {} if memo else None
 
     # --- models ---------------------------------------------------------------------------
 
@@ -114,6 +118,12 @@ class Checker:
             found = models.demo_model()
         self._models[key] = found
         return found
+
+    def model_for_target(self, target: str | None, endpoint: str | None = None) -> DataModel:
+        """The data model a filter for ``target`` and ``endpoint`` (the configuration's when
+        None) is checked against."""
+        api, klaviyo = _api_of(target or self.config.target, endpoint or self.config.endpoint)
+        return self.model_for(api, klaviyo)
 
     def _configured_model(self) -> DataModel | None:
         if "configured" not in self._models and self.config.model:
@@ -277,6 +287,38 @@ class Checker:
         final_newline: bool = False,
     ) -> list[Diagnostic]:
         """Validate one filter, then compile it and budget its request: parsed once."""
+        memo = self._memo
+        if memo is None:
+            return self._check_text(
+                text, api, target, endpoint, flow, model, query, check_format, final_newline
+            )
+        # What the request is made of, of the query's fields (see _endpoint).
+        request: tuple[object, ...] | None = None
+        if query is not None:
+            request = (query.interval, query.group_by, query.granularity)
+            request += (query.start, query.end, query.limit)
+        key = (text, api, target, endpoint, flow, id(model), request, check_format, final_newline)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = self._check_text(
+                text, api, target, endpoint, flow, model, query, check_format, final_newline
+            )
+        return list(found)
+
+    def _check_text(
+        self,
+        text: str,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+        check_format: bool,
+        final_newline: bool,
+    ) -> list[Diagnostic]:
         from flowql.syntax import parse
         from flowql.validate import validate
 
