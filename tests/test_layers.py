@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "flowql._generate",
         "flowql._generate_klaviyo",
+        "flowql._generate_textmate",
         "flowql._klaviyo_tables",
         "flowql._lazy",
         "flowql._tables",

@@ -121,7 +121,17 @@ class Analysis:
     """One version of a document, checked: its text, kind, setting and diagnostics (spans are
     offsets into ``text``)."""
 
-    __slots__ = ("_scanner", "diagnostics", "failure", "kind", "lines", "path", "setting", "text")
+    __slots__ = (
+        "_scanner",
+        "diagnostics",
+        "failure",
+        "kind",
+        "lines",
+        "memo",
+        "path",
+        "setting",
+        "text",
+    )
 
     def __init__(
         self,
@@ -142,6 +152,8 @@ class Analysis:
         """Why the document could not be checked (a bug in flowql), or None."""
         self.lines = Lines(text, encoding)
         self._scanner: object | None = None
+        self.memo: dict[str, Any] = {}
+        """What the features worked out from this version of the text, kept for the next."""
 
     def scanner(self) -> Any:
         """The TOML scan of a manifest's text (:func:`flowql.checker.manifest.scan_toml`: where

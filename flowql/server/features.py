@@ -172,6 +172,13 @@ class _Filter:
 def _filters(analysis: Analysis) -> list[_Filter]:
     """The filters of a document: the whole text of a ``.flowql`` file, each query's filter
     string in a manifest."""
+    if "filters" not in analysis.memo:
+        analysis.memo["filters"] = _find_filters(analysis)
+    found: list[_Filter] = analysis.memo["filters"]
+    return found
+
+
+def _find_filters(analysis: Analysis) -> list[_Filter]:
     config = analysis.setting.config
     if analysis.kind == FILTER:
         return [_Filter(analysis.text, None, None, config.target, config.endpoint, config.flow)]
@@ -306,7 +313,9 @@ def complete(analysis: Analysis, offset: int) -> list[types.CompletionItem]:
         return _manifest_fields(analysis, offset) if analysis.kind == MANIFEST else []
     index = found.index_at(offset)
     model = analysis.model_for(found.target, found.endpoint)
-    source = _Source(model, found.flow, _typed_values(_filters(analysis)))
+    if "typed" not in analysis.memo:
+        analysis.memo["typed"] = _typed_values(_filters(analysis))
+    source = _Source(model, found.flow, analysis.memo["typed"])
     items = []
     for number, candidate in enumerate(complete_filter(found.text[:index], source)):
         text = _fit(candidate.text, found.delimiter)
