@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -54,6 +55,8 @@ OPERATIONS = (
 )
 FILTER_CHARS = 4_000
 QUERIES = 200
+VALUE = re.compile(r"'[A-Za-z]{4,}'")
+"""A value of four letters or more, whose first four an edit rewrites."""
 
 
 def make_filter(chars: int = FILTER_CHARS) -> str:
@@ -165,9 +168,11 @@ async def run(rounds: int, warmup: int, seed: int = SEED) -> dict[str, Any]:
         filter_at = filter_text.index("'S") + 1
         lines = manifest.split("\n")
         target_line = len(lines) // 2
-        while "'" not in lines[target_line]:
+        while VALUE.search(lines[target_line]) is None:
             target_line += 1
-        manifest_char = _utf16(lines[target_line][: lines[target_line].index("'") + 1])
+        value = VALUE.search(lines[target_line])
+        assert value is not None
+        manifest_char = _utf16(lines[target_line][: value.start() + 1])
         # Completion with the text before the cursor ending in `geo_`, in the last comparison.
         last = manifest.rstrip("\n").split("\n")
         end_line = len(last) - 1

@@ -704,3 +704,40 @@ def test_any_text_round_trips_and_maps_back(
                 assert piece.startswith("\\")
                 assert toml_loads(f'x = "{piece}"')["x"] == char
         check_line_column(manifest, span)
+
+
+_BY_TABLE = [
+    '# queries\n\n[[query]]\nname = "a"\nfilter = "k == 1"\n\n[[query]]  # second\nname = "b"\n'
+    "limit = 5\nfilter = '''\ngeo_country == 'x'\n'''\n",
+    # A [[query]] line inside a multi-line string: the tables cannot be read one by one.
+    '[[query]]\nname = "a"\nfilter = """\n[[query]]\nk == 1"""\n',
+    # Other tables, keys before the first query, a header with spaces: read whole.
+    'x = 1\n[[query]]\nname = "a"\nfilter = "k == 1"\n',
+    '[[query]]\nname = "a"\n[query.sub]\nfilter = "k == 1"\n',
+    '[[ query ]]\nname = "a"\nfilter = "k == 1"\n[[query]]\nname = "a"\nfilter = "k == 2"\n',
+]
+
+
+@pytest.mark.parametrize("text", _BY_TABLE)
+def test_a_memo_reads_a_manifest_as_the_whole_text_reads(text: str) -> None:
+    def read(memo: dict[str, dict[str, object]] | None) -> object:
+        try:
+            queries = load_manifest_text(text, "m.toml", memo=memo)
+        except FlowQLError as exc:
+            return [str(d) for d in exc.diagnostics]
+        return [(repr(q), q.filter, q.fields, [str(d) for d in q.diagnostics]) for q in queries]
+
+    memo: dict[str, dict[str, object]] = {}
+    assert read(memo) == read(None)
+    assert read(memo) == read(None)  # and again, from the memo
+
+
+def test_a_memo_parses_only_the_tables_that_changed() -> None:
+    tables = [f'[[query]]\nname = "q{i}"\nfilter = "k == {i}"\n' for i in range(3)]
+    memo: dict[str, dict[str, object]] = {}
+    load_manifest_text("".join(tables), memo=memo)
+    assert len(memo) == 3
+    tables[1] = tables[1].replace("k == 1", "k == 10")
+    [_, second, _] = load_manifest_text("".join(tables), memo=memo)
+    assert second.filter == "k == 10"
+    assert len(memo) == 4  # one more: the table that changed

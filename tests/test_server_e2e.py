@@ -408,3 +408,22 @@ async def test_quick_fixes_in_a_manifest(client: LanguageClient, tmp_path: Path)
     silenced = apply(text, edits_of(found[1], doc.uri))
     assert silenced.splitlines()[8].endswith("'Spain'\"  # noqa: FQ101")
     assert await doc.replace(silenced) == []
+
+
+async def test_a_value_did_you_mean_with_the_configuration_found(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # The flowql.toml above the file sets the target, as for flowql check: Klaviyo's fields,
+    # whose send_channel takes four values.
+    (tmp_path / "flowql.toml").write_text('target = "klaviyo-flow-report"\n', encoding="utf-8")
+    (tmp_path / "filters").mkdir()
+    doc = Doc(client, tmp_path / "filters" / "a.flowql", "send_channel == 'emial'\n", "flowql")
+    found = await doc.open()
+    assert [(d.code, where(d)) for d in found] == [("FQ204", (0, 16, 0, 23))]
+    fix = (await actions(client, doc, 0, 18))[0]
+    assert fix.title == "Change to 'email'"
+    fixed = apply(doc.text, edits_of(fix, doc.uri))
+    assert fixed == "send_channel == 'email'\n"
+    assert await doc.replace(fixed) == []
+    values = await complete(client, doc, 0, len("send_channel == 'e"))
+    assert [v.label for v in values] == ["'email'"]

@@ -96,6 +96,7 @@ class Checker:
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
         self._memo: dict[tuple[object, ...], list[Diagnostic]] | None = {} if memo else None
+        self._tables: dict[str, dict[str, object]] | None = {} if memo else None
 
     # --- models ---------------------------------------------------------------------------
 
@@ -212,7 +213,7 @@ class Checker:
         if "[[query]]" not in item.text and "[[ query ]]" not in item.text:
             return []
         found: list[Diagnostic] = []
-        for query in load_manifest_text(item.text, item.name):
+        for query in load_manifest_text(item.text, item.name, memo=self._tables):
             found.extend(query.diagnostics)
             # A table that names an endpoint is a query `flowql query --manifest` runs: its
             # query rules hold with or without a filter.

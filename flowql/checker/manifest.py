@@ -921,13 +921,19 @@ def load_manifest(path: str) -> list[Query]:
     return load_manifest_text(text, path)
 
 
-def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
+def load_manifest_text(
+    text: str, path: str | None = None, *, memo: dict[str, dict[str, Any]] | None = None
+) -> list[Query]:
     """Read the queries of a manifest from its text (a leading byte order mark is dropped, and
-    positions are in the text without it). ``path`` is recorded in each query."""
+    positions are in the text without it). ``path`` is recorded in each query. ``memo`` keeps
+    what each ``[[query]]`` table's text reads as, for a caller that reads the same manifest
+    again after each small change (the language server): only the tables that changed are
+    parsed again."""
     if text.startswith(_BOM):
         text = text[1:]
     try:
-        data = toml_loads(text)
+        found = None if memo is None else _loads_by_table(text, memo)
+        data = found if found is not None else toml_loads(text)
     except TomlSyntaxError as exc:
         raise ManifestError(
             _error(
@@ -973,6 +979,37 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
         query = _query(text, scan, index, table, path, names)
         queries.append(query)
     return queries
+
+
+_QUERY_HEADER = re.compile(r"^\[\[query\]\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_ANY_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+_MEMO_TABLES = 50_000  # tables a memo keeps before it starts again
+
+
+def _loads_by_table(text: str, memo: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """What tomllib reads in a manifest made of ``[[query]]`` tables only (comments before the
+    first), table by table, each remembered by its text; None for any other manifest, or when
+    a table alone is not TOML (a multi-line string cut by a ``[[query]]`` line in it): the
+    caller then reads the whole text, as tomllib would."""
+    starts = [m.start() for m in _QUERY_HEADER.finditer(text)]
+    if not starts or len(starts) != len(_ANY_HEADER.findall(text)):
+        return None
+    for line in text[: starts[0]].splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return None
+    if len(memo) > _MEMO_TABLES:
+        memo.clear()
+    tables = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        chunk = text[start:end]
+        data = memo.get(chunk)
+        if data is None:
+            try:
+                data = memo[chunk] = toml_loads(chunk)
+            except TomlSyntaxError:
+                return None
+        tables.append(data["query"][0])
+    return {"query": tables}
 
 
 _INTERVAL = re.compile(r"PT([0-9]+)M")
