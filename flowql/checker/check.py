@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from flowql.ast import Expr
     from flowql.checker.config import Config
-    from flowql.checker.manifest import Query
+    from flowql.checker.manifest import ManifestMemo, Query
     from flowql.checker.noqa import Noqa
     from flowql.checker.report import Finding
     from flowql.endpoints import Endpoint
@@ -96,7 +96,12 @@ class Checker:
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
         self._memo: dict[tuple[object, ...], list[Diagnostic]] | None = {} if memo else None
-        self._tables: dict[str, dict[str, object]] | None = {} if memo else None
+        self.manifest_memo: ManifestMemo | None = None
+        """What the memo knows of manifests' tables (with ``memo``), or None."""
+        if memo:
+            from flowql.checker.manifest import ManifestMemo
+
+            self.manifest_memo = ManifestMemo()
 
     # --- models ---------------------------------------------------------------------------
 
@@ -213,7 +218,7 @@ class Checker:
         if "[[query]]" not in item.text and "[[ query ]]" not in item.text:
             return []
         found: list[Diagnostic] = []
-        for query in load_manifest_text(item.text, item.name, memo=self._tables):
+        for query in load_manifest_text(item.text, item.name, memo=self.manifest_memo):
             found.extend(query.diagnostics)
             # A table that names an endpoint is a query `flowql query --manifest` runs: its
             # query rules hold with or without a filter.

@@ -159,9 +159,9 @@ class Analysis:
         """The TOML scan of a manifest's text (:func:`flowql.checker.manifest.scan_toml`: where
         each value is), made once."""
         if self._scanner is None:
-            from flowql.checker.manifest import scan_toml
+            from flowql.checker.manifest import scan_manifest
 
-            self._scanner = scan_toml(self.text)
+            self._scanner = scan_manifest(self.text, self.setting.checker.manifest_memo)
         return self._scanner
 
     def model_for(self, target: str | None, endpoint: str | None) -> DataModel | None:

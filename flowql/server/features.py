@@ -120,53 +120,70 @@ def _lsp_diagnostic(lines: Lines, d: Diagnostic) -> types.Diagnostic:
 # --- the filters of a document -------------------------------------------------------------
 
 
-class _Filter:
-    """A filter in a document: its text, where each of its characters is in the document, and
-    the target, endpoint and flow it is checked for."""
+class _Offsets:
+    """Where each character of a filter is in the document, and the span of its text there
+    (``content_start``, ``content_end``): a TOML string's, as the manifest scan has it."""
 
-    __slots__ = ("delimiter", "endpoint", "ends", "flow", "starts", "target", "text")
+    __slots__ = ("content_end", "content_start", "ends", "starts")
+
+    def __init__(self, starts: list[int], ends: list[int], content_start: int, content_end: int):
+        self.starts = starts
+        self.ends = ends
+        self.content_start = content_start
+        self.content_end = content_end
+
+
+class _Filter:
+    """A filter in a document: its text, where each of its characters is in the document (None:
+    the document is the filter), and the target, endpoint and flow it is checked for."""
+
+    __slots__ = ("delimiter", "endpoint", "flow", "string", "target", "text")
 
     def __init__(
         self,
         text: str,
-        starts: Sequence[int] | None,
-        ends: Sequence[int] | None,
+        string: Any,
         target: str | None,
         endpoint: str | None,
         flow: str | None,
         delimiter: str = "",
     ) -> None:
         self.text = text
-        self.starts = starts
-        self.ends = ends
+        self.string = string  # an _Offsets, or the scan's string (its offsets made when read)
         self.target = target
         self.endpoint = endpoint
         self.flow = flow
         self.delimiter = delimiter
 
+    def holds(self, offset: int) -> bool:
+        """Whether a document offset is in the filter's text (its ends included)."""
+        string = self.string
+        return string is None or string.content_start <= offset <= string.content_end
+
     def to_doc(self, index: int) -> int:
         """The document offset of the filter's ``index``-th character (its end: ``len``)."""
-        if self.starts is None or self.ends is None:
+        if self.string is None:
             return index
-        if index < len(self.starts):
-            return self.starts[index]
-        return self.ends[-1] if self.ends else 0
+        starts: list[int] = self.string.starts
+        return starts[index] if index < len(starts) else self.to_doc_end(index)
 
     def to_doc_end(self, index: int) -> int:
         """The document offset just after the filter's ``index - 1``-th character."""
-        if self.ends is None:
+        if self.string is None:
             return index
-        if index <= 0:
-            return self.to_doc(0)
-        return self.ends[min(index, len(self.ends)) - 1]
+        starts: list[int] = self.string.starts
+        ends: list[int] = self.string.ends
+        if index <= 0 or not ends:
+            return starts[0] if starts else int(self.string.content_start)
+        return ends[min(index, len(ends)) - 1]
 
     def index_at(self, offset: int) -> int:
         """How many of the filter's characters come before a document offset."""
-        if self.ends is None:
+        if self.string is None:
             return offset
         from bisect import bisect_right
 
-        return bisect_right(self.ends, offset)
+        return bisect_right(self.string.ends, offset)
 
 
 def _filters(analysis: Analysis) -> list[_Filter]:
@@ -181,7 +198,7 @@ def _filters(analysis: Analysis) -> list[_Filter]:
 def _find_filters(analysis: Analysis) -> list[_Filter]:
     config = analysis.setting.config
     if analysis.kind == FILTER:
-        return [_Filter(analysis.text, None, None, config.target, config.endpoint, config.flow)]
+        return [_Filter(analysis.text, None, config.target, config.endpoint, config.flow)]
     if analysis.kind != MANIFEST:
         return []
     scanner = analysis.scanner()
@@ -202,8 +219,7 @@ def _find_filters(analysis: Analysis) -> list[_Filter]:
         out.append(
             _Filter(
                 string.value,
-                string.starts,
-                string.ends,
+                string,
                 table.get("target") or config.target,
                 table.get("endpoint") or config.endpoint,
                 table.get("flow") or config.flow,
@@ -215,12 +231,7 @@ def _find_filters(analysis: Analysis) -> list[_Filter]:
 
 def _filter_at(analysis: Analysis, offset: int) -> _Filter | None:
     for found in _filters(analysis):
-        if found.starts is None:
-            return found
-        string_start = found.starts[0] if found.starts else None
-        if string_start is None:
-            continue
-        if found.to_doc(0) <= offset <= found.to_doc_end(len(found.text)):
+        if found.holds(offset):
             return found
     if analysis.kind == MANIFEST:
         return _filter_on_line(analysis, offset)
@@ -228,28 +239,26 @@ def _filter_at(analysis: Analysis, offset: int) -> _Filter | None:
 
 
 def _filter_on_line(analysis: Analysis, offset: int) -> _Filter | None:
-    """The ``filter = "..."`` string around an offset, read from its line alone: for an empty
-    filter string, and for a manifest that is not TOML while it is being typed."""
+    """The ``filter = "..."`` string around an offset, read from its line alone: for a manifest
+    that is not TOML while it is being typed."""
     from flowql.checker.manifest import scan_toml
 
     lines = analysis.lines
-    start = lines.starts[lines.line_of(offset)]
-    entry = scan_toml(analysis.text[start : lines.line_end(lines.line_of(offset))]).entries.get(
-        ("filter",)
-    )
+    line = lines.line_of(offset)
+    start = lines.starts[line]
+    entry = scan_toml(analysis.text[start : lines.line_end(line)]).entries.get(("filter",))
     string = entry.string if entry is not None else None
     if string is None or not string.content_start <= offset - start <= string.content_end:
         return None
     config = analysis.setting.config
-    return _Filter(
-        string.value,
-        [start + i for i in string.starts] or [start + string.content_start],
-        [start + i for i in string.ends] or [start + string.content_start],
-        config.target,
-        config.endpoint,
-        config.flow,
-        analysis.text[start + string.content_start - 1 : start + string.content_start],
+    offsets = _Offsets(
+        [start + i for i in string.starts],
+        [start + i for i in string.ends],
+        start + string.content_start,
+        start + string.content_end,
     )
+    delimiter = analysis.text[offsets.content_start - 1 : offsets.content_start]
+    return _Filter(string.value, offsets, config.target, config.endpoint, config.flow, delimiter)
 
 
 class _Source:
@@ -285,17 +294,34 @@ class _Source:
 
 def _typed_values(filters: Sequence[_Filter]) -> dict[str, list[str]]:
     """The string values each key is compared with in these filters."""
-    from flowql.syntax import tokenize
-
     found: dict[str, dict[str, None]] = {}
     for item in filters:
+        for key, value in _compared(item.text):
+            found.setdefault(key, {})[value] = None
+    return {k: list(v) for k, v in found.items()}
+
+
+_COMPARED: dict[str, list[tuple[str, str]]] = {}
+
+
+def _compared(text: str) -> list[tuple[str, str]]:
+    """(key, value) for each string value of a filter, after the key it is compared with;
+    remembered by the filter's text (most filters of a manifest are the same from one change to
+    the next)."""
+    found = _COMPARED.get(text)
+    if found is None:
+        from flowql.syntax import tokenize
+
+        if len(_COMPARED) > 20_000:
+            _COMPARED.clear()
+        found = _COMPARED[text] = []
         key = None
-        for token in tokenize(item.text):
+        for token in tokenize(text):
             if token.kind == "KEY":
                 key = token.text
             elif token.kind == "STRING" and key is not None:
-                found.setdefault(key, {})[_unquote(token.text)] = None
-    return {k: list(v) for k, v in found.items()}
+                found.append((key, _unquote(token.text)))
+    return found
 
 
 def _unquote(text: str) -> str:
