@@ -43,7 +43,7 @@ from flowql.targets.frame import compile_expression
 from flowql.targets.python import compile_predicate
 from flowql.targets.sql import compile_clause
 
-ENGINES = ("duckdb", "sqlite", "polars", "spark", "clickhouse")
+ENGINES = ("duckdb", "sqlite", "polars", "pandas", "spark", "clickhouse")
 
 COUNTS: dict[str, int] = dict.fromkeys(ENGINES, 0)
 """Cases compared per engine, in this run (the spark and clickhouse tests add theirs)."""
@@ -399,55 +399,70 @@ def test_sqlite_selects_the_rows_python_does() -> None:
     _check("sqlite")
 
 
+NULL_LEAK_FILTER = "NOT (k == 'x') AND NOT (n IN (1, 2)) AND NOT (t ~~ '%')"
+"""The issue's own example: NOT (k == 'x') holds for NULL. Its table and kept rows follow."""
+
+NULL_LEAK_SCHEMA = {"k": "string", "n": "integer", "t": "string"}
+
+NULL_LEAK_ROWS: list[dict[str, object]] = [
+    {"k": None, "n": None, "t": None},
+    {"k": "x", "n": None, "t": None},
+    {"k": "y", "n": 3, "t": "50"},
+    {"k": "y", "n": 3, "t": "50%"},
+]
+
+NULL_LEAK_KEPT = {0, 2}
+
+
 def test_a_null_never_leaks_through_not() -> None:
-    # The issue's own example, on both engines: NOT (k == 'x') holds for NULL.
     from flowql import parse
 
-    expr = parse("NOT (k == 'x') AND NOT (n IN (1, 2)) AND NOT (t ~~ '%')")
-    schema = {"k": "string", "n": "integer", "t": "string"}
-    rows: list[dict[str, object]] = [
-        {"k": None, "n": None, "t": None},
-        {"k": "x", "n": None, "t": None},
-        {"k": "y", "n": 3, "t": "50"},
-        {"k": "y", "n": 3, "t": "50%"},
-    ]
+    expr = parse(NULL_LEAK_FILTER)
+    schema, rows = NULL_LEAK_SCHEMA, NULL_LEAK_ROWS
     for engine in ("duckdb", "sqlite"):
         clause = compile_clause(expr, engine, schema)
-        assert _engine_rows(engine, clause, schema, rows, False) == {0, 2}, engine
+        assert _engine_rows(engine, clause, schema, rows, False) == NULL_LEAK_KEPT, engine
     frame = _frame(schema, rows, False)
     assert frame.filter(compile_expression(expr, schema))["#row"].to_list() == [0, 2]
+
+
+PLAIN_TEXT_SCHEMA = {"k": "string"}
+"""A table of strings that LIKE, an escape, a pattern or a collation would read otherwise, and
+the rows each filter keeps: every character is plain text."""
+
+PLAIN_TEXT_ROWS: list[dict[str, object]] = [
+    {"k": "abc"},
+    {"k": "a_c"},
+    {"k": "50%"},
+    {"k": "500"},
+    {"k": "A\\B"},
+    {"k": "ABC"},
+    {"k": "it's"},
+    {"k": None},
+    {"k": "a.c"},
+]
+
+PLAIN_TEXT_KEPT = {
+    "k ~~ '_'": {1},
+    "k ~~ '%'": {2},
+    "k ~~ 'a_c'": {1},
+    "k ~~ '\\\\'": {4},
+    "k ~~ 'b'": {0},
+    "k ~~ '\\''": {6},
+    "k ~~ 'a.c'": {8},
+    "k ~~ '.'": {8},
+    "k ~~ '^A'": set(),
+    "k !~ '_'": {0, 2, 3, 4, 5, 6, 7, 8},
+    "k == 'abc'": {0},
+    "k IN ('ABC', 'a_c')": {1, 5},
+}
 
 
 def test_wildcards_escapes_and_case_are_plain_text() -> None:
     from flowql import parse
 
-    schema = {"k": "string"}
-    rows: list[dict[str, object]] = [
-        {"k": "abc"},
-        {"k": "a_c"},
-        {"k": "50%"},
-        {"k": "500"},
-        {"k": "A\\B"},
-        {"k": "ABC"},
-        {"k": "it's"},
-        {"k": None},
-        {"k": "a.c"},
-    ]
-    expected = {
-        "k ~~ '_'": {1},
-        "k ~~ '%'": {2},
-        "k ~~ 'a_c'": {1},
-        "k ~~ '\\\\'": {4},
-        "k ~~ 'b'": {0},
-        "k ~~ '\\''": {6},
-        "k ~~ 'a.c'": {8},
-        "k ~~ '.'": {8},
-        "k ~~ '^A'": set(),
-        "k !~ '_'": {0, 2, 3, 4, 5, 6, 7, 8},
-        "k == 'abc'": {0},
-        "k IN ('ABC', 'a_c')": {1, 5},
-    }
-    for text, rows_kept in expected.items():
+    schema, rows = PLAIN_TEXT_SCHEMA, PLAIN_TEXT_ROWS
+    for text, rows_kept in PLAIN_TEXT_KEPT.items():
         expr = parse(text)
         python = {i for i, row in enumerate(rows) if compile_predicate(expr)(row)}
         assert python == rows_kept, text

@@ -223,6 +223,22 @@ def test_sql_without_the_sql_extra(installed: Installed) -> None:
     assert result.stdout.splitlines() == ["FQ806 pip install 'flowql[sql]'", 'equals(a,"x")']
 
 
+def test_pandas_target_without_the_pandas_extra(installed: Installed) -> None:
+    # This venv has no pandas: the pandas target says what to install.
+    probe = (
+        "import flowql\n"
+        "try:\n"
+        "    flowql.compile(\"a == 'x'\", 'pandas')\n"
+        "except flowql.TargetError as exc:\n"
+        "    print(exc.code, exc.message, '|', exc.hint)\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "FQ806 pandas masks need pandas, which is not installed | pip install 'flowql[pandas]'"
+    ]
+
+
 def test_filter_without_its_extras(installed: Installed) -> None:
     # This venv has no duckdb, sqlglot or polars: those engines are FQ806 with the extra to
     # install (exit 2), and the python engine filters a CSV file with nothing more.

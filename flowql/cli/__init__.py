@@ -451,6 +451,11 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "(flowql.compile(text, target='polars', schema=df.schema).expression); it has no "
             "text to print"
         )
+    if target.output == "mask":
+        raise InputError(
+            "the pandas target compiles to a mask for Python code "
+            "(flowql.compile(text, target='pandas', schema=df).mask(df)); it has no text to print"
+        )
     options = _target_options(target, args)
     sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
     results: list[tuple[Source, object]] = []
