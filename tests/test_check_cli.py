@@ -225,7 +225,8 @@ def test_check_starts_without_heavy_modules(tmp_path: Path) -> None:
         "from flowql.cli import main\n"
         "code = main(['check', '--flow', '825', '--expr', \"geo_country == 'Spain'\"])\n"
         # nor the sql target's sqlglot, the polars target's polars, nor the engines of their tests
-        "heavy = {'httpx', 'prompt_toolkit', 'pygments', 'lark', 'sqlglot', 'duckdb', 'polars'}\n"
+        "heavy = {'httpx', 'prompt_toolkit', 'pygments', 'lark', 'sqlglot', 'duckdb', 'polars',"
+        " 'pygls', 'lsprotocol'}\n"
         "heavy &= set(sys.modules)\n"
         "print(sorted(heavy), code)\n"
     )

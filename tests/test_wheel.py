@@ -102,6 +102,8 @@ def test_wheel_contents(installed: Installed) -> None:
     assert "flowql/__init__.py" in names
     assert "flowql/_tables.py" in names
     assert "flowql/py.typed" in names
+    # The rules' texts, for `flowql rules CODE` and the language server's hover on a code.
+    assert "flowql/_rule_texts.py" in names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "grammar/", "docs/"))]
     assert not [n for n in names if "/test_" in n or n.endswith((".pyc", ".lark"))]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
@@ -114,7 +116,8 @@ def test_wheel_contents(installed: Installed) -> None:
     assert requires == ["Requires-Dist: tomli>=1.1; python_version < '3.11'"]
     client = ["h11<1,>=0.16", "httpx<1,>=0.27", "sniffio>=1.3", "wcwidth>=0.2.6"]
     repl = [*client, "platformdirs>=4", "prompt-toolkit<4,>=3.0.43", "pygments>=2.17"]
-    for extra, wanted in (("client", client), ("repl", repl)):
+    server = ["pygls<3,>=2.0"]
+    for extra, wanted in (("client", client), ("repl", repl), ("server", server)):
         assert f"Provides-Extra: {extra}" in text
         found = sorted(
             line.split(": ", 1)[1].split(";")[0]
@@ -274,6 +277,7 @@ def test_commands_without_their_extras_say_which_to_install(installed: Installed
     # A lint-only install has no client and no REPL: those commands exit 2 with the extra.
     for argv, extra in (
         (("repl",), "repl"),
+        (("server",), "server"),
         (("query", "--dry-run"), "client"),
         (("model", "pull"), "client"),
     ):

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from flowql.ast import Expr
     from flowql.checker.config import Config
-    from flowql.checker.manifest import Query
+    from flowql.checker.manifest import ManifestMemo, Query
     from flowql.checker.noqa import Noqa
     from flowql.checker.report import Finding
     from flowql.endpoints import Endpoint
@@ -43,6 +43,7 @@ MAX_FIX_ROUNDS = 100
 can let the parser reach the next error, which may have a fix of its own."""
 
 _FLOW_ENDPOINTS = ("real-time", "historical")
+_MEMO_SIZE = 20_000  # filters remembered by a memo checker before it starts again
 _SESSIONS_PREFIX = "sessions/"
 
 
@@ -93,13 +94,22 @@ def _matches(code: str, prefixes: Iterable[str]) -> bool:
 class Checker:
     """Checks inputs with one configuration. Models are loaded once and shared."""
 
-    def __init__(self, config: Config, *, read: str | None = None) -> None:
+    def __init__(self, config: Config, *, read: str | None = None, memo: bool = False) -> None:
         """``read`` names a target whose text the filters are written in (``klaviyo``,
-        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL."""
+        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL. ``memo`` keeps what each
+        filter was found to hold, for a caller that checks the same texts again and again (the
+        language server, after every keystroke in a manifest of hundreds of queries)."""
         self.config = config
         self.read = read
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
+        self._memo: dict[tuple[object, ...], list[Diagnostic]] | None = {} if memo else None
+        self.manifest_memo: ManifestMemo | None = None
+        """What the memo knows of manifests' tables (with ``memo``), or None."""
+        if memo:
+            from flowql.checker.manifest import ManifestMemo
+
+            self.manifest_memo = ManifestMemo()
 
     # --- models ---------------------------------------------------------------------------
 
@@ -122,6 +132,12 @@ class Checker:
             found = models.demo_model()
         self._models[key] = found
         return found
+
+    def model_for_target(self, target: str | None, endpoint: str | None = None) -> DataModel:
+        """The data model a filter for ``target`` and ``endpoint`` (the configuration's when
+        None) is checked against."""
+        api, klaviyo = _api_of(target or self.config.target, endpoint or self.config.endpoint)
+        return self.model_for(api, klaviyo)
 
     def _configured_model(self) -> DataModel | None:
         if "configured" not in self._models and self.config.model:
@@ -210,7 +226,7 @@ class Checker:
         if "[[query]]" not in item.text and "[[ query ]]" not in item.text:
             return []
         found: list[Diagnostic] = []
-        for query in load_manifest_text(item.text, item.name):
+        for query in load_manifest_text(item.text, item.name, memo=self.manifest_memo):
             found.extend(query.diagnostics)
             # A table that names an endpoint is a query `flowql query --manifest` runs: its
             # query rules hold with or without a filter.
@@ -310,6 +326,38 @@ class Checker:
         final_newline: bool = False,
     ) -> list[Diagnostic]:
         """Validate one filter, then compile it and budget its request: parsed once."""
+        memo = self._memo
+        if memo is None:
+            return self._check_text(
+                text, api, target, endpoint, flow, model, query, check_format, final_newline
+            )
+        # What the request is made of, of the query's fields (see _endpoint).
+        request: tuple[object, ...] | None = None
+        if query is not None:
+            request = (query.interval, query.group_by, query.granularity)
+            request += (query.start, query.end, query.limit)
+        key = (text, api, target, endpoint, flow, id(model), request, check_format, final_newline)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = self._check_text(
+                text, api, target, endpoint, flow, model, query, check_format, final_newline
+            )
+        return list(found)
+
+    def _check_text(
+        self,
+        text: str,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+        check_format: bool,
+        final_newline: bool,
+    ) -> list[Diagnostic]:
         from flowql.syntax import parse
         from flowql.validate import validate
 

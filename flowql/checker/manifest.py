@@ -54,10 +54,12 @@ __all__ = [
     "ENDPOINTS",
     "FIELDS",
     "ManifestError",
+    "ManifestMemo",
     "Query",
     "is_manifest",
     "load_manifest",
     "load_manifest_text",
+    "scan_manifest",
 ]
 
 
@@ -565,15 +567,16 @@ class _LazyScan:
     """The scan of one manifest, made on first use: finding positions costs more than reading
     the TOML, and a clean query never needs them (only findings and problems do)."""
 
-    __slots__ = ("_scanner", "text")
+    __slots__ = ("_scanner", "memo", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, memo: ManifestMemo | None = None) -> None:
         self.text = text
+        self.memo = memo
         self._scanner: _Scanner | None = None
 
     def get(self) -> _Scanner:
         if self._scanner is None:
-            self._scanner = scan_toml(self.text)
+            self._scanner = scan_manifest(self.text, self.memo)
         return self._scanner
 
 
@@ -987,13 +990,19 @@ def load_manifest(path: str) -> list[Query]:
     return load_manifest_text(text, path)
 
 
-def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
+def load_manifest_text(
+    text: str, path: str | None = None, *, memo: ManifestMemo | None = None
+) -> list[Query]:
     """Read the queries of a manifest from its text (a leading byte order mark is dropped, and
-    positions are in the text without it). ``path`` is recorded in each query."""
+    positions are in the text without it). ``path`` is recorded in each query. ``memo`` keeps
+    what each ``[[query]]`` table's text reads as (and where its values are), for a caller that
+    reads the same manifest again after each small change (the language server): only the
+    tables that changed are read again."""
     if text.startswith(_BOM):
         text = text[1:]
     try:
-        data = toml_loads(text)
+        found = None if memo is None else _loads_by_table(text, memo)
+        data = found if found is not None else toml_loads(text)
     except TomlSyntaxError as exc:
         raise ManifestError(
             _error(
@@ -1003,7 +1012,7 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
             ),
             text,
         ) from None
-    scan = _LazyScan(text)
+    scan = _LazyScan(text, memo)
     problems: list[Diagnostic] = []
     for key in data:
         if key != "query":
@@ -1039,6 +1048,147 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
         query = _query(text, scan, index, table, path, names)
         queries.append(query)
     return queries
+
+
+_QUERY_HEADER = re.compile(r"^\[\[query\]\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_ANY_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+class ManifestMemo:
+    """What the ``[[query]]`` tables of manifests read as, each by its text: the TOML values
+    and where they are (see :func:`load_manifest_text`)."""
+
+    __slots__ = ("scans", "tables")
+
+    SIZE = 20_000
+    """Tables kept before the memo starts again."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.scans: dict[str, _Scanner] = {}
+
+    def trim(self) -> None:
+        if len(self.tables) > self.SIZE or len(self.scans) > self.SIZE:
+            self.tables.clear()
+            self.scans.clear()
+
+
+def _tables_of(text: str) -> list[tuple[int, int]] | None:
+    """Where each ``[[query]]`` table of a manifest made of them only (comments before the
+    first) starts and ends; None for any other manifest."""
+    starts = [m.start() for m in _QUERY_HEADER.finditer(text)]
+    if not starts or len(starts) != len(_ANY_HEADER.findall(text)):
+        return None
+    for line in text[: starts[0]].splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return None
+    return list(zip(starts, [*starts[1:], len(text)], strict=True))
+
+
+def _loads_by_table(text: str, memo: ManifestMemo) -> dict[str, Any] | None:
+    """What tomllib reads in a manifest of ``[[query]]`` tables only, table by table; None for
+    any other manifest, or when a table alone is not TOML (a multi-line string cut by a
+    ``[[query]]`` line in it): the caller then reads the whole text, as tomllib would."""
+    bounds = _tables_of(text)
+    if bounds is None:
+        return None
+    memo.trim()
+    tables = []
+    for start, end in bounds:
+        chunk = text[start:end]
+        data = memo.tables.get(chunk)
+        if data is None:
+            try:
+                data = memo.tables[chunk] = toml_loads(chunk)
+            except TomlSyntaxError:
+                return None
+        tables.append(data["query"][0])
+    return {"query": tables}
+
+
+def _scan_by_table(text: str, memo: ManifestMemo) -> _Scanner | None:
+    """:func:`scan_toml` of a manifest of ``[[query]]`` tables only, table by table, each
+    table's scan moved to its place; None when the text is not such a manifest."""
+    bounds = _tables_of(text)
+    if bounds is None:
+        return None
+    merged = _Scanner(text)
+    for index, (start, end) in enumerate(bounds):
+        chunk = text[start:end]
+        part = memo.scans.get(chunk)
+        if part is None:
+            part = _Scanner(chunk)
+            try:
+                part.run()
+            except (_ScanError, IndexError, RecursionError):
+                return None
+            memo.scans[chunk] = part
+        for path, entry in part.entries.items():
+            if path[:2] != ("query", 0):
+                return None
+            moved = ("query", index, *path[2:])
+            merged.entries[moved] = _Entry(
+                moved,
+                entry.key_start + start,
+                entry.key_end + start,
+                entry.start + start,
+                entry.end + start,
+                _moved(entry.string, start),
+            )
+        for path, (first, last) in part.headers.items():
+            if path[:2] != ("query", 0):
+                return None
+            header: _Path = ("query", index, *path[2:])
+            merged.headers[header] = (first + start, last + start)
+        merged.comments.extend((first + start, last + start) for first, last in part.comments)
+    return merged
+
+
+def scan_manifest(text: str, memo: ManifestMemo | None = None) -> _Scanner:
+    """:func:`scan_toml` of a manifest's text, table by table with a memo (as
+    :func:`load_manifest_text` scans it)."""
+    found = None if memo is None else _scan_by_table(text, memo)
+    return found if found is not None else scan_toml(text)
+
+
+def _moved(string: _Str | None, by: int) -> _Str | None:
+    return None if string is None else _MovedStr(string, by)
+
+
+class _MovedStr(_Str):
+    """A table's string, ``by`` characters further into the manifest: its offsets are worked
+    out when they are first read (most strings' never are: a clean query's)."""
+
+    __slots__ = ("_by", "_ends", "_source", "_starts")
+
+    def __init__(self, source: _Str, by: int) -> None:
+        self._source = source
+        self._by = by
+        self._starts: list[int] | None = None
+        self._ends: list[int] | None = None
+        self.value = source.value
+        self.content_start = source.content_start + by
+        self.content_end = source.content_end + by
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [i + self._by for i in self._source.starts]
+        return self._starts
+
+    @starts.setter
+    def starts(self, value: list[int]) -> None:
+        self._starts = value
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._ends = [i + self._by for i in self._source.ends]
+        return self._ends
+
+    @ends.setter
+    def ends(self, value: list[int]) -> None:
+        self._ends = value
 
 
 _INTERVAL = re.compile(r"PT([0-9]+)M")

@@ -681,6 +681,15 @@ def _cmd_repl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return repl(target=args.target, model=args.model, flow=args.flow, stdout=out, stderr=err)
 
 
+def _cmd_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.extras import require_extra
+
+    require_extra("server", "The language server")
+    from flowql.server import main as server
+
+    return server()
+
+
 def _cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.sandbox import serve
 
@@ -757,6 +766,7 @@ COMMAND_HELP = {
     "model": "show or fetch a data model",
     "repl": "write filters interactively, with completion and live checks",
     "sandbox": "serve the four APIs locally, from synthetic data",
+    "server": "the language server for editors (LSP over standard input and output)",
     "filter": "filter CSV, JSON, NDJSON or Parquet files with a FlowQL filter",
 }
 
@@ -1063,6 +1073,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         s.set_defaults(handler=_cmd_sandbox)
     else:
         commands.add_parser("sandbox", help=COMMAND_HELP["sandbox"])
+    if builds("server"):
+        v = commands.add_parser(
+            "server",
+            help=COMMAND_HELP["server"],
+            description="Run the FlowQL language server over standard input and output, for "
+            "an editor to start: diagnostics as you type in .flowql files, query manifests and "
+            "flowql's configuration (as flowql check finds them), completion, hover, formatting "
+            "and quick fixes. Needs the server extra: pip install 'flowql[server]'.",
+        )
+        v.add_argument(
+            "--stdio",
+            action="store_true",
+            help="talk over standard input and output (the default and only way; editors "
+            "that pass it are understood)",
+        )
+        v.set_defaults(handler=_cmd_server)
+    else:
+        commands.add_parser("server", help=COMMAND_HELP["server"])
     return parser
 
 

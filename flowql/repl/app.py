@@ -49,9 +49,9 @@ from prompt_toolkit.validation import ValidationError, Validator
 
 from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
+from flowql.lookahead import unfinished
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
 from flowql.repl.completion import complete
-from flowql.repl.lookahead import unfinished
 from flowql.repl.marks import ErrorMark
 from flowql.repl.prompt import PROMPT
 from flowql.repl.toolbar import finding, status_line, url_part

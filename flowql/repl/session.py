@@ -897,7 +897,7 @@ class Session:
         """Every problem in a filter for the current target and settings, as ``flowql check``
         finds them (the formatting rule aside, since typed text is not a file), plus the
         request URL's length. Never raises for a bad filter."""
-        from flowql.repl.lookahead import half_typed, unfinished
+        from flowql.lookahead import half_typed, unfinished
         from flowql.syntax import parse
 
         if not text.strip():
