@@ -50,6 +50,7 @@ from test_sql_engines import (
     PLAIN_TEXT_SCHEMA,
     ROW,
     SCHEMALESS,
+    TABLE,
     _record,
     _value_kinds,
     cases,
@@ -151,22 +152,22 @@ def _table(schema: dict[str, str], rows: list[dict[str, object]]) -> None:
     columns = [ROW] + [_identifier(key) for key in schema]
     types = ["Int64"] + [_column_type(kind) for kind in schema.values()]
     ddl = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
-    ch.query(f"CREATE OR REPLACE TABLE t ({ddl}) ENGINE = Memory")
+    ch.query(f"CREATE OR REPLACE TABLE {TABLE} ({ddl}) ENGINE = Memory")
     data = b"".join(
         struct.pack("<q", i) + b"".join(_binary(kind, row[key]) for key, kind in schema.items())
         for i, row in enumerate(rows)
     )
-    with ch.send_insert(f"INSERT INTO t ({', '.join(columns)})", "RowBinary") as insert:
+    with ch.send_insert(f"INSERT INTO {TABLE} ({', '.join(columns)})", "RowBinary") as insert:
         insert.append(data)
         assert insert.finish().rows_written == len(rows)
-    back = ch.query(f"SELECT * FROM t ORDER BY {ROW}", "ArrowTable").to_pylist()
+    back = ch.query(f"SELECT * FROM {TABLE} ORDER BY {ROW}", "ArrowTable").to_pylist()
     sent = [{"#row": i, **row} for i, row in enumerate(rows)]
     exact = [{name: _exact(value) for name, value in row.items()} for row in back]
     assert exact == [{name: _exact(value) for name, value in row.items()} for row in sent]
 
 
 def _selected(clause: str) -> set[int]:
-    found = str(_clickhouse().query(f"SELECT {ROW} FROM t WHERE {clause}", "TabSeparated"))
+    found = str(_clickhouse().query(f"SELECT {ROW} FROM {TABLE} WHERE {clause}", "TabSeparated"))
     return {int(line) for line in found.split()}
 
 
@@ -272,6 +273,6 @@ def test_list_columns_sharing_a_first_part_are_one_nested_structure() -> None:
     with pytest.raises(AssertionError):
         _table(schema, clash)
     with pytest.raises(RuntimeError, match="SIZES_OF_ARRAYS_DONT_MATCH"):
-        _clickhouse().query("INSERT INTO t VALUES (0, ['a'], [])")
+        _clickhouse().query(f"INSERT INTO {TABLE} VALUES (0, ['a'], [])")
     _table(schema, [{"x.and": ["a"], "x.not.in": [None]}])
     assert _selected(compile_clause(parse("x.and == 'a' AND x.not.in != 1"), ENGINE, schema)) == {0}

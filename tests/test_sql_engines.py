@@ -57,6 +57,10 @@ MIN_CASES = 300
 ROW = '"#row"'
 """The row id column: no FlowQL key can be named with a '#'."""
 
+TABLE = '"#cases"'
+"""The table's name, which no key can be either: a struct column named like the table (``T``
+of ``t``) would be read as the table in ``"T"."T"``, as SQL resolves names."""
+
 INT64 = (-(2**63), 2**63 - 1)
 
 
@@ -328,30 +332,30 @@ def _engine_rows(
         columns = _struct_columns(schema, engine)
         con = _duckdb()
         ddl = ", ".join([f"{ROW} BIGINT"] + [f"{_quote(c)} {t}" for c, t in columns.items()])
-        con.execute(f"CREATE OR REPLACE TABLE t ({ddl})")
+        con.execute(f"CREATE OR REPLACE TABLE {TABLE} ({ddl})")
         if rows:
             marks = ", ".join("?" * (len(columns) + 1))
             con.executemany(
-                f"INSERT INTO t VALUES ({marks})",
+                f"INSERT INTO {TABLE} VALUES ({marks})",
                 [
                     [i] + [_struct_value(row, c, nulls) for c in columns]
                     for i, row in enumerate(rows)
                 ],
             )
-        found = con.execute(f"SELECT {ROW} FROM t WHERE {clause}").fetchall()
+        found = con.execute(f"SELECT {ROW} FROM {TABLE} WHERE {clause}").fetchall()
     else:
         db = _sqlite()
-        db.execute("DROP TABLE IF EXISTS t")
+        db.execute(f"DROP TABLE IF EXISTS {TABLE}")
         ddl = ", ".join(
             [f"{ROW} INTEGER"] + [f"{_quote(k)} {_sql_type(engine, v)}" for k, v in schema.items()]
         )
-        db.execute(f"CREATE TABLE t ({ddl})")
+        db.execute(f"CREATE TABLE {TABLE} ({ddl})")
         marks = ", ".join("?" * (len(schema) + 1))
         db.executemany(
-            f"INSERT INTO t VALUES ({marks})",
+            f"INSERT INTO {TABLE} VALUES ({marks})",
             [[i] + [row[k] for k in schema] for i, row in enumerate(rows)],
         )
-        found = db.execute(f"SELECT {ROW} FROM t WHERE {clause}").fetchall()
+        found = db.execute(f"SELECT {ROW} FROM {TABLE} WHERE {clause}").fetchall()
     return {int(r[0]) for r in found}
 
 
