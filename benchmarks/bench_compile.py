@@ -183,8 +183,8 @@ def _native_clauses(name: str, rng: random.Random, size: int) -> list[str]:
 
 def make_native_sets(name: str, seed: int = SEED) -> dict[str, list[str]] | None:
     """Filters of every size that target ``name`` accepts, or None for the targets the common
-    sets already fit (``conviva-flow``, ``polars``, ``python``, ``sql``)."""
-    if name in ("conviva-flow", "polars", "python", "sql"):
+    sets already fit (``conviva-flow``, ``pandas``, ``polars``, ``python``, ``sql``)."""
+    if name in ("conviva-flow", "pandas", "polars", "python", "sql"):
         return None
     rng = random.Random(f"{seed}-{name}")
     sets: dict[str, list[str]] = {}

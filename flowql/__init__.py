@@ -53,7 +53,6 @@ from flowql.model import (
 )
 from flowql.syntax import MAX_DEPTH, MAX_SOURCE_LENGTH, Token, parse, tokenize
 from flowql.targets import CompileResult, Target, TargetError, compile, targets
-from flowql.targets.table_schemas import table_schema
 from flowql.validate import validate
 
 __version__ = "0.1.0"
@@ -61,6 +60,8 @@ __version__ = "0.1.0"
 # Running queries needs httpx (and the sandbox a server): these names are imported on first use,
 # so that `import flowql` and `flowql check` stay light.
 _LAZY = {
+    # Reading a table's schema is for the table targets; its module costs start-up.
+    "table_schema": "flowql.targets.table_schemas",
     "AsyncConvivaFlowClient": "flowql.client",
     "AsyncConvivaSessionsClient": "flowql.client",
     "AsyncFlowXOClient": "flowql.client",
@@ -80,6 +81,10 @@ _LAZY = {
     "FlowXOQuery": "flowql.query",
     "QueryError": "flowql.query",
     "Sandbox": "flowql.sandbox",
+    # Fixes are made only when asked for (flowql check --fix): not on check's start-up path.
+    "Applicability": "flowql.fixes",
+    "Edit": "flowql.fixes",
+    "Fix": "flowql.fixes",
 }
 
 TYPE_CHECKING = False
@@ -98,6 +103,7 @@ if TYPE_CHECKING:
         PartialResultError,
         RetryPolicy,
     )
+    from flowql.fixes import Applicability, Edit, Fix
     from flowql.query import (
         FlowQuery,
         FlowXOQuery,
@@ -107,6 +113,7 @@ if TYPE_CHECKING:
         SessionsQuery,
     )
     from flowql.sandbox import Sandbox
+    from flowql.targets.table_schemas import table_schema
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
@@ -135,13 +142,16 @@ __all__ = [
     "Sandbox",
     "SessionsQuery",
     "And",
+    "Applicability",
     "Boolean",
     "Comparison",
     "CompileResult",
     "DataModel",
     "Diagnostic",
     "Dimension",
+    "Edit",
     "Expr",
+    "Fix",
     "FlowModel",
     "FlowQLError",
     "In",

@@ -38,15 +38,25 @@ FAMILIES = {
 
 
 class Code:
-    """A diagnostic code: its identifier, a short name, its default severity and a summary."""
+    """A diagnostic code: its identifier, a short name, its default severity, a summary, and
+    ``fix``: ``"safe"`` or ``"unsafe"`` when its diagnostics carry a fix where there is one
+    repair (see :mod:`flowql.fixes`), else None."""
 
-    __slots__ = ("code", "name", "severity", "summary")
+    __slots__ = ("code", "fix", "name", "severity", "summary")
 
-    def __init__(self, code: str, name: str, summary: str, severity: str = "error") -> None:
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        summary: str,
+        severity: str = "error",
+        fix: str | None = None,
+    ) -> None:
         self.code = code
         self.name = name
         self.summary = summary
         self.severity = severity
+        self.fix = fix
 
     @property
     def family(self) -> str:
@@ -179,5 +189,30 @@ _TABLE: list[tuple[str, ...]] = [
     ("FQ901", "unused-noqa", "A noqa comment that suppresses nothing.", "warning"),
 ]
 
-CODES: dict[str, Code] = {entry[0]: Code(*entry) for entry in _TABLE}
+# The codes whose diagnostics carry a fix when there is one repair, and how safe it is: a safe
+# fix keeps what the filter means (or, for text that does not parse, what it evidently meant).
+_FIXES = {
+    "FQ001": "safe",  # typographic quotes made straight, a '+' before a number removed
+    "FQ006": "safe",  # '=' -> '=='
+    "FQ007": "safe",  # '<>' -> '!='
+    "FQ008": "safe",  # '&&', '&' -> AND; '||', '|' -> OR
+    "FQ009": "safe",  # a bare word value quoted
+    "FQ101": "unsafe",  # the one model key close to a misspelt one
+    "FQ201": "unsafe",  # a value quoted, or unquoted, to the key's type
+    "FQ203": "safe",  # a repeated list value removed
+    "FQ204": "unsafe",  # the one value of the field close to an unknown one
+    "FQ303": "safe",  # the operand the group means the same without removed
+    "FQ401": "safe",  # parentheses around the AND group
+    "FQ402": "safe",  # the text flowql fmt writes
+    "FQ901": "safe",  # the noqa codes (or the whole comment) that suppress nothing removed
+}
+
+
+def _code(entry: tuple[str, ...]) -> Code:
+    made = Code(*entry)
+    made.fix = _FIXES.get(made.code)
+    return made
+
+
+CODES: dict[str, Code] = {entry[0]: _code(entry) for entry in _TABLE}
 """Every code, by identifier."""

@@ -21,11 +21,21 @@ import enum
 # circle.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from flowql.ast import Span
+    from flowql.fixes import Fix
 
-__all__ = ["Diagnostic", "Severity", "clip", "closest", "did_you_mean", "render"]
+__all__ = [
+    "Diagnostic",
+    "Severity",
+    "clip",
+    "closest",
+    "did_you_mean",
+    "paint",
+    "render",
+    "severity_style",
+]
 
 
 def clip(text: str, limit: int = 40) -> str:
@@ -63,9 +73,12 @@ class Severity(str, enum.Enum):
 
 
 class Diagnostic:
-    """One problem found in a filter. Immutable."""
+    """One problem found in a filter. Immutable.
 
-    __slots__ = ("_code", "_hint", "_message", "_severity", "_span")
+    ``fix``, when there is one repair to make, is it as edits of the text the span is in
+    (:class:`flowql.fixes.Fix`)."""
+
+    __slots__ = ("_code", "_fix", "_hint", "_message", "_severity", "_span")
 
     def __init__(
         self,
@@ -75,17 +88,28 @@ class Diagnostic:
         *,
         hint: str | None = None,
         severity: Severity = Severity.ERROR,
+        fix: Fix | None = None,
     ) -> None:
         self._code = code
         self._severity = Severity(severity)
         self._message = message
         self._span = span
         self._hint = hint
+        self._fix = fix
 
-    def at(self, span: Span | None) -> Diagnostic:
+    def at(self, span: Span | None, *, fix: Fix | None = None) -> Diagnostic:
         """The same diagnostic placed at ``span`` (in another text: a filter's span in the file
-        it is written in, an argument in a command line)."""
-        return Diagnostic(self._code, self._message, span, hint=self._hint, severity=self._severity)
+        it is written in, an argument in a command line), with ``fix`` in that text's offsets
+        (the fix in the old text does not apply there)."""
+        return Diagnostic(
+            self._code, self._message, span, hint=self._hint, severity=self._severity, fix=fix
+        )
+
+    def with_fix(self, fix: Fix | None) -> Diagnostic:
+        """The same diagnostic with ``fix`` (None: without one)."""
+        return Diagnostic(
+            self._code, self._message, self._span, hint=self._hint, severity=self._severity, fix=fix
+        )
 
     @property
     def code(self) -> str:
@@ -113,6 +137,11 @@ class Diagnostic:
         return self._hint
 
     @property
+    def fix(self) -> Fix | None:
+        """The repair, as edits of the text, when there is one unambiguous repair."""
+        return self._fix
+
+    @property
     def line(self) -> int | None:
         """1-based line of the start, if known."""
         return self._span.line if self._span else None
@@ -133,7 +162,8 @@ class Diagnostic:
         return self._span.end_column if self._span else None
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready dict: code, severity, message, hint and the position fields."""
+        """A JSON-ready dict: code, severity, message, hint, the position fields and the fix
+        (None, or its message, applicability and edits)."""
         return {
             "code": self._code,
             "severity": self._severity.value,
@@ -143,10 +173,11 @@ class Diagnostic:
             "end_line": self.end_line,
             "end_column": self.end_column,
             "hint": self._hint,
+            "fix": self._fix.to_dict() if self._fix is not None else None,
         }
 
     def _key(self) -> tuple[object, ...]:
-        return (self._code, self._severity, self._message, self._span, self._hint)
+        return (self._code, self._severity, self._message, self._span, self._hint, self._fix)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Diagnostic):
@@ -171,50 +202,94 @@ def render(
     filename: str | None = "<expr>",
     *,
     line_offset: int = 0,
+    color: bool = False,
 ) -> str:
-    """Show a diagnostic as text with a code frame (source line, caret under the span, hint).
+    """Show a diagnostic as text with a code frame (source lines, carets under the span, hint).
 
-    ``line_offset`` shifts the displayed line numbers, for a filter embedded in a larger file.
-    ``filename`` None leaves the location line out of a diagnostic about no place (a missing
-    extra).
+    A span over several lines shows each of them, underlined from where the span starts to where
+    it ends (a long one with its middle lines left out). ``line_offset`` shifts the displayed
+    line numbers, for a filter embedded in a larger file; ``color`` adds ANSI colours, for a
+    terminal. ``filename`` None leaves the location line out of a diagnostic about no place (a
+    missing extra).
     """
     d = diagnostic
-    out = [f"{d.severity.value}[{d.code}]: {d.message}"]
+    paint = _painter(color)
+    level = severity_style(d.severity)
+    out = [paint(f"{d.severity.value}[{d.code}]", level) + paint(f": {d.message}", _BOLD)]
+    arrow = paint("-->", _GUTTER)
     span = d.span
     if span is None:
         if filename is not None:
-            out.append(f" --> {filename}")
+            out.append(f" {arrow} {filename}")
     elif source is None:
-        out.append(f" --> {filename}:{span.line + line_offset}:{span.column}")
+        out.append(f" {arrow} {filename}:{span.line + line_offset}:{span.column}")
     else:
-        line_no = span.line + line_offset
-        out.append(f" --> {filename}:{line_no}:{span.column}")
-        lines = source.split("\n")
-        text = lines[span.line - 1] if span.line - 1 < len(lines) else ""
-        text = text.rstrip("\r")
+        out.append(f" {arrow} {filename}:{span.line + line_offset}:{span.column}")
+        rows = _underlined(span, source.split("\n"))
+        width = len(str(max(n for n, _, _, _ in rows) + line_offset)) if rows else 1
+        bar = paint(" " * width + " |", _GUTTER)
+        out.append(bar)
+        for number, text, caret_at, caret_width in rows:
+            if number == 0:
+                out.append(paint("...", _GUTTER))
+                continue
+            out.append((paint(f"{number + line_offset:>{width}} |", _GUTTER) + f" {text}").rstrip())
+            if caret_width:
+                out.append(f"{bar} {' ' * caret_at}{paint('^' * caret_width, level)}")
+        out.append(bar)
+    if d.hint:
+        out.append(f"  {paint('=', _GUTTER)} {paint('help', _BOLD)}: {d.hint}")
+    return "\n".join(out)
+
+
+def _underlined(span: Span, lines: list[str]) -> list[tuple[int, str, int, int]]:
+    """The rows of a code frame: (line number, the line as shown, display column of the first
+    caret, how many carets), a line number of 0 standing for lines left out."""
+    first = span.line
+    last = min(max(span.end_line, first), len(lines))
+    if last > first and span.end_column <= 1:
+        last -= 1  # the span ends where a line begins: that line has nothing of it
+    if first > len(lines) or last == first:
+        text = lines[first - 1].rstrip("\r") if first <= len(lines) else ""
         start = span.column - 1
         stop = span.end_column - 1 if span.end_line == span.line else len(text)
-        stop = max(stop, start + 1)
-        # A long line (a 4,000-character filter) is shown as a window around the span.
-        lo, hi = 0, len(text)
-        if hi > _MAX_LINE:
-            lo = max(0, min(start - _CONTEXT, hi - _MAX_LINE))
-            hi = min(hi, max(stop + _CONTEXT, lo + _MAX_LINE // 2), lo + _MAX_LINE)
-        prefix = "\u2026" if lo > 0 else ""
-        suffix = "\u2026" if hi < len(text) else ""
-        shown, caret_at = _display(text[lo:hi], start - lo)
-        _, caret_end = _display(text[lo:hi], min(stop, hi) - lo)
-        caret_at += len(prefix)
-        caret_end += len(prefix)
-        width = max(1, caret_end - caret_at)
-        gutter = " " * len(str(line_no))
-        out.append(f"{gutter} |")
-        out.append(f"{line_no} | {prefix}{shown}{suffix}".rstrip())
-        out.append(f"{gutter} | {' ' * caret_at}{'^' * width}")
-        out.append(f"{gutter} |")
-    if d.hint:
-        out.append(f"  = help: {d.hint}")
-    return "\n".join(out)
+        return [(first, *_window(text, start, max(stop, start + 1)))]
+    numbers = list(range(first, last + 1))
+    if len(numbers) > _MAX_LINES:
+        head = _MAX_LINES // 2
+        numbers = [*numbers[:head], 0, *numbers[head - _MAX_LINES + 1 :]]
+    rows = []
+    for number in numbers:
+        if number == 0:
+            rows.append((0, "", 0, 0))
+            continue
+        text = lines[number - 1].rstrip("\r")
+        # Each line is underlined where the span covers text: from the span's start (or the
+        # line's first character) to its end (or the line's last).
+        start = span.column - 1 if number == first else len(text) - len(text.lstrip())
+        stop = span.end_column - 1 if number == span.end_line else len(text.rstrip())
+        if stop <= start:
+            rows.append((number, _window(text, 0, 0)[0], 0, 0))
+        else:
+            rows.append((number, *_window(text, start, stop)))
+    return rows
+
+
+def _window(text: str, start: int, stop: int) -> tuple[str, int, int]:
+    """A source line as shown, the display column where ``start`` is and the display width up
+    to ``stop``: a long line (a 4,000-character filter) is a window around the span."""
+    lo, hi = 0, len(text)
+    if hi > _MAX_LINE:
+        lo = max(0, min(start - _CONTEXT, hi - _MAX_LINE))
+        hi = min(hi, max(stop + _CONTEXT, lo + _MAX_LINE // 2), lo + _MAX_LINE)
+    prefix = "\u2026" if lo > 0 else ""
+    suffix = "\u2026" if hi < len(text) else ""
+    shown, caret_at = _display(text[lo:hi], start - lo)
+    _, caret_end = _display(text[lo:hi], min(stop, hi) - lo)
+    caret_at += len(prefix)
+    caret_end += len(prefix)
+    width = max(1, caret_end - caret_at) if stop > start else 0
+    return f"{prefix}{shown}{suffix}", caret_at, width
 
 
 def render_all(
@@ -226,6 +301,33 @@ def render_all(
 
 _MAX_LINE = 100  # characters of a source line shown at most
 _CONTEXT = 30  # characters shown before the span when a long line is cut
+_MAX_LINES = 8  # lines of a multi-line span shown at most: the first and last ones
+
+# ANSI styles (SGR parameters), as ruff and rustc colour their frames; plain escape codes, so
+# that colour costs no import.
+_BOLD = "1"
+_GUTTER = "1;34"
+_LEVEL_STYLES = {"error": "1;31", "warning": "1;33", "info": "1;36"}
+
+
+def _painter(color: bool) -> Callable[[str, str], str]:
+    if not color:
+        return _plain
+    return paint
+
+
+def _plain(text: str, style: str) -> str:
+    return text
+
+
+def paint(text: str, style: str) -> str:
+    """``text`` in an ANSI style (SGR parameters such as ``"1;31"``, bold red)."""
+    return f"\x1b[{style}m{text}\x1b[0m" if text else text
+
+
+def severity_style(severity: Severity) -> str:
+    """The ANSI style of a severity in frames and reports: bold red, yellow or cyan."""
+    return _LEVEL_STYLES.get(severity.value, _BOLD)
 
 
 def _display(text: str, upto: int) -> tuple[str, int]:

@@ -3,7 +3,8 @@
 :func:`require` is the one way flowql imports a library that an extra brings (pyarrow, pandas,
 polars, matplotlib): at the point of use, never at start-up, so ``flowql check`` and every
 command that needs none of them never pays for them. :func:`require_extra` checks a whole
-command's extra (``client`` for queries, ``repl`` for the REPL) before the command starts.
+command's extra (``client`` for queries, ``repl`` for the REPL, ``server`` for the language
+server) before the command starts.
 When one is missing, the error is a diagnostic (FQ806 ``missing-extra``) that names the extra
 to install, never a traceback.
 """
@@ -24,6 +25,7 @@ __all__ = ["EXTRA_MODULES", "MissingExtraError", "missing_extra", "require", "re
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "client": ("h11", "httpx", "sniffio", "wcwidth"),
     "repl": ("prompt_toolkit", "pygments", "platformdirs", "h11", "httpx", "sniffio", "wcwidth"),
+    "server": ("pygls", "lsprotocol"),
 }
 """The modules a whole command's extra brings (pyproject.toml's lists, by import name)."""
 

@@ -4,7 +4,8 @@
 disk (fsync), then moves it into place, so the file is always either its old self or wholly the
 new one, even if flowql is killed half-way. It never writes over an existing file unless told
 to (``replace=True``); when it does replace one, the file keeps its permission bits.
-``flowql fmt``, ``flowql model pull --output`` and the REPL's ``:export`` all write through it.
+``flowql fmt``, ``flowql check --fix``, ``flowql model pull --output`` and the REPL's ``:export``
+all write through it.
 
 :func:`read_regular` reads a local input (a filter, a manifest, a configuration, a data model)
 and refuses what is not a regular file: a named pipe with no writer or a device such as

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     # the node on first use (see Node.span).
     _SpanRef: TypeAlias = "tuple[int, int, _Positions]"
     _Rule: TypeAlias = "tuple[str, int, int, tuple[tuple[int, bool], ...], Any, bool]"
+    # A parse error's fix: what it does, and its edits as (start, end, replacement).
+    _FixSpec: TypeAlias = "tuple[str, list[tuple[int, int, str]]]"
 
 __all__ = ["MAX_DEPTH", "MAX_SOURCE_LENGTH", "Token", "parse", "tokenize"]
 
@@ -498,9 +500,24 @@ class _Parse:
 
     # --- errors ---------------------------------------------------------------------------
 
-    def _error(self, code: str, message: str, start: int, end: int, hint: str | None) -> ParseError:
+    def _error(
+        self,
+        code: str,
+        message: str,
+        start: int,
+        end: int,
+        hint: str | None,
+        fix: _FixSpec | None = None,
+    ) -> ParseError:
+        """The error; ``fix`` is the one repair, when there is one: what it does in a few words
+        and its edits as (start, end, replacement)."""
+        made = None
+        if fix is not None:
+            from flowql.fixes import Edit, Fix
+
+            made = Fix([Edit(*edit) for edit in fix[1]], fix[0])
         return ParseError(
-            Diagnostic(code, message, self.pos.span(start, end), hint=hint), self.text
+            Diagnostic(code, message, self.pos.span(start, end), hint=hint, fix=made), self.text
         )
 
     def _check_depth(self, tree: Expr) -> None:
@@ -557,6 +574,7 @@ class _Parse:
         tokens, _ = self._history(at)
         kinds = [t[0] for t in tokens]
         value_expected = _value_position(kinds)
+        after_key = bool(kinds) and kinds[-1] == "KEY"
         if value_expected and (
             ch.isalnum() or (two[:1] == "-" and len(two) == 2 and two[1] in _DIGITS)
         ):
@@ -584,7 +602,16 @@ class _Parse:
             hint = "compare with '==' (equals) or '!=' (does not equal)"
             if two == "=~":
                 hint = "write '~~' for contains, or '==' for equals"
-            return self._error("FQ006", "a single '=' is not a FlowQL operator", at, at + 1, hint)
+            # Between a key and its value '=' is an equals; '=~' could be two things.
+            fix: _FixSpec | None = ("replace '=' with '=='", [(at, at + 1, "==")])
+            return self._error(
+                "FQ006",
+                "a single '=' is not a FlowQL operator",
+                at,
+                at + 1,
+                hint,
+                fix if after_key and two != "=~" else None,
+            )
         if two == "<>":
             return self._error(
                 "FQ007",
@@ -592,6 +619,7 @@ class _Parse:
                 at,
                 at + 2,
                 "write '!=' for does not equal",
+                ("replace '<>' with '!='", [(at, at + 2, "!=")]) if after_key else None,
             )
         if ch in "<>":
             width = 2 if two in ("<=", ">=") else 1
@@ -605,12 +633,22 @@ class _Parse:
             )
         if ch in "&|":
             width = 2 if two in ("&&", "||") else 1
+            word = "AND" if ch == "&" else "OR"
+            symbol = text[at : at + width]
+            fix = None
+            if kinds and (kinds[-1] in _VALUE_KINDS or kinds[-1] == "_RPAR"):
+                # After a comparison it joins two; spaces keep the word from running into its
+                # neighbours ('x'&&y would be 'x'ANDy).
+                left = "" if at == 0 or text[at - 1].isspace() else " "
+                right = "" if text[at + width : at + width + 1].isspace() else " "
+                fix = (f"replace '{symbol}' with {word}", [(at, at + width, left + word + right)])
             return self._error(
                 "FQ008",
-                f"'{text[at : at + width]}' is not a FlowQL operator",
+                f"'{symbol}' is not a FlowQL operator",
                 at,
                 at + width,
-                "write AND" if ch == "&" else "write OR",
+                f"write {word}",
+                fix,
             )
         hints = {
             "!": "use != (does not equal), !~ (does not contain) or NOT",
@@ -622,7 +660,10 @@ class _Parse:
             message = f"unexpected character '{ch}'"
             if ch in "!~":
                 message = f"'{ch}' on its own is not a FlowQL operator"
-            return self._error("FQ001", message, at, at + 1, hints[ch])
+            fix = None
+            if ch == "+" and value_expected and two[1:] in tuple(_DIGITS):
+                fix = ("remove the '+'", [(at, at + 1, "")])
+            return self._error("FQ001", message, at, at + 1, hints[ch], fix)
         if ch in "\u2018\u2019\u201c\u201d":
             return self._error(
                 "FQ001",
@@ -630,6 +671,7 @@ class _Parse:
                 at,
                 at + 1,
                 "use straight quotes: ' or \"",
+                _straight_quotes(text, at),
             )
         if ch.isalpha():
             return self._error(
@@ -645,12 +687,20 @@ class _Parse:
     def _unquoted(self, start: int, *, list_context: bool) -> ParseError:
         run = _unquoted_run(self.text, start, list_context=list_context)
         raw = self.text[start:run]
+        quoted = _quote(raw)
+        fix: _FixSpec | None = None
+        words = _BARE_WORDS.match(raw)
+        # Words are evidently a value; a run with operators or quotes in it might be more,
+        # unless what follows the words is a symbolic AND or OR (FQ008 fixes it next).
+        if words and (words.end() == len(raw) or raw[words.end() :].lstrip()[:1] in ("&", "|")):
+            fix = ("quote the value", [(start, start + words.end(), _quote(words.group()))])
         return self._error(
             "FQ009",
             f"the value {clip(raw)!r} is not in quotes",
             start,
             run,
-            "quote it: " + _quote(raw),
+            "quote it: " + quoted,
+            fix,
         )
 
     def _unexpected(self, kind: str, start: int, states: list[int]) -> ParseError:
@@ -947,6 +997,30 @@ def _expected_words(expected: set[str]) -> str:
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+_BARE_WORDS = re.compile(r"[\w.\-]+(?:[ \t]+[\w.\-]+)*")
+_TYPOGRAPHIC_PAIRS = {
+    "\u2018": ("\u2018\u2019", "'"),
+    "\u2019": ("\u2018\u2019", "'"),
+    "\u201c": ("\u201c\u201d", '"'),
+    "\u201d": ("\u201c\u201d", '"'),
+}
+
+
+def _straight_quotes(text: str, at: int) -> _FixSpec | None:
+    """The fix of a value in typographic quotes: straight quotes at both ends, when the closing
+    one is on the same line and nothing between them would need escaping."""
+    family, straight = _TYPOGRAPHIC_PAIRS[text[at]]
+    close = at + 1
+    while close < len(text) and text[close] not in family:
+        if text[close] in "'\"\\\n\r\u2018\u2019\u201c\u201d":
+            return None
+        close += 1
+    if close >= len(text):
+        return None
+    edits = [(at, at + 1, straight), (close, close + 1, straight)]
+    return "use straight quotes", edits
 
 
 def _quote(raw: str) -> str:

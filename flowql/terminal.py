@@ -1,5 +1,6 @@
 """What the command line and the REPL need to know of the terminal: its size, a pager for long
-output, and streams that never crash on a character their encoding cannot show.
+output, whether to colour it, and streams that never crash on a character their encoding
+cannot show.
 
 :func:`safe_streams` makes ``sys.stdout`` and ``sys.stderr`` replace what their encoding cannot
 encode (a cp1252 or ASCII console), and :func:`note_replaced` says so once on stderr;
@@ -18,7 +19,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 
-__all__ = ["DEFAULT_PAGER", "page", "pager_command", "safe_streams", "size", "wants_pager"]
+__all__ = [
+    "DEFAULT_PAGER",
+    "page",
+    "pager_command",
+    "safe_streams",
+    "size",
+    "wants_color",
+    "wants_pager",
+]
 
 DEFAULT_PAGER = "less -FRX"
 _NOTED: list[bool] = []
@@ -36,6 +45,17 @@ def _is_tty(stream: object) -> bool:
         return bool(isatty and isatty())
     except ValueError:  # a closed stream
         return False
+
+
+def wants_color(stream: object, choice: str = "auto") -> bool:
+    """Whether output to ``stream`` should be coloured: ``choice`` ``always`` or ``never`` says
+    so; ``auto`` colours a terminal, unless ``NO_COLOR`` is set to anything but the empty
+    string (https://no-color.org) or ``TERM`` is ``dumb``."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream is not None and _is_tty(stream)
 
 
 def pager_command() -> str | None:

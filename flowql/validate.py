@@ -34,10 +34,12 @@ from flowql.syntax import parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from collections.abc import Iterable
     from typing import TypeAlias
 
     from flowql.ast import Expr, Key, Span, Value
+    from flowql.fixes import Fix
     from flowql.model import DataModel, Dimension
 
     # A value as the logic checks compare it: ("s", text), ("n", number) or ("b", bool).
@@ -46,7 +48,8 @@ if TYPE_CHECKING:
     # (_CT, text) or (_NC, text).
     _Lit: TypeAlias = "tuple[int, object]"
     # What a key lookup found: the dimension (None if unknown) and a problem to report.
-    _KeyInfo: TypeAlias = "tuple[Dimension | None, tuple[str, str, str | None] | None]"
+    # (With FQ101, the one key close enough to be its fix, if there is one.)
+    _KeyInfo: TypeAlias = "tuple[Dimension | None, tuple[str, str, str | None] | None, str | None]"
 
 __all__ = ["validate"]
 
@@ -195,9 +198,36 @@ class _Checker:
         enabled = self.enabled
         return enabled is None or any(code.startswith(prefix) for code in enabled)
 
-    def add(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        span: Span | None,
+        hint: str | None = None,
+        fix: Fix | None = None,
+    ) -> None:
         if self._on(code):
-            self.found.append(Diagnostic(code, message, span, hint=hint, severity=_SEVERITY[code]))
+            self.found.append(
+                Diagnostic(code, message, span, hint=hint, severity=_SEVERITY[code], fix=fix)
+            )
+
+    def fix(
+        self, message: str, edits: list[tuple[int, int, str]], *, safe: bool = True
+    ) -> Fix | None:
+        """A fix of the checked text (None for a tree: it has no text to edit)."""
+        if self.text is None:
+            return None
+        from flowql.fixes import Applicability, Edit, Fix
+
+        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
+        return Fix([Edit(*e) for e in edits], message, applicability)
+
+    def replace(self, span: Span | None, text: str, *, safe: bool = False) -> Fix | None:
+        """The fix that writes ``text`` in place of ``span``: unsafe unless said, since every
+        such fix of a filter that parses changes what it matches."""
+        if span is None:
+            return None
+        return self.fix(f"replace with {clip(text)}", [(span.start, span.end, text)], safe=safe)
 
     def run(self, expr: Expr) -> None:
         """Check every node, and every AND/OR group, of the tree; without recursion."""
@@ -233,10 +263,11 @@ class _Checker:
         info = self.keys.get(name)
         if info is None:
             info = self.keys[name] = self._look_up(name)
-        dimension, problem = info
+        dimension, problem, fixed = info
         if problem is not None:
             code, message, hint = problem
-            self.add(code, message, key.span, hint)
+            fix = self.replace(key.span, fixed) if fixed is not None else None
+            self.add(code, message, key.span, hint, fix)
         return dimension
 
     def _look_up(self, name: str) -> _KeyInfo:
@@ -244,7 +275,7 @@ class _Checker:
         assert model is not None
         dimension = model.lookup(name, self.flow)
         if dimension is not None:
-            return dimension, None
+            return dimension, None, None
         noun = "field" if model.kind == Api.KLAVIYO else "dimension"
         flow = self.flow_model
         if flow is not None:
@@ -252,19 +283,26 @@ class _Checker:
             if others:
                 where = _join([f"{f.id} ({f.label})" for f in others], "and")
                 plural = "flows" if len(others) > 1 else "flow"
-                return None, (
+                problem = (
                     "FQ102",
                     f"'{name}' is not a dimension of flow {flow.id} ({flow.label}); "
                     f"it is in {plural} {where}",
                     f"query {'one of those flows' if len(others) > 1 else 'that flow'}, "
                     "or remove the comparison",
                 )
+                return None, problem, None
             message = f"'{name}' is not a dimension of flow {flow.id} ({flow.label})"
         else:
             message = f"'{name}' is not a {noun} of the data model ({model.name})"
-        from flowql.diagnostics import did_you_mean
+        import difflib
 
-        return None, ("FQ101", message, did_you_mean(name, model.dimensions(self.flow)))
+        # The two closest, as the hint's "did you mean" ranks them; the first is the fix when
+        # it alone is close enough (a ratio of 0.8, above the hint's 0.6: a fix is made, a hint
+        # only read). Unsafe: the filter then matches records it did not.
+        close = difflib.get_close_matches(name, list(model.dimensions(self.flow)), n=2)
+        hint = f"did you mean '{close[0]}'?" if close else None
+        near = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() >= 0.8]
+        return None, ("FQ101", message, hint), near[0] if len(near) == 1 else None
 
     def _comparison(self, node: Comparison) -> None:
         dimension = self._dimension(node.key) if self.model is not None else None
@@ -298,6 +336,7 @@ class _Checker:
         name = node.key.name
         seen: set[_Ident] = set()
         word = "NOT IN" if node.negated else "IN"
+        previous: Value | None = None
         for value in node.values:
             ident = _ident(value)
             if ident in seen:
@@ -306,6 +345,7 @@ class _Checker:
                     f"{self._raw(value)} is listed twice in {name} {word} (...)",
                     value.span,
                     "remove the repeat",
+                    self._repeat_fix(previous, value),
                 )
             else:
                 seen.add(ident)
@@ -318,6 +358,18 @@ class _Checker:
                 )
             if dimension is not None:
                 self._value(name, dimension, value, True)
+            previous = value
+
+    def _repeat_fix(self, previous: Value | None, value: Value) -> Fix | None:
+        """Remove a repeated value of a list with the ',' before it (a list means the same
+        without its repeats), unless a comment would go with it."""
+        text, span = self.text, value.span
+        if text is None or previous is None or previous.span is None or span is None:
+            return None
+        start = previous.span.end
+        if "#" in text[start : span.start]:
+            return None
+        return self.fix("remove the repeat", [(start, span.end, "")])
 
     def _empty(self, node: Comparison, op: Op, value: String) -> None:
         name = node.key.name
@@ -347,6 +399,7 @@ class _Checker:
                     f"'{name}' holds text, but {raw} is {what}, which never equals text",
                     value.span,
                     f"quote it: {quote(raw)}",
+                    self.replace(value.span, quote(raw)),
                 )
             elif exact and dimension.values is not None:
                 self._known_value(name, dimension.values, value)  # type: ignore[arg-type]
@@ -359,13 +412,15 @@ class _Checker:
             message = f"'{name}' is true or false, but {raw} is {what}"
             word = value.value.lower() if vtype is String else ""  # type: ignore[union-attr]
             hint = f"write {word} without quotes" if word in ("true", "false") else None
+            fix = self.replace(value.span, word) if hint else None
             hint = hint or "compare with true or false"
         else:
             message = f"'{name}' holds numbers, but {raw} is {what}"
             plain = value.value if vtype is String else ""
             hint = f"write {plain} without quotes" if _is_number(plain) else None  # type: ignore[arg-type]
+            fix = self.replace(value.span, plain) if hint else None  # type: ignore[arg-type]
             hint = hint or "compare with a number"
-        self.add("FQ201", message, value.span, hint)
+        self.add("FQ201", message, value.span, hint, fix)
 
     def _known_value(self, name: str, known: tuple[str, ...], value: String) -> None:
         if value.value in known or value.value == "":
@@ -380,6 +435,7 @@ class _Checker:
             + _join([quote(v) for v in known], "or"),
             value.span,
             f"did you mean {quote(close[0])}?" if close else None,
+            self.replace(value.span, quote(close[0])) if close else None,
         )
 
     def _raw(self, value: Value) -> str:
@@ -489,12 +545,15 @@ class _Checker:
     ) -> None:
         core = [operands[i] for i in _core(group)]
         shown = [_show(o) for o in core]
+        # A contradiction is at the operands that conflict, not the whole group: the others
+        # are not part of it (nor is the line the group starts on, where a noqa would go).
+        where = (_covering(core) if conj else None) or node.span
         if conj:
             quantifier = "both" if len(shown) == 2 else "all"
             self.add(
                 "FQ301",
                 f"{_join(shown, 'and')} can never {quantifier} hold",
-                node.span,
+                where,
                 f"this AND group matches nothing; change or remove one of the {name} comparisons",
             )
         else:
@@ -502,7 +561,7 @@ class _Checker:
             self.add(
                 "FQ302",
                 f"every record matches {listed}",
-                node.span,
+                where,
                 f"this OR group matches everything; check the {name} values, or remove the group",
             )
 
@@ -520,7 +579,37 @@ class _Checker:
             message = (
                 f"{shown} adds nothing: every record it matches already matches {clip(other, 60)}"
             )
-        self.add("FQ303", message, operand.span, f"remove {shown}")
+        self.add("FQ303", message, operand.span, f"remove {shown}", self._removal(node, operand))
+
+    def _removal(self, node: And | Or, operand: Expr) -> Fix | None:
+        """Remove an operand the group means the same without: with its connective and its own
+        parentheses (unless a comment sits in the way)."""
+        text = self.text
+        if text is None:
+            return None
+        ops = node.operands
+        at = next(i for i, o in enumerate(ops) if o is operand)
+        span = operand.span
+        assert span is not None
+        start: int | None
+        end: int | None
+        if at:
+            before = ops[at - 1].span
+            assert before is not None
+            gap = _gap(text, before.end, span.start)
+            if gap is None:
+                return None
+            start, end = gap.end(1), _past(text, span.end, ")", gap.group(3).count("("))
+        else:
+            after = ops[1].span
+            assert after is not None
+            gap = _gap(text, span.end, after.start)
+            if gap is None:
+                return None
+            start, end = _past(text, span.start, "(", gap.group(1).count(")")), gap.end(2)
+        if start is None or end is None:
+            return None
+        return self.fix(f"remove {clip(format(operand), 60)}", [(start, end, "")])
 
     # --- style ----------------------------------------------------------------------------
 
@@ -540,12 +629,19 @@ class _Checker:
                 if len(canonical) <= 100
                 else f"add parentheses around the AND group: ({clip(format(group), 96)})"
             )
+            span = group.span
+            assert span is not None
+            # flowql reads AND first: the parentheses say what the filter already means.
+            fix = self.fix(
+                "add parentheses", [(span.start, span.start, "("), (span.end, span.end, ")")]
+            )
             self.add(
                 "FQ401",
                 "AND inside OR without parentheses: the Flow API does not document which "
                 "binds first",
-                group.span,
+                span,
                 hint,
+                fix,
             )
 
     def check_format(
@@ -583,12 +679,54 @@ class _Checker:
             differs = text != formatted
         if differs:
             end = len(text)
+            fix = None
+            if self._on("FQ402"):
+                from flowql.formatter import format_file
+
+                # What fmt writes, comments kept, without the final newline fmt adds to a file
+                # when the text has none and is not a file's.
+                formatted = format_file(text, line_length=line_length)
+                if not newline and not final_newline:
+                    formatted = formatted[: -2 if formatted.endswith("\r\n") else -1]
+                if formatted != text:
+                    fix = self.fix("format as flowql fmt does", [(0, end, formatted)])
             self.add(
                 "FQ402",
                 "the filter is not formatted the way flowql fmt writes it",
                 _whole(text, end),
                 "run flowql fmt",
+                fix,
             )
+
+
+# Between two operands of a group: the first one's closing parentheses, the connective, the
+# second one's opening parentheses (nothing else: a comment there keeps a fix from removing it).
+_GAP = r"((?:\s*\))*)(\s*(?:and|or)\s*)((?:\(\s*)*)"
+
+
+def _gap(text: str, start: int, end: int) -> re.Match[str] | None:
+    import re
+
+    return re.compile(_GAP, re.IGNORECASE).fullmatch(text, start, end)
+
+
+def _past(text: str, at: int, paren: str, count: int) -> int | None:
+    """The offset past ``count`` parentheses ``paren`` from ``at``, white space between them:
+    forwards for ')', backwards for '('. None if they are not there."""
+    for _ in range(count):
+        if paren == ")":
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if text[at : at + 1] != ")":
+                return None
+            at += 1
+        else:
+            while at > 0 and text[at - 1].isspace():
+                at -= 1
+            if at == 0 or text[at - 1] != "(":
+                return None
+            at -= 1
+    return at
 
 
 def _parenthesised(text: str, parent: Or, group: And) -> bool:
@@ -719,6 +857,19 @@ def _core(group: list[tuple[_Lit, ...]]) -> list[int]:
         fixed_lits.extend(group[chosen])
         rest = rest[: high - 1]
     return sorted(fixed)
+
+
+def _covering(nodes: list[Expr]) -> Span | None:
+    """The span from the first of ``nodes`` to the last (None when one has no span: a tree
+    built in code)."""
+    from flowql.ast import Span
+
+    spans = [n.span for n in nodes if n.span is not None]
+    if not nodes or len(spans) < len(nodes):
+        return None
+    first = min(spans, key=lambda s: s.start)
+    last = max(spans, key=lambda s: s.end)
+    return Span(first.start, last.end, first.line, first.column, last.end_line, last.end_column)
 
 
 # --- text -------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_native_sets_are_accepted_and_near_their_sizes(bench: ModuleType) -> Non
     for target in targets():
         sets = bench.make_native_sets(target.name)
         if sets is None:
-            assert target.name in ("conviva-flow", "polars", "python", "sql")
+            assert target.name in ("conviva-flow", "pandas", "polars", "python", "sql")
             continue
         for size in bench.SIZES:
             texts = sets[size.name]

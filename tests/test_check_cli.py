@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -224,7 +225,8 @@ def test_check_starts_without_heavy_modules(tmp_path: Path) -> None:
         "from flowql.cli import main\n"
         "code = main(['check', '--flow', '825', '--expr', \"geo_country == 'Spain'\"])\n"
         # nor the sql target's sqlglot, the polars target's polars, nor the engines of their tests
-        "heavy = {'httpx', 'prompt_toolkit', 'pygments', 'lark', 'sqlglot', 'duckdb', 'polars'}\n"
+        "heavy = {'httpx', 'prompt_toolkit', 'pygments', 'lark', 'sqlglot', 'duckdb', 'polars',"
+        " 'pygls', 'lsprotocol'}\n"
         "heavy &= set(sys.modules)\n"
         "print(sorted(heavy), code)\n"
     )
@@ -245,8 +247,10 @@ def test_a_number_for_a_text_key_is_one_finding_not_two(
     )
     code, out, _ = run(capsys, "check", "--format", "concise", str(path), cwd=tmp_path)
     assert code == 1
-    codes = [line.split()[1] for line in out.splitlines()[:-1]]
+    codes = [line.split()[1] for line in out.splitlines() if ": FQ" in line]
     assert codes == ["FQ201", "FQ201", "FQ201"]
+    # Each one's repair (a quoted value) is unsafe: it changes what the filter matches.
+    assert out.endswith("(3 hidden fixes can be enabled with the `--unsafe-fixes` option).\n")
 
 
 def test_checking_in_several_processes_finds_the_same(tmp_path: Path) -> None:
@@ -294,3 +298,311 @@ def test_checking_filters_written_in_another_targets_syntax(
     assert "FQ601" in out
     assert run(capsys, "check", "--read", "python", "--expr", "x")[0] == 2
     assert run(capsys, "check", "--read", "klavio", "--expr", "x")[0] == 2
+
+
+# --- colour, statistics, --output-file, --force-exclude, --watch, rules CODE -------------------
+
+
+def check_snapshot(name: str, actual: str) -> None:
+    snapshot = SNAPSHOTS / name
+    if os.environ.get("FLOWQL_UPDATE_SNAPSHOTS") == "1":
+        if not snapshot.exists() or snapshot.read_text(encoding="utf-8") != actual:
+            snapshot.write_text(actual, encoding="utf-8")
+            pytest.fail(f"{snapshot.name} rewritten; review it and run again")
+        return
+    assert actual == snapshot.read_text(encoding="utf-8"), f"{name} differs"
+
+
+ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_colour_always_matches_its_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", "--color", "always", ".")
+    assert code == 1
+    assert err == ""
+    check_snapshot("check.color.txt", out)
+    # The colours are all it adds to the text format.
+    assert ESCAPE.sub("", out) == (SNAPSHOTS / "check.text.txt").read_text(encoding="utf-8")
+    _, concise, _ = run(capsys, "check", "--color", "always", "--format", "concise", ".")
+    assert ESCAPE.sub("", concise) == (SNAPSHOTS / "check.concise.txt").read_text("utf-8")
+    # The machine formats are never coloured.
+    _, document, _ = run(capsys, "check", "--color", "always", "--format", "json", ".")
+    assert "\x1b" not in document
+
+
+def test_statistics_match_their_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", "--statistics", ".")
+    assert code == 1  # the exit code is the check's
+    assert err == ""
+    check_snapshot("check.statistics.txt", out)
+    code, out, _ = run(capsys, "check", "--statistics", "--format", "json", ".")
+    entries = json.loads(out)
+    assert code == 1
+    assert {e["code"] for e in entries} == {
+        "FQ101",
+        "FQ102",
+        "FQ202",
+        "FQ301",
+        "FQ303",
+        "FQ601",
+        "FQ901",
+    }
+    assert all(e["count"] == 1 for e in entries)
+    assert {e["code"] for e in entries if e["fixable"]} == {"FQ303", "FQ901"}  # safe fixes
+    assert run(capsys, "check", "--statistics", "clean.flowql")[:2] == (0, "")
+
+
+def test_statistics_mark_what_fmt_fixes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.flowql").write_text("geo_country=='Spain'\n", encoding="utf-8")
+    (tmp_path / "b.flowql").write_text("geo_country  ==  'Spain'\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--statistics", ".", cwd=tmp_path)
+    assert code == 0  # FQ402 is a warning
+    assert out == "2  FQ402  [*] Text that flowql fmt would change.\n"
+
+
+def _colour_probe(env: dict[str, str], *args: str, tty: bool) -> str:
+    """What `flowql check` writes to stdout, a terminal (a pty) or a pipe."""
+    argv = [sys.executable, "-m", "flowql", "check", *args, "problems.flowql"]
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    full_env.update(PYTHONPATH=str(ROOT), **env)
+    if not tty:
+        done = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=FIXTURES)
+        return done.stdout
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            argv, stdout=follower, stderr=subprocess.DEVNULL, env=full_env, cwd=FIXTURES
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once the process is gone
+                break
+            if not data:
+                break
+            chunks.append(data)
+        process.wait()
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_colour_on_a_terminal_unless_no_color_or_piped() -> None:
+    assert "\x1b[1;31merror[FQ101]" in _colour_probe({}, tty=True)
+    assert "\x1b" not in _colour_probe({"NO_COLOR": "1"}, tty=True)
+    assert "\x1b" not in _colour_probe({}, "--color", "never", tty=True)
+    assert "\x1b" not in _colour_probe({}, tty=False)
+    # --color always wins over NO_COLOR, and over a pipe.
+    assert "\x1b[1;31merror[FQ101]" in _colour_probe(
+        {"NO_COLOR": "1"}, "--color", "always", tty=False
+    )
+    # An empty NO_COLOR is not set (no-color.org).
+    assert "\x1b" in _colour_probe({"NO_COLOR": ""}, tty=True)
+
+
+def test_output_file_holds_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("text", "sarif"):
+        report = tmp_path / f"report.{fmt}"
+        code, out, err = run(capsys, "check", "--format", fmt, "-o", str(report), ".")
+        assert (code, out, err) == (1, "", "")  # nothing on stdout; the exit code stays
+        _, expected, _ = run(capsys, "check", "--format", fmt, ".")
+        assert report.read_text(encoding="utf-8") == expected
+    # Replaced, not appended to; a file is never coloured unless asked.
+    code, _, _ = run(capsys, "check", "--output-file", str(report), "clean.flowql")
+    assert code == 0
+    assert report.read_text(encoding="utf-8") == "All checks passed (1 file checked).\n"
+    stats = tmp_path / "stats.txt"
+    assert run(capsys, "check", "--statistics", "-o", str(stats), ".")[0] == 1
+    assert stats.read_text(encoding="utf-8") == (SNAPSHOTS / "check.statistics.txt").read_text(
+        encoding="utf-8"
+    )
+    code, _, err = run(capsys, "check", "-o", str(tmp_path / "no" / "such" / "dir.txt"), ".")
+    assert code == 2
+    assert "cannot write the report" in err
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flowql]\nexclude = ["vendor/**"]\n', encoding="utf-8"
+    )
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "theirs.flowql").write_text("geo_contry=='x'\n", encoding="utf-8")
+    (tmp_path / "ours.flowql").write_text("geo_country == 'Spain'\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_force_exclude_applies_exclude_to_named_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path)
+    named = ("vendor/theirs.flowql", "ours.flowql")
+    # Named on the command line, as pre-commit names them: checked, unless --force-exclude.
+    code, out, _ = run(capsys, "check", "--format", "concise", *named, cwd=project)
+    assert code == 1
+    assert out.startswith("vendor/theirs.flowql:1:1: FQ101")
+    code, out, _ = run(capsys, "check", "--force-exclude", *named, cwd=project)
+    assert (code, out) == (0, "All checks passed (1 file checked).\n")
+    # Every named path excluded: nothing to check is not an error.
+    code, out, err = run(capsys, "check", "--force-exclude", named[0], cwd=project)
+    assert (code, out, err) == (0, "All checks passed (0 files checked).\n", "")
+    # A directory named is walked as before: exclude applies below it either way.
+    assert run(capsys, "check", "--force-exclude", ".", cwd=project)[0] == 0
+    # fmt leaves the excluded file as it is.
+    theirs = project / "vendor" / "theirs.flowql"
+    code, _, _ = run(capsys, "fmt", "--force-exclude", *named, cwd=project)
+    assert code == 0
+    assert theirs.read_text(encoding="utf-8") == "geo_contry=='x'\n"
+    assert run(capsys, "fmt", "--check", named[0], cwd=project)[0] == 1
+
+
+def test_force_exclude_applies_to_the_name_of_standard_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    project = _project(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"geo_contry == 'x'\n")))
+    argv = ("check", "--force-exclude", "--stdin-filename", "vendor/x.flowql", "-")
+    code, out, _ = run(capsys, *argv, cwd=project)
+    assert (code, out) == (0, "All checks passed (0 files checked).\n")
+    # fmt gives an excluded buffer back as it was (an editor would otherwise lose it).
+    text = b"geo_contry=='x'  # theirs\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    argv = ("fmt", "--force-exclude", "--stdin-filename", "vendor/x.flowql", "-")
+    assert run(capsys, *argv, cwd=project)[:2] == (0, text.decode())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    argv = ("fmt", "--force-exclude", "--stdin-filename", "mine.flowql", "-")
+    assert run(capsys, *argv, cwd=project)[:2] == (0, "geo_contry == 'x'  # theirs\n")
+
+
+def test_watch_checks_again_on_change_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    import queue
+    import signal
+    import threading
+
+    target = tmp_path / "f.flowql"
+    target.write_text("geo_contry == 'Spain'\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flowql", "check", "--watch", "f.flowql"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    reports: queue.Queue[str] = queue.Queue()  # stdout: the reports
+    notes: list[str] = []  # stderr: "watching for changes", and nothing else
+
+    def read_reports() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            reports.put(line)
+
+    def read_notes() -> None:
+        assert process.stderr is not None
+        notes.extend(process.stderr)
+
+    readers = [threading.Thread(target=f, daemon=True) for f in (read_reports, read_notes)]
+    for reader in readers:
+        reader.start()
+
+    def wait_for(text: str) -> list[str]:
+        seen: list[str] = []
+        while True:
+            # A bound so that a broken watch fails the test instead of hanging it.
+            try:
+                line = reports.get(timeout=60)
+            except queue.Empty:
+                pytest.fail(f"no {text!r} after {seen!r}; stderr {notes!r}")
+            seen.append(line)
+            if text in line:
+                return seen
+
+    def save(text: str) -> None:
+        # In one step, as editors save: the watch never sees a half-written file.
+        (tmp_path / "new.tmp").write_text(text, encoding="utf-8")
+        os.replace(tmp_path / "new.tmp", target)
+
+    try:
+        assert any("error[FQ101]" in line for line in wait_for("Found 1 error in 1 file"))
+        save("geo_country == 'Spain'  # fixed\n")
+        wait_for("All checks passed (1 file checked).")
+        save("geo_country == 'Spain' AND geo_country == 'France'\n")
+        assert any("error[FQ301]" in line for line in wait_for("Found 1 error in 1 file"))
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    for reader in readers:
+        reader.join(timeout=10)
+    assert code == 0
+    # Ctrl-C ends the watch quietly: no traceback, only what the watch says between runs.
+    assert notes
+    assert set(notes) == {"flowql: watching for changes; Ctrl-C to stop\n"}
+
+
+def test_watch_clears_a_terminal_before_each_run(tmp_path: Path) -> None:
+    import io
+
+    from flowql.cli.watch import watch
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    target = tmp_path / "f.flowql"
+    target.write_text("a == 'b'\n", encoding="utf-8")
+    out, err = Terminal(), io.StringIO()
+    runs: list[str] = []
+
+    def run() -> int:
+        runs.append(out.getvalue())
+        if len(runs) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during a run ends the watch too
+        out.write(f"run {len(runs)}\n")
+        target.write_text("a == 'b'" + " " * len(runs) + "\n", encoding="utf-8")  # a change
+        return 1
+
+    assert watch(run, [str(target)], out, err, interval=0.01) == 0
+    clear = "\x1b[2J\x1b[3J\x1b[H"
+    assert out.getvalue() == f"{clear}run 1\n{clear}run 2\n{clear}"
+    assert err.getvalue() == "flowql: watching for changes; Ctrl-C to stop\n" * 2
+    # Not a terminal: nothing but the reports.
+    plain = io.StringIO()
+    calls: list[int] = []
+
+    def once() -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        target.write_text("a == 'c'\n", encoding="utf-8")
+        plain.write("report\n")
+        return 0
+
+    assert watch(once, [str(tmp_path)], plain, io.StringIO(), interval=0.01) == 0
+    assert plain.getvalue() == "report\n"
+
+
+def test_watch_needs_paths(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "--watch", "--expr", "a == 'b'")
+    assert code == 2
+    assert "--watch needs files or directories" in err
+    assert run(capsys, "check", "--watch", "-")[0] == 2
+
+
+def test_rules_code_prints_its_documentation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "rules", "FQ301")
+    assert (code, err) == (0, "")
+    check_snapshot("rules.FQ301.txt", out)
+    code, out, _ = run(capsys, "rules", "fq402", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["code"] == "FQ402"
+    code, out, err = run(capsys, "rules", "FQ3011")
+    assert (code, out) == (2, "")
+    assert err == "flowql: error: no rule 'FQ3011'; did you mean 'FQ301'?\n"

@@ -95,6 +95,7 @@ def test_parse_error_as_json_on_stderr(capsys: pytest.CaptureFixture[str]) -> No
             "end_line": 1,
             "end_column": 13,
             "hint": "add a comparison after AND, or remove the AND",
+            "fix": None,
         }
     ]
 
@@ -255,14 +256,30 @@ def test_only_the_command_that_runs_is_built() -> None:
         "from flowql.cli import main\n"
         "assert main(['check', '--expr', \"geo_country == 'Spain'\"]) == 0\n"
         "print(','.join(m for m in sys.modules if m.startswith(('flowql.client', 'flowql.repl',"
-        " 'flowql.sandbox'))))\n"
+        " 'flowql.sandbox', 'flowql.server', 'pygls', 'lsprotocol'))))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == ""
 
 
-@pytest.mark.parametrize("command", ["query", "model", "repl", "sandbox", "check"])
+def test_server_without_pygls_says_which_extra_to_install() -> None:
+    probe = (
+        "import sys\n"
+        "sys.modules['pygls'] = None\n"  # as if it were not installed
+        "from flowql.cli import main\n"
+        "sys.exit(main(['server']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "error[FQ806]" in done.stderr
+    assert "pip install 'flowql[server]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["query", "model", "repl", "sandbox", "server", "check"])
 def test_every_command_has_its_options_when_it_runs(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -275,6 +292,16 @@ def test_every_command_has_its_options_when_it_runs(
 def test_the_top_level_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("parse", "fmt", "check", "compile", "query", "model", "rules", "repl"):
+    for command in (
+        "parse",
+        "fmt",
+        "check",
+        "compile",
+        "query",
+        "model",
+        "rules",
+        "repl",
+        "server",
+    ):
         assert f"    {command} " in out
     assert "    sandbox " in out

@@ -22,6 +22,7 @@ def test_targets_lists_the_registry() -> None:
         "klaviyo-form-report",
         "klaviyo-metrics",
         "klaviyo-segment-report",
+        "pandas",
         "polars",
         "python",
         "sql",

@@ -97,6 +97,7 @@ def test_diagnostic_value_semantics() -> None:
         "end_line": None,
         "end_column": None,
         "hint": None,
+        "fix": None,
     }
     assert "FQ004" in repr(a)
 

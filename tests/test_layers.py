@@ -4,15 +4,16 @@ Every import in flowql/ is read from the source (module level and inside functio
 ones too; imports under ``if TYPE_CHECKING:`` run only for the type checker and are left out),
 and each module is given its layer, lowest first:
 
-0. language: the AST, the parser and its tables, the formatter, diagnostics, errors, codes,
-   highlighting, times, files;
-1. the data model and validation, the API descriptions (Klaviyo's revisions among them);
+0. language: the AST, the parser and its tables (and what they let come next), the formatter,
+   diagnostics, errors, codes and their documentation, highlighting, times, files;
+1. the data model and validation, completion of a filter, the API descriptions (Klaviyo's
+   revisions among them);
 2. targets;
 3. the query layer: Conviva endpoints and URL budgets, query values and plans, results, their
    text tables, the tables of what a data model holds, and pictures of results;
 4. the client, the sandbox and the checker (check, manifest, config, report);
 5. where requests go (credentials or a sandbox: ``flowql.connection``);
-6. the faces: the command line and the REPL.
+6. the faces: the command line, the REPL and the language server.
 
 A module may import its own layer or lower ones, never a higher one; the package ``flowql``
 itself (the public API) sits on top. docs/architecture.md explains the layers.
@@ -31,8 +32,11 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "flowql._generate",
         "flowql._generate_klaviyo",
+        "flowql._generate_textmate",
         "flowql._klaviyo_tables",
         "flowql._lazy",
+        "flowql._generate_rule_docs",
+        "flowql._rule_texts",
         "flowql._tables",
         "flowql.ast",
         "flowql.codes",
@@ -40,14 +44,23 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.errors",
         "flowql.extras",
         "flowql.files",
+        "flowql.fixes",
         "flowql.formatter",
         "flowql.highlight",
+        "flowql.lookahead",
         "flowql.redact",
+        "flowql.rule_docs",
         "flowql.syntax",
         "flowql.times",
         "flowql.urls",
     ),
-    ("flowql.apis", "flowql.klaviyo_revisions", "flowql.model", "flowql.validate"),
+    (
+        "flowql.apis",
+        "flowql.candidates",
+        "flowql.klaviyo_revisions",
+        "flowql.model",
+        "flowql.validate",
+    ),
     ("flowql.targets",),
     (
         "flowql.display",
@@ -72,7 +85,7 @@ LAYERS: list[tuple[str, ...]] = [
         "flowql.sandbox",
     ),
     ("flowql.connection",),
-    ("flowql.__main__", "flowql.cli", "flowql.repl", "flowql.terminal"),
+    ("flowql.__main__", "flowql.cli", "flowql.repl", "flowql.server", "flowql.terminal"),
 ]
 """Each layer's modules (a package stands for all its modules)."""
 
@@ -216,9 +229,10 @@ def test_the_checks_find_what_they_look_for() -> None:
 
 
 def _is_face(name: str) -> bool:
-    return any(name == f or name.startswith(f + ".") for f in ("flowql.cli", "flowql.repl")) or (
-        name == "flowql.__main__"
-    )
+    return any(
+        name == f or name.startswith(f + ".")
+        for f in ("flowql.cli", "flowql.repl", "flowql.server")
+    ) or (name == "flowql.__main__")
 
 
 def test_the_library_never_imports_the_faces() -> None:

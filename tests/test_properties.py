@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -31,6 +32,7 @@ from strategies import (
     noisy_texts,
     random_expr,
     render,
+    small_trees,
 )
 
 import flowql
@@ -45,9 +47,14 @@ from flowql.ast import (
     Op,
     Span,
     String,
+    transform,
     walk,
 )
 from flowql.codes import CODES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from flowql.checker.check import Checker
 
 LARK = lark_parser()
 # Lark's lexer with nothing ignored, built once (Lark.lex(dont_ignore=True) builds one per call).
@@ -361,3 +368,157 @@ def test_huge_float_is_FQ015(text: str) -> None:
     with pytest.raises(flowql.ParseError) as info:
         flowql.parse(f"n == {text}")
     assert info.value.code == "FQ015"
+
+
+# --- fixes: `flowql check --fix` is idempotent and keeps (or restores) the meaning -------------
+
+
+@functools.cache
+def fixer() -> Checker:
+    from flowql.checker.check import Checker
+    from flowql.checker.config import Config
+
+    return Checker(Config())
+
+
+def fixed(text: str) -> str:
+    """The text as `flowql check --fix` writes a `.flowql` file of it (safe fixes only)."""
+    from flowql.checker.check import Input
+
+    return fixer().fix(Input("f.flowql", text, path="f.flowql"))[0]
+
+
+def same_meaning(a: Expr, b: Expr, rng: random.Random) -> None:
+    """Both filters match the same records, per the python target, on records built from the
+    keys and values they name (missing, equal, containing, other)."""
+    from flowql.targets.python import compile_predicate
+
+    names = sorted({n.name for n in walk(a) if isinstance(n, Key)})
+    values: list[object] = [v.value for v in walk(a) if isinstance(v, (String, Number, Boolean))]
+    texts = [v for v in values if isinstance(v, str)]
+    choices: list[object] = [*values, *(t + "x" for t in texts), "", "other", 0, True]
+    left, right = compile_predicate(a), compile_predicate(b)
+    for _ in range(40):
+        record = {n: rng.choice(choices) for n in names if rng.random() < 0.85}
+        assert left(record) == right(record), (flowql.format(a), flowql.format(b), record)
+
+
+_BARE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,12}")
+
+
+def mutate(expr: Expr, rng: random.Random) -> str:
+    """``expr`` written as people get it wrong: '=' for '==', '<>' for '!=', '&&' '&' '||' '|'
+    for AND and OR, a one-word value without quotes, lower-case connectives and stray spaces;
+    every mistake one that has one repair."""
+    out = []
+    tokens = flowql.tokenize(flowql.format(expr))
+    for i, token in enumerate(tokens):
+        text = token.text
+        mistake = rng.random() < 0.5
+        if token.kind == "COMPARE" and mistake and text in ("==", "!="):
+            text = "=" if text == "==" else "<>"
+        elif token.kind in ("AND", "OR") and mistake:
+            text = rng.choice(("&&", "&") if token.kind == "AND" else ("||", "|")) or text
+        elif token.kind in ("AND", "OR") and rng.random() < 0.5:
+            text = text.lower()
+        elif token.kind == "STRING" and mistake and i >= 2:
+            value = flowql.parse(f"k == {text}").value.value  # type: ignore[attr-defined]
+            before = tokens[i - 2].kind  # the token before the space
+            if (
+                isinstance(value, str)
+                and _BARE.fullmatch(value)
+                and value.lower() not in RESERVED_WORDS
+                and before in ("COMPARE", "COMMA", "LPAR")
+            ):
+                text = value
+        elif token.kind == "WHITESPACE" and rng.random() < 0.3:
+            text = rng.choice(("  ", "\t", " \n  "))
+        out.append(text)
+    return "".join(out) + "\n"
+
+
+RESERVED_WORDS = frozenset({"and", "or", "not", "in", "true", "false"})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW)
+@given(filters(max_depth=3), st.randoms(use_true_random=False))
+def test_fixing_a_valid_filter_keeps_its_meaning_and_is_idempotent(
+    pair: tuple[Expr, str], rng: random.Random
+) -> None:
+    expr, text = pair
+    once = fixed(text)
+    assert fixed(once) == once
+    same_meaning(expr, flowql.parse(once), rng)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW)
+@given(exprs(max_depth=3), st.randoms(use_true_random=False))
+def test_fixing_mistakes_gives_the_filter_that_was_meant(expr: Expr, rng: random.Random) -> None:
+    # Words for values, some of them: a one-word value is the one that gets written bare.
+    words = ("Spain", "Android", "tv_2", "x", "Madrid.Centro")
+    expr = transform(  # type: ignore[assignment]
+        expr,
+        lambda n: String(rng.choice(words)) if isinstance(n, String) and rng.random() < 0.6 else n,
+    )
+    text = mutate(expr, rng)
+    event("mistakes" if text != flowql.format(expr) + "\n" else "none")
+    once = fixed(text)
+    try:
+        meant = flowql.parse(once)
+    except flowql.ParseError as exc:
+        raise AssertionError(f"{text!r} fixed to {once!r}: {exc.diagnostics[0]}") from None
+    assert fixed(once) == once
+    same_meaning(expr, meant, rng)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW)
+@given(noisy_texts())
+def test_fixing_any_text_is_idempotent(text: str) -> None:
+    once = fixed(text)
+    assert fixed(once) == once
+    if once != text:
+        # A filter stays a filter.
+        was_valid = not isinstance(attempt(text), flowql.FlowQLError)
+        assert not was_valid or not isinstance(attempt(once), flowql.FlowQLError)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=SLOW)
+@given(noisy_texts())
+def test_a_parse_error_fix_moves_the_error_on(text: str) -> None:
+    outcome = attempt(text)
+    if not isinstance(outcome, flowql.ParseError):
+        return
+    first = outcome.diagnostics[0]
+    if first.fix is None:
+        return
+    event(first.code)
+    after = attempt(first.fix.apply(text))
+    if isinstance(after, flowql.FlowQLError):
+        # Fixed text may be wrong further on, never at or before the repair again.
+        assert first.span is not None
+        later = after.diagnostics[0]
+        assert later.span is not None
+        assert later.span.start >= first.span.start, (text, first, later)
+        assert (later.code, later.span.start) != (first.code, first.span.start), (text, later)
+
+
+def _small_leaves() -> st.SearchStrategy[Expr]:
+    keys = st.sampled_from(["a", "b"]).map(Key)
+    words = st.sampled_from(["x", "xy", "y"]).map(String)
+    comparison = st.builds(Comparison, keys, st.sampled_from(list(Op)), words)
+    membership = st.builds(
+        In, keys, st.lists(words, min_size=1, max_size=3).map(tuple), negated=st.booleans()
+    )
+    return st.one_of(comparison, membership)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW)
+@given(small_trees(_small_leaves(), max_leaves=6), st.randoms(use_true_random=False))
+def test_fixing_redundant_logic_keeps_the_meaning(expr: Expr, rng: random.Random) -> None:
+    # Few keys and values: repeats, implied comparisons and lists with repeats abound (FQ203,
+    # FQ303), and their removal must not change what the filter matches.
+    text = render(expr, rng)
+    once = fixed(text)
+    assert fixed(once) == once
+    same_meaning(expr, flowql.parse(once), rng)
+    event("changed" if once.strip() != flowql.format(expr) else "as it was")

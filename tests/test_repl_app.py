@@ -12,15 +12,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from prompt_toolkit.application import set_app
 from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import History
 from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.layout.controls import BufferControl
 from prompt_toolkit.output import DummyOutput
 
 from flowql.repl import HISTORY_ENV, history_path
 from flowql.repl.app import Repl, _history, _LaterHistory, _ReplLexer
 from flowql.repl.run import Runner
-from flowql.repl.session import Session
+from flowql.repl.session import Check, Session
 from flowql.sandbox import Sandbox
 
 LEFT = "\x1b[D"
@@ -68,6 +71,26 @@ class Driver:
             (c.text, c.start_position, c.display_meta_text)
             for c in buffer.complete_state.completions
         ]
+
+    def drawn(self) -> StyleAndTextTuples:
+        """The first line of the input as the screen gets it: the fragments the input's control
+        gives the renderer (its lexer's, cached as prompt_toolkit caches them, and its
+        processors')."""
+        app = self.repl.prompt.app
+        control = next(
+            c
+            for c in app.layout.find_all_controls()
+            if isinstance(c, BufferControl) and c.buffer is self.repl.buffer
+        )
+        with set_app(app):
+            return control.create_content(100, 10).get_line(0)
+
+    def drawn_text(self) -> str:
+        return "".join(text for _, text, *_ in self.drawn())
+
+    def marked(self) -> str:
+        """The characters drawn with the error mark."""
+        return "".join(text for style, text, *_ in self.drawn() if "class:error-span" in style)
 
     async def toolbar(self) -> str:
         await self.until(lambda: self.repl.live.wait(0.01), "the live check")
@@ -229,11 +252,19 @@ def test_an_unknown_key_is_an_error_too() -> None:
         session = Session()
         session.set_flow("825")
         async with running(session) as d:
-            await d.type("geo_contry == 'Spain'" + ENTER)
+            await d.type("geo_contry == 'Spain'")
+            # The toolbar (80 columns here) says it as Enter will, the hint kept whole.
+            toolbar = (await d.toolbar()).split("\n")[0]
+            assert toolbar.startswith(" error FQ101 1:1: 'geo_contry' is not a")
+            assert toolbar.endswith("... (did you mean 'geo_country'?)")
+            assert len(toolbar) <= 80
+            await d.type(ENTER)
             await d.until(lambda: d.repl.buffer.validation_error is not None, "the error")
             message = d.repl.buffer.validation_error.message  # type: ignore[union-attr]
-            assert message.startswith("FQ101: 'geo_contry' is not a dimension of flow 825")
-            assert "did you mean 'geo_country'?" in message
+            # Fitted to the terminal's 80 columns, as the toolbar is: the hint kept whole.
+            assert message.startswith("FQ101: 'geo_contry' is not a dimension of flow")
+            assert message.endswith("... (did you mean 'geo_country'?)")
+            assert len(message) <= 80
             assert d.repl.buffer.cursor_position == 0
 
     drive(test)
@@ -454,22 +485,63 @@ def test_the_url_budget_warns_in_the_toolbar() -> None:
     drive(test)
 
 
-def test_highlighting_marks_tokens_and_the_first_error() -> None:
+def test_highlighting_colours_tokens_and_commands() -> None:
     async def test() -> None:
         async with running() as d:
-            text = "geo_country == 'Spain' AND cdn = 'x'"
-            await d.type(text)
-            await d.toolbar()  # the live check is done
             lexer = d.repl.prompt.lexer
             assert isinstance(lexer, _ReplLexer)
-            fragments = lexer.lex_document(Document(text))(0)
-            styles = {t: s for s, t, *_ in fragments if t.strip()}
-            assert styles["g"] == "class:pygments.name.attribute"
-            assert styles["A"] == "class:pygments.keyword"
-            marked = [t for s, t, *_ in fragments if "error-span" in s]
-            assert marked == ["="]
+            line = lexer.lex_document(Document("geo_country == 'Spain' AND cdn = 'x'"))(0)
+            styles = {t: s for s, t, *_ in line if t.strip()}
+            assert styles["geo_country"] == "class:pygments.name.attribute"
+            assert styles["AND"] == "class:pygments.keyword"
             command = lexer.lex_document(Document(":target klaviyo"))(0)
             assert command[0] == ("class:command", ":target")
+
+    drive(test)
+
+
+def test_the_first_error_is_drawn_once_the_check_answers_and_goes_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The check waits for the test, so the text is drawn before it answers (as when typing),
+    # and prompt_toolkit has lexed it then: the mark must still come when the check answers.
+    answer = threading.Event()
+    session = Session()
+    check = session.check
+
+    def held(text: str) -> Check:
+        assert answer.wait(10), "the test never let the check answer"
+        return check(text)
+
+    monkeypatch.setattr(session, "check", held)
+
+    async def test() -> None:
+        async with running(session) as d:
+            try:
+                await d.type("geo_country == 'Spain' AND cdn = 'x'")
+                await d.until(lambda: "cdn = 'x'" in d.drawn_text(), "the text drawn")
+                assert d.marked() == ""  # no answer yet: nothing is marked
+                answer.set()
+                assert "error FQ006" in await d.toolbar()
+                assert d.marked() == "="  # the text is the same: only the answer is new
+
+                # Fixed: the mark goes at once (the answer is for the old text), and stays
+                # gone once the check of the new text answers.
+                answer.clear()
+                await d.type(LEFT * 4 + "=")
+                await d.until(lambda: "cdn == 'x'" in d.drawn_text(), "the fix drawn")
+                assert d.marked() == ""
+                answer.set()
+                assert " ok: compiles for conviva-flow" in await d.toolbar()
+                assert d.marked() == ""
+
+                # A command is no filter: nothing of it is marked.
+                await d.type(CTRL_C + ":flow 142 x")
+                await d.until(lambda: ":flow 142 x" in d.drawn_text(), "the command drawn")
+                await d.toolbar()
+                assert d.marked() == ""
+            finally:
+                answer.set()
 
     drive(test)
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from strategies import noisy_texts, seeded_filters
 
 from flowql import parse
+from flowql.lookahead import lookahead, scan
 from flowql.repl.commands import Completions
 from flowql.repl.completion import Candidate, complete
-from flowql.repl.lookahead import lookahead, scan
 from flowql.repl.session import Session
 
 

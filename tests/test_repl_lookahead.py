@@ -1,6 +1,6 @@
 """What may come next in a filter: flowql's answer is the grammar's own (Lark's).
 
-flowql.repl.lookahead feeds the tokens before the cursor through flowql's generated LALR tables
+flowql.lookahead feeds the tokens before the cursor through flowql's generated LALR tables
 and asks flowql.syntax._acceptable what the parser could shift next. Lark, running
 grammar/flowql.lark itself, answers the same question with its interactive parser
 (``parse_interactive(text)``, ``exhaust_lexer()``, ``accepts()``): for any text, the two
@@ -18,7 +18,7 @@ from lark import Lark
 from lark.exceptions import LarkError
 from strategies import noisy_texts, seeded_filters
 
-from flowql.repl.lookahead import END, feed, half_typed, lookahead, scan, unfinished
+from flowql.lookahead import END, feed, half_typed, lookahead, scan, unfinished
 
 ROOT = Path(__file__).resolve().parent.parent
 LARK = Lark(

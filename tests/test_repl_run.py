@@ -195,6 +195,13 @@ def test_the_sql_target_compiles_but_runs_nowhere(session: Session) -> None:
     session.set_target("polars")
     with pytest.raises(CommandError, match="the polars target writes a polars expression"):
         execute(session, ":run geo_country == 'Spain'")
+    session.set_target("pandas")
+    assert (
+        "pandas                   a pandas mask, for df[mask(df)]; nothing is sent"
+        in run(session, ":explain geo_country == 'Spain'").splitlines()
+    )
+    with pytest.raises(CommandError, match="the pandas target writes a pandas mask"):
+        execute(session, ":run geo_country == 'Spain'")
 
 
 def test_the_python_target_filters_the_last_results_here(session: Session) -> None:

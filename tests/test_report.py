@@ -22,11 +22,17 @@ from flowql.checker.report import (
     FORMATS,
     SARIF_SCHEMA,
     Finding,
+    UnknownRuleError,
     render_findings,
+    render_rule,
     render_rules,
+    render_statistics,
 )
 from flowql.codes import CODES, FAMILIES
 from flowql.diagnostics import Diagnostic, Severity
+from flowql.diagnostics import render as render_frame
+from flowql.fixes import Applicability, Edit, Fix
+from flowql.rule_docs import rule_text, rule_url
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("FLOWQL_UPDATE_SNAPSHOTS") == "1"
@@ -71,6 +77,7 @@ def make_findings() -> list[Finding]:
                 None,
                 hint="run flowql fmt",
                 severity=warning,
+                fix=Fix([Edit(0, len(SPAIN), SPAIN.replace("AND\n  ", "AND "))], "format"),
             ),
             SPAIN,
         ),
@@ -81,6 +88,11 @@ def make_findings() -> list[Finding]:
                 "unknown key 'geo_cuntry': 100% not in the model, nor in flows a, b",
                 span(2, 1, 2, 11),
                 hint="did you mean 'geo_country'?",
+                fix=Fix(
+                    [Edit(SPAIN.index("geo_cuntry"), SPAIN.index(" =="), "geo_country")],
+                    "replace with geo_country",
+                    Applicability.UNSAFE,
+                ),
             ),
             SPAIN,
         ),
@@ -178,6 +190,56 @@ def test_rules_listing_matches_its_snapshot(fmt: str) -> None:
     check_snapshot(f"rules.{fmt}.txt", render_rules(fmt))
 
 
+@pytest.mark.parametrize("fmt", ["text", "concise"])
+def test_colour_matches_its_snapshot(fmt: str) -> None:
+    out = render_findings(FINDINGS, fmt, files_checked=12, tool_version="1.2.3", color=True)
+    check_snapshot(f"report.{fmt}-color.txt", out)
+    # Colour is all it adds: without the escapes, the text is the plain text.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out) == render(fmt)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_statistics_match_their_snapshot(fmt: str) -> None:
+    check_snapshot(f"report.statistics.{fmt}.txt", render_statistics(FINDINGS, fmt))
+
+
+def test_the_documentation_of_a_rule_matches_its_snapshot() -> None:
+    check_snapshot("rules.FQ301.txt", render_rule("FQ301"))
+
+
+MULTI_LINE = (
+    "# a long group\n"
+    "geo_country == 'Spain'\n"
+    "AND (device_category == 'Smart TV'\r\n"
+    "\n"
+    "     OR device_category == '東京')\n" + "".join(f"AND k{i} == 'v'\n" for i in range(12))
+)
+
+
+def test_multi_line_frames_match_their_snapshot() -> None:
+    frames = [
+        # Over lines 3 to 5, with a blank line and a CRLF in it: each line underlined where
+        # the span covers it (the blank one not at all).
+        Diagnostic("FQ401", "over three lines", span(3, 5, 5, 35), hint="one hint"),
+        # Ending at the start of a line: that line has nothing of the span.
+        Diagnostic("FQ303", "to a line's start", span(2, 1, 3, 1), severity=Severity.WARNING),
+        # Longer than the frame shows: its first and last lines, the middle left out.
+        Diagnostic("FQ301", "over fourteen lines", span(3, 1, 17, 14)),
+    ]
+    shown = "\n\n".join(render_frame(d, MULTI_LINE, "long.flowql") for d in frames) + "\n"
+    check_snapshot("frames.multi-line.txt", shown)
+    first = shown.split("\n\n")[0].splitlines()
+    assert first[3:9] == [
+        "3 | AND (device_category == 'Smart TV'",
+        "  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        "4 |",
+        "5 |      OR device_category == '東京')",
+        # Wide characters take two columns: the carets reach the end of the line.
+        "  |      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        "  |",
+    ]
+
+
 def test_a_missing_snapshot_fails_and_is_not_written(tmp_path: Path) -> None:
     if UPDATE:
         # The refresh run writes snapshots on purpose; the guard is tested on ordinary runs.
@@ -196,7 +258,8 @@ def test_text_shows_frames_in_order_then_the_summary() -> None:
     assert headers == [f.diagnostic.code for f in FINDINGS]
     assert out.endswith(
         "Found 2 errors, 4 warnings and 1 info in 3 files (12 files checked).\n"
-        "[*] 1 fixable with `flowql fmt`.\n"
+        "[*] 1 fixable with `flowql check --fix` (1 hidden fix can be enabled with the "
+        "`--unsafe-fixes` option).\n"
     )
     assert " --> filters/spain.flowql:2:1\n" in out
     # Without the file's text there is no frame, but the position is still shown.
@@ -268,7 +331,8 @@ def test_concise_is_one_line_per_finding_then_the_summary() -> None:
         assert match, line
         assert match[1] == finding.path
         assert match[4] == finding.diagnostic.code
-        assert bool(match[6]) == (finding.diagnostic.code in FIXABLE)
+        assert bool(match[6]) == finding.fixable
+        assert not finding.fixable or finding.diagnostic.code in FIXABLE
         assert line.endswith(finding.diagnostic.message)
 
 
@@ -293,6 +357,7 @@ def test_json_is_one_list_with_every_field() -> None:
             "end_column",
             "hint",
             "fixable",
+            "fix",
         ]
         assert entry["file"] == finding.path
         assert entry["code"] == d.code
@@ -310,6 +375,9 @@ def test_json_is_one_list_with_every_field() -> None:
     assert unplaced["line"] is None
     assert unplaced["end_column"] is None
     assert unplaced["fixable"] is True
+    assert unplaced["fix"] == FINDINGS[1].diagnostic.fix.to_dict()  # type: ignore[union-attr]
+    assert entries[2]["fixable"] is False  # an unsafe fix is not made by --fix
+    assert entries[2]["fix"]["applicability"] == "unsafe"
 
 
 # --- github --------------------------------------------------------------------------------
@@ -477,8 +545,74 @@ def test_rules_json_lists_every_code() -> None:
             "family": code.family,
             "severity": code.severity,
             "summary": code.summary,
+            "fix": code.fix,
         }
     assert {e["family"] for e in entries} <= set(FAMILIES.values())
+
+
+def test_statistics_count_each_code_the_most_frequent_first() -> None:
+    findings = [
+        Finding("a.flowql", Diagnostic(code, "m", span(1, 1, 1, 2)), "x")
+        for code in ["FQ301", "FQ101", "FQ301", "FQ202", "FQ101", "FQ301"]
+    ]
+    assert render_statistics(findings) == (
+        f"3  FQ301  {CODES['FQ301'].summary}\n"
+        f"2  FQ101  {CODES['FQ101'].summary}\n"
+        f"1  FQ202  {CODES['FQ202'].summary}\n"
+    )
+    # With something fixable, the [*] column marks it (and [ ] what is not), as ruff's does.
+    repair = Fix([Edit(0, 1, "y")], "format it", Applicability.SAFE)
+    fixable = [*findings, Finding("a.flowql", Diagnostic("FQ402", "m", None, fix=repair), "x")]
+    lines = render_statistics(fixable).splitlines()
+    assert lines[0] == f"3  FQ301  [ ] {CODES['FQ301'].summary}"
+    assert lines[-1] == f"1  FQ402  [*] {CODES['FQ402'].summary}"
+    coloured = render_statistics(fixable, color=True)
+    assert "\x1b[1;31mFQ301\x1b[0m" in coloured
+    assert "\x1b[1;36m[*]\x1b[0m" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_statistics(fixable)
+    assert render_statistics([]) == ""
+    assert json.loads(render_statistics([], "json")) == []
+
+
+def test_every_rule_has_its_documentation() -> None:
+    for code in CODES.values():
+        url = rule_url(code.code)
+        assert url is not None
+        assert url.startswith("https://github.com/flowql/flowql/tree/main/docs/rules/")
+        text = rule_text(code.code)
+        assert text
+        shown = render_rule(code.code)
+        assert shown.startswith(f"# {code.code} {code.name}\n\n")
+        assert code.summary in shown
+        assert text in shown
+        assert shown.endswith(f"Documentation: {url}\n")
+    assert rule_url("FQ999") is None
+    assert rule_text("FQ999") is None
+
+
+def test_a_rule_is_found_by_its_code_in_any_case_or_its_name() -> None:
+    assert render_rule("fq301") == render_rule("FQ301") == render_rule("contradiction")
+    entry = json.loads(render_rule("FQ402", "json"))
+    assert entry["fixable"] is True
+    assert entry["explanation"] == rule_text("FQ402")
+    assert entry["url"] == rule_url("FQ402")
+    assert "Fixable with `flowql fmt`." in render_rule("FQ402")
+    with pytest.raises(UnknownRuleError, match="no rule 'FQ3011'; did you mean 'FQ301'"):
+        render_rule("FQ3011")
+    with pytest.raises(UnknownRuleError, match="did you mean 'contradiction'"):
+        render_rule("contradicton")
+    with pytest.raises(UnknownRuleError, match=r"^no rule 'zzz'$"):
+        render_rule("zzz")
+
+
+def test_sarif_rules_link_to_their_documentation() -> None:
+    driver = json.loads(render("sarif"))["runs"][0]["tool"]["driver"]
+    assert driver["rules"]
+    for rule in driver["rules"]:
+        assert rule["helpUri"] == rule_url(rule["id"])
+        page, _, anchor = rule["helpUri"].partition("/docs/")[2].partition("#")
+        headings = re.findall(r"^#+ (.+)$", (ROOT / "docs" / page).read_text("utf-8"), re.M)
+        assert anchor in {slug(h) for h in headings}, rule["helpUri"]
 
 
 # --- the API -------------------------------------------------------------------------------
@@ -545,8 +679,9 @@ def read_hooks() -> list[dict[str, str]]:
 def test_pre_commit_hooks() -> None:
     hooks = {hook["id"]: hook for hook in read_hooks()}
     assert set(hooks) == {"flowql-check", "flowql-fmt"}
-    assert hooks["flowql-check"]["entry"] == "flowql check"
-    assert hooks["flowql-fmt"]["entry"] == "flowql fmt"
+    # pre-commit names the staged files: exclude must apply to them too.
+    assert hooks["flowql-check"]["entry"] == "flowql check --force-exclude"
+    assert hooks["flowql-fmt"]["entry"] == "flowql fmt --force-exclude"
     for hook in hooks.values():
         assert {"id", "name", "entry", "language", "files"} <= set(hook)
         assert hook["language"] == "python"

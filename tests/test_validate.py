@@ -265,7 +265,7 @@ def test_unknown_value_near_miss(text: str) -> None:
 def test_contradiction(text: str) -> None:
     d = only(text, "FQ301")
     assert d.severity is Severity.ERROR
-    assert d.span == parse(text).span  # the AND group
+    assert d.span == parse(text).span  # the comparisons of k, here the whole AND group
     assert "k" in d.message
     assert d.hint is not None
     assert "matches nothing" in d.hint
@@ -274,6 +274,9 @@ def test_contradiction(text: str) -> None:
 def test_contradiction_names_the_conflicting_comparisons_only() -> None:
     d = only("k == 'a' AND j == 'x' AND k ~~ 'a' AND k == 'b'", "FQ301")
     assert d.message == "k == 'a' and k == 'b' can never both hold"
+    assert where(d) == "1:1-1:48"  # from the first of them to the last
+    d = only("j == 'x' AND k ~~ 'z' AND k == 'za' AND k == 'zb' AND i == 'y'", "FQ301")
+    assert where(d) == "1:27-1:50"  # k == 'za' AND k == 'zb'; not j, the ~~ or i
     d = only("k IN ('a', 'b') AND k != 'a' AND k != 'b'", "FQ301")
     assert d.message == "k IN ('a', 'b'), k != 'a' and k != 'b' can never all hold"
 
@@ -525,19 +528,23 @@ def test_every_problem_is_collected_in_one_pass_sorted_by_position() -> None:
         " AND (isp == 'x' AND isp == 'y') OR app_version ~~ 'b' AND app_version == 'abc'"
     )
     found = validate(text, model=DEMO, flow="825")
-    # The parenthesised AND merges into the AND around it: the contradiction is that group's.
+    # The parenthesised AND merges into the AND around it: the contradiction is that group's,
+    # at the two isp comparisons.
     assert [d.code for d in found] == [
         "FQ101",
-        "FQ301",
         "FQ401",
         "FQ402",
         "FQ201",
         "FQ102",
         "FQ203",
         "FQ202",
+        "FQ301",
         "FQ303",
         "FQ401",
     ]
+    contradiction = next(d for d in found if d.code == "FQ301")
+    assert contradiction.span is not None
+    assert text[contradiction.span.start : contradiction.span.end] == "isp == 'x' AND isp == 'y'"
     starts = [d.span.start for d in found if d.span is not None]
     assert starts == sorted(starts)
 
@@ -707,10 +714,21 @@ def test_logic_checks_are_sound(expr: Expr) -> None:
     for d in validate(text, select=["FQ3"]):
         assert d.span is not None
         at = (d.span.start, d.span.end)
-        if d.code in ("FQ301", "FQ302"):
-            kind = And if d.code == "FQ301" else Or
-            (group,) = [n for n in nodes[at] if isinstance(n, kind)]
-            assert all(holds(group, r) == (d.code == "FQ302") for r in RECORDS), d
+        if d.code == "FQ301":
+            # At a run of an AND group's operands, which alone match nothing.
+            (run,) = [
+                g.operands[i : j + 1]
+                for g in groups
+                if isinstance(g, And)
+                for i, first in enumerate(g.operands)
+                for j, last in enumerate(g.operands)
+                if (first.span.start, last.span.end) == at  # type: ignore[union-attr]
+            ]
+            conflict = run[0] if len(run) == 1 else And(*run)
+            assert not any(holds(conflict, r) for r in RECORDS), d
+        elif d.code == "FQ302":
+            (group,) = [n for n in nodes[at] if isinstance(n, Or)]
+            assert all(holds(group, r) for r in RECORDS), d
         else:
             assert d.code == "FQ303"
             (parent, index) = next(

@@ -102,6 +102,8 @@ def test_wheel_contents(installed: Installed) -> None:
     assert "flowql/__init__.py" in names
     assert "flowql/_tables.py" in names
     assert "flowql/py.typed" in names
+    # The rules' texts, for `flowql rules CODE` and the language server's hover on a code.
+    assert "flowql/_rule_texts.py" in names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "grammar/", "docs/"))]
     assert not [n for n in names if "/test_" in n or n.endswith((".pyc", ".lark"))]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
@@ -114,7 +116,8 @@ def test_wheel_contents(installed: Installed) -> None:
     assert requires == ["Requires-Dist: tomli>=1.1; python_version < '3.11'"]
     client = ["h11<1,>=0.16", "httpx<1,>=0.27", "sniffio>=1.3", "wcwidth>=0.2.6"]
     repl = [*client, "platformdirs>=4", "prompt-toolkit<4,>=3.0.43", "pygments>=2.17"]
-    for extra, wanted in (("client", client), ("repl", repl)):
+    server = ["pygls<3,>=2.0"]
+    for extra, wanted in (("client", client), ("repl", repl), ("server", server)):
         assert f"Provides-Extra: {extra}" in text
         found = sorted(
             line.split(": ", 1)[1].split(";")[0]
@@ -220,6 +223,22 @@ def test_sql_without_the_sql_extra(installed: Installed) -> None:
     assert result.stdout.splitlines() == ["FQ806 pip install 'flowql[sql]'", 'equals(a,"x")']
 
 
+def test_pandas_target_without_the_pandas_extra(installed: Installed) -> None:
+    # This venv has no pandas: the pandas target says what to install.
+    probe = (
+        "import flowql\n"
+        "try:\n"
+        "    flowql.compile(\"a == 'x'\", 'pandas')\n"
+        "except flowql.TargetError as exc:\n"
+        "    print(exc.code, exc.message, '|', exc.hint)\n"
+    )
+    result = installed.run(installed.python, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "FQ806 pandas masks need pandas, which is not installed | pip install 'flowql[pandas]'"
+    ]
+
+
 def test_filter_without_its_extras(installed: Installed) -> None:
     # This venv has no duckdb, sqlglot or polars: those engines are FQ806 with the extra to
     # install (exit 2), and the python engine filters a CSV file with nothing more.
@@ -258,6 +277,7 @@ def test_commands_without_their_extras_say_which_to_install(installed: Installed
     # A lint-only install has no client and no REPL: those commands exit 2 with the extra.
     for argv, extra in (
         (("repl",), "repl"),
+        (("server",), "server"),
         (("query", "--dry-run"), "client"),
         (("model", "pull"), "client"),
     ):
@@ -374,6 +394,27 @@ def test_console_script_reports_errors(installed: Installed) -> None:
     assert result.returncode == 1
     assert result.stdout == ""
     assert "FQ006" in result.stderr
+
+
+def test_rules_code_explains_from_the_wheel(installed: Installed) -> None:
+    # docs/ is not in the wheel: the rule texts are in the package.
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    assert not any(n.startswith("docs/") for n in names)
+    result = installed.run(installed.flowql, "rules", "FQ301")
+    assert result.returncode == 0, result.stderr
+    expected = (ROOT / "tests" / "snapshots" / "rules.FQ301.txt").read_text(encoding="utf-8")
+    assert result.stdout == expected
+    sarif = installed.run(
+        installed.flowql,
+        "check",
+        "--format",
+        "sarif",
+        "--expr",
+        "geo_country == 'Spain' AND geo_country == 'France'",
+    )
+    assert sarif.returncode == 1
+    (rule,) = json.loads(sarif.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["helpUri"].endswith("/docs/rules/logic.md#fq301-contradiction")
 
 
 def test_python_dash_m(installed: Installed) -> None:

@@ -4,7 +4,8 @@ Inputs are inline filters, ``.flowql`` files (one filter each) and query manifes
 with ``[[query]]`` tables). Each filter is validated (:func:`flowql.validate.validate`) against
 the data model of the API it is for, budgeted against the request it will be sent in when the
 query names an endpoint or a flow, and compiled for its target when the query names one. Every
-diagnostic is placed in the file the user wrote, then ``# noqa`` comments are applied.
+diagnostic is placed in the file the user wrote (its fix too), then ``# noqa`` comments are
+applied. :meth:`Checker.fix` makes the fixes the findings carry (``flowql check --fix``).
 """
 
 from __future__ import annotations
@@ -19,22 +20,30 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import TypeAlias
 
-    # A diagnostic as a worker process sends it back: code, message, span fields, hint, severity.
+    # A diagnostic as a worker process sends it back: code, message, span fields, hint, severity
+    # and its fix (message, applicability, edits as (start, end, replacement)).
     _Fields: TypeAlias = (
-        "tuple[str, str, tuple[int, int, int, int, int, int] | None, str | None, str]"
+        "tuple[str, str, tuple[int, int, int, int, int, int] | None, str | None, str, "
+        "tuple[str, str, tuple[tuple[int, int, str], ...]] | None]"
     )
 
     from flowql.ast import Expr
     from flowql.checker.config import Config
-    from flowql.checker.manifest import Query
+    from flowql.checker.manifest import ManifestMemo, Query
     from flowql.checker.noqa import Noqa
     from flowql.checker.report import Finding
     from flowql.endpoints import Endpoint
+    from flowql.fixes import Fix
     from flowql.model import DataModel
 
-__all__ = ["CheckResult", "Checker", "Input"]
+__all__ = ["MAX_FIX_ROUNDS", "CheckResult", "Checker", "Input"]
+
+MAX_FIX_ROUNDS = 100
+"""How many times :meth:`Checker.fix` checks and fixes an input at most (as ruff does): a fix
+can let the parser reach the next error, which may have a fix of its own."""
 
 _FLOW_ENDPOINTS = ("real-time", "historical")
+_MEMO_SIZE = 20_000  # filters remembered by a memo checker before it starts again
 _SESSIONS_PREFIX = "sessions/"
 
 
@@ -85,13 +94,22 @@ def _matches(code: str, prefixes: Iterable[str]) -> bool:
 class Checker:
     """Checks inputs with one configuration. Models are loaded once and shared."""
 
-    def __init__(self, config: Config, *, read: str | None = None) -> None:
+    def __init__(self, config: Config, *, read: str | None = None, memo: bool = False) -> None:
         """``read`` names a target whose text the filters are written in (``klaviyo``,
-        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL."""
+        ``conviva-flow``, ``conviva-sessions``) instead of FlowQL. ``memo`` keeps what each
+        filter was found to hold, for a caller that checks the same texts again and again (the
+        language server, after every keystroke in a manifest of hundreds of queries)."""
         self.config = config
         self.read = read
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
+        self._memo: dict[tuple[object, ...], list[Diagnostic]] | None = {} if memo else None
+        self.manifest_memo: ManifestMemo | None = None
+        """What the memo knows of manifests' tables (with ``memo``), or None."""
+        if memo:
+            from flowql.checker.manifest import ManifestMemo
+
+            self.manifest_memo = ManifestMemo()
 
     # --- models ---------------------------------------------------------------------------
 
@@ -114,6 +132,12 @@ class Checker:
             found = models.demo_model()
         self._models[key] = found
         return found
+
+    def model_for_target(self, target: str | None, endpoint: str | None = None) -> DataModel:
+        """The data model a filter for ``target`` and ``endpoint`` (the configuration's when
+        None) is checked against."""
+        api, klaviyo = _api_of(target or self.config.target, endpoint or self.config.endpoint)
+        return self.model_for(api, klaviyo)
 
     def _configured_model(self) -> DataModel | None:
         if "configured" not in self._models and self.config.model:
@@ -164,7 +188,7 @@ class Checker:
         _shared = (self, inputs)
         done: list[_Done] = [None] * len(units)
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            with multiprocessing.get_context("fork").Pool(jobs, _ignore_interrupts) as pool:
                 for number, part in pool.imap_unordered(_check_unit, enumerate(units)):
                     done[number] = part
         finally:
@@ -263,7 +287,8 @@ class Checker:
         from flowql.checker.manifest import NotPlainError, load_manifest_text, table_runs
 
         if by_table is None:
-            by_table = len(item.text) >= _SPLIT_CHARS
+            # With a memo (the same texts checked again and again), it reads them whole.
+            by_table = len(item.text) >= _SPLIT_CHARS and self.manifest_memo is None
         runs = table_runs(item.text, 1) if by_table else None
         if runs is not None:
             try:
@@ -271,7 +296,7 @@ class Checker:
             except NotPlainError:
                 pass
         found: list[Diagnostic] = []
-        for query in load_manifest_text(item.text, item.name):
+        for query in load_manifest_text(item.text, item.name, memo=self.manifest_memo):
             found.extend(self._check_query(query))
         return found
 
@@ -334,8 +359,33 @@ class Checker:
             # What the target refuses is applied here, after the fetch: the query rules
             # (FQ714, FQ715) said what cannot be.
             here = [d for d in here if not d.code.startswith("FQ6")]
-        found.extend(d.at(query.to_file(d.span)) if d.span else d for d in here)
+        found.extend(_placed(query, d) if d.span else d for d in here)
         return found
+
+    def fix(self, item: Input, *, unsafe: bool = False) -> tuple[str, int]:
+        """The input's text with its fixes made (the unsafe ones too with ``unsafe``), and how
+        many were made. Fixes that overlap wait for the next round; each round checks the text
+        again, until no fix is left (or :data:`MAX_FIX_ROUNDS`)."""
+        from flowql.fixes import apply_fixes
+
+        text, made = item.text, 0
+        for _ in range(MAX_FIX_ROUNDS):
+            current = Input(item.name, text, path=item.path, manifest=item.manifest)
+            fixes = [
+                d.fix
+                for is_error, d in self._check_input(current)
+                if not is_error and d.fix is not None and (unsafe or d.fix.safe)
+            ]
+            if not fixes:
+                break
+            fixed, count = apply_fixes(text, fixes)
+            if item.manifest and count > 1 and not _is_toml(fixed):
+                # Each fix reads back on its own; together they may not (quotes side by side).
+                fixed, count = apply_fixes(text, fixes[:1])
+            if fixed == text or (item.manifest and not _is_toml(fixed)):
+                break
+            text, made = fixed, made + count
+        return text, made
 
     def _query_rules(self, query: Query, *, with_filter: bool = False) -> list[Diagnostic]:
         """The rules ``flowql query --manifest`` plans the query by (FQ7xx), but for those
@@ -371,6 +421,38 @@ class Checker:
         final_newline: bool = False,
     ) -> list[Diagnostic]:
         """Validate one filter, then compile it and budget its request: parsed once."""
+        memo = self._memo
+        if memo is None:
+            return self._check_text(
+                text, api, target, endpoint, flow, model, query, check_format, final_newline
+            )
+        # What the request is made of, of the query's fields (see _endpoint).
+        request: tuple[object, ...] | None = None
+        if query is not None:
+            request = (query.interval, query.group_by, query.granularity)
+            request += (query.start, query.end, query.limit)
+        key = (text, api, target, endpoint, flow, id(model), request, check_format, final_newline)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = self._check_text(
+                text, api, target, endpoint, flow, model, query, check_format, final_newline
+            )
+        return list(found)
+
+    def _check_text(
+        self,
+        text: str,
+        api: str,
+        target: str | None,
+        endpoint: str | None,
+        flow: str | None,
+        model: DataModel,
+        query: Query | None,
+        check_format: bool,
+        final_newline: bool,
+    ) -> list[Diagnostic]:
         from flowql.syntax import parse
         from flowql.validate import validate
 
@@ -501,7 +583,8 @@ class Checker:
                     if not any(x.startswith(c) for x in codes) and self._checked(c)
                 ]
             if unused:
-                kept.extend(self._select([_unused_noqa(comment, unused, bool(codes))]))
+                fix = _noqa_fix(item.text, comment, unused, codes)
+                kept.extend(self._select([_unused_noqa(comment, unused, bool(codes), fix)]))
         return kept
 
     def _checked(self, prefix: str) -> bool:
@@ -535,6 +618,14 @@ def _can_fork() -> bool:
     import sys
 
     return sys.platform == "linux"
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it ends the pool), so that no worker
+    prints a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunks(sizes: list[int], count: int) -> list[tuple[int, int]]:
@@ -594,7 +685,12 @@ def _fields(d: Diagnostic) -> _Fields:
         if span is not None
         else None
     )
-    return (d.code, d.message, where, d.hint, d.severity.value)
+    fix = d.fix
+    made = None
+    if fix is not None:
+        edits = tuple((e.start, e.end, e.replacement) for e in fix.edits)
+        made = (fix.message, fix.applicability.value, edits)
+    return (d.code, d.message, where, d.hint, d.severity.value, made)
 
 
 def _check_unit(job: tuple[int, _Unit]) -> tuple[int, _Done]:
@@ -621,9 +717,34 @@ def _check_unit(job: tuple[int, _Unit]) -> tuple[int, _Done]:
 def _diagnostic(fields: _Fields) -> Diagnostic:
     from flowql.ast import Span
 
-    code, message, where, hint, severity = fields
+    code, message, where, hint, severity, made = fields
     span = Span(*where) if where is not None else None
-    return Diagnostic(code, message, span, hint=hint, severity=Severity(severity))
+    fix = None
+    if made is not None:
+        from flowql.fixes import Applicability, Edit, Fix
+
+        fix = Fix([Edit(*e) for e in made[2]], made[0], Applicability(made[1]))
+    return Diagnostic(code, message, span, hint=hint, severity=Severity(severity), fix=fix)
+
+
+def _placed(query: Query, diagnostic: Diagnostic) -> Diagnostic:
+    """A diagnostic of a query's filter placed in the manifest, its fix too (when the fix can
+    be written in the filter's TOML string)."""
+    assert diagnostic.span is not None
+    fix = diagnostic.fix
+    return diagnostic.at(
+        query.to_file(diagnostic.span), fix=query.to_file_fix(fix) if fix is not None else None
+    )
+
+
+def _is_toml(text: str) -> bool:
+    from flowql.checker.manifest import TomlSyntaxError, toml_loads
+
+    try:
+        toml_loads(text)
+    except TomlSyntaxError:
+        return False
+    return True
 
 
 # What the data model check reports about a key or value: a target's refusal at the same spot
@@ -712,7 +833,28 @@ def _endpoint(
     return None
 
 
-def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:
+def _noqa_fix(text: str, comment: Noqa, unused: list[str], used: set[str]) -> Fix | None:
+    """Remove what suppresses nothing: the codes, or the whole ``# noqa`` with the white space
+    before it (when nothing but white space follows it on its line, which would otherwise leave
+    the comment's own text)."""
+    from flowql.fixes import Edit, Fix
+
+    start, end = comment.start, comment.end
+    if comment.codes is not None and len(unused) < len(comment.codes):
+        kept = sorted(c for c in comment.codes if c not in unused)
+        return Fix([Edit(start, end, "# noqa: " + ", ".join(kept))], "remove the unused codes")
+    line_end = text.find("\n", end)
+    rest = text[end : len(text) if line_end < 0 else line_end]
+    if rest.strip(" \t\r"):
+        return None
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return Fix([Edit(start, end, "")], "remove the comment")
+
+
+def _unused_noqa(
+    comment: Noqa, unused: list[str], partly: bool, fix: Fix | None = None
+) -> Diagnostic:
     if unused == ["noqa"]:
         what = "this noqa comment suppresses nothing"
     elif len(unused) == 1:
@@ -725,4 +867,5 @@ def _unused_noqa(comment: Noqa, unused: list[str], partly: bool) -> Diagnostic:
         comment.span,
         hint="remove the codes that suppress nothing" if partly else "remove the comment",
         severity=Severity(CODES["FQ901"].severity),
+        fix=fix,
     )

@@ -35,6 +35,7 @@ __all__ = [
     "describe",
     "find_config",
     "load_config",
+    "read_config_text",
     "resolve_config",
 ]
 
@@ -408,7 +409,13 @@ def find_config(start: str) -> Config:
 def load_config(path: str) -> Config:
     """Read one configuration file: ``[tool.flowql]`` of a ``pyproject.toml`` (the defaults
     when it has none), the top level of any other TOML file. Raises :class:`ConfigError`."""
-    text = _read(path)
+    return read_config_text(_read(path), path)
+
+
+def read_config_text(text: str, path: str) -> Config:
+    """The configuration in ``text``, the contents of the file at ``path`` (read as
+    :func:`load_config` reads that file: ``[tool.flowql]`` of a ``pyproject.toml``), for text
+    not saved yet (an editor's). Raises :class:`ConfigError`, its spans in ``text``."""
     pyproject = os.path.basename(path) == "pyproject.toml"
     config = _from_text(text, path, pyproject=pyproject)
     return config if config is not None else Config(path=path)

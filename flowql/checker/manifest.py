@@ -46,16 +46,20 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any, TypeAlias
 
+    from flowql.fixes import Fix
+
     _Path: TypeAlias = "tuple[str | int, ...]"
 
 __all__ = [
     "ENDPOINTS",
     "FIELDS",
     "ManifestError",
+    "ManifestMemo",
     "Query",
     "is_manifest",
     "load_manifest",
     "load_manifest_text",
+    "scan_manifest",
 ]
 
 
@@ -211,11 +215,12 @@ class _Str:
     characters (two offsets a character are hundreds of megabytes for a large manifest). The
     attributes of :class:`_Decoded` read the same, each decoding again."""
 
-    __slots__ = ("at", "text")
+    __slots__ = ("at", "end", "text")
 
-    def __init__(self, text: str, at: int) -> None:
+    def __init__(self, text: str, at: int, end: int) -> None:
         self.text = text
         self.at = at  # the offset of the opening quote
+        self.end = end  # just after the closing one
 
     def decoded(self) -> _Decoded:
         scanner = _Scanner(self.text, self.at)
@@ -240,11 +245,18 @@ class _Str:
 
     @property
     def content_start(self) -> int:
-        return self.decoded().content_start
+        text, at = self.text, self.at
+        if not text.startswith(('"""', "'''"), at):
+            return at + 1
+        # A line break right after the opening quotes is not part of the string.
+        return (
+            at + 3 + (1 if text.startswith("\n", at + 3) else 2 * text.startswith("\r\n", at + 3))
+        )
 
     @property
     def content_end(self) -> int:
-        return self.decoded().content_end
+        multiline = self.text.startswith(('"""', "'''"), self.at)
+        return self.end - (3 if multiline else 1)
 
 
 class _Entry:
@@ -417,7 +429,7 @@ class _Scanner:
             if match is None:
                 raise _ScanError
             self.pos = match.end()
-            string = _Str(text, start)
+            string = _Str(text, start, self.pos)
         elif char == "[":
             self.pos += 1
             index = 0
@@ -629,16 +641,25 @@ class _LazyScan:
     made on first use: finding positions costs more than reading the TOML, and a clean query
     never needs them (only findings and problems do)."""
 
-    __slots__ = ("_scanner", "table", "text")
+    __slots__ = ("_scanner", "memo", "table", "text")
 
-    def __init__(self, text: str, table: tuple[int, int, int] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        memo: ManifestMemo | None = None,
+        table: tuple[int, int, int] | None = None,
+    ) -> None:
         self.text = text
+        self.memo = memo
         self.table = table
         self._scanner: _Scanner | None = None
 
     def get(self) -> _Scanner:
         if self._scanner is None:
-            self._scanner = scan_toml(self.text, self.table)
+            if self.table is not None:
+                self._scanner = scan_toml(self.text, self.table)
+            else:
+                self._scanner = scan_manifest(self.text, self.memo)
         return self._scanner
 
 
@@ -943,6 +964,70 @@ class Query:
             start = end = ends[lo - 1] if lo > 0 else self._content_start
         return Span.from_offsets(source, start, end)
 
+    def to_file_fix(self, fix: Fix) -> Fix | None:
+        """The fix in the manifest of a fix of :attr:`filter`: each edit moved to the text it
+        came from, its replacement written as the filter's string kind writes it (escapes in a
+        basic string). None when that cannot be done: a replacement a literal string cannot
+        hold (a quote, a line break), a filter whose positions are not known, or edits that do
+        not read back as the fixed filter."""
+        self._locate()
+        starts, source, value = self._starts, self.source, self._filter_span
+        if starts is None or source is None or value is None:
+            return None
+        from flowql.fixes import Edit, Fix
+
+        delimiter = source[value.start : value.start + 3]
+        if not delimiter.startswith(("'", '"')):
+            return None
+        multiline = delimiter in ("'" * 3, '"' * 3)
+        literal = delimiter[0] == "'"
+        if literal and not multiline and any("'" in e.replacement for e in fix.edits):
+            # A literal string cannot hold a ', so its filter quotes with ": a quoted value
+            # the fix writes does too (the same value to FlowQL).
+            edits = [Edit(e.start, e.end, _double_quoted(e.replacement)) for e in fix.edits]
+            fix = Fix(edits, fix.message, fix.applicability)
+        ends, size = self._ends, len(starts)
+        edits = []
+        for edit in fix.edits:
+            lo, hi = min(edit.start, size), min(edit.end, size)
+            if hi > lo:
+                start, end = starts[lo], ends[hi - 1]
+            else:
+                start = end = ends[lo - 1] if lo > 0 else self._content_start
+            written = _toml_string_text(edit.replacement, literal=literal, multiline=multiline)
+            if written is None:
+                return None
+            edits.append(Edit(start, end, written))
+        moved = Fix(edits, fix.message, fix.applicability)
+        # Read the string back: what the manifest then holds must be the fixed filter.
+        string = moved.apply(source[: value.end])[value.start :]
+        try:
+            decoded = toml_loads("v = " + string).get("v")
+        except TomlSyntaxError:
+            return None
+        return moved if decoded == fix.apply(self.filter) else None
+
+
+def _double_quoted(text: str) -> str:
+    """A single-quoted FlowQL string with nothing to escape, written in double quotes."""
+    if len(text) >= 2 and text[0] == text[-1] == "'" and not any(c in text[1:-1] for c in "'\"\\"):
+        return f'"{text[1:-1]}"'
+    return text
+
+
+def _toml_string_text(text: str, *, literal: bool, multiline: bool) -> str | None:
+    """``text`` as it is written inside a TOML string of that kind, or None if it cannot be."""
+    if literal:
+        # A quote may stand in a multi-line literal string unless it closes it: read back.
+        if "\r" in text or (not multiline and ("'" in text or "\n" in text)):
+            return None
+        return text
+    out = text.replace("\\", "\\\\").replace('"', '\\"')
+    if not multiline:
+        out = out.replace("\n", "\\n")
+    out = out.replace("\r", "\\r").replace("\t", "\\t")
+    return "".join(c if c >= " " or c == "\n" else f"\\u{ord(c):04x}" for c in out)
+
 
 def is_manifest(path: str) -> bool:
     """Whether ``path`` is a query manifest: a ``.toml`` file (other than ``pyproject.toml`` and
@@ -990,13 +1075,19 @@ def load_manifest(path: str) -> list[Query]:
     return load_manifest_text(text, path)
 
 
-def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
+def load_manifest_text(
+    text: str, path: str | None = None, *, memo: ManifestMemo | None = None
+) -> list[Query]:
     """Read the queries of a manifest from its text (a leading byte order mark is dropped, and
-    positions are in the text without it). ``path`` is recorded in each query."""
+    positions are in the text without it). ``path`` is recorded in each query. ``memo`` keeps
+    what each ``[[query]]`` table's text reads as (and where its values are), for a caller that
+    reads the same manifest again after each small change (the language server): only the
+    tables that changed are read again."""
     if text.startswith(_BOM):
         text = text[1:]
     try:
-        data = toml_loads(text)
+        found = None if memo is None else _loads_by_table(text, memo)
+        data = found if found is not None else toml_loads(text)
     except TomlSyntaxError as exc:
         raise ManifestError(
             _error(
@@ -1006,7 +1097,7 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
             ),
             text,
         ) from None
-    scan = _LazyScan(text)
+    scan = _LazyScan(text, memo)
     problems: list[Diagnostic] = []
     for key in data:
         if key != "query":
@@ -1054,9 +1145,7 @@ def load_manifest_text(text: str, path: str | None = None) -> list[Query]:
 # of its own (the string or array has no end), and the whole file is read as it is instead.
 # So is any file where a table, or what comes before the first one, does not read as expected.
 
-_QUERY_HEADER = re.compile(
-    r"^[ \t]*\[\[[ \t]*query[ \t]*\]\][ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE
-)
+_HEADER_LINE = re.compile(r"^[ \t]*\[\[[ \t]*query[ \t]*\]\][ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 
 
 class NotPlainError(Exception):
@@ -1069,7 +1158,7 @@ def table_runs(text: str, parts: int) -> list[tuple[int, int, int]] | None:
     start with comments and blank lines and then a table header (it is read whole)."""
     if text.startswith(_BOM):
         return None
-    headers = _QUERY_HEADER.finditer(text)
+    headers = _HEADER_LINE.finditer(text)
     first = next(headers, None)
     if first is None:
         return None
@@ -1092,7 +1181,7 @@ def table_runs(text: str, parts: int) -> list[tuple[int, int, int]] | None:
 def table_bounds(text: str, start: int, stop: int) -> Iterator[tuple[int, int]]:
     """The (start, stop) of each ``[[query]]`` table from ``start`` (a header) to ``stop``."""
     here = start
-    for header in _QUERY_HEADER.finditer(text, start + 1):
+    for header in _HEADER_LINE.finditer(text, start + 1):
         if header.start() >= stop:
             break
         yield here, header.start()
@@ -1118,9 +1207,116 @@ def read_tables(
             raise NotPlainError
         if not isinstance(tables[0], dict):
             raise NotPlainError
-        scan = _LazyScan(text, (begin, end, index))
+        scan = _LazyScan(text, table=(begin, end, index))
         yield _query(text, scan, index, tables[0], path, names)
         index += 1
+
+
+_QUERY_HEADER = re.compile(r"^\[\[query\]\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_ANY_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+class ManifestMemo:
+    """What the ``[[query]]`` tables of manifests read as, each by its text: the TOML values
+    and where they are (see :func:`load_manifest_text`)."""
+
+    __slots__ = ("scans", "tables")
+
+    SIZE = 20_000
+    """Tables kept before the memo starts again."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.scans: dict[str, _Scanner] = {}
+
+    def trim(self) -> None:
+        if len(self.tables) > self.SIZE or len(self.scans) > self.SIZE:
+            self.tables.clear()
+            self.scans.clear()
+
+
+def _tables_of(text: str) -> list[tuple[int, int]] | None:
+    """Where each ``[[query]]`` table of a manifest made of them only (comments before the
+    first) starts and ends; None for any other manifest."""
+    starts = [m.start() for m in _QUERY_HEADER.finditer(text)]
+    if not starts or len(starts) != len(_ANY_HEADER.findall(text)):
+        return None
+    for line in text[: starts[0]].splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return None
+    return list(zip(starts, [*starts[1:], len(text)], strict=True))
+
+
+def _loads_by_table(text: str, memo: ManifestMemo) -> dict[str, Any] | None:
+    """What tomllib reads in a manifest of ``[[query]]`` tables only, table by table; None for
+    any other manifest, or when a table alone is not TOML (a multi-line string cut by a
+    ``[[query]]`` line in it): the caller then reads the whole text, as tomllib would."""
+    bounds = _tables_of(text)
+    if bounds is None:
+        return None
+    memo.trim()
+    tables = []
+    for start, end in bounds:
+        chunk = text[start:end]
+        data = memo.tables.get(chunk)
+        if data is None:
+            try:
+                data = memo.tables[chunk] = toml_loads(chunk)
+            except TomlSyntaxError:
+                return None
+        tables.append(data["query"][0])
+    return {"query": tables}
+
+
+def _scan_by_table(text: str, memo: ManifestMemo) -> _Scanner | None:
+    """:func:`scan_toml` of a manifest of ``[[query]]`` tables only, table by table, each
+    table's scan moved to its place; None when the text is not such a manifest."""
+    bounds = _tables_of(text)
+    if bounds is None:
+        return None
+    merged = _Scanner(text)
+    for index, (start, end) in enumerate(bounds):
+        chunk = text[start:end]
+        part = memo.scans.get(chunk)
+        if part is None:
+            part = _Scanner(chunk)
+            try:
+                part.run()
+            except (_ScanError, IndexError, RecursionError):
+                return None
+            memo.scans[chunk] = part
+        for path, entry in part.entries.items():
+            if path[:2] != ("query", 0):
+                return None
+            moved = ("query", index, *path[2:])
+            merged.entries[moved] = _Entry(
+                moved,
+                entry.key_start + start,
+                entry.key_end + start,
+                entry.start + start,
+                entry.end + start,
+                _moved(entry.string, text, start),
+            )
+        for path, (first, last) in part.headers.items():
+            if path[:2] != ("query", 0):
+                return None
+            header: _Path = ("query", index, *path[2:])
+            merged.headers[header] = (first + start, last + start)
+        merged.comments.extend((first + start, last + start) for first, last in part.comments)
+    return merged
+
+
+def scan_manifest(text: str, memo: ManifestMemo | None = None) -> _Scanner:
+    """:func:`scan_toml` of a manifest's text, table by table with a memo (as
+    :func:`load_manifest_text` scans it)."""
+    found = None if memo is None else _scan_by_table(text, memo)
+    return found if found is not None else scan_toml(text)
+
+
+def _moved(string: _Str | None, text: str, by: int) -> _Str | None:
+    """A table's string, ``by`` characters further into the manifest's ``text``: the same
+    string, decoded there when asked, so its offsets are the manifest's."""
+    return None if string is None else _Str(text, string.at + by, string.end + by)
 
 
 _INTERVAL = re.compile(r"PT([0-9]+)M")

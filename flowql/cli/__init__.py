@@ -237,8 +237,12 @@ def _cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # The settings of `flowql check`, so that what fmt writes is what check accepts (FQ402).
     config = resolve_config(args.config, os.getcwd()).merged(line_length=args.line_length)
     unreadable: list[str] = []
-    paths = _walk_paths(args.paths, config, manifests=False, errors=unreadable)
-    sources = read_sources(args.expr, paths, stdin_filename=args.stdin_filename, errors=unreadable)
+    if "-" in args.paths and _stdin_excluded(args, config):
+        # An editor formats its buffer through standard input: an excluded one comes back as
+        # it was, never empty.
+        (passed,) = read_sources(None, ["-"], stdin_filename=args.stdin_filename)
+        out.write(passed.text)
+    sources = _read_inputs(args, config, manifests=False, errors=unreadable)
     failed = changed = unchanged = 0
     for source in sources:
         try:
@@ -358,12 +362,11 @@ def _codes(value: str | None) -> tuple[str, ...] | None:
     return tuple(code.strip().upper() for code in value.split(",") if code.strip())
 
 
-def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.checker.check import Checker, Input
-    from flowql.checker.config import describe, resolve_config
-    from flowql.checker.report import render_findings
+def _check_config(args: argparse.Namespace) -> Config:
+    """The configuration in force for ``flowql check``: the file's, the flags winning."""
+    from flowql.checker.config import resolve_config
 
-    config = resolve_config(args.config, os.getcwd()).merged(
+    return resolve_config(args.config, os.getcwd()).merged(
         model=args.model,
         flow=args.flow,
         target=args.target,
@@ -374,49 +377,155 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         line_length=args.line_length,
         strict=True if args.strict else None,
     )
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.show_settings:
-        out.write(describe(config, start=os.getcwd()))
+        from flowql.checker.config import describe
+
+        out.write(describe(_check_config(args), start=os.getcwd()))
         return EXIT_OK
+    if args.watch:
+        from flowql.cli.watch import watch
+
+        if not args.paths or "-" in args.paths:
+            raise InputError("--watch needs files or directories to watch (not standard input)")
+        return watch(lambda: _check_watched(args, out, err), args.paths, out, err)
+    return _check_once(args, out, err)
+
+
+def _check_watched(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """One run of a watch: an input or configuration error is reported, and the watch goes on
+    (the next save may fix it)."""
+    try:
+        return _check_once(args, out, err)
+    except InputError as exc:
+        err.write(f"flowql: error: {exc}\n")
+    except FlowQLError as exc:
+        err.write(exc.render(getattr(exc, "path", None) or "<config>") + "\n")
+    return EXIT_USAGE
+
+
+def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """One run of ``flowql check``: read the inputs, check them, report."""
+    from flowql.checker.check import Checker, Input
+    from flowql.checker.report import render_findings, render_statistics
+
+    config = _check_config(args)
     unreadable: list[str] = []
-    sources = read_sources(
-        args.expr,
-        _walk_paths(args.paths, config, manifests=True, errors=unreadable),
-        stdin_filename=args.stdin_filename,
-        errors=unreadable,
-    )
+    sources = _read_inputs(args, config, manifests=True, errors=unreadable)
+    # Directories hold other TOML files too; only those with queries are manifests.
+    sources = [s for s in sources if not (s.name.endswith(".toml") and "[[query]]" not in s.text)]
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
         for s in sources
-        # Directories hold other TOML files too; only those with queries are manifests.
-        if not (s.name.endswith(".toml") and "[[query]]" not in s.text)
     ]
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
     if args.read:
         _target(args.read, reading=True)
-    result = Checker(config, read=args.read).run(inputs, jobs=max(1, jobs))
+    checker = Checker(config, read=args.read)
+    fixed = 0
+    report = out
+    if args.fix or args.diff:
+        from flowql.cli.fix import fix_inputs
+
+        inputs, fixed = fix_inputs(checker, sources, inputs, args, out, err, unreadable)
+        if args.diff:
+            for message in unreadable:
+                err.write(f"flowql: error: {message}\n")
+            return EXIT_USAGE if unreadable else (EXIT_FINDINGS if fixed else EXIT_OK)
+        if any(s.path is None for s in sources):
+            report = err  # stdout holds the fixed text of standard input and --expr
+    result = checker.run(inputs, jobs=max(1, jobs))
     if result.input_errors:
         err.write(
             render_findings(
-                result.input_errors, "text", files_checked=0, tool_version="", summary=False
+                result.input_errors,
+                "text",
+                files_checked=0,
+                tool_version="",
+                summary=False,
+                color=_color(args, err),
             )
         )
     # Every path that could not be read is an error: CI must not pass with files unchecked.
     for message in unreadable:
         err.write(f"flowql: error: {message}\n")
     failed_inputs = len({f.path for f in result.input_errors})
-    out.write(
-        render_findings(
+    # A file is no terminal: coloured only with --color always.
+    color = _color(args, report if args.output_file is None else None)
+    if args.statistics:
+        fmt = "json" if args.format == "json" else "text"
+        text = render_statistics(result.findings, fmt, color=color)
+    else:
+        text = render_findings(
             result.findings,
             args.format,
             files_checked=result.inputs_checked - failed_inputs,
             tool_version=__version__,
             # "All checks passed" would be untrue when a file could not even be read.
             summary=not ((failed_inputs or unreadable) and not result.findings),
+            color=color,
+            unsafe_fixes=args.unsafe_fixes,
+            fixed=fixed,
         )
-    )
+    if args.output_file is not None:
+        _write_report(args.output_file, text)
+    else:
+        report.write(text)
     if unreadable:
         return EXIT_USAGE
     return result.exit_code(strict=config.strict, exit_zero=args.exit_zero)
+
+
+def _color(args: argparse.Namespace, stream: TextIO | None) -> bool:
+    """Whether to colour what goes to ``stream``: ``--color always`` or ``never``, else when it
+    is a terminal and ``NO_COLOR`` is not set."""
+    from flowql.terminal import wants_color
+
+    return wants_color(stream, args.color)
+
+
+def _write_report(path: str, report: str) -> None:
+    """``--output-file``: the report replaces the file's text (a missing directory, or one that
+    cannot be written, is an input error)."""
+    from flowql.files import write_atomic
+
+    try:
+        write_atomic(path, report, replace=True)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
+
+
+def _read_inputs(
+    args: argparse.Namespace, config: Config, *, manifests: bool, errors: list[str]
+) -> list[Source]:
+    """The inputs of check and fmt: directories walked as the configuration says; with
+    ``--force-exclude``, paths named on the command line are left out when ``exclude`` matches
+    them too (pre-commit names every staged file, those in vendor/ among them)."""
+    paths = list(args.paths)
+    stdin_filename = args.stdin_filename
+    if args.force_exclude:
+        paths = [
+            p
+            for p in paths
+            if not (_stdin_excluded(args, config) if p == "-" else config.is_excluded(p))
+        ]
+        if not paths and not args.expr and args.paths:
+            return []  # every path named is excluded: nothing to do, and nothing wrong
+    return read_sources(
+        args.expr,
+        _walk_paths(paths, config, manifests=manifests, errors=errors),
+        stdin_filename=stdin_filename,
+        errors=errors,
+    )
+
+
+def _stdin_excluded(args: argparse.Namespace, config: Config) -> bool:
+    """Whether ``--force-exclude`` leaves standard input out: the name given to it is one that
+    ``exclude`` matches."""
+    name = args.stdin_filename
+    return bool(args.force_exclude and name is not None and config.is_excluded(name))
 
 
 def _target(name: str, *, reading: bool = False) -> Target:
@@ -450,6 +559,11 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "the polars target compiles to an expression for Python code "
             "(flowql.compile(text, target='polars', schema=df.schema).expression); it has no "
             "text to print"
+        )
+    if target.output == "mask":
+        raise InputError(
+            "the pandas target compiles to a mask for Python code "
+            "(flowql.compile(text, target='pandas', schema=df).mask(df)); it has no text to print"
         )
     options = _target_options(target, args)
     sources = read_sources(args.expr, args.paths, stdin_filename=args.stdin_filename)
@@ -537,9 +651,17 @@ def _compiled_text(result: object) -> str:
 
 
 def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from flowql.checker.report import render_rules
+    if args.code is None:
+        from flowql.checker.report import render_rules
 
-    out.write(render_rules(args.format))
+        out.write(render_rules(args.format))
+        return EXIT_OK
+    from flowql.checker.report import UnknownRuleError, render_rule
+
+    try:
+        out.write(render_rule(args.code, args.format))
+    except UnknownRuleError as exc:
+        raise InputError(str(exc)) from None
     return EXIT_OK
 
 
@@ -557,6 +679,15 @@ def _cmd_repl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from flowql.repl import main as repl
 
     return repl(target=args.target, model=args.model, flow=args.flow, stdout=out, stderr=err)
+
+
+def _cmd_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from flowql.extras import require_extra
+
+    require_extra("server", "The language server")
+    from flowql.server import main as server
+
+    return server()
 
 
 def _cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -618,6 +749,15 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_force_exclude(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="leave out the paths that exclude matches even when named on the command line "
+        "(as pre-commit names them)",
+    )
+
+
 # The commands whose options live with the client, the REPL and the sandbox. When another
 # command runs (check, on every commit), each is only named, not built: its options cost
 # milliseconds of start-up and an import that `flowql check` never needs.
@@ -626,6 +766,7 @@ COMMAND_HELP = {
     "model": "show or fetch a data model",
     "repl": "write filters interactively, with completion and live checks",
     "sandbox": "serve the four APIs locally, from synthetic data",
+    "server": "the language server for editors (LSP over standard input and output)",
     "filter": "filter CSV, JSON, NDJSON or Parquet files with a FlowQL filter",
 }
 
@@ -694,6 +835,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     f.add_argument(
         "--config", metavar="PATH", help="read settings from this file only (as check does)"
     )
+    _add_force_exclude(f)
     f.set_defaults(handler=_cmd_fmt)
 
     c = commands.add_parser(
@@ -756,6 +898,46 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="N",
         help="check files, and the queries of a large manifest, in N processes (default: one per "
         "CPU, up to 8; 1 to stay in one)",
+    )
+    c.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print how many findings there are of each code, instead of the findings",
+    )
+    c.add_argument(
+        "--output-file",
+        "-o",
+        metavar="PATH",
+        help="write the report to this file, not stdout (in the --format chosen)",
+    )
+    c.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour text and concise output: auto (on a terminal, unless NO_COLOR is set)",
+    )
+    c.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again whenever a file changes, until Ctrl-C",
+    )
+    _add_force_exclude(c)
+    c.add_argument(
+        "--fix",
+        action="store_true",
+        help="make the safe fixes in place (standard input and --expr: print the fixed text), "
+        "then report what is left",
+    )
+    c.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="make (with --fix, --diff) and count the fixes that may change what a filter "
+        "matches too",
+    )
+    c.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print a unified diff of the fixes and exit 1 if there are any",
     )
     c.set_defaults(handler=_cmd_check)
 
@@ -822,7 +1004,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sh.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     sh.set_defaults(handler=_cmd_completion)
 
-    r = commands.add_parser("rules", help="list every diagnostic code")
+    r = commands.add_parser(
+        "rules",
+        help="list every diagnostic code, or explain one",
+        description="List every diagnostic code, or, given one (FQ301, or its name), print its "
+        "documentation: what docs/rules says of it.",
+    )
+    r.add_argument("code", nargs="?", metavar="CODE", help="the code to explain (FQ301)")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.set_defaults(handler=_cmd_rules)
 
@@ -886,6 +1074,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         s.set_defaults(handler=_cmd_sandbox)
     else:
         commands.add_parser("sandbox", help=COMMAND_HELP["sandbox"])
+    if builds("server"):
+        v = commands.add_parser(
+            "server",
+            help=COMMAND_HELP["server"],
+            description="Run the FlowQL language server over standard input and output, for "
+            "an editor to start: diagnostics as you type in .flowql files, query manifests and "
+            "flowql's configuration (as flowql check finds them), completion, hover, formatting "
+            "and quick fixes. Needs the server extra: pip install 'flowql[server]'.",
+        )
+        v.add_argument(
+            "--stdio",
+            action="store_true",
+            help="talk over standard input and output (the default and only way; editors "
+            "that pass it are understood)",
+        )
+        v.set_defaults(handler=_cmd_server)
+    else:
+        commands.add_parser("server", help=COMMAND_HELP["server"])
     return parser
 
 

@@ -3,7 +3,7 @@
 A prompt_toolkit application in the spirit of pgcli (:mod:`flowql.repl.app`) over plain-Python
 parts that scripts and tests use directly:
 
-- :mod:`flowql.repl.lookahead`: what the grammar lets come next (the parser's own tables);
+- :mod:`flowql.lookahead`: what the grammar lets come next (the parser's own tables);
 - :mod:`flowql.repl.completion`: the candidates at the cursor;
 - :mod:`flowql.repl.session`: the session's settings, checks and the current query;
 - :mod:`flowql.repl.commands`: ``:target``, ``:show``, ``:explain``, ``:run``, ``:export``...;

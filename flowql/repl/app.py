@@ -4,12 +4,13 @@ What it adds to the plain-Python parts (:mod:`~flowql.repl.session`,
 :mod:`~flowql.repl.completion`, :mod:`~flowql.repl.commands`):
 
 - highlighting as you type, with :class:`flowql.highlight.FlowQLLexer`, and the first error of
-  the live check underlined;
+  the live check underlined on a red background (:mod:`~flowql.repl.marks`);
 - completion at the cursor, computed in a background thread (``ThreadedCompleter``) and shown
   while typing;
 - a live check: each change of the text is checked in a background thread (only the latest text
   is ever checked, so a fast typist never queues work), and the bottom toolbar shows the result
-  with the target, flow, time range and the request URL's length against the limit;
+  (the first finding with its hint, :mod:`~flowql.repl.toolbar`) with the target, flow, time
+  range and the request URL's length against the limit;
 - Enter submits a whole filter; on an unfinished one (an open group or string) it starts a new
   line; on a filter with an error it moves the cursor to the error instead (the validator).
   Alt-Enter always starts a new line;
@@ -41,7 +42,6 @@ from prompt_toolkit.filters import completion_is_selected, has_focus
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.layout.utils import explode_text_fragments
 from prompt_toolkit.lexers import Lexer, PygmentsLexer
 from prompt_toolkit.shortcuts import print_formatted_text
 from prompt_toolkit.styles import Style
@@ -49,14 +49,16 @@ from prompt_toolkit.validation import ValidationError, Validator
 
 from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
+from flowql.lookahead import unfinished
 from flowql.repl.commands import COMMANDS, Completions, execute, submit
-from flowql.repl.completion import OPERATORS, complete
-from flowql.repl.lookahead import unfinished
+from flowql.repl.completion import complete
+from flowql.repl.marks import ErrorMark
 from flowql.repl.prompt import PROMPT
+from flowql.repl.toolbar import finding, status_line, url_part
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from prompt_toolkit.application import Application
     from prompt_toolkit.completion import CompleteEvent
@@ -125,10 +127,6 @@ def _interruptible() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
-def _first_error(check: Check) -> Diagnostic | None:
-    return next((d for d in check.diagnostics if d.severity is Severity.ERROR), None)
-
-
 class FlowQLCompleter(Completer):
     """prompt_toolkit's view of :func:`flowql.repl.completion.complete`. Wrapped in a
     ``ThreadedCompleter`` by the REPL, so that it never holds up typing."""
@@ -152,20 +150,22 @@ class FlowQLCompleter(Completer):
 class FilterValidator(Validator):
     """Refuses to submit a filter with an error, moving the cursor to it (Enter's check)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, columns: Callable[[], int | None] = lambda: None) -> None:
         self.session = session
+        self.columns = columns  # the terminal's width, which the message is fitted to
 
     def validate(self, document: Document) -> None:
         """Raise ValidationError at the first error of the filter, if any."""
         text = document.text
         if not text.strip() or _is_command(text):
             return
-        error = _first_error(self.session.check(text))
-        if error is None:
+        errors = self.session.check(text).errors
+        if not errors:
             return
+        error = errors[0]
         where = error.span.start if error.span is not None else 0
-        hint = f" ({error.hint})" if error.hint else ""
-        raise ValidationError(cursor_position=where, message=f"{error.code}: {error.message}{hint}")
+        message = finding(error, f"{error.code}: ", width=self.columns())
+        raise ValidationError(cursor_position=where, message=message)
 
 
 class LiveCheck:
@@ -181,7 +181,6 @@ class LiveCheck:
         self.on_done = on_done
         self.result: Check | None = None
         self.error: str | None = None
-        self.generation = 0  # grows with every result, for caches keyed on it
         self._key: tuple[str, int] | None = None
         self._wanted: tuple[str, int] | None = None
         self._lock = threading.Lock()
@@ -238,7 +237,6 @@ class LiveCheck:
                     result, error = None, f"internal error: {type(exc).__name__}: {exc}"
                 with self._lock:
                     self.result, self.error, self._key = result, error, wanted
-                    self.generation += 1
                 self.on_done()
 
 
@@ -247,14 +245,14 @@ def _empty_line(number: int) -> StyleAndTextTuples:
 
 
 class _ReplLexer(Lexer):
-    """FlowQL highlighting for filters, the command name in bold for commands, and the first
-    error of the live check underlined.
+    """FlowQL highlighting for filters, and the command name in bold for commands. What it
+    draws depends on the text alone (prompt_toolkit keeps it while the text stays the same):
+    the first error's mark is :class:`~flowql.repl.marks.ErrorMark`'s.
 
     The FlowQL lexer (Pygments) is made when there is first a filter to highlight: the empty
     first prompt does without it."""
 
-    def __init__(self, live: LiveCheck) -> None:
-        self.live = live
+    def __init__(self) -> None:
         self._flowql: PygmentsLexer | None = None
 
     @property
@@ -281,37 +279,7 @@ class _ReplLexer(Lexer):
                 return [("class:command", head), ("", space + rest)]
 
             return command_line
-        get_line = self.flowql.lex_document(document)
-        check, fresh = self.live.current(document.text)
-        error = _first_error(check) if check is not None and fresh else None
-        span = error.span if error is not None else None
-        if span is None or span.start == span.end or check is None:
-            return get_line
-        if check.unfinished or check.half_typed:
-            return get_line
-
-        def marked_line(number: int) -> StyleAndTextTuples:
-            fragments = get_line(number)
-            line = number + 1
-            if not span.line <= line <= span.end_line:
-                return fragments
-            first = span.column - 1 if line == span.line else 0
-            last = span.end_column - 1 if line == span.end_line else 1 << 30
-            out: StyleAndTextTuples = []
-            column = 0
-            for style, text, *_ in explode_text_fragments(fragments):
-                if first <= column < last:
-                    style += " class:error-span"
-                out.append((style, text))
-                column += len(text)
-            return out
-
-        return marked_line
-
-    def invalidation_hash(self) -> Hashable:
-        """Changes when the live check's result does, so the error mark follows it."""
-        made = self._flowql
-        return (made.invalidation_hash() if made is not None else None, self.live.generation)
+        return self.flowql.lex_document(document)
 
 
 class Repl:
@@ -340,10 +308,11 @@ class Repl:
             message=[("class:prompt", PROMPT)],
             prompt_continuation=lambda width, line, soft: "." * (width - 2) + "> ",
             multiline=True,
-            lexer=_ReplLexer(self.live),
+            lexer=_ReplLexer(),
+            input_processors=[ErrorMark(self._checked)],
             completer=ThreadedCompleter(FlowQLCompleter(session)),
             complete_while_typing=True,
-            validator=FilterValidator(session),
+            validator=FilterValidator(session, self._columns),
             validate_while_typing=False,
             bottom_toolbar=self.toolbar,
             history=history if history is not None else InMemoryHistory(),
@@ -467,6 +436,12 @@ class Repl:
             return
         self.printer(text.rstrip("\n"), "")
 
+    def _columns(self) -> int | None:
+        try:
+            return self.prompt.app.output.get_size().columns
+        except Exception:  # no terminal to ask: no limit
+            return None
+
     def _width(self) -> int | None:
         try:
             return max(self.prompt.app.output.get_size().columns - 1, 20)
@@ -500,6 +475,13 @@ class Repl:
         print_formatted_text(
             FormattedText([(style, text)]), style=STYLE, output=self.prompt.app.output
         )
+
+    def _checked(self, text: str) -> Check | None:
+        """The live check of this filter as it is now, if it has answered (for the mark)."""
+        if _is_command(text):
+            return None
+        check, fresh = self.live.current(text)
+        return check if fresh else None
 
     def _redraw(self) -> None:
         with contextlib.suppress(Exception):  # the application may be between prompts
@@ -552,7 +534,7 @@ class Repl:
             check, fresh = self.live.current(text)
             if not fresh:
                 self.live.request(text)
-            status = _status_part(check, fresh, self.live.error)
+            status = status_line(check, fresh, self.live.error, self._columns())
         context: StyleAndTextTuples = [("class:toolbar.target", f" {session.target} ")]
         flow = session.active_flow()
         if flow is not None:
@@ -563,7 +545,7 @@ class Repl:
             context.append(("", "| every flow "))
         context.append(("", f"| {session.time_range} "))
         if check is not None:
-            context.extend(_url_part(check))
+            context.extend(url_part(check))
         return [*status, ("", "\n"), *context]
 
 
@@ -576,48 +558,6 @@ def _warm_up(values: SandboxValues | None) -> None:
         import flowql.highlight  # noqa: F401 - imported now, not in the first keystroke
     if values is not None:
         values.prefetch()
-
-
-def _url_part(check: Check) -> StyleAndTextTuples:
-    if check.url_length is None:
-        if check.request_note is not None:
-            return [("class:toolbar.pending", f"| URL: {check.request_note} ")]
-        return []
-    share = check.url_length * 100 // check.url_limit
-    style = "class:toolbar.error" if check.url_length > check.url_limit else ""
-    if not style and share > 90:
-        style = "class:toolbar.warning"
-    return [(style, f"| URL {check.url_length:,}/{check.url_limit:,} ({share}%) ")]
-
-
-def _status_part(check: Check | None, fresh: bool, error: str | None) -> StyleAndTextTuples:
-    if error is not None and fresh:
-        return [("class:toolbar.error", f" {error}")]
-    if check is None:
-        return [("class:toolbar.pending", " checking...")]
-    stale = "" if fresh else " ..."
-    diagnostics = check.diagnostics
-    if not diagnostics:
-        return (
-            [("class:toolbar.ok", f" ok: compiles for {check.compiled.target}{stale}")]
-            if (check.compiled is not None)
-            else []
-        )
-    if check.half_typed is not None:
-        ops = [
-            f"{op} ({meaning})" for op, meaning in OPERATORS.items() if op[0] == check.half_typed
-        ]
-        return [("class:toolbar.pending", f" unfinished: {' or '.join(ops)}{stale}")]
-    first = _first_error(check) or diagnostics[0]
-    where = f" {first.line}:{first.column}" if first.span is not None else ""
-    more = f" (+{len(diagnostics) - 1} more)" if len(diagnostics) > 1 else ""
-    if check.unfinished:
-        style, word = "class:toolbar.pending", "unfinished"
-    elif first.severity is Severity.ERROR:
-        style, word = "class:toolbar.error", f"error {first.code}"
-    else:
-        style, word = "class:toolbar.warning", f"{first.severity.value} {first.code}"
-    return [(style, f" {word}{where}: {first.message}{more}{stale}")]
 
 
 HISTORY_READ_LIMIT = 4 * 1024 * 1024

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from flowql.diagnostics import Severity, render
 from flowql.errors import FlowQLError
+from flowql.lookahead import unfinished
 from flowql.repl.commands import execute, submit
-from flowql.repl.lookahead import unfinished
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

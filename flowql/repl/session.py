@@ -331,7 +331,7 @@ class Query:
 
 def compiled_text(compiled: CompileResult) -> str:
     """The target's output as one line: the filter text, the query parameters
-    (``key=value&...``, percent-encoded), or for the python and polars targets a note."""
+    (``key=value&...``, percent-encoded), or for the python, polars and pandas targets a note."""
     if compiled.params is not None:
         from flowql.urls import encode_query
 
@@ -340,6 +340,8 @@ def compiled_text(compiled: CompileResult) -> str:
         return compiled.filter
     if compiled.expression is not None:
         return "a polars expression, for DataFrame.filter; nothing is sent"
+    if compiled.mask is not None:
+        return "a pandas mask, for df[mask(df)]; nothing is sent"
     return "a predicate over records (flowql's local evaluator); nothing is sent"
 
 
@@ -895,7 +897,7 @@ class Session:
         """Every problem in a filter for the current target and settings, as ``flowql check``
         finds them (the formatting rule aside, since typed text is not a file), plus the
         request URL's length. Never raises for a bad filter."""
-        from flowql.repl.lookahead import half_typed, unfinished
+        from flowql.lookahead import half_typed, unfinished
         from flowql.syntax import parse
 
         if not text.strip():
@@ -1066,8 +1068,12 @@ class Session:
             time_fields()
             if self.limit is not None:
                 fields["limit"] = self.limit
-        elif api in ("sql", "polars"):
-            made = "a WHERE clause for a database" if api == "sql" else "a polars expression"
+        elif api in ("sql", "polars", "pandas"):
+            made = {
+                "sql": "a WHERE clause for a database",
+                "polars": "a polars expression",
+                "pandas": "a pandas mask",
+            }[api]
             raise _error(
                 f"the {api} target writes {made}: it has no API to run",
                 "use what it compiles to in your engine, or :target python to filter the last "

@@ -12,6 +12,8 @@
   dialects (``compile_clause``), built with sqlglot (the ``flowql[sql]`` extra).
 - :mod:`flowql.targets.frame`: the ``polars`` target, a polars expression
   (``compile_expression``).
+- :mod:`flowql.targets.pandas_mask`: the ``pandas`` target, a mask over a pandas DataFrame
+  (``compile_mask``: ``mask(df)`` is a boolean Series).
 - :mod:`flowql.targets.table_schemas`: a table's schema (pyarrow, polars, DuckDB, pandas,
   flowql's data model) as the column kinds the ``sql`` and ``polars`` targets take.
 - :mod:`flowql.targets.python`: the local evaluator, a predicate over records
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from flowql.ast import Expr
+    from flowql.targets.pandas_mask import Mask
     from flowql.targets.python import Predicate
 
 __all__ = ["CompileResult", "Target", "TargetError", "compile", "get_target", "targets"]
@@ -46,12 +49,22 @@ class CompileResult:
 
     ``filter`` is the text for targets that send text (``conviva-flow``, ``klaviyo``, ``sql``);
     ``params`` the ``(key, value)`` query parameters for ``conviva-sessions``; ``predicate`` the
-    callable for ``python``; ``expression`` the ``polars.Expr`` for ``polars``. ``warnings``
-    are diagnostics about a filter that was compiled nonetheless (FQ602 for ``conviva-flow``;
-    FQ606 for ``sql`` and ``polars``: a test the schema's column types contradict). Immutable.
+    callable for ``python``; ``expression`` the ``polars.Expr`` for ``polars``; ``mask`` the
+    callable for ``pandas`` (``mask(df)``, a boolean Series). ``warnings`` are diagnostics
+    about a filter that was compiled nonetheless (FQ602 for ``conviva-flow``; FQ606 for
+    ``sql``, ``polars`` and ``pandas``: a test the schema's column types contradict).
+    Immutable.
     """
 
-    __slots__ = ("_expression", "_filter", "_params", "_predicate", "_target", "_warnings")
+    __slots__ = (
+        "_expression",
+        "_filter",
+        "_mask",
+        "_params",
+        "_predicate",
+        "_target",
+        "_warnings",
+    )
 
     def __init__(
         self,
@@ -61,10 +74,12 @@ class CompileResult:
         params: list[tuple[str, str]] | None = None,
         predicate: Predicate | None = None,
         expression: object = None,
+        mask: Mask | None = None,
         warnings: list[Diagnostic] | None = None,
     ) -> None:
         self._target = target
         self._expression = expression
+        self._mask = mask
         self._filter = filter
         self._params = tuple(params) if params is not None else None
         self._predicate = predicate
@@ -94,6 +109,11 @@ class CompileResult:
     def expression(self) -> object:
         """The ``polars.Expr``, for ``polars``."""
         return self._expression
+
+    @property
+    def mask(self) -> Mask | None:
+        """The DataFrame mask, for ``pandas``: ``mask(df)`` is a boolean ``pd.Series``."""
+        return self._mask
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -230,6 +250,23 @@ def _polars(expr: Expr, schema: object = None) -> CompileResult:
     return CompileResult("polars", expression=expression, warnings=warnings)
 
 
+def _pandas(expr: Expr, schema: object = None) -> CompileResult:
+    try:
+        from flowql.targets.pandas_mask import MaskOptionError, column_kinds, compile_mask
+    except ImportError:
+        from flowql.extras import missing_extra
+
+        raise TargetError(missing_extra("pandas", "pandas", "pandas masks")) from None
+    from flowql.targets._type_warnings import contradictions
+
+    try:
+        mask = compile_mask(expr, schema)
+        kinds = column_kinds(expr, schema)
+    except MaskOptionError as exc:
+        raise TargetError(exc.diagnostics) from None
+    return CompileResult("pandas", mask=mask, warnings=contradictions(expr, kinds))
+
+
 def _read_conviva_flow(text: str) -> Expr:
     from flowql.targets.conviva_flow import read_filter
 
@@ -286,6 +323,13 @@ _TARGETS = {
             "a polars expression, for DataFrame.filter",
             "expression",
             _polars,
+            options=("schema",),
+        ),
+        Target(
+            "pandas",
+            "a mask over a pandas DataFrame (mask(df), a boolean Series)",
+            "mask",
+            _pandas,
             options=("schema",),
         ),
         Target(
@@ -350,6 +394,8 @@ def compile(source: str | Expr, target: str = "conviva-flow", **options: object)
     its text in :attr:`CompileResult.filter`; ``polars`` takes ``schema`` (``df.schema``, or as
     for ``sql``), its ``polars.Expr`` in :attr:`CompileResult.expression`. Their
     :attr:`CompileResult.warnings` hold an FQ606 for each test the schema contradicts.
+    ``pandas`` takes ``schema`` (``df``, ``df.dtypes``, or kinds), its
+    :class:`~flowql.targets.pandas_mask.Mask` in :attr:`CompileResult.mask`, and warns alike.
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse,
     :class:`~flowql.errors.UnsupportedError` (every problem, each with its span and what to do

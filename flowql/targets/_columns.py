@@ -1,5 +1,5 @@
-"""What the table targets (``sql``, ``polars``) share: column types, schemas, and which value
-of a column can equal a FlowQL value.
+"""What the table targets (``sql``, ``polars``, ``pandas``) share: column types, schemas, which
+value of a column can equal a FlowQL value, and how their tests are folded together.
 
 A table's column holds one type, where a Python record's key may hold any. So these targets
 need each key's type (a schema, or else the type of the values the filter compares it with) to
@@ -10,6 +10,7 @@ of its values, which makes the test a constant.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String, walk
 from flowql.diagnostics import Diagnostic, did_you_mean
@@ -17,7 +18,7 @@ from flowql.diagnostics import Diagnostic, did_you_mean
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import TypeVar
+    from typing import Any, TypeVar
 
     from flowql.ast import Expr, Span, Value
     from flowql.errors import FlowQLError
@@ -31,6 +32,7 @@ __all__ = [
     "NUMBER",
     "SCALARS",
     "check_schema",
+    "connect",
     "depth",
     "equal_number",
     "infer_kinds",
@@ -137,11 +139,14 @@ def infer_kinds(expr: Expr, who: str) -> tuple[dict[str, str], list[Diagnostic]]
     return {name: kind for name, (kind, _) in seen.items()}, problems
 
 
-def equal_number(number: int | float, kind: str) -> int | float | None:
+def equal_number(
+    number: int | float, kind: str, bounds: tuple[int, int] = INT64
+) -> int | float | None:
     """The number of a column of ``kind`` (``integer``, ``float``, or ``number`` when unknown)
     that equals ``number`` exactly, as Python compares them, or None when none does (a
-    fraction for an integer column, an int no float equals for a float column). For ``number``
-    an int outside 64 bits is None too: the caller refuses it."""
+    fraction for an integer column, an int no float equals for a float column, an int outside
+    the column's ``bounds``, 64-bit by default). For ``number`` an int outside 64 bits is None
+    too: the caller refuses it."""
     if kind == "float" or (kind == NUMBER and isinstance(number, float)):
         try:
             exact = float(number)
@@ -152,9 +157,25 @@ def equal_number(number: int | float, kind: str) -> int | float | None:
         if not number.is_integer():
             return None
         number = int(number)
-    if not INT64[0] <= number <= INT64[1]:
+    if not bounds[0] <= number <= bounds[1]:
         return None
     return number
+
+
+def connect(operands: list[T], conjunction: bool) -> T:
+    """AND (``conjunction``) or OR of ``operands`` (expressions or arrays joined with ``&`` and
+    ``|``, and constants), the constants folded away."""
+    # T is a union with bool (``pl.Expr | bool``): the constants are of it.
+    absorbing = not conjunction
+    if any(o is absorbing for o in operands):
+        return cast("T", absorbing)
+    kept: list[Any] = [o for o in operands if not isinstance(o, bool)]
+    if not kept:
+        return cast("T", conjunction)
+    joined = kept[0]
+    for operand in kept[1:]:
+        joined = (joined & operand) if conjunction else (joined | operand)
+    return cast("T", joined)
 
 
 def fold_negated(

@@ -26,7 +26,14 @@ import polars as pl
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
-from flowql.targets._columns import NUMBER, depth, equal_number, fold_negated, infer_kinds
+from flowql.targets._columns import (
+    NUMBER,
+    connect,
+    depth,
+    equal_number,
+    fold_negated,
+    infer_kinds,
+)
 from flowql.targets.table_schemas import TableSchema, read_schema
 
 TYPE_CHECKING = False
@@ -154,7 +161,7 @@ class _Compiler:
         return test if positive else ~test
 
     def tree(self, expr: Expr) -> pl.Expr | bool:
-        return fold_negated(expr, self.leaf, _connect)
+        return fold_negated(expr, self.leaf, connect)
 
 
 class _NoValue:
@@ -162,20 +169,6 @@ class _NoValue:
 
 
 _NONE = _NoValue()
-
-
-def _connect(operands: list[pl.Expr | bool], conjunction: bool) -> pl.Expr | bool:
-    """AND (or OR) of ``operands``, constants folded away."""
-    absorbing = not conjunction
-    if any(o is absorbing for o in operands):
-        return absorbing
-    kept = [o for o in operands if not isinstance(o, bool)]
-    if not kept:
-        return conjunction
-    joined = kept[0]
-    for operand in kept[1:]:
-        joined = (joined & operand) if conjunction else (joined | operand)
-    return joined
 
 
 def compile_expression(expr: Expr, schema: object = None) -> pl.Expr:

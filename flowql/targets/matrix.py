@@ -5,7 +5,8 @@ target :func:`flowql.targets.targets` returns when it runs (a target registered 
 by itself) and records what happened:
 
 - ``supported``: compiled, and the output reads back (with the target's reader) as the very
-  same FlowQL filter; a target without a reader (``python``) that compiles a filter supports it;
+  same FlowQL filter; a target without a reader (``python``, ``polars``, ``pandas``) that
+  compiles a filter supports it;
 - ``lowered``: compiled, but the output means the filter in other terms (it reads back as a
   different FlowQL filter): ``a IN ('x', 'y')`` sent as ``a == 'x' OR a == 'y'``;
 - ``warning``: compiled, with warnings (their codes are kept);
@@ -221,8 +222,8 @@ def render_markdown(rows: Sequence[Row] | None = None) -> str:
     lines += [
         "",
         "- **yes**: compiled, and the output reads back (with the target's reader) as the same",
-        "  filter. The `python` and `polars` targets have no text form: a filter they compile,",
-        "  they support.",
+        "  filter. The `python`, `polars` and `pandas` targets have no text form: a filter they",
+        "  compile, they support.",
         "- **lowered**: compiled into other terms that mean the same: the output reads back as a",
         "  different FlowQL filter (shown below).",
         "- **yes, FQnnn warning**: compiled, with a warning of that code.",
@@ -241,7 +242,7 @@ def render_markdown(rows: Sequence[Row] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-_NO_TEXT = {"python": "a predicate", "polars": "a polars expression"}
+_NO_TEXT = {"python": "a predicate", "polars": "a polars expression", "pandas": "a pandas mask"}
 """What the targets without a text form make."""
 
 

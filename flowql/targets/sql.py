@@ -30,6 +30,8 @@ elsewhere. What no dialect can hold (a NUL character in a value, a lone surrogat
 
 from __future__ import annotations
 
+import math
+
 from sqlglot import exp
 
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
@@ -102,6 +104,22 @@ def _dialect(name: object) -> str:
             hint=hint,
         )
     )
+
+
+_ZEROS = (exp.Literal.number("0"), exp.Literal.number("0.0e0"))
+_NEGATIVE_ZERO = exp.Neg(this=exp.Literal.number("0.0e0"))  # as literal() writes -0.0
+
+
+def _both_zeros(literals: list[exp.Expr]) -> list[exp.Expr]:
+    """The values of a ClickHouse ``IN`` list on a float column, with ``-0.0`` beside ``0.0``.
+
+    ClickHouse looks a Float64 up in an ``IN`` set by its bits, so ``-0.0 IN (0.0)`` is false
+    (and ``0.0 IN (-0.0)``) although ``-0.0 = 0.0``: with either zero, the list holds both."""
+    positive = any(literal in _ZEROS for literal in literals)
+    negative = _NEGATIVE_ZERO in literals
+    if positive == negative:
+        return literals
+    return [*literals, _NEGATIVE_ZERO.copy() if positive else _ZEROS[1].copy()]
 
 
 class _Compiler:
@@ -190,9 +208,12 @@ class _Compiler:
                 )
             return None
         if isinstance(number, float):
-            text = repr(number)
-            # An exponent makes it a floating-point literal in every dialect, not a decimal.
-            return exp.Literal.number(text if "e" in text else text + "e0")
+            text = repr(abs(number))
+            # An exponent makes it a floating-point literal in every dialect, not a decimal;
+            # sqlglot writes a negative literal through Decimal, which drops it, so the minus
+            # is a negation of the positive literal. (copysign: -0.0 keeps its sign.)
+            literal = exp.Literal.number(text if "e" in text else text + "e0")
+            return exp.Neg(this=literal) if math.copysign(1.0, number) < 0 else literal
         return exp.Literal.number(str(number))
 
     def text(self, node: exp.Expr) -> exp.Expr:
@@ -239,6 +260,8 @@ class _Compiler:
             else:
                 test = exp.NEQ(this=subject, expression=literals[0])
         else:
+            if self.dialect == "clickhouse" and kind in ("float", NUMBER):
+                literals = _both_zeros(literals)
             test = exp.In(this=subject, expressions=literals)
             if not positive:
                 test = exp.Not(this=test)
@@ -276,7 +299,10 @@ class _Compiler:
         return self.guard(column, test, positive)
 
     def items(self, column: exp.Expr, item: str, values: tuple[Value, ...]) -> exp.Expr | None:
-        """Whether the list column has an item equal to one of ``values`` (never NULL)."""
+        """Whether the list column has an item equal to one of ``values`` (never NULL).
+
+        One test per value: ClickHouse's ``hasAny(column, [...])`` would be shorter, but it
+        reads a NULL item as its type's default (``hasAny([NULL], [''])`` is true)."""
         literals = self.literals(values, item)
         if not literals:
             return None

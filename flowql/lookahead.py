@@ -1,9 +1,10 @@
 """What may come next in a FlowQL filter, from the grammar's own parse tables.
 
-The REPL completes and judges unfinished filters with the LALR(1) tables that
-:mod:`flowql.syntax` parses with (generated from ``grammar/flowql.lark``): the tokens before the
-cursor are fed through the tables, and :func:`flowql.syntax._acceptable` (the simulation that
-error messages use) says which terminals the parser could really shift next. That is the same
+The REPL and the language server complete filters (and the REPL judges unfinished ones) with
+the LALR(1) tables that :mod:`flowql.syntax` parses with (generated from
+``grammar/flowql.lark``): the tokens before the cursor are fed through the tables, and
+:func:`flowql.syntax._acceptable` (the simulation that error messages use) says which terminals
+the parser could really shift next. That is the same
 answer as Lark's interactive parser (``parse_interactive(text).accepts()``); a property test
 checks it for many prefixes.
 
