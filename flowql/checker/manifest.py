@@ -999,8 +999,16 @@ class Query:
                 return None
             edits.append(Edit(start, end, written))
         moved = Fix(edits, fix.message, fix.applicability)
-        # Read the string back: what the manifest then holds must be the fixed filter.
-        string = moved.apply(source[: value.end])[value.start :]
+        # Read the string back: what the manifest then holds must be the fixed filter. Made in
+        # the string's own text, not in the manifest up to it (a copy of megabytes a fix).
+        if any(e.start < value.start for e in edits):
+            return None
+        shifted = Fix(
+            [Edit(e.start - value.start, e.end - value.start, e.replacement) for e in edits],
+            fix.message,
+            fix.applicability,
+        )
+        string = shifted.apply(source[value.start : value.end])
         try:
             decoded = toml_loads("v = " + string).get("v")
         except TomlSyntaxError:
