@@ -152,7 +152,8 @@ class Checker:
         """Check every input; collect every finding. With ``jobs`` > 1, inputs are checked in
         that many worker processes (on Linux, when there is enough to check to pay for it): runs
         of whole inputs, and runs of the queries of a large manifest."""
-        if jobs > 1 and _can_fork():
+        large = any(item.manifest and len(item.text) >= _SPLIT_CHARS for item in inputs)
+        if jobs > 1 and (len(inputs) >= 2 * jobs or large) and _can_fork():
             units = _units(inputs, jobs * 4)
             if len(units) >= 2 * jobs:
                 return self._run_parallel(inputs, units, jobs)
@@ -649,8 +650,6 @@ def _units(inputs: Sequence[Input], count: int) -> list[_Unit]:
     """About ``count`` units of similar size, in input order: runs of whole inputs, and a
     manifest of at least ``_SPLIT_CHARS`` that is a plain series of tables cut into runs of
     them."""
-    from flowql.checker.manifest import table_runs
-
     sizes = [len(item.text) for item in inputs]
     share = max(sum(sizes) / count, 1)
     units: list[_Unit] = []
@@ -659,6 +658,8 @@ def _units(inputs: Sequence[Input], count: int) -> list[_Unit]:
         size = sizes[index]
         runs = None
         if item.manifest and size >= max(share, _SPLIT_CHARS) and "[[query]]" in item.text:
+            from flowql.checker.manifest import table_runs
+
             runs = table_runs(item.text, round(size / share))
         if runs is None or len(runs) < 2:
             continue
