@@ -596,7 +596,7 @@ def test_a_rule_is_found_by_its_code_in_any_case_or_its_name() -> None:
     assert entry["fixable"] is True
     assert entry["explanation"] == rule_text("FQ402")
     assert entry["url"] == rule_url("FQ402")
-    assert "Fixable with `flowql fmt`." in render_rule("FQ402")
+    assert "Fixable with `flowql check --fix`." in render_rule("FQ402")
     with pytest.raises(UnknownRuleError, match="no rule 'FQ3011'; did you mean 'FQ301'"):
         render_rule("FQ3011")
     with pytest.raises(UnknownRuleError, match="did you mean 'contradiction'"):

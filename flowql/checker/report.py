@@ -571,8 +571,10 @@ def render_rule(code: str, fmt: str = "text") -> str:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(RULE_FORMATS)}")
     prefix = found.code[:3]
     facts = f"Family: {found.family} ({prefix}xx). Default severity: {found.severity}."
-    if found.code in FIXABLE:
-        facts += " Fixable with `flowql fmt`."
+    if found.fix == "safe":
+        facts += " Fixable with `flowql check --fix`."
+    elif found.fix == "unsafe":
+        facts += " Fixable with `flowql check --fix --unsafe-fixes`."
     parts = [f"# {found.code} {found.name}", f"{facts}\n{found.summary}", text]
     if url:
         parts.append(f"Documentation: {url}")
