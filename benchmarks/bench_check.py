@@ -6,6 +6,7 @@ Run it from the repository, with the ``dev`` extra installed::
     python benchmarks/bench_check.py --profile          # also profile the 10,000-filter check
     python benchmarks/bench_check.py --quick            # a smoke test, seconds
     python benchmarks/bench_check.py --json out.json    # also write every figure as JSON
+    python benchmarks/bench_check.py --base ../flowql-base --shapes-only   # part 5 side by side
 
 It generates, from a seed, query manifests of 100 ``[[query]]`` tables each (a ``name``, a
 ``flow``, 825 or 142, and a ``filter`` of about 100 characters made of the demo model's keys,
@@ -19,11 +20,19 @@ run, medians of several runs:
 3. the cold start of ``flowql check --expr FILTER`` (built-in model) from a wheel installed in a
    fresh virtual environment, against ``python -c pass`` from that environment;
 4. with ``--profile``, one in-process run of the 10,000-filter check under cProfile: the 15
-   functions with the most cumulative time.
+   functions with the most cumulative time;
+5. three repository shapes, each checked by ``python -m flowql`` from this source tree (and,
+   with ``--base PATH``, from another checkout, side by side in the same rounds): 100,000 filters
+   in 100-query manifests, 5,000 one-filter ``.flowql`` files, and one manifest of the same
+   100,000 queries; wall time and the peak memory of the largest process, ``ruff check
+   --no-cache`` on 5,000 two-line Python files, and the cold start of both trees.
 
 Goals (printed next to the figures): at least 10,000 filters per second end to end on the
-10,000-filter corpus; a cold start of at most 4 times ``python -c pass``. Nothing here asserts a
-time: the test suite runs this script with ``--quick`` to check that it works, never how fast.
+10,000-filter corpus; a cold start of at most 4 times ``python -c pass``; in part 5, at least 1.5
+times the base's throughput on every shape, the one manifest within 1.2 times the time of the
+100-query manifests, under 150 MB for it, and a time per file within 2.5 times ruff's. Nothing
+here asserts a time: the test suite runs this script with ``--quick`` to check that it works,
+never how fast.
 """
 
 from __future__ import annotations
@@ -32,9 +41,11 @@ import argparse
 import contextlib
 import cProfile
 import io
+import json
 import os
 import pstats
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -444,6 +455,276 @@ def profile_check(root: Path, corpus: Corpus, top: int = 15) -> dict[str, Any]:
     }
 
 
+# --- 5. repository shapes, side by side with a base tree ---------------------------------------
+#
+# Three repositories of the same kind of filters: manifests of 100 queries, one-filter .flowql
+# files, and one manifest of every query of the first. Each is checked by ``python -m flowql``
+# from a source tree (this one, and with --base another checkout), compiled to bytecode first,
+# and by ruff on as many two-line Python files, interleaved round by round.
+
+SHAPE_FILTERS = 100_000
+SHAPE_FILES = 5_000
+QUICK_SHAPE_FILTERS = 1_000
+QUICK_SHAPE_FILES = 200
+
+GOAL_SHAPE_SPEEDUP = 1.5  # this / base throughput, every shape
+GOAL_SINGLE_OVER_MANIFESTS = 1.2  # time per filter, one manifest / 100-query manifests
+GOAL_SINGLE_PEAK_MB = 150.0  # peak RSS checking the one large manifest
+GOAL_RUFF_RATIO = 2.5  # flowql's time per one-filter file / ruff's per two-line Python file
+
+# Two-line Python files for ruff: one with a finding in each file (ruff's default rules want a
+# blank line after the imports: I001), and a clean one.
+RUFF_FILES = {
+    "ruff-findings": "import os\nprint(os.sep, {i})\n",
+    "ruff-clean": "value = {i}\nprint(value)\n",
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    directory: str
+    files: int
+    filters: int
+    bytes: int
+
+
+def write_shapes(root: Path, filters: int, files: int) -> dict[str, Shape]:
+    """The three repositories, and the Python files for ruff, under ``root``."""
+    from flowql.formatter import format_file
+
+    shapes: dict[str, Shape] = {}
+    manifests = root / "shape-manifests"
+    manifests.mkdir()
+    texts: list[str] = []
+    for index in range(max(1, filters // QUERIES_PER_FILE)):
+        manifest = make_manifest(index)
+        (manifests / manifest.name).write_text(manifest.text, encoding="utf-8")
+        texts.append(manifest.text)
+    size = sum(len(t.encode("utf-8")) for t in texts)
+    count = len(texts) * QUERIES_PER_FILE
+    shapes["manifests"] = Shape(manifests.name, len(texts), count, size)
+    single = root / "shape-single"
+    single.mkdir()
+    (single / "queries.toml").write_text("\n".join(texts), encoding="utf-8")
+    shapes["single"] = Shape(single.name, 1, count, (single / "queries.toml").stat().st_size)
+    one = root / "shape-files"
+    one.mkdir()
+    rng = random.Random(SEED + 1)
+    size = 0
+    for index in range(files):
+        # As a repository that runs flowql fmt keeps them: long filters over several lines.
+        text = format_file(make_filter(rng, rng.choice(("825", "142"))))
+        path = one / f"filter-{index:05d}.flowql"
+        path.write_text(text, encoding="utf-8")
+        size += len(text.encode("utf-8"))
+    shapes["files"] = Shape(one.name, files, files, size)
+    for name, template in RUFF_FILES.items():
+        (root / name).mkdir()
+        for index in range(files):
+            (root / name / f"m{index:05d}.py").write_text(template.format(i=index), "utf-8")
+    return shapes
+
+
+def _ruff() -> str | None:
+    found = Path(sys.executable).parent / "ruff"
+    return str(found) if found.exists() else shutil.which("ruff")
+
+
+def _tree_env(tree: Path) -> dict[str, str]:
+    env = _child_env()
+    env["PYTHONPATH"] = str(tree)
+    return env
+
+
+# Runs one command and reports its time and the peak memory of its process tree. The measuring
+# process is small: a child's peak counts the memory of the process it was forked from (the
+# kernel keeps it across exec), so the benchmark, which holds its corpora, cannot fork it.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.PIPE, check=False)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps([elapsed, peak, done.returncode, done.stderr.decode(errors="replace")]))
+"""
+
+
+def _measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Seconds of one run, start to exit, and the peak resident memory (MB) of its largest
+    process (the command or one of its workers: RUSAGE_CHILDREN gives the most any held). Exit
+    code 1 means findings; anything else, or anything on stderr, is a failure."""
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *cmd],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=True,
+    )
+    elapsed, peak, code, err = json.loads(done.stdout)
+    if code not in (0, 1) or (err and "flowql" in cmd):
+        raise RuntimeError(f"failed ({code}): {' '.join(cmd)}\n{err}")
+    return elapsed, peak / 1024  # kilobytes on Linux
+
+
+def bench_shapes(
+    root: Path, shapes: dict[str, Shape], rounds: int, base: Path | None
+) -> dict[str, Any]:
+    """Median wall time and peak memory of each command, interleaved in a new order each round
+    after one untimed round; ratios this/base, one manifest/many, flowql/ruff."""
+    trees = {"this": REPO, **({"base": base} if base is not None else {})}
+    for tree in trees.values():
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(tree / "flowql")],
+            check=True,
+            capture_output=True,
+        )
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for label, tree in trees.items():
+        env = _tree_env(tree)
+        for name, shape in shapes.items():
+            cmd = [sys.executable, "-m", "flowql", "check", shape.directory, "--format", "concise"]
+            commands[f"{label} {name}"] = (cmd, env)
+        expr = [sys.executable, "-m", "flowql", "check", "--expr", COLDSTART_EXPR]
+        commands[f"{label} cold start"] = (expr, env)
+    commands["python -c pass"] = ([sys.executable, "-c", "pass"], _child_env())
+    ruff = _ruff()
+    if ruff is not None:
+        for name in RUFF_FILES:
+            commands[name] = ([ruff, "check", "--no-cache", "--isolated", name], _child_env())
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, list[float]] = {name: [] for name in commands}
+    order = list(commands)
+    rng = random.Random(SEED)
+    for round_ in range(rounds + 1):
+        rng.shuffle(order)
+        for name in order:
+            wall, peak = _measured(*commands[name], root)
+            if round_:  # the first round warms the disk cache
+                walls[name].append(wall)
+                peaks[name].append(peak)
+    runs = {
+        name: {
+            "wall_s": statistics.median(walls[name]),
+            "wall_s_min": min(walls[name]),
+            "wall_s_max": max(walls[name]),
+            "peak_mb": max(peaks[name]),
+        }
+        for name in commands
+    }
+    for label in trees:
+        for name, shape in shapes.items():
+            r = runs[f"{label} {name}"]
+            r["filters_per_s"] = shape.filters / r["wall_s"]
+            r["us_per_file"] = r["wall_s"] / shape.files * 1e6
+    results: dict[str, Any] = {
+        "rounds": rounds,
+        "shapes": {name: vars(shape) for name, shape in shapes.items()},
+        "runs": runs,
+        "trees": {label: str(tree) for label, tree in trees.items()},
+    }
+    this = {name: runs[f"this {name}"] for name in shapes}
+    results["single_over_manifests"] = this["single"]["wall_s"] / this["manifests"]["wall_s"]
+    if base is not None:
+        results["speedup"] = {
+            name: runs[f"base {name}"]["wall_s"] / runs[f"this {name}"]["wall_s"] for name in shapes
+        }
+        results["cold_start_this_over_base"] = (
+            runs["this cold start"]["wall_s"] / runs["base cold start"]["wall_s"]
+        )
+    if ruff is not None:
+        files = shapes["files"].files
+        results["ruff_us_per_file"] = {
+            name: runs[name]["wall_s"] / files * 1e6 for name in RUFF_FILES
+        }
+        results["ruff_ratio"] = {
+            f"{label} / {name}": runs[f"{label} files"]["wall_s"] / runs[name]["wall_s"]
+            for label in trees
+            for name in RUFF_FILES
+        }
+    return results
+
+
+def shape_goals(results: dict[str, Any]) -> dict[str, bool | None]:
+    """Whether each goal of part 5 is met (None: not measured in this run)."""
+    speedup = results.get("speedup")
+    ratio = results.get("ruff_ratio")
+    return {
+        "speedup": None if speedup is None else min(speedup.values()) >= GOAL_SHAPE_SPEEDUP,
+        "single_over_manifests": results["single_over_manifests"] <= GOAL_SINGLE_OVER_MANIFESTS,
+        "single_peak_mb": results["runs"]["this single"]["peak_mb"] < GOAL_SINGLE_PEAK_MB,
+        "ruff_ratio": None if ratio is None else ratio["this / ruff-findings"] <= GOAL_RUFF_RATIO,
+        "cold_start": (
+            None
+            if "cold_start_this_over_base" not in results
+            else results["cold_start_this_over_base"] <= 1.05
+        ),
+    }
+
+
+def print_shapes(results: dict[str, Any]) -> dict[str, bool | None]:
+    shapes = results["shapes"]
+    runs = results["runs"]
+    trees = list(results["trees"])
+    print(
+        f"5. Repository shapes: python -m flowql check DIR --format concise from each tree, "
+        f"interleaved, median of {results['rounds']} rounds"
+    )
+    print(
+        f"   {'shape':<10}{'files':>7}{'filters':>9}{'MB':>6}{'tree':>6}{'wall s':>9}"
+        f"{'filters/s':>11}{'µs/file':>10}{'peak MB':>9}"
+    )
+    for name, shape in shapes.items():
+        for label in trees:
+            r = runs[f"{label} {name}"]
+            print(
+                f"   {name:<10}{shape['files']:>7,}{shape['filters']:>9,}"
+                f"{shape['bytes'] / 1e6:>6.1f}{label:>6}{r['wall_s']:>9.3f}"
+                f"{r['filters_per_s']:>11,.0f}{r['us_per_file']:>10,.0f}{r['peak_mb']:>9.1f}"
+            )
+    goals = shape_goals(results)
+    if "speedup" in results:
+        parts = ", ".join(f"{n} {v:.2f}" for n, v in results["speedup"].items())
+        print(
+            f"   throughput this/base: {parts}  goal >= {GOAL_SHAPE_SPEEDUP} each: "
+            f"{_met(goals['speedup'])}"
+        )
+    print(
+        f"   one manifest / 100-query manifests, same filters: "
+        f"{results['single_over_manifests']:.2f} x the time  goal <= "
+        f"{GOAL_SINGLE_OVER_MANIFESTS}: {_met(goals['single_over_manifests'])}"
+    )
+    print(
+        f"   peak memory, one {shapes['single']['filters']:,}-query manifest: "
+        f"{runs['this single']['peak_mb']:.1f} MB  goal < {GOAL_SINGLE_PEAK_MB:.0f}: "
+        f"{_met(goals['single_peak_mb'])}"
+    )
+    if "ruff_ratio" in results:
+        for name, us in results["ruff_us_per_file"].items():
+            print(
+                f"   ruff check --no-cache --isolated, {shapes['files']['files']:,} two-line "
+                f"Python files ({name}): {us:.1f} µs/file"
+            )
+        for pair, ratio in results["ruff_ratio"].items():
+            print(f"   flowql per file / ruff per file, {pair}: {ratio:.2f}")
+        print(
+            f"   goal (this / ruff-findings, the issue's 'today about 4x'): <= {GOAL_RUFF_RATIO}: "
+            f"{_met(goals['ruff_ratio'])}"
+        )
+    else:
+        print("   ruff not found: no comparison")
+    if "cold_start_this_over_base" in results:
+        print(
+            f"   cold start (check --expr): base {runs['base cold start']['wall_s'] * 1000:.1f} "
+            f"ms, this {runs['this cold start']['wall_s'] * 1000:.1f} ms (python -c pass "
+            f"{runs['python -c pass']['wall_s'] * 1000:.1f} ms): this/base "
+            f"{results['cold_start_this_over_base']:.3f}"
+        )
+    print()
+    return goals
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
@@ -522,7 +803,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile the middle-size check")
     parser.add_argument("--rounds", type=_positive, help="rounds of parts 1 and 2 (5)")
     parser.add_argument("--coldstart-rounds", type=_positive, help="rounds of part 3 (30)")
+    parser.add_argument("--base", type=Path, metavar="PATH", help="part 5 against this checkout")
+    parser.add_argument("--shape-rounds", type=_positive, help="rounds of part 5 (5)")
+    parser.add_argument("--shapes-only", action="store_true", help="part 5 alone")
     args = parser.parse_args(argv)
+    if args.base is not None and not (args.base / "flowql" / "__init__.py").is_file():
+        parser.error(f"--base {args.base}: no flowql source tree there")
 
     sizes = QUICK_SIZES if args.quick else SIZES
     rounds = args.rounds or (1 if args.quick else 5)
@@ -534,17 +820,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = print_header("check")
     print()
     child_env = _child_env()
-    coldstart = profile = None
+    coldstart = profile = check = part1 = None
     with tempfile.TemporaryDirectory(prefix="flowql-bench-corpus-") as tmp:
         root = Path(tmp)
-        corpora = {n: write_corpus(root, n) for n in sizes}
-        check = bench_check(root, corpora, rounds, child_env)
-        part1 = print_part1(check, main_size, GOAL_FILTERS_PER_S)
-        print_part2(check)
-        if args.profile:
-            profile = profile_check(root, corpora[main_size])
-            profile["unprofiled_wall_s"] = part1["wall_s"]
-    if not args.skip_coldstart:
+        if not args.shapes_only:
+            corpora = {n: write_corpus(root, n) for n in sizes}
+            check = bench_check(root, corpora, rounds, child_env)
+            part1 = print_part1(check, main_size, GOAL_FILTERS_PER_S)
+            print_part2(check)
+            if args.profile:
+                profile = profile_check(root, corpora[main_size])
+                profile["unprofiled_wall_s"] = part1["wall_s"]
+        shapes = write_shapes(
+            root,
+            QUICK_SHAPE_FILTERS if args.quick else SHAPE_FILTERS,
+            QUICK_SHAPE_FILES if args.quick else SHAPE_FILES,
+        )
+        base = args.base.resolve() if args.base is not None else None
+        shape_rounds = args.shape_rounds or (1 if args.quick else 5)
+        repository = bench_shapes(root, shapes, shape_rounds, base)
+        repository["goals"] = print_shapes(repository)
+    if not args.skip_coldstart and not args.shapes_only:
         coldstart = coldstart_or_explain(bench_coldstart, coldstart_rounds, COLDSTART_EXPR)
         if coldstart is None:
             return 1
@@ -559,6 +855,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "linearity": check,
             "coldstart": coldstart,
             "profile": profile,
+            "repository": repository,
         }
         write_report(args.json, argv, args.quick, env, SEED, figures)
     return 0

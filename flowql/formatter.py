@@ -109,7 +109,7 @@ _INDENT = 4
 _OPENERS = frozenset({"LPAR", "NOT"})
 
 
-def format_source(text: str, *, line_length: int = 88) -> str:
+def format_source(text: str, *, line_length: int = 88, parsed: Expr | None = None) -> str:
     """Format the text of a ``.flowql`` file: one filter and its ``#`` comments.
 
     The filter is printed as :func:`format` prints it when that fits in ``line_length``
@@ -122,23 +122,29 @@ def format_source(text: str, *, line_length: int = 88) -> str:
 
     Raises :class:`~flowql.errors.ParseError` for text that does not parse, before producing
     anything. White space inside string values is part of the value and is kept as is.
+    ``parsed`` is the tree of ``text`` when the caller has it already (``flowql check``), so
+    that the text is not parsed again.
     """
-    expr = parse(text)
+    expr = parse(text) if parsed is None else parsed
     leaves = [node for node in walk(expr) if isinstance(node, (Comparison, In))]
-    comments = _attach_comments(text, leaves)
+    # Without a '#' there is no comment to place: no need to tokenize the text.
+    comments = _attach_comments(text, leaves) if "#" in text else _Comments(len(leaves))
     forced, widths, bounds = _measure(expr, comments)
     lines = _lay_out(expr, line_length, forced, widths, bounds)
     return _render(lines, comments)
 
 
-def format_file(text: str, *, line_length: int = 88) -> str:
+def format_file(text: str, *, line_length: int = 88, parsed: Expr | None = None) -> str:
     """What ``flowql fmt`` writes for a file holding ``text``: :func:`format_source`'s output,
     with the file's byte order mark kept and, when it has any CRLF line break, every line break
     as CRLF. A line break inside a quoted value is data: it is neither looked at nor changed.
     ``flowql check`` compares with this too (FQ402), so the two never disagree about a file.
-    Raises :class:`~flowql.errors.ParseError` like :func:`format_source`."""
+    Raises :class:`~flowql.errors.ParseError` like :func:`format_source`; ``parsed`` is the
+    tree of ``text`` (without a byte order mark), as for :func:`format_source`."""
     bom = "\ufeff" if text.startswith("\ufeff") else ""
-    formatted = format_source(text[len(bom) :], line_length=line_length)
+    formatted = format_source(
+        text[len(bom) :], line_length=line_length, parsed=None if bom else parsed
+    )
     # Strings stand in as a bare quote, so that only line breaks between tokens count.
     if "\r\n" in text and "\r\n" in "".join(
         "'" if t.kind == "STRING" else t.text for t in tokenize(text)

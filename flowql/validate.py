@@ -672,7 +672,8 @@ class _Checker:
             from flowql.formatter import format_file
 
             # What fmt writes, CRLF line breaks included: a CRLF file it wrote is formatted.
-            formatted = format_file(text, line_length=line_length)
+            # From the tree already made: the text is parsed once, whatever checks it.
+            formatted = format_file(text, line_length=line_length, parsed=expr)
             if not newline:
                 formatted = formatted[: -2 if formatted.endswith("\r\n") else -1]
             differs = text != formatted

@@ -136,3 +136,74 @@ def test_manifests_use_the_demo_model_with_a_few_mistakes(bench: ModuleType) -> 
     assert set(codes) == {"FQ101", "FQ102"}
     # a few findings per thousand filters: mostly valid
     assert 5 <= len(codes) <= 50
+
+
+# --- part 5: repository shapes -------------------------------------------------------------------
+
+
+def test_quick_run_measures_the_repository_shapes(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, report = quick_run
+    assert "5. Repository shapes" in stdout
+    repository = report["repository"]
+    shapes = repository["shapes"]
+    assert set(shapes) == {"manifests", "single", "files"}
+    assert shapes["manifests"]["filters"] == shapes["single"]["filters"] == 1_000
+    assert shapes["manifests"]["files"] == 10
+    assert shapes["single"]["files"] == 1
+    assert shapes["files"]["files"] == shapes["files"]["filters"] == 200
+    assert set(repository["trees"]) == {"this"}
+    for name in shapes:
+        run = repository["runs"][f"this {name}"]
+        for key in ("wall_s", "peak_mb", "filters_per_s", "us_per_file"):
+            assert positive(run[key]), (name, key, run)
+    assert positive(repository["single_over_manifests"])
+    assert "speedup" not in repository  # no --base
+    assert set(repository["goals"]) == {
+        "speedup",
+        "single_over_manifests",
+        "single_peak_mb",
+        "ruff_ratio",
+        "cold_start",
+    }
+    assert repository["goals"]["speedup"] is None
+    assert isinstance(repository["goals"]["single_peak_mb"], bool)
+    # ruff is in the dev environment: its two corpora, and flowql's time per file over each
+    assert set(repository["ruff_us_per_file"]) == {"ruff-findings", "ruff-clean"}
+    assert all(positive(r) for r in repository["ruff_ratio"].values())
+
+
+def test_a_quick_side_by_side_run_against_a_base_tree(tmp_path: Path) -> None:
+    stdout, report = run_quick(
+        "bench_check",
+        tmp_path / "results.json",
+        "--shapes-only",
+        "--base",
+        str(Path(__file__).resolve().parent.parent),
+        timeout=300,
+    )
+    assert report["check"] is None  # parts 1 to 4 left out
+    repository = report["repository"]
+    assert set(repository["trees"]) == {"this", "base"}
+    assert set(repository["speedup"]) == {"manifests", "single", "files"}
+    assert all(positive(v) for v in repository["speedup"].values())
+    assert positive(repository["cold_start_this_over_base"])
+    assert "throughput this/base" in stdout
+    assert isinstance(repository["goals"]["speedup"], bool)
+
+
+def test_the_shapes_hold_the_same_filters(bench: ModuleType, tmp_path: Path) -> None:
+    from flowql.formatter import format_file
+
+    shapes = bench.write_shapes(tmp_path, 300, 20)
+    many = sorted((tmp_path / shapes["manifests"].directory).iterdir())
+    assert len(many) == 3
+    spread = [q.filter for m in many for q in load_manifest_text(m.read_text("utf-8"))]
+    single = tmp_path / shapes["single"].directory / "queries.toml"
+    assert [q.filter for q in load_manifest_text(single.read_text("utf-8"))] == spread
+    files = sorted((tmp_path / shapes["files"].directory).iterdir())
+    assert len(files) == 20
+    texts = [f.read_text("utf-8") for f in files]
+    assert all(format_file(t) == t for t in texts)  # as flowql fmt writes them
+    assert any("\nAND " in t for t in texts)  # long ones over several lines
+    for name in bench.RUFF_FILES:
+        assert len(list((tmp_path / name).iterdir())) == 20

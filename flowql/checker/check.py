@@ -150,9 +150,13 @@ class Checker:
 
     def run(self, inputs: Sequence[Input], *, jobs: int = 1) -> CheckResult:
         """Check every input; collect every finding. With ``jobs`` > 1, inputs are checked in
-        that many worker processes (on Linux, when there are enough of them to pay for it)."""
-        if jobs > 1 and len(inputs) >= 4 * jobs and _can_fork():
-            return self._run_parallel(inputs, jobs)
+        that many worker processes (on Linux, when there is enough to check to pay for it): runs
+        of whole inputs, and runs of the queries of a large manifest."""
+        large = any(item.manifest and len(item.text) >= _SPLIT_CHARS for item in inputs)
+        if jobs > 1 and (len(inputs) >= 2 * jobs or large) and _can_fork():
+            units = _units(inputs, jobs * 4)
+            if len(units) >= 2 * jobs:
+                return self._run_parallel(inputs, units, jobs)
         from flowql.checker.report import Finding
 
         findings: list[Finding] = []
@@ -172,30 +176,81 @@ class Checker:
             return [(True, d) for d in exc.diagnostics]
         return [(False, d) for d in found]
 
-    def _run_parallel(self, inputs: Sequence[Input], jobs: int) -> CheckResult:
+    def _run_parallel(self, inputs: Sequence[Input], units: list[_Unit], jobs: int) -> CheckResult:
         import multiprocessing
 
         from flowql.checker.report import Finding
 
         global _shared
         # Workers are forked: they inherit the checker and the inputs, and send back plain
-        # tuples, so nothing but findings crosses between processes.
+        # tuples, so nothing but findings crosses between processes. The default model is
+        # loaded first, so that each worker need not load it again.
+        self.model_for(*_api_of(self.config.target, self.config.endpoint))
         _shared = (self, inputs)
-        bounds = _chunks([len(item.text) for item in inputs], jobs * 4)
-        findings: list[Finding] = []
-        errors: list[Finding] = []
+        done: list[_Done] = [None] * len(units)
         try:
             with multiprocessing.get_context("fork").Pool(jobs, _ignore_interrupts) as pool:
-                for part in pool.imap_unordered(_check_range, bounds):
-                    for index, is_error, fields in part:
-                        item = inputs[index]
-                        finding = Finding(item.name, _diagnostic(fields), item.text)
-                        (errors if is_error else findings).append(finding)
+                for number, part in pool.imap_unordered(_check_unit, enumerate(units)):
+                    done[number] = part
         finally:
             _shared = None
+        findings: list[Finding] = []
+        errors: list[Finding] = []
+        runs: list[tuple[tuple[int, int, int], _RunDone]] = []
+        for (first, _last, run), part in zip(units, done, strict=True):
+            if run is not None:
+                assert not isinstance(part, list)
+                runs.append((run, part))
+                item = inputs[first]
+                if run[1] < len(item.text):
+                    continue  # the manifest's last run is yet to come
+                for is_error, diagnostic in self._merge_runs(item, runs):
+                    (errors if is_error else findings).append(
+                        Finding(item.name, diagnostic, item.text)
+                    )
+                runs = []
+                continue
+            assert isinstance(part, list)
+            for index, is_error, fields in part:
+                item = inputs[index]
+                finding = Finding(item.name, _diagnostic(fields), item.text)
+                (errors if is_error else findings).append(finding)
         findings.sort(key=_finding_order)
         errors.sort(key=_finding_order)
         return CheckResult(findings, len(inputs), errors)
+
+    def _merge_runs(
+        self, item: Input, runs: list[tuple[tuple[int, int, int], _RunDone]]
+    ) -> list[tuple[bool, Diagnostic]]:
+        """The diagnostics of a manifest checked in runs of tables, as one process finds them:
+        a query named like one of an earlier run is checked again knowing that name, and a
+        manifest that is not plain after all is checked whole, here."""
+        from flowql.checker.manifest import table_bounds
+
+        if any(part is None for _, part in runs):
+            try:
+                found = self._manifest_found(item, by_table=False)
+            except FlowQLError as exc:
+                return [(True, d) for d in exc.diagnostics]
+            return [(False, d) for d in self._suppress(item, self._select(found))]
+        names: dict[str, int] = {}
+        found = []
+        for run, part in runs:
+            assert part is not None
+            rows, firsts, repeats = part
+            by_query = {index: [_diagnostic(f) for f in fields] for index, fields in rows}
+            for name, first in firsts.items():
+                if name not in names:
+                    names[name] = first
+                    continue
+                for index in (first, *repeats.get(name, ())):
+                    # Its table, found again, checked with the name of the earlier query.
+                    bounds = list(table_bounds(item.text, run[0], run[1]))[index - run[2]]
+                    again = self._manifest_run(item, (*bounds, index), {name: names[name]})
+                    by_query[index] = again[0][1] if again else []
+            for index in sorted(by_query):
+                found.extend(by_query[index])
+        return [(False, d) for d in self._suppress(item, self._select(found))]
 
     def check_filter(self, item: Input) -> list[Diagnostic]:
         """Diagnostics for one filter text (a ``.flowql`` file, stdin or ``--expr``)."""
@@ -221,51 +276,92 @@ class Checker:
     def check_manifest(self, item: Input) -> list[Diagnostic]:
         """Diagnostics for every query of a manifest, placed in the manifest's text. A TOML
         file without ``[[query]]`` tables (a Cargo.toml handed over by pre-commit) has none."""
-        from flowql.checker.manifest import load_manifest_text
-
         if "[[query]]" not in item.text and "[[ query ]]" not in item.text:
             return []
+        return self._suppress(item, self._select(self._manifest_found(item)))
+
+    def _manifest_found(self, item: Input, *, by_table: bool | None = None) -> list[Diagnostic]:
+        """Every diagnostic of a manifest, before ``--select`` and ``# noqa``: read table by
+        table when it is a plain series of ``[[query]]`` tables (and ``by_table``; by default
+        when it is large), else whole. Whole is faster (one tomllib call), table by table keeps
+        memory to one query."""
+        from flowql.checker.manifest import NotPlainError, load_manifest_text, table_runs
+
+        if by_table is None:
+            # With a memo (the same texts checked again and again), it reads them whole.
+            by_table = len(item.text) >= _SPLIT_CHARS and self.manifest_memo is None
+        runs = table_runs(item.text, 1) if by_table else None
+        if runs is not None:
+            try:
+                return [d for _, found in self._manifest_run(item, runs[0], {}) for d in found]
+            except NotPlainError:
+                pass
         found: list[Diagnostic] = []
         for query in load_manifest_text(item.text, item.name, memo=self.manifest_memo):
-            found.extend(query.diagnostics)
-            # A table that names an endpoint is a query `flowql query --manifest` runs: its
-            # query rules hold with or without a filter.
-            runs = not query.diagnostics and query.endpoint is not None
-            post_filter = query.fields.get("post_filter") is True
-            if runs:
-                found.extend(self._query_rules(query, with_filter=post_filter))
-            if not query.has_filter:
-                continue
-            query_api = query.query_api(self.config.target)
-            # A table that names its api but no target: the filter is checked for the API's
-            # own target (its first; Flow XO has none).
-            target = query.target or self.config.target
-            if query.api and not query.target:
-                targets = APIS[Api(query_api)].targets
-                target = targets[0] if targets else None
-            endpoint = query.endpoint or self.config.endpoint
-            flow = query.flow or self.config.flow
-            api, klaviyo = _api_of(target, endpoint)
-            if query_api == Api.CONVIVA_SESSIONS:
-                api = "conviva-sessions"
-                if endpoint in ("content", "ad"):
-                    endpoint = _SESSIONS_PREFIX + endpoint
-            model = self.model_for(api, klaviyo)
-            try:
-                here = self._check_one(
-                    query.filter, api, target, endpoint, flow, model, query, False
-                )
-            except ValueError as exc:
-                # The query's request is not one the API takes (checked field by field in
-                # the manifest already; this is the last word of the endpoint itself).
-                found.append(Diagnostic("FQ802", str(exc), query.span))
-                continue
-            if post_filter and runs:
-                # What the target refuses is applied here, after the fetch: the query rules
-                # (FQ714, FQ715) said what cannot be.
-                here = [d for d in here if not d.code.startswith("FQ6")]
-            found.extend(_placed(query, d) if d.span else d for d in here)
-        return self._suppress(item, self._select(found))
+            found.extend(self._check_query(query))
+        return found
+
+    def _manifest_run(
+        self,
+        item: Input,
+        run: tuple[int, int, int],
+        names: dict[str, int],
+        repeats: dict[str, list[int]] | None = None,
+    ) -> list[tuple[int, list[Diagnostic]]]:
+        """(index, diagnostics) for each query of a run of tables (``table_runs``) that has any,
+        one query in memory at a time; ``names`` as for ``read_tables``, and ``repeats`` given
+        the index of every query whose name an earlier one of the run has. Raises
+        ``NotPlainError`` as ``read_tables`` does."""
+        from flowql.checker.manifest import read_tables
+
+        out: list[tuple[int, list[Diagnostic]]] = []
+        for query in read_tables(item.text, item.name, run, names):
+            found = self._check_query(query)
+            if found:
+                out.append((query.index, found))
+            if repeats is not None and query.name and names.get(query.name) != query.index:
+                repeats.setdefault(query.name, []).append(query.index)
+        return out
+
+    def _check_query(self, query: Query) -> list[Diagnostic]:
+        """The diagnostics of one query of a manifest, placed in the manifest."""
+        found: list[Diagnostic] = list(query.diagnostics)
+        # A table that names an endpoint is a query `flowql query --manifest` runs: its
+        # query rules hold with or without a filter.
+        runs = not query.diagnostics and query.endpoint is not None
+        post_filter = query.fields.get("post_filter") is True
+        if runs:
+            found.extend(self._query_rules(query, with_filter=post_filter))
+        if not query.has_filter:
+            return found
+        query_api = query.query_api(self.config.target)
+        # A table that names its api but no target: the filter is checked for the API's
+        # own target (its first; Flow XO has none).
+        target = query.target or self.config.target
+        if query.api and not query.target:
+            targets = APIS[Api(query_api)].targets
+            target = targets[0] if targets else None
+        endpoint = query.endpoint or self.config.endpoint
+        flow = query.flow or self.config.flow
+        api, klaviyo = _api_of(target, endpoint)
+        if query_api == Api.CONVIVA_SESSIONS:
+            api = "conviva-sessions"
+            if endpoint in ("content", "ad"):
+                endpoint = _SESSIONS_PREFIX + endpoint
+        model = self.model_for(api, klaviyo)
+        try:
+            here = self._check_one(query.filter, api, target, endpoint, flow, model, query, False)
+        except ValueError as exc:
+            # The query's request is not one the API takes (checked field by field in
+            # the manifest already; this is the last word of the endpoint itself).
+            found.append(Diagnostic("FQ802", str(exc), query.span))
+            return found
+        if post_filter and runs:
+            # What the target refuses is applied here, after the fetch: the query rules
+            # (FQ714, FQ715) said what cannot be.
+            here = [d for d in here if not d.code.startswith("FQ6")]
+        found.extend(_placed(query, d) if d.span else d for d in here)
+        return found
 
     def fix(self, item: Input, *, unsafe: bool = False) -> tuple[str, int]:
         """The input's text with its fixes made (the unsafe ones too with ``unsafe``), and how
@@ -454,7 +550,10 @@ class Checker:
 
     def _suppress(self, item: Input, found: list[Diagnostic]) -> list[Diagnostic]:
         """Apply the input's ``# noqa`` comments, and report those that suppress nothing."""
-        if "noqa" not in item.text.lower():
+        import re
+
+        # Not text.lower(): on non-ASCII text that makes a copy of four bytes a character.
+        if re.search("noqa", item.text, re.IGNORECASE) is None:
             return found
         from flowql.checker.noqa import noqa_comments
 
@@ -500,6 +599,21 @@ class Checker:
 
 _shared: tuple[Checker, Sequence[Input]] | None = None
 
+if TYPE_CHECKING:
+    # Work for a worker: inputs[first:last] whole, or the run (start, stop, index of its first
+    # query) of the tables of the manifest inputs[first].
+    _Unit: TypeAlias = "tuple[int, int, tuple[int, int, int] | None]"
+    # What a worker sends back for a run: (index, diagnostics) of the queries that have any,
+    # the first query of each name, the later queries of each name; None: not plain.
+    _RunDone: TypeAlias = (
+        "tuple[list[tuple[int, list[_Fields]]], dict[str, int], dict[str, list[int]]] | None"
+    )
+    _Done: TypeAlias = "list[tuple[int, bool, _Fields]] | _RunDone"
+
+# A manifest is checked in runs of its tables when it is at least this large (about 1,000
+# queries): below, one process checks it faster than work can be handed out.
+_SPLIT_CHARS = 200_000
+
 
 def _can_fork() -> bool:
     import sys
@@ -532,26 +646,73 @@ def _chunks(sizes: list[int], count: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def _check_range(bounds: tuple[int, int]) -> list[tuple[int, bool, _Fields]]:
+def _units(inputs: Sequence[Input], count: int) -> list[_Unit]:
+    """About ``count`` units of similar size, in input order: runs of whole inputs, and a
+    manifest of at least ``_SPLIT_CHARS`` that is a plain series of tables cut into runs of
+    them."""
+    sizes = [len(item.text) for item in inputs]
+    share = max(sum(sizes) / count, 1)
+    units: list[_Unit] = []
+    start = 0
+    for index, item in enumerate(inputs):
+        size = sizes[index]
+        runs = None
+        if item.manifest and size >= max(share, _SPLIT_CHARS) and "[[query]]" in item.text:
+            from flowql.checker.manifest import table_runs
+
+            runs = table_runs(item.text, round(size / share))
+        if runs is None or len(runs) < 2:
+            continue
+        units.extend(_whole(sizes, start, index, share))
+        units.extend((index, index + 1, run) for run in runs)
+        start = index + 1
+    units.extend(_whole(sizes, start, len(inputs), share))
+    return units
+
+
+def _whole(sizes: list[int], start: int, stop: int, share: float) -> list[_Unit]:
+    """Units of whole inputs for ``inputs[start:stop]``, of about ``share`` characters each."""
+    if start >= stop:
+        return []
+    part = sizes[start:stop]
+    count = max(1, round(sum(part) / share))
+    return [(start + first, start + last, None) for first, last in _chunks(part, count)]
+
+
+def _fields(d: Diagnostic) -> _Fields:
+    span = d.span
+    where = (
+        (span.start, span.end, span.line, span.column, span.end_line, span.end_column)
+        if span is not None
+        else None
+    )
+    fix = d.fix
+    made = None
+    if fix is not None:
+        edits = tuple((e.start, e.end, e.replacement) for e in fix.edits)
+        made = (fix.message, fix.applicability.value, edits)
+    return (d.code, d.message, where, d.hint, d.severity.value, made)
+
+
+def _check_unit(job: tuple[int, _Unit]) -> tuple[int, _Done]:
+    from flowql.checker.manifest import NotPlainError
+
     assert _shared is not None
     checker, inputs = _shared
+    number, (first, last, run) = job
+    if run is not None:
+        names: dict[str, int] = {}
+        repeats: dict[str, list[int]] = {}
+        try:
+            rows = checker._manifest_run(inputs[first], run, names, repeats)
+        except NotPlainError:
+            return number, None
+        return number, ([(i, [_fields(d) for d in found]) for i, found in rows], names, repeats)
     out: list[tuple[int, bool, _Fields]] = []
-    for index in range(*bounds):
+    for index in range(first, last):
         for is_error, d in checker._check_input(inputs[index]):
-            span = d.span
-            where = (
-                (span.start, span.end, span.line, span.column, span.end_line, span.end_column)
-                if span is not None
-                else None
-            )
-            fix = d.fix
-            made = None
-            if fix is not None:
-                edits = tuple((e.start, e.end, e.replacement) for e in fix.edits)
-                made = (fix.message, fix.applicability.value, edits)
-            fields = (d.code, d.message, where, d.hint, d.severity.value, made)
-            out.append((index, is_error, fields))
-    return out
+            out.append((index, is_error, _fields(d)))
+    return number, out
 
 
 def _diagnostic(fields: _Fields) -> Diagnostic:

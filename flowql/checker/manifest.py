@@ -43,7 +43,7 @@ from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from typing import Any, TypeAlias
 
     from flowql.fixes import Fix
@@ -185,16 +185,16 @@ def toml_loads(text: str) -> dict[str, Any]:
 # tomllib says what a document means but not where anything is. The scanner below walks the
 # text once, the way a TOML parser does, and records for every value its key path (the tomllib
 # path: table names, keys and array indexes), the span of its key and of the value, and for a
-# string the decoded text with the file offsets each character came from. It also records every
-# comment and every table header. It trusts tomllib to have validated the text: on text that is
-# not TOML it stops with _ScanError, keeping what it found up to there.
+# string where it is, to be decoded (with the file offsets each character came from) when asked.
+# It also records every comment and every table header. It trusts tomllib to have validated the
+# text: on text that is not TOML it stops with _ScanError, keeping what it found up to there.
 
 
 class _ScanError(Exception):
     pass
 
 
-class _Str:
+class _Decoded:
     """A TOML string, decoded: ``value``, and for each character ``starts[i]``/``ends[i]``, the
     file offsets of the text that produced it (the character itself, an escape, or the CRLF of a
     newline). ``content_start``/``content_end`` delimit the text between the quotes."""
@@ -207,6 +207,56 @@ class _Str:
         self.ends: list[int] = []
         self.content_start = 0
         self.content_end = 0
+
+
+class _Str:
+    """A TOML string value found in the text, not decoded: :meth:`decoded` decodes it when asked
+    and keeps nothing, so that a scan costs memory by the values of a file, not by its
+    characters (two offsets a character are hundreds of megabytes for a large manifest). The
+    attributes of :class:`_Decoded` read the same, each decoding again."""
+
+    __slots__ = ("at", "end", "text")
+
+    def __init__(self, text: str, at: int, end: int) -> None:
+        self.text = text
+        self.at = at  # the offset of the opening quote
+        self.end = end  # just after the closing one
+
+    def decoded(self) -> _Decoded:
+        scanner = _Scanner(self.text, self.at)
+        text = self.text
+        if text.startswith('"""', self.at):
+            return scanner._multiline('"')
+        if text.startswith("'''", self.at):
+            return scanner._multiline("'")
+        return scanner._basic() if text[self.at] == '"' else scanner._literal()
+
+    @property
+    def value(self) -> str:
+        return self.decoded().value
+
+    @property
+    def starts(self) -> list[int]:
+        return self.decoded().starts
+
+    @property
+    def ends(self) -> list[int]:
+        return self.decoded().ends
+
+    @property
+    def content_start(self) -> int:
+        text, at = self.text, self.at
+        if not text.startswith(('"""', "'''"), at):
+            return at + 1
+        # A line break right after the opening quotes is not part of the string.
+        return (
+            at + 3 + (1 if text.startswith("\n", at + 3) else 2 * text.startswith("\r\n", at + 3))
+        )
+
+    @property
+    def content_end(self) -> int:
+        multiline = self.text.startswith(('"""', "'''"), self.at)
+        return self.end - (3 if multiline else 1)
 
 
 class _Entry:
@@ -245,12 +295,24 @@ _HEX_ESCAPES = {"u": 4, "U": 8, "x": 2}  # \x: TOML 1.1
 _BASIC_RUN = re.compile(r'[^"\\\r\n]+')
 _MULTILINE_BASIC_RUN = re.compile(r'[^"\\\r]+')
 _MULTILINE_LITERAL_RUN = re.compile(r"[^'\r]+")
+# Whole string values, stepped over without decoding them: each accepts what the decoder below
+# accepts (on TOML that tomllib read, the same text), written as "normal* (special normal*)*" so
+# that no text makes them backtrack more than a step.
+_ESCAPE = r'\\(?:[btnfre"\\]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})'
+_SKIP_BASIC = re.compile(r'"[^"\\\r\n]*(?:' + _ESCAPE + r'[^"\\\r\n]*)*"')
+_SKIP_LITERAL = re.compile(r"'[^'\r\n]*'")
+_SKIP_MULTILINE_BASIC = re.compile(
+    r'"""[^"\\]*(?:(?:"(?!"")|\\[ \t]*\r?\n|' + _ESCAPE + r')[^"\\]*)*"""(?:"{0,2})'
+)
+_SKIP_MULTILINE_LITERAL = re.compile(r"'''[^']*(?:'(?!'')[^']*)*'''(?:'{0,2})")
 
 
 class _Scanner:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, start: int = 0, stop: int | None = None) -> None:
+        """Scan ``text`` from ``start`` to ``stop`` (a line start; the end by default)."""
         self.text = text
-        self.pos = 0
+        self.pos = start
+        self.stop = len(text) if stop is None else stop
         self.entries: dict[_Path, _Entry] = {}
         self.headers: dict[_Path, tuple[int, int]] = {}
         self.comments: list[tuple[int, int]] = []
@@ -261,7 +323,7 @@ class _Scanner:
         prefix: _Path = ()
         while True:
             self._blank(newlines=True)
-            if self.pos >= len(text):
+            if self.pos >= self.stop:
                 return
             if text[self.pos] == "[":
                 start = self.pos
@@ -356,14 +418,18 @@ class _Scanner:
         start = self.pos
         string: _Str | None = None
         char = text[start] if start < len(text) else ""
-        if text.startswith('"""', start):
-            string = self._multiline('"')
-        elif char == '"':
-            string = self._basic()
-        elif text.startswith("'''", start):
-            string = self._multiline("'")
-        elif char == "'":
-            string = self._literal()
+        if char == '"' or char == "'":
+            if text.startswith('"""', start):
+                skip = _SKIP_MULTILINE_BASIC
+            elif text.startswith("'''", start):
+                skip = _SKIP_MULTILINE_LITERAL
+            else:
+                skip = _SKIP_BASIC if char == '"' else _SKIP_LITERAL
+            match = skip.match(text, start)
+            if match is None:
+                raise _ScanError
+            self.pos = match.end()
+            string = _Str(text, start, self.pos)
         elif char == "[":
             self.pos += 1
             index = 0
@@ -407,9 +473,9 @@ class _Scanner:
 
     # --- strings: each decoded character with the offsets it came from ---
 
-    def _basic(self) -> _Str:
+    def _basic(self) -> _Decoded:
         text = self.text
-        out = _Str()
+        out = _Decoded()
         chars: list[str] = []
         self.pos += 1
         out.content_start = self.pos
@@ -433,12 +499,12 @@ class _Scanner:
         out.value = "".join(chars)
         return out
 
-    def _multiline(self, quote: str) -> _Str:
+    def _multiline(self, quote: str) -> _Decoded:
         """A multi-line string: basic (``quote`` ``"``, with escapes) or literal (``'``)."""
         text = self.text
         basic = quote == '"'
         run = _MULTILINE_BASIC_RUN if basic else _MULTILINE_LITERAL_RUN
-        out = _Str()
+        out = _Decoded()
         chars: list[str] = []
         self.pos += 3
         self._first_newline()
@@ -467,9 +533,9 @@ class _Scanner:
         out.value = "".join(chars)
         return out
 
-    def _literal(self) -> _Str:
+    def _literal(self) -> _Decoded:
         text = self.text
-        out = _Str()
+        out = _Decoded()
         self.pos += 1
         out.content_start = self.pos
         end = self.pos
@@ -484,7 +550,7 @@ class _Scanner:
         self.pos = end + 1
         return out
 
-    def _run(self, pattern: re.Pattern[str], chars: list[str], out: _Str) -> bool:
+    def _run(self, pattern: re.Pattern[str], chars: list[str], out: _Decoded) -> bool:
         """Take a run of characters that stand for themselves, if one starts here."""
         match = pattern.match(self.text, self.pos)
         if match is None:
@@ -503,7 +569,7 @@ class _Scanner:
         elif self.text.startswith("\r\n", self.pos):
             self.pos += 2
 
-    def _verbatim(self, chars: list[str], out: _Str) -> None:
+    def _verbatim(self, chars: list[str], out: _Decoded) -> None:
         """One character as it is, a CRLF being one newline (tomllib's reading)."""
         start = self.pos
         if self.text.startswith("\r\n", start):
@@ -515,7 +581,7 @@ class _Scanner:
         out.starts.append(start)
         out.ends.append(self.pos)
 
-    def _close(self, chars: list[str], out: _Str, quote: str) -> None:
+    def _close(self, chars: list[str], out: _Decoded, quote: str) -> None:
         """At three quotes: up to two more quotes before the closing three are content."""
         run = self.pos
         while run < len(self.text) and self.text[run] == quote:
@@ -530,7 +596,7 @@ class _Scanner:
         out.content_end = self.pos + extra
         self.pos = run
 
-    def _escape(self, chars: list[str], out: _Str) -> None:
+    def _escape(self, chars: list[str], out: _Decoded) -> None:
         text = self.text
         start = self.pos
         kind = text[start + 1] if start + 1 < len(text) else ""
@@ -552,10 +618,17 @@ class _Scanner:
         out.ends.append(self.pos)
 
 
-def scan_toml(text: str) -> _Scanner:
+def scan_toml(text: str, table: tuple[int, int, int] | None = None) -> _Scanner:
     """Scan TOML text for positions; on text that is not TOML, what was found before the
-    problem. Internal: :mod:`flowql.checker.config` uses it too."""
-    scanner = _Scanner(text)
+    problem. ``table`` (start, stop, index) scans one ``[[query]]`` table of a manifest alone:
+    the text from its header to ``stop``, its paths those of the ``index``-th query, its offsets
+    in the whole text. Internal: :mod:`flowql.checker.config` uses it too."""
+    if table is None:
+        scanner = _Scanner(text)
+    else:
+        start, stop, index = table
+        scanner = _Scanner(text, start, stop)
+        scanner._arrays[("query",)] = index
     try:
         scanner.run()
     except (_ScanError, IndexError, RecursionError):
@@ -564,19 +637,29 @@ def scan_toml(text: str) -> _Scanner:
 
 
 class _LazyScan:
-    """The scan of one manifest, made on first use: finding positions costs more than reading
-    the TOML, and a clean query never needs them (only findings and problems do)."""
+    """The scan of one manifest (or of one of its tables, ``table`` as for :func:`scan_toml`),
+    made on first use: finding positions costs more than reading the TOML, and a clean query
+    never needs them (only findings and problems do)."""
 
-    __slots__ = ("_scanner", "memo", "text")
+    __slots__ = ("_scanner", "memo", "table", "text")
 
-    def __init__(self, text: str, memo: ManifestMemo | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        memo: ManifestMemo | None = None,
+        table: tuple[int, int, int] | None = None,
+    ) -> None:
         self.text = text
         self.memo = memo
+        self.table = table
         self._scanner: _Scanner | None = None
 
     def get(self) -> _Scanner:
         if self._scanner is None:
-            self._scanner = scan_manifest(self.text, self.memo)
+            if self.table is not None:
+                self._scanner = scan_toml(self.text, self.table)
+            else:
+                self._scanner = scan_manifest(self.text, self.memo)
         return self._scanner
 
 
@@ -744,7 +827,7 @@ class Query:
             return
         text = scan.text
         entry = scan.get().entries.get(filter_path)
-        string = entry.string if entry is not None else None
+        string = entry.string.decoded() if entry is not None and entry.string else None
         fallback = span or Span.from_offsets(text, 0, 0)
         value_span = None
         if entry is not None:
@@ -846,7 +929,9 @@ class Query:
         string (an FQ802 diagnostic says so, and :attr:`filter` is empty)."""
         return self._has_filter
 
-    def _place(self, string: _Str | None, fallback: Span | None, value_span: Span | None) -> None:
+    def _place(
+        self, string: _Decoded | None, fallback: Span | None, value_span: Span | None
+    ) -> None:
         object.__setattr__(self, "_filter_span", value_span)
         if string is not None:
             object.__setattr__(self, "_starts", tuple(string.starts))
@@ -914,8 +999,16 @@ class Query:
                 return None
             edits.append(Edit(start, end, written))
         moved = Fix(edits, fix.message, fix.applicability)
-        # Read the string back: what the manifest then holds must be the fixed filter.
-        string = moved.apply(source[: value.end])[value.start :]
+        # Read the string back: what the manifest then holds must be the fixed filter. Made in
+        # the string's own text, not in the manifest up to it (a copy of megabytes a fix).
+        if any(e.start < value.start for e in edits):
+            return None
+        shifted = Fix(
+            [Edit(e.start - value.start, e.end - value.start, e.replacement) for e in edits],
+            fix.message,
+            fix.applicability,
+        )
+        string = shifted.apply(source[value.start : value.end])
         try:
             decoded = toml_loads("v = " + string).get("v")
         except TomlSyntaxError:
@@ -1050,6 +1143,83 @@ def load_manifest_text(
     return queries
 
 
+# --- large manifests, table by table ----------------------------------------------------------
+#
+# A manifest that is comments and blank lines, then [[query]] tables and nothing else, means
+# what its tables mean one by one: each can be read on its own (tomllib, and the scanner when a
+# position is needed), so memory is bounded by one query, and runs of tables can be checked in
+# different processes. A header is found by its line alone, so one inside a multi-line string
+# or array would split a table in two: its first part then fails to read as a [[query]] table
+# of its own (the string or array has no end), and the whole file is read as it is instead.
+# So is any file where a table, or what comes before the first one, does not read as expected.
+
+_HEADER_LINE = re.compile(r"^[ \t]*\[\[[ \t]*query[ \t]*\]\][ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+
+
+class NotPlainError(Exception):
+    """A manifest that is not a plain series of ``[[query]]`` tables: read it whole."""
+
+
+def table_runs(text: str, parts: int) -> list[tuple[int, int, int]] | None:
+    """``text`` cut into about ``parts`` runs of whole ``[[query]]`` tables of similar size:
+    (start, stop, index of the first query) each, in file order; None when the text does not
+    start with comments and blank lines and then a table header (it is read whole)."""
+    if text.startswith(_BOM):
+        return None
+    headers = _HEADER_LINE.finditer(text)
+    first = next(headers, None)
+    if first is None:
+        return None
+    try:
+        if toml_loads(text[: first.start()]):
+            return None
+    except TomlSyntaxError:
+        return None
+    runs: list[tuple[int, int, int]] = []
+    start, index = first.start(), 0
+    step = max(1, (len(text) - start) // max(1, parts))
+    for count, header in enumerate(headers, 1):
+        if header.start() - start >= step and len(runs) < parts - 1:
+            runs.append((start, header.start(), index))
+            start, index = header.start(), count
+    runs.append((start, len(text), index))
+    return runs
+
+
+def table_bounds(text: str, start: int, stop: int) -> Iterator[tuple[int, int]]:
+    """The (start, stop) of each ``[[query]]`` table from ``start`` (a header) to ``stop``."""
+    here = start
+    for header in _HEADER_LINE.finditer(text, start + 1):
+        if header.start() >= stop:
+            break
+        yield here, header.start()
+        here = header.start()
+    yield here, stop
+
+
+def read_tables(
+    text: str, path: str | None, run: tuple[int, int, int], names: dict[str, int]
+) -> Iterator[Query]:
+    """The queries of a run of tables (from :func:`table_runs`), read one at a time: the same
+    as :func:`load_manifest_text` gives for them, when ``names`` holds the names of the queries
+    before (it is updated). Raises :class:`NotPlainError` at a table that does not read as one
+    ``[[query]]`` table."""
+    start, stop, index = run
+    for begin, end in table_bounds(text, start, stop):
+        try:
+            data = toml_loads(text[begin:end])
+        except TomlSyntaxError:
+            raise NotPlainError from None
+        tables = data.get("query")
+        if len(data) != 1 or not isinstance(tables, list) or len(tables) != 1:
+            raise NotPlainError
+        if not isinstance(tables[0], dict):
+            raise NotPlainError
+        scan = _LazyScan(text, table=(begin, end, index))
+        yield _query(text, scan, index, tables[0], path, names)
+        index += 1
+
+
 _QUERY_HEADER = re.compile(r"^\[\[query\]\][ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 _ANY_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
 
@@ -1133,7 +1303,7 @@ def _scan_by_table(text: str, memo: ManifestMemo) -> _Scanner | None:
                 entry.key_end + start,
                 entry.start + start,
                 entry.end + start,
-                _moved(entry.string, start),
+                _moved(entry.string, text, start),
             )
         for path, (first, last) in part.headers.items():
             if path[:2] != ("query", 0):
@@ -1151,44 +1321,10 @@ def scan_manifest(text: str, memo: ManifestMemo | None = None) -> _Scanner:
     return found if found is not None else scan_toml(text)
 
 
-def _moved(string: _Str | None, by: int) -> _Str | None:
-    return None if string is None else _MovedStr(string, by)
-
-
-class _MovedStr(_Str):
-    """A table's string, ``by`` characters further into the manifest: its offsets are worked
-    out when they are first read (most strings' never are: a clean query's)."""
-
-    __slots__ = ("_by", "_ends", "_source", "_starts")
-
-    def __init__(self, source: _Str, by: int) -> None:
-        self._source = source
-        self._by = by
-        self._starts: list[int] | None = None
-        self._ends: list[int] | None = None
-        self.value = source.value
-        self.content_start = source.content_start + by
-        self.content_end = source.content_end + by
-
-    @property
-    def starts(self) -> list[int]:
-        if self._starts is None:
-            self._starts = [i + self._by for i in self._source.starts]
-        return self._starts
-
-    @starts.setter
-    def starts(self, value: list[int]) -> None:
-        self._starts = value
-
-    @property
-    def ends(self) -> list[int]:
-        if self._ends is None:
-            self._ends = [i + self._by for i in self._source.ends]
-        return self._ends
-
-    @ends.setter
-    def ends(self, value: list[int]) -> None:
-        self._ends = value
+def _moved(string: _Str | None, text: str, by: int) -> _Str | None:
+    """A table's string, ``by`` characters further into the manifest's ``text``: the same
+    string, decoded there when asked, so its offsets are the manifest's."""
+    return None if string is None else _Str(text, string.at + by, string.end + by)
 
 
 _INTERVAL = re.compile(r"PT([0-9]+)M")

@@ -896,7 +896,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="N",
-        help="check files in N processes (default: one per CPU, up to 8; 1 to stay in one)",
+        help="check files, and the queries of a large manifest, in N processes (default: one per "
+        "CPU, up to 8; 1 to stay in one)",
     )
     c.add_argument(
         "--statistics",

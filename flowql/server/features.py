@@ -200,13 +200,15 @@ def _find_filters(analysis: Analysis) -> list[_Filter]:
     for path, entry in scanner.entries.items():
         if path[2:] != ("filter",) or path[0] != "query" or entry.string is None:
             continue
-        string = entry.string
+        # Decoded once: the scan's strings decode again each time they are read.
+        string = entry.string.decoded()
         table = fields.get(path[1], {})
         delimiter = analysis.text[string.content_start - 1 : string.content_start]
+        offsets = _Offsets(string.starts, string.ends, string.content_start, string.content_end)
         out.append(
             _Filter(
                 string.value,
-                string,
+                offsets,
                 table.get("target") or config.target,
                 table.get("endpoint") or config.endpoint,
                 table.get("flow") or config.flow,
