@@ -229,7 +229,7 @@ def test_command_arguments_complete() -> None:
 
 
 def test_a_filter_after_run_show_or_explain_completes_as_a_filter() -> None:
-    for command in (":run", ":show", ":explain"):
+    for command in (":run", ":show", ":explain", ":fix"):
         found = candidates(f"{command} geo_c")
         assert [(c.text, c.start) for c in found] == [("geo_city", -5), ("geo_country", -5)]
     assert "AND" in texts(":run geo_country == 'Spain' ")

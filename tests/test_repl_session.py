@@ -398,6 +398,7 @@ def test_the_commands_and_their_help() -> None:
         "group-by",
         "limit",
         "show",
+        "fix",
         "explain",
         "run",
         "export",

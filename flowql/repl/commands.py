@@ -373,6 +373,39 @@ def _explain(session: Session, args: str) -> Outcome:
     return Outcome("\n".join(lines))
 
 
+MAX_FIX_ROUNDS = 10
+"""Rounds of :fix: each checks the text again, as flowql check --fix does."""
+
+
+def _fix(session: Session, args: str) -> Outcome:
+    from flowql.fixes import apply_fixes
+
+    unsafe = args == "--unsafe" or args.startswith("--unsafe ")
+    text = args.removeprefix("--unsafe").strip() if unsafe else args
+    source = text or session.typed or session.filter
+    if not source:
+        raise CommandError(_no_filter())
+    fixed, made = source, 0
+    for _ in range(MAX_FIX_ROUNDS):
+        found = session.check(fixed).diagnostics
+        fixes = [d.fix for d in found if d.fix is not None and (unsafe or d.fix.safe)]
+        if not fixes:
+            break
+        repaired, count = apply_fixes(fixed, fixes)
+        if repaired == fixed:
+            break
+        fixed, made = repaired, made + count
+    if not made:
+        hidden = sum(1 for d in session.check(source).diagnostics if d.fix is not None)
+        more = f" ({hidden} unsafe: :fix --unsafe)" if hidden and not unsafe else ""
+        return Outcome(f"nothing to fix{more}")
+    check, outcome = submit(session, fixed)
+    note = f"{made} fix{'es' if made > 1 else ''} made: {fixed}"
+    if outcome is None:  # errors no fix repairs: shown as the check shows them
+        return Outcome(note, warnings=check.diagnostics, source=fixed, failed=True)
+    return Outcome(outcome.text, warnings=outcome.warnings, source=fixed, notes=[note])
+
+
 def _statistics_line(session: Session) -> str:
     return ", ".join(session.statistics) if session.statistics else "none set, see :statistics"
 
@@ -710,6 +743,17 @@ COMMANDS: dict[str, Command] = {
             _show,
         ),
         Command(
+            "fix",
+            "[--unsafe] [FILTER]",
+            "make the fixes of the last filter typed, and submit it",
+            "Makes the fixes the check's findings carry (marked [*]) in the last filter typed, "
+            "errors and all (or the one given), as flowql check --fix does: '=' for '==', "
+            "'&&' for AND, a word value quoted, a repeat removed... With --unsafe, also the fixes "
+            "that change what the filter matches (a misspelt key replaced by the one meant). "
+            "The fixed filter is then submitted: it becomes the filter :show and :run use.",
+            _fix,
+        ),
+        Command(
             "explain",
             "[FILTER]",
             "the syntax tree, and what each target makes of it",
@@ -923,6 +967,7 @@ def submit(session: Session, text: str) -> tuple[Check, Outcome | None]:
     """Check a filter and, when nothing of error severity is found, make it the session's
     filter and compile it for the target: the outcome's text is the compiled form, its warnings
     what the check found. With errors, the outcome is None (the check says what they are)."""
+    session.typed = text
     check = session.check(text)
     if not check.ok:
         return check, None

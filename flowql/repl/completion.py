@@ -42,7 +42,7 @@ __all__ = [
     "complete_filter",
 ]
 
-FILTER_COMMANDS = frozenset({"run", "show", "explain"})
+FILTER_COMMANDS = frozenset({"run", "show", "explain", "fix"})
 """The commands whose argument is a filter: it completes as a filter does."""
 
 

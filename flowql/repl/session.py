@@ -386,6 +386,8 @@ class Session:
         self.group_by: str | None = None
         self.limit: int | None = None
         self.filter: str | None = None
+        # The last filter typed, errors and all: what :fix repairs.
+        self.typed: str | None = None
         self.tz: str | None = None
         self.bucket: str | None = None
         self.names = "labels"
