@@ -17,7 +17,7 @@ from flowql.diagnostics import Diagnostic, did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any, TypeVar
 
     from flowql.ast import Expr, Span, Value
@@ -36,6 +36,8 @@ __all__ = [
     "depth",
     "equal_number",
     "infer_kinds",
+    "missing_column",
+    "uncomparable_column",
     "value_kind",
 ]
 
@@ -90,6 +92,27 @@ def check_schema(schema: object, error: type[FlowQLError]) -> dict[str, str] | N
             )
         checked[column] = spelled
     return checked
+
+
+def missing_column(name: str, span: Span | None, columns: Iterable[str]) -> Diagnostic:
+    """FQ605 for a key the schema has no column for, with the closest column."""
+    return Diagnostic(
+        "FQ605",
+        f"the schema has no column {name!r}",
+        span,
+        hint=did_you_mean(name, list(columns)),
+    )
+
+
+def uncomparable_column(name: str, span: Span | None, type_name: str, who: str) -> Diagnostic:
+    """FQ601 for a key whose column holds a type no FlowQL value equals (a date, a decimal);
+    ``who`` names the target in the message."""
+    return Diagnostic(
+        "FQ601",
+        f"{who} cannot compare column {name!r} of type {type_name} with FlowQL values",
+        span,
+        hint="cast the column to a string, a number or a boolean first",
+    )
 
 
 def depth(expr: Expr) -> int:

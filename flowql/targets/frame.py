@@ -24,7 +24,7 @@ from __future__ import annotations
 import polars as pl
 
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
-from flowql.diagnostics import Diagnostic, did_you_mean
+from flowql.diagnostics import Diagnostic
 from flowql.errors import FlowQLError, UnsupportedError
 from flowql.targets._columns import (
     NUMBER,
@@ -33,6 +33,8 @@ from flowql.targets._columns import (
     equal_number,
     fold_negated,
     infer_kinds,
+    missing_column,
+    uncomparable_column,
 )
 from flowql.targets.table_schemas import TableSchema, read_schema
 
@@ -69,23 +71,10 @@ class _Compiler:
         kind = self.schema.get(key.name)
         if kind is None and key.name in self.others:
             self.problems.append(
-                Diagnostic(
-                    "FQ601",
-                    f"the polars target cannot compare column {key.name!r} of type "
-                    f"{self.others[key.name]} with FlowQL values",
-                    key.span,
-                    hint="cast the column to a string, a number or a boolean first",
-                )
+                uncomparable_column(key.name, key.span, self.others[key.name], "the polars target")
             )
         elif kind is None:
-            self.problems.append(
-                Diagnostic(
-                    "FQ605",
-                    f"the schema has no column {key.name!r}",
-                    key.span,
-                    hint=did_you_mean(key.name, self.schema),
-                )
-            )
+            self.problems.append(missing_column(key.name, key.span, self.schema))
         return kind
 
     def column(self, name: str) -> pl.Expr:

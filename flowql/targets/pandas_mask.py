@@ -48,7 +48,7 @@ from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
 from flowql.formatter import format
-from flowql.targets._columns import connect, equal_number, fold_negated
+from flowql.targets._columns import connect, equal_number, fold_negated, missing_column
 from flowql.targets.python import compile_predicate
 from flowql.targets.table_schemas import TableSchema, read_schema
 
@@ -630,14 +630,7 @@ def compile_mask(expr: Expr, schema: object = None) -> Mask:
                 )
             )
         elif key.name not in read.kinds:
-            problems.append(
-                Diagnostic(
-                    "FQ605",
-                    f"the schema has no column {key.name!r}",
-                    key.span,
-                    hint=did_you_mean(key.name, [*read.kinds, *read.others]),
-                )
-            )
+            problems.append(missing_column(key.name, key.span, [*read.kinds, *read.others]))
     if problems:
         raise UnsupportedError(problems)
     return mask

@@ -37,7 +37,16 @@ from sqlglot import exp
 from flowql.ast import And, Boolean, Comparison, In, Not, Op, Or, String
 from flowql.diagnostics import Diagnostic, did_you_mean
 from flowql.errors import FlowQLError, UnsupportedError
-from flowql.targets._columns import KINDS, NUMBER, depth, equal_number, fold_negated, infer_kinds
+from flowql.targets._columns import (
+    KINDS,
+    NUMBER,
+    depth,
+    equal_number,
+    fold_negated,
+    infer_kinds,
+    missing_column,
+    uncomparable_column,
+)
 from flowql.targets._text import unencodable
 from flowql.targets.table_schemas import TableSchema, read_schema
 
@@ -145,21 +154,12 @@ class _Compiler:
             return self.kinds.get(key.name)
         kind = self.schema.get(key.name)
         if kind is None and key.name in self.others:
-            self.refuse(
-                f"cannot compare column {key.name!r} of type {self.others[key.name]} with "
-                "FlowQL values",
-                key.span,
-                hint="cast the column to a string, a number or a boolean first",
+            who = f"the sql target ({self.dialect})"
+            self.problems.append(
+                uncomparable_column(key.name, key.span, self.others[key.name], who)
             )
         elif kind is None:
-            self.problems.append(
-                Diagnostic(
-                    "FQ605",
-                    f"the schema has no column {key.name!r}",
-                    key.span,
-                    hint=did_you_mean(key.name, self.schema),
-                )
-            )
+            self.problems.append(missing_column(key.name, key.span, self.schema))
         elif kind.startswith("list[") and self.dialect in _NO_ARRAYS:
             self.refuse(
                 f"cannot test the items of list column {key.name!r}: {self.dialect} has no "
