@@ -21,7 +21,16 @@ import pandas as pd
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_sql_engines import COUNTS, MIN_CASES, SCHEMALESS, _fits, _record, _struct_value, cases
+from test_sql_engines import (
+    COUNTS,
+    MIN_CASES,
+    SCHEMALESS,
+    _fits,
+    _record,
+    _struct_value,
+    cases,
+    key_tree,
+)
 
 from flowql.ast import Expr
 from flowql.targets.pandas_mask import compile_mask
@@ -84,13 +93,7 @@ def _frame(
         for (key, kind), flavour in zip(schema.items(), flavours, strict=False):
             columns[key] = _series(kind, [row[key] for row in rows], flavour)
         return pd.DataFrame(columns)
-    tree: dict[str, Any] = {}
-    for key, kind in schema.items():
-        parts = key.split(".")
-        level = tree
-        for part in parts[:-1]:
-            level = level.setdefault(part, {})
-        level[parts[-1]] = kind
+    tree = key_tree(schema, str)
     for (column, sub), flavour in zip(tree.items(), flavours, strict=False):
         values = [_struct_value(row, column, null_structs) for row in rows]
         if not isinstance(sub, dict):

@@ -27,6 +27,7 @@ from test_sql_engines import (
     _struct_value,
     _value_kinds,
     cases,
+    key_tree,
 )
 
 from flowql import parse
@@ -63,13 +64,7 @@ def _schema(schema: dict[str, str]) -> Any:
     """The table's schema: its keys, with dotted keys grouped into (nested) structs."""
     from pyspark.sql import types
 
-    tree: dict[str, Any] = {}
-    for key, kind in schema.items():
-        parts = key.split(".")
-        level = tree
-        for part in parts[:-1]:
-            level = level.setdefault(part, {})
-        level[parts[-1]] = _spark_type(kind)
+    tree = key_tree(schema, _spark_type)
 
     def build(node: Any) -> Any:
         if isinstance(node, dict):

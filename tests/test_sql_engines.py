@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -288,15 +289,22 @@ def _record(row: dict[str, object], structs: bool, missing: list[bool]) -> dict[
     return record
 
 
-def _struct_columns(schema: dict[str, str], engine: str) -> dict[str, str]:
-    """Top-level column -> SQL type, dotted keys grouped into (nested) STRUCTs."""
+def key_tree(schema: dict[str, str], leaf: Callable[[str], Any]) -> dict[str, Any]:
+    """The schema's keys as a tree of their dotted parts (a struct's fields below it), each key's
+    kind made a column type by ``leaf``."""
     tree: dict[str, Any] = {}
     for key, kind in schema.items():
         parts = key.split(".")
         level = tree
         for part in parts[:-1]:
             level = level.setdefault(part, {})
-        level[parts[-1]] = _sql_type(engine, kind)
+        level[parts[-1]] = leaf(kind)
+    return tree
+
+
+def _struct_columns(schema: dict[str, str], engine: str) -> dict[str, str]:
+    """Top-level column -> SQL type, dotted keys grouped into (nested) STRUCTs."""
+    tree = key_tree(schema, lambda kind: _sql_type(engine, kind))
 
     def render(node: Any) -> str:
         if isinstance(node, str):
@@ -494,13 +502,7 @@ def _polars_type(kind: str) -> Any:
 
 def _frame(schema: dict[str, str], rows: list[dict[str, object]], nulls: bool) -> pl.DataFrame:
     """The rows as a DataFrame: dotted keys as (nested) struct columns, a row id first."""
-    tree: dict[str, Any] = {}
-    for key, kind in schema.items():
-        parts = key.split(".")
-        level = tree
-        for part in parts[:-1]:
-            level = level.setdefault(part, {})
-        level[parts[-1]] = _polars_type(kind)
+    tree = key_tree(schema, _polars_type)
 
     def dtype(node: Any) -> Any:
         if isinstance(node, dict):
