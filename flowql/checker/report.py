@@ -182,15 +182,7 @@ def _blocks(parts: list[str], fmt: str) -> str:
 
 
 def _frame(finding: Finding, color: bool = False, unsafe_fixes: bool = False) -> str:
-    d = finding.diagnostic
-    if d.span is None or finding.source is not None or color:
-        text = render(d, finding.source, finding.path, color=color)
-    else:
-        # render() leaves the position out when it has no text to show; keep it.
-        out = [f"{d.severity.value}[{d.code}]: {d.message}", f" --> {_where(finding)}"]
-        if d.hint:
-            out.append(f"  = help: {d.hint}")
-        text = "\n".join(out)
+    text = render(finding.diagnostic, finding.source, finding.path, color=color)
     if finding.fixable_with(unsafe_fixes):
         # After the code's colon, coloured or not: "error[FQ006]: [*] ..."
         at = text.index(": ") + 2
