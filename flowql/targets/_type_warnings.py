@@ -8,11 +8,10 @@ with the value's span, what the column holds and what to write instead.
 
 from __future__ import annotations
 
-import re
-
 from flowql.ast import Boolean, Comparison, In, Op, String, walk
 from flowql.diagnostics import Diagnostic, Severity, clip
 from flowql.formatter import format_value
+from flowql.syntax import tokenize
 from flowql.targets._columns import equal_number
 
 TYPE_CHECKING = False
@@ -33,12 +32,11 @@ def _holds(kind: str) -> str:
     return _HOLDS[kind]
 
 
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # FlowQL's number token
-
-
 def _is_number(text: str, kind: str) -> bool:
-    """Whether ``text`` written unquoted is a number a column of ``kind`` can hold."""
-    if _NUMBER.fullmatch(text) is None:
+    """Whether ``text`` written unquoted is a number a column of ``kind`` can hold: one number
+    token, as the lexer reads it."""
+    tokens = tokenize(text)
+    if len(tokens) != 1 or tokens[0].kind != "NUMBER":
         return False
     return kind != "integer" or float(text).is_integer()
 
