@@ -305,3 +305,21 @@ def test_the_top_level_help_names_every_command(capsys: pytest.CaptureFixture[st
     ):
         assert f"    {command} " in out
     assert "    sandbox " in out
+
+
+def test_commands_lists_every_command_of_the_parser() -> None:
+    # main() builds only the parser of the command it runs, found in COMMANDS: a command left
+    # out of it would never be built.
+    import argparse
+
+    from flowql.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(sub.choices) == COMMANDS
+    for command in COMMANDS:
+        only = build_parser(command)
+        built = next(a for a in only._actions if isinstance(a, argparse._SubParsersAction))
+        # flowql/cli/query.py adds query and model together.
+        together = ("query", "model") if command in ("query", "model") else (command,)
+        assert tuple(built.choices) == together

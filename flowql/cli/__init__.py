@@ -758,9 +758,8 @@ def _add_force_exclude(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# The commands whose options live with the client, the REPL and the sandbox. When another
-# command runs (check, on every commit), each is only named, not built: its options cost
-# milliseconds of start-up and an import that `flowql check` never needs.
+# The one-line help of the commands whose options live with the client, the REPL, the sandbox
+# and the server (their modules give it to their parsers).
 COMMAND_HELP = {
     "query": "run a query against an API (or the built-in sandbox)",
     "model": "show or fetch a data model",
@@ -771,15 +770,36 @@ COMMAND_HELP = {
 }
 
 
+COMMANDS = (
+    "parse",
+    "fmt",
+    "check",
+    "compile",
+    "query",
+    "model",
+    "filter",
+    "completion",
+    "rules",
+    "repl",
+    "sandbox",
+    "server",
+)
+"""Every command of ``flowql``, in the order ``flowql --help`` lists them."""
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
-    """The command ``argv`` runs: its first word that is not an option (no option of ``flowql``
-    itself takes a value)."""
-    return next((a for a in argv if not a.startswith("-")), None)
+    """The command ``argv`` runs, when its first word is one (``flowql``'s own options, --help
+    and --version, take no value, and with one of them first the whole parser is wanted)."""
+    first = next(iter(argv), None)
+    return first if first in COMMANDS else None
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser of the ``flowql`` command; given the ``command`` about to run, the
-    other commands of :data:`COMMAND_HELP` are named but not built."""
+    """The argument parser of the ``flowql`` command; given the ``command`` about to run, only
+    that command's parser is built: each parser costs start-up time (argparse looks for
+    translations of its texts), and ``flowql check`` runs on every commit."""
+    if command not in COMMANDS:
+        command = None
 
     def builds(name: str) -> bool:
         return command is None or command == name
@@ -792,227 +812,234 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"flowql {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = commands.add_parser(
-        "parse",
-        help="print the syntax tree of filters",
-        description="Parse filters and print their syntax tree, or the errors in them.",
-    )
-    _add_inputs(p)
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (an indented tree) or json (one document on stdout; errors as JSON on stderr)",
-    )
-    p.add_argument("--no-spans", action="store_true", help="leave source positions out")
-    p.set_defaults(handler=_cmd_parse)
+    if builds("parse"):
+        p = commands.add_parser(
+            "parse",
+            help="print the syntax tree of filters",
+            description="Parse filters and print their syntax tree, or the errors in them.",
+        )
+        _add_inputs(p)
+        p.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="text (an indented tree) or json (one document on stdout; errors as JSON on "
+            "stderr)",
+        )
+        p.add_argument("--no-spans", action="store_true", help="leave source positions out")
+        p.set_defaults(handler=_cmd_parse)
 
-    f = commands.add_parser(
-        "fmt",
-        help="format filters canonically",
-        description="Format filters canonically. Files are rewritten in place (comments are "
-        "kept); inline and standard-input filters are printed to stdout. Settings (line-length, "
-        "include, exclude) come from the configuration flowql check reads; flags win.",
-    )
-    _add_inputs(f)
-    f.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; list the files that would change and exit 1 if any would",
-    )
-    f.add_argument(
-        "--diff",
-        action="store_true",
-        help="write nothing; print a unified diff of the changes and exit 1 if any",
-    )
-    f.add_argument(
-        "--line-length",
-        type=_positive,
-        metavar="N",
-        help="break filters longer than N characters over several lines (default: line-length "
-        "in the configuration, else 88)",
-    )
-    f.add_argument(
-        "--config", metavar="PATH", help="read settings from this file only (as check does)"
-    )
-    _add_force_exclude(f)
-    f.set_defaults(handler=_cmd_fmt)
+    if builds("fmt"):
+        f = commands.add_parser(
+            "fmt",
+            help="format filters canonically",
+            description="Format filters canonically. Files are rewritten in place (comments "
+            "are kept); inline and standard-input filters are printed to stdout. Settings "
+            "(line-length, include, exclude) come from the configuration flowql check reads; "
+            "flags win.",
+        )
+        _add_inputs(f)
+        f.add_argument(
+            "--check",
+            action="store_true",
+            help="write nothing; list the files that would change and exit 1 if any would",
+        )
+        f.add_argument(
+            "--diff",
+            action="store_true",
+            help="write nothing; print a unified diff of the changes and exit 1 if any",
+        )
+        f.add_argument(
+            "--line-length",
+            type=_positive,
+            metavar="N",
+            help="break filters longer than N characters over several lines (default: line-length "
+            "in the configuration, else 88)",
+        )
+        f.add_argument(
+            "--config", metavar="PATH", help="read settings from this file only (as check does)"
+        )
+        _add_force_exclude(f)
+        f.set_defaults(handler=_cmd_fmt)
 
-    c = commands.add_parser(
-        "check",
-        help="check filters and query manifests against a data model",
-        description="Check .flowql files, query manifests (TOML) and inline filters: syntax, keys "
-        "against the data model, values, logic, style and the request URL budget. Settings come "
-        "from [tool.flowql] in the nearest pyproject.toml (or flowql.toml); flags win.",
-    )
-    _add_inputs(c)
-    c.add_argument(
-        "--format",
-        choices=("text", "concise", "json", "github", "sarif"),
-        default="text",
-        help="how to show findings (default text)",
-    )
-    c.add_argument(
-        "--model", metavar="PATH", help="a data model JSON file (default: built-in demo)"
-    )
-    c.add_argument("--flow", metavar="ID", help="check keys against this flow of the model")
-    c.add_argument("--target", metavar="TARGET", help="the target API (default conviva-flow)")
-    c.add_argument(
-        "--endpoint",
-        metavar="ENDPOINT",
-        help="real-time, historical, sessions/content, sessions/ad, ...",
-    )
-    from flowql.apis import URL_LIMIT
+    if builds("check"):
+        c = commands.add_parser(
+            "check",
+            help="check filters and query manifests against a data model",
+            description="Check .flowql files, query manifests (TOML) and inline filters: "
+            "syntax, keys against the data model, values, logic, style and the request URL "
+            "budget. Settings come from [tool.flowql] in the nearest pyproject.toml (or "
+            "flowql.toml); flags win.",
+        )
+        _add_inputs(c)
+        c.add_argument(
+            "--format",
+            choices=("text", "concise", "json", "github", "sarif"),
+            default="text",
+            help="how to show findings (default text)",
+        )
+        c.add_argument(
+            "--model", metavar="PATH", help="a data model JSON file (default: built-in demo)"
+        )
+        c.add_argument("--flow", metavar="ID", help="check keys against this flow of the model")
+        c.add_argument("--target", metavar="TARGET", help="the target API (default conviva-flow)")
+        c.add_argument(
+            "--endpoint",
+            metavar="ENDPOINT",
+            help="real-time, historical, sessions/content, sessions/ad, ...",
+        )
+        from flowql.apis import URL_LIMIT
 
-    c.add_argument(
-        "--url-limit", type=int, metavar="N", help=f"request URL limit (default {URL_LIMIT})"
-    )
-    c.add_argument("--select", metavar="CODES", help="only these codes or prefixes (FQ1,FQ301)")
-    c.add_argument("--ignore", metavar="CODES", help="never these codes or prefixes")
-    c.add_argument(
-        "--line-length",
-        type=_positive,
-        metavar="N",
-        help="the line length of the format check, FQ402 (default: line-length in the "
-        "configuration, else 88; as flowql fmt)",
-    )
-    c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit 1)")
-    c.add_argument(
-        "--exit-zero", action="store_true", help="exit 0 even when errors are found (report only)"
-    )
-    c.add_argument("--config", metavar="PATH", help="read settings from this file only")
-    c.add_argument(
-        "--show-settings",
-        action="store_true",
-        help="print the configuration file used and every setting in force, then exit",
-    )
-    c.add_argument(
-        "--read",
-        metavar="TARGET",
-        help="the filters are written in this target's syntax (klaviyo, conviva-flow, "
-        "conviva-sessions), not FlowQL",
-    )
-    c.add_argument(
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="check files, and the queries of a large manifest, in N processes (default: one per "
-        "CPU, up to 8; 1 to stay in one)",
-    )
-    c.add_argument(
-        "--statistics",
-        action="store_true",
-        help="print how many findings there are of each code, instead of the findings",
-    )
-    c.add_argument(
-        "--output-file",
-        "-o",
-        metavar="PATH",
-        help="write the report to this file, not stdout (in the --format chosen)",
-    )
-    c.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour text and concise output: auto (on a terminal, unless NO_COLOR is set)",
-    )
-    c.add_argument(
-        "--watch",
-        action="store_true",
-        help="check again whenever a file changes, until Ctrl-C",
-    )
-    _add_force_exclude(c)
-    c.add_argument(
-        "--fix",
-        action="store_true",
-        help="make the safe fixes in place (standard input and --expr: print the fixed text), "
-        "then report what is left",
-    )
-    c.add_argument(
-        "--unsafe-fixes",
-        action="store_true",
-        help="make (with --fix, --diff) and count the fixes that may change what a filter "
-        "matches too",
-    )
-    c.add_argument(
-        "--diff",
-        action="store_true",
-        help="write nothing; print a unified diff of the fixes and exit 1 if there are any",
-    )
-    c.set_defaults(handler=_cmd_check)
+        c.add_argument(
+            "--url-limit", type=int, metavar="N", help=f"request URL limit (default {URL_LIMIT})"
+        )
+        c.add_argument("--select", metavar="CODES", help="only these codes or prefixes (FQ1,FQ301)")
+        c.add_argument("--ignore", metavar="CODES", help="never these codes or prefixes")
+        c.add_argument(
+            "--line-length",
+            type=_positive,
+            metavar="N",
+            help="the line length of the format check, FQ402 (default: line-length in the "
+            "configuration, else 88; as flowql fmt)",
+        )
+        c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit 1)")
+        c.add_argument(
+            "--exit-zero",
+            action="store_true",
+            help="exit 0 even when errors are found (report only)",
+        )
+        c.add_argument("--config", metavar="PATH", help="read settings from this file only")
+        c.add_argument(
+            "--show-settings",
+            action="store_true",
+            help="print the configuration file used and every setting in force, then exit",
+        )
+        c.add_argument(
+            "--read",
+            metavar="TARGET",
+            help="the filters are written in this target's syntax (klaviyo, conviva-flow, "
+            "conviva-sessions), not FlowQL",
+        )
+        c.add_argument(
+            "--jobs",
+            type=int,
+            metavar="N",
+            help="check files, and the queries of a large manifest, in N processes (default: "
+            "one per CPU, up to 8; 1 to stay in one)",
+        )
+        c.add_argument(
+            "--statistics",
+            action="store_true",
+            help="print how many findings there are of each code, instead of the findings",
+        )
+        c.add_argument(
+            "--output-file",
+            "-o",
+            metavar="PATH",
+            help="write the report to this file, not stdout (in the --format chosen)",
+        )
+        c.add_argument(
+            "--color",
+            choices=("auto", "always", "never"),
+            default="auto",
+            help="colour text and concise output: auto (on a terminal, unless NO_COLOR is set)",
+        )
+        c.add_argument(
+            "--watch",
+            action="store_true",
+            help="check again whenever a file changes, until Ctrl-C",
+        )
+        _add_force_exclude(c)
+        c.add_argument(
+            "--fix",
+            action="store_true",
+            help="make the safe fixes in place (standard input and --expr: print the fixed text), "
+            "then report what is left",
+        )
+        c.add_argument(
+            "--unsafe-fixes",
+            action="store_true",
+            help="make (with --fix, --diff) and count the fixes that may change what a filter "
+            "matches too",
+        )
+        c.add_argument(
+            "--diff",
+            action="store_true",
+            help="write nothing; print a unified diff of the fixes and exit 1 if there are any",
+        )
+        c.set_defaults(handler=_cmd_check)
 
-    k = commands.add_parser(
-        "compile",
-        help="compile filters for a target API",
-        description="Compile FlowQL filters (or, with --read, another target's filter text) "
-        "for a target API. A target that cannot express part of a filter refuses it, pointing "
-        "at that part; it never emits a filter that means something else.",
-    )
-    _add_inputs(k)
-    k.add_argument(
-        "--target",
-        required=True,
-        metavar="TARGET",
-        help="conviva-flow, conviva-sessions, klaviyo, a Klaviyo endpoint family, or sql",
-    )
-    k.add_argument("--read", metavar="TARGET", help="read the input as this target's text")
-    k.add_argument(
-        "--dialect",
-        metavar="DIALECT",
-        help="for --target sql: duckdb (the default), sqlite, postgres, spark, databricks, "
-        "bigquery, snowflake, trino, clickhouse or mysql",
-    )
-    k.add_argument(
-        "--schema",
-        action="append",
-        metavar="COLUMN=TYPE|FILE",
-        help="for --target sql: a column's type (string, integer, float, boolean, list[...]); "
-        "repeat for each column; or a Parquet FILE, whose schema gives the columns' types",
-    )
-    k.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help='text, or json: {"target": T, "filter": ...} or {"target": T, "params": [...]}',
-    )
-    k.set_defaults(handler=_cmd_compile)
+    if builds("compile"):
+        k = commands.add_parser(
+            "compile",
+            help="compile filters for a target API",
+            description="Compile FlowQL filters (or, with --read, another target's filter text) "
+            "for a target API. A target that cannot express part of a filter refuses it, pointing "
+            "at that part; it never emits a filter that means something else.",
+        )
+        _add_inputs(k)
+        k.add_argument(
+            "--target",
+            required=True,
+            metavar="TARGET",
+            help="conviva-flow, conviva-sessions, klaviyo, a Klaviyo endpoint family, or sql",
+        )
+        k.add_argument("--read", metavar="TARGET", help="read the input as this target's text")
+        k.add_argument(
+            "--dialect",
+            metavar="DIALECT",
+            help="for --target sql: duckdb (the default), sqlite, postgres, spark, databricks, "
+            "bigquery, snowflake, trino, clickhouse or mysql",
+        )
+        k.add_argument(
+            "--schema",
+            action="append",
+            metavar="COLUMN=TYPE|FILE",
+            help="for --target sql: a column's type (string, integer, float, boolean, list[...]); "
+            "repeat for each column; or a Parquet FILE, whose schema gives the columns' types",
+        )
+        k.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help='text, or json: {"target": T, "filter": ...} or {"target": T, "params": [...]}',
+        )
+        k.set_defaults(handler=_cmd_compile)
 
     # `query` and `model pull` are in flowql/cli/query.py.
     if builds("query") or builds("model"):
         from flowql.cli.query import add_commands
 
         add_commands(commands, COMMAND_HELP)
-    else:
-        commands.add_parser("query", help=COMMAND_HELP["query"])
-        commands.add_parser("model", help=COMMAND_HELP["model"])
 
     # `filter` is in flowql/cli/filter.py (it reuses query's output options).
     if builds("filter"):
         from flowql.cli.filter import add_command
 
         add_command(commands)
-    else:
-        commands.add_parser("filter", help=COMMAND_HELP["filter"])
 
-    sh = commands.add_parser(
-        "completion",
-        help="print the shell completion script for bash, zsh or fish",
-        description="Print a completion script for SHELL, made from these very options. Load "
-        'it once: eval "$(flowql completion bash)" in ~/.bashrc (zsh: ~/.zshrc), or flowql '
-        "completion fish > ~/.config/fish/completions/flowql.fish. Completing never runs flowql.",
-    )
-    sh.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
-    sh.set_defaults(handler=_cmd_completion)
+    if builds("completion"):
+        sh = commands.add_parser(
+            "completion",
+            help="print the shell completion script for bash, zsh or fish",
+            description="Print a completion script for SHELL, made from these very options. Load "
+            'it once: eval "$(flowql completion bash)" in ~/.bashrc (zsh: ~/.zshrc), or flowql '
+            "completion fish > ~/.config/fish/completions/flowql.fish. Completing never runs "
+            "flowql.",
+        )
+        sh.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
+        sh.set_defaults(handler=_cmd_completion)
 
-    r = commands.add_parser(
-        "rules",
-        help="list every diagnostic code, or explain one",
-        description="List every diagnostic code, or, given one (FQ301, or its name), print its "
-        "documentation: what docs/rules says of it.",
-    )
-    r.add_argument("code", nargs="?", metavar="CODE", help="the code to explain (FQ301)")
-    r.add_argument("--format", choices=("text", "json"), default="text")
-    r.set_defaults(handler=_cmd_rules)
+    if builds("rules"):
+        r = commands.add_parser(
+            "rules",
+            help="list every diagnostic code, or explain one",
+            description="List every diagnostic code, or, given one (FQ301, or its name), print its "
+            "documentation: what docs/rules says of it.",
+        )
+        r.add_argument("code", nargs="?", metavar="CODE", help="the code to explain (FQ301)")
+        r.add_argument("--format", choices=("text", "json"), default="text")
+        r.set_defaults(handler=_cmd_rules)
 
     if builds("repl"):
         i = commands.add_parser(
@@ -1026,8 +1053,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         i.add_argument("--model", metavar="PATH", help="a data model JSON file (default: built-in)")
         i.add_argument("--flow", metavar="ID", help="the flow to start with")
         i.set_defaults(handler=_cmd_repl)
-    else:
-        commands.add_parser("repl", help=COMMAND_HELP["repl"])
     if builds("sandbox"):
         s = commands.add_parser(
             "sandbox",
@@ -1072,8 +1097,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "example does",
         )
         s.set_defaults(handler=_cmd_sandbox)
-    else:
-        commands.add_parser("sandbox", help=COMMAND_HELP["sandbox"])
     if builds("server"):
         v = commands.add_parser(
             "server",
@@ -1090,8 +1113,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "that pass it are understood)",
         )
         v.set_defaults(handler=_cmd_server)
-    else:
-        commands.add_parser("server", help=COMMAND_HELP["server"])
     return parser
 
 
