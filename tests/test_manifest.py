@@ -752,3 +752,38 @@ def test_a_memo_parses_only_the_tables_that_changed() -> None:
     [_, second, _] = load_manifest_text("".join(tables), memo=memo)
     assert second.filter == "k == 10"
     assert len(memo.tables) == 4  # one more: the table that changed
+
+
+# --- positions found table by table -----------------------------------------------------------
+
+_TABLES = [
+    # [[query]] tables only: a finding's positions come from a scan of its table alone.
+    "".join(f"[[query]]\nname = 'q{i}'\nfilter = \"cdn == 'x{i}'\"\n\n" for i in range(5)),
+    # A [[query]] line inside a multi-line string: the tables are not where the lines say.
+    "[[query]]\nname = 'a'\nnote = '''\n[[query]]\n'''\nfilter = \"cdn == 'a'\"\n"
+    "[[query]]\nname = 'b'\nfilter = \"cdn == 'b'\"\n",
+    # A sub-table and a comment header: not tables only.
+    "# queries\n[[query]]\nfilter = \"a == 'b'\"\n[query.params]\nx = 1\n"
+    "[[query]]\nname = 'c'\nflow = '825'\nfilter = '''cdn == 'c' '''\n",
+]
+
+
+@pytest.mark.parametrize("text", _TABLES)
+def test_positions_of_each_query_are_those_of_its_own_table(text: str) -> None:
+    queries = load_manifest_text(text, "q.toml")
+    assert len(queries) == len(toml_loads(text)["query"])
+    headers = [i for i in range(len(text)) if text.startswith("[[query]]", i)]
+    for query in queries:
+        span = query.filter_span
+        assert span is not None
+        assert toml_loads("f = " + text[span.start : span.end])["f"] == query.filter
+        check_line_column(text, span)
+        header = query.span
+        assert header is not None
+        assert text[header.start : header.end] == "[[query]]"
+        assert header.start in headers
+        assert header.start < span.start
+        assert mapped_strings(query)
+        if query.flow:
+            flow = query.field_spans()["flow"]
+            assert text[flow.start : flow.end] == f"'{query.flow}'"
