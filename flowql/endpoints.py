@@ -16,7 +16,7 @@ from __future__ import annotations
 from flowql.apis import URL_LIMIT
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import UnsupportedError
-from flowql.urls import encode_query, percent_encode
+from flowql.urls import encode_query, percent_encode, query_length
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ __all__ = [
     "request_url",
     "sessions",
     "url_budget",
+    "url_length",
 ]
 
 BASE_URL = "https://api.conviva.com"
@@ -119,6 +120,7 @@ class Endpoint:
         "_interval",
         "_kind",
         "_limit",
+        "_path",
         "_start",
         "_time_format",
         "_viewer_id",
@@ -177,6 +179,7 @@ class Endpoint:
         self._viewer_id = viewer_id
         self._viewer_ip = viewer_ip
         self._days = days
+        self._path: str | None = None  # made when first asked for
 
     # --- constructors ---------------------------------------------------------------------
 
@@ -356,6 +359,11 @@ class Endpoint:
     @property
     def path(self) -> str:
         """The URL path, each variable part percent-encoded."""
+        if self._path is None:
+            self._path = self._make_path()
+        return self._path
+
+    def _make_path(self) -> str:
         if self._api == SESSIONS:
             return _SESSIONS_PATHS[self._kind]
         assert self._flow_id is not None
@@ -480,6 +488,19 @@ def request_url(
     return url + encode_query(params)
 
 
+def url_length(
+    endpoint: Endpoint,
+    expr: Expr | None = None,
+    *,
+    filter_params: list[tuple[str, str]] | None = None,
+) -> int:
+    """``len(request_url(endpoint, expr, filter_params=filter_params))``, counted without
+    writing the URL (:func:`url_budget` asks it of every filter ``flowql check`` reads)."""
+    if filter_params is None:
+        filter_params = _filter_params(endpoint, expr)
+    return len(BASE_URL) + len(endpoint.path) + query_length(endpoint.params() + filter_params)
+
+
 def _clause_text(clause: Expr) -> str:
     from flowql.ast import In
     from flowql.formatter import format
@@ -542,10 +563,9 @@ def url_budget(
     if limit < 1:
         raise ValueError("the URL limit must be at least 1")
     try:
-        url = request_url(endpoint, expr, filter_params=filter_params)
+        length = url_length(endpoint, expr, filter_params=filter_params)
     except UnsupportedError:
         return []
-    length = len(url)
     if length * 100 <= limit * WARN_PERCENT:
         return []
     span = expr.span if expr is not None else None

@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["encode_query", "percent_encode"]
+__all__ = ["encode_query", "encoded_length", "percent_encode", "query_length"]
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -32,6 +32,27 @@ def percent_encode(text: str, safe: str = "") -> str:
     return "".join(chr(byte) if byte in kept else f"%{byte:02X}" for byte in data)
 
 
+def encoded_length(text: str, safe: str = "") -> int:
+    """``len(percent_encode(text, safe))``, counted without writing it: each UTF-8 byte that
+    is kept is one character, each other one three (``%XX``). The URL budget counts this for
+    every filter ``flowql check`` reads; ``bytes.translate`` counts in C."""
+    data = text.encode("utf-8", "surrogatepass")
+    kept = _UNRESERVED_BYTES + safe.encode("ascii") if safe else _UNRESERVED_BYTES
+    return len(data) + 2 * len(data.translate(None, kept))
+
+
+def query_length(
+    params: Sequence[tuple[str, str]], *, mark: bool = True, safe: Mapping[str, str] | None = None
+) -> int:
+    """``len(encode_query(params, mark=mark, safe=safe))``, counted without writing it."""
+    if not params:
+        return 0
+    kept = safe or {}
+    pairs = sum(encoded_length(k) + 1 + encoded_length(v, kept.get(k, "")) for k, v in params)
+    return pairs + len(params) - 1 + (1 if mark else 0)
+
+
+_UNRESERVED_BYTES = bytes(sorted(_UNRESERVED))
 _ASCII_ESCAPES = {byte: f"%{byte:02X}" for byte in range(128) if byte not in _UNRESERVED}
 _SAFE_ESCAPES: dict[str, dict[int, str]] = {}
 

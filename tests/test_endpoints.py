@@ -7,6 +7,8 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flowql import parse
 from flowql.ast import Comparison, Expr, In, Key, Op, String
@@ -18,9 +20,11 @@ from flowql.endpoints import (
     percent_encode,
     request_url,
     url_budget,
+    url_length,
 )
 from flowql.errors import UnsupportedError
 from flowql.model import DataModel, Dimension, FlowModel, demo_model
+from flowql.urls import encode_query, encoded_length, query_length
 
 # --- URLs against the guides' examples ----------------------------------------------------
 
@@ -451,3 +455,38 @@ def test_longest_flow_endpoint_is_the_longest() -> None:
         ),
     ):
         assert len(request_url(endpoint, expr)) < longest
+
+
+# --- lengths counted without writing the URL --------------------------------------------------
+
+_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
+
+
+@given(_TEXT, st.sampled_from(["", ":", ":-", "/+="]))
+def test_encoded_length_is_that_of_the_encoding(text: str, safe: str) -> None:
+    assert encoded_length(text, safe) == len(percent_encode(text, safe))
+
+
+@given(st.lists(st.tuples(_TEXT, _TEXT), max_size=4), st.booleans())
+def test_query_length_is_that_of_the_query_string(
+    params: list[tuple[str, str]], mark: bool
+) -> None:
+    safe = {k: ":" for k, _ in params[:1]}
+    assert query_length(params, mark=mark, safe=safe) == len(
+        encode_query(params, mark=mark, safe=safe)
+    )
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        Endpoint.flow_historical("825", "2026-11-22T19:37:00.000Z", "2026-11-22T20:37:00.000Z"),
+        Endpoint.flow_real_time("825", "PT5M", group_by="geo_country", granularity="PT1M"),
+        Endpoint.sessions("content", start_date="2026-01-01", end_date="2026-01-02", limit=10),
+        Endpoint.sessions("viewer-summary", viewer_id="v é", days=3),
+    ],
+)
+def test_url_length_is_that_of_the_request_url(endpoint: Endpoint) -> None:
+    expr = None if not endpoint.takes_filter else parse("geo_country IN ('Spain', 'Côte d\\'Or')")
+    assert url_length(endpoint, expr) == len(request_url(endpoint, expr))
+    assert endpoint.path == endpoint.path  # made once, then kept

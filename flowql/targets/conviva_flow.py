@@ -20,6 +20,8 @@ escape the API does not document, so it comes with a warning (FQ602).
 
 from __future__ import annotations
 
+import operator
+
 from flowql.ast import And, Boolean, Comparison, In, Not, Number, Op, Or, String
 from flowql.diagnostics import Diagnostic, Severity
 from flowql.errors import UnsupportedError
@@ -77,9 +79,12 @@ def lower(expr: Expr, origins: dict[int, tuple[Expr, Expr, bool]] | None = None)
             count = len(node.operands)
             operands = results[-count:]
             del results[-count:]
-            flip = {And: Or, Or: And}
-            group = flip[type(node)] if negate else type(node)
-            out = group(*operands, span=node.span)
+            if not negate and all(map(operator.is_, operands, node.operands)):
+                out = node  # nothing below changed: the group is already in Flow terms
+            else:
+                flip = {And: Or, Or: And}
+                group = flip[type(node)] if negate else type(node)
+                out = group(*operands, span=node.span)
         else:
             raise TypeError(f"not a FlowQL expression: {node!r}")
         if origins is not None:
@@ -99,19 +104,26 @@ def compile_filter(expr: Expr) -> tuple[str, list[Diagnostic]]:
     :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic per number or boolean
     value, all of them collected first.
     """
-    from flowql.targets._text import unencodable
-
     lowered = lower(expr)
-    refusals: list[Diagnostic] = unencodable(expr, "conviva-flow")
+    refusals: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
+    # Lowering keeps every value node (an IN's each once): the values of its comparisons are
+    # those of the filter.
+    wide: list[String] = []
     for comparison in _comparisons(lowered):
         value = comparison.value
         span = value.span or comparison.span
         if isinstance(value, String):
             if "'" in value.value or "\\" in value.value:
                 warnings.append(_escape_warning(comparison, value, span))
+            if not value.value.isascii():
+                wide.append(value)
         else:
             refusals.append(_refusal(value, span))
+    if wide:
+        from flowql.targets._text import unencodable_values
+
+        refusals.extend(unencodable_values(wide, "conviva-flow"))
     if refusals:
         refusals.sort(key=lambda d: (d.span.start, -d.span.end) if d.span else (-1, 0))
         raise UnsupportedError(refusals)
