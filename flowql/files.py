@@ -53,7 +53,8 @@ def read_regular(path: str) -> bytes:
     # checking the open descriptor, not the path, leaves no race between the check and the read.
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        mode = os.fstat(descriptor).st_mode
+        status = os.fstat(descriptor)
+        mode = status.st_mode
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
         if not stat.S_ISREG(mode):
@@ -61,11 +62,14 @@ def read_regular(path: str) -> bytes:
                 return b""  # /dev/null, the usual "an empty file": it never blocks
             kind = _kind(mode)
             raise NotRegularFileError(errno.EINVAL, f"{kind}, not a regular file", path)
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(descriptor, True)
-        with os.fdopen(descriptor, "rb") as handle:
-            descriptor = -1
-            return handle.read()
+        # A regular file never blocks, O_NONBLOCK or not. Read with os.read, sized by fstat
+        # (a file object costs more than the read of a small file), to the end: the file may
+        # have grown since.
+        chunks: list[bytes] = []
+        size = status.st_size + 1
+        while chunk := os.read(descriptor, max(size, 65536) if chunks else size):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         if descriptor >= 0:
             os.close(descriptor)
