@@ -606,3 +606,28 @@ def test_rules_code_prints_its_documentation(capsys: pytest.CaptureFixture[str])
     code, out, err = run(capsys, "rules", "FQ3011")
     assert (code, out) == (2, "")
     assert err == "flowql: error: no rule 'FQ3011'; did you mean 'FQ301'?\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_filter_files_read_as_they_are_checked_report_as_files_read_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, jobs: str
+) -> None:
+    # check leaves .flowql files for the process that checks them to read: one that cannot be
+    # read is an error (exit 2) with the same message, the others are checked, and a finding's
+    # frame shows its file's text, byte order mark left out, as when the parent read them.
+    for i in range(30):
+        (tmp_path / f"f{i:02d}.flowql").write_text(f"geo_country == 'x{i}'\n", encoding="utf-8")
+    (tmp_path / "f05.flowql").write_bytes(b"\xef\xbb\xbfgeo_contry == 'Spain'\n")
+    (tmp_path / "f17.flowql").write_bytes(b"geo_country == '\xff'\n")
+    (tmp_path / "q.toml").write_text("[[query]]\nfilter = \"cdn ~~ 'Akamai'\"\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", ".", "--jobs", jobs, cwd=tmp_path)
+    assert code == 2
+    assert err == "flowql: error: f17.flowql: not UTF-8 text (byte 0xff at offset 16)\n"
+    assert " --> f05.flowql:1:1\n  |\n1 | geo_contry == 'Spain'\n" in out
+    assert "Found 2 errors in 2 files (30 files checked)." in out
+    code, out, _ = run(capsys, "check", ".", "--jobs", jobs, "--format", "json", cwd=tmp_path)
+    assert code == 2
+    assert [(f["file"], f["code"]) for f in json.loads(out)] == [
+        ("f05.flowql", "FQ101"),
+        ("q.toml", "FQ802"),
+    ]

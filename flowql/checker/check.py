@@ -17,7 +17,7 @@ from flowql.errors import FlowQLError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import TypeAlias
 
     # A diagnostic as a worker process sends it back: code, message, span fields, hint, severity
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from flowql.fixes import Fix
     from flowql.model import DataModel
 
-__all__ = ["MAX_FIX_ROUNDS", "CheckResult", "Checker", "Input"]
+__all__ = ["MAX_FIX_ROUNDS", "CheckResult", "Checker", "Input", "UnreadableError"]
 
 MAX_FIX_ROUNDS = 100
 """How many times :meth:`Checker.fix` checks and fixes an input at most (as ruff does): a fix
@@ -48,29 +48,58 @@ _SESSIONS_PREFIX = "sessions/"
 
 
 class Input:
-    """One thing to check: a name to show, its text, and whether it is a manifest."""
+    """One thing to check: a name to show, its text, and whether it is a manifest. A filter
+    file's text may be left unread (None): :meth:`Checker.run` reads it with its ``read``, in
+    the worker process that checks it, so that reading many small files is shared out too."""
 
-    __slots__ = ("manifest", "name", "path", "text")
+    __slots__ = ("_text", "manifest", "name", "path")
 
-    def __init__(self, name: str, text: str, *, path: str | None = None, manifest: bool = False):
+    def __init__(
+        self, name: str, text: str | None, *, path: str | None = None, manifest: bool = False
+    ):
+        if text is None and (path is None or manifest):
+            raise ValueError("only a filter file's text may be left unread, and it needs a path")
         self.name = name
-        self.text = text
+        self._text = text
         self.path = path
         self.manifest = manifest
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the text is here (not left for :meth:`Checker.run` to read)."""
+        return self._text is not None
+
+    @property
+    def text(self) -> str:
+        """The text; ValueError for an input left unread."""
+        if self._text is None:
+            raise ValueError(f"{self.name}: left unread")
+        return self._text
+
+
+class UnreadableError(Exception):
+    """Raised by the ``read`` given to :meth:`Checker.run` for a file that cannot be read; its
+    text says why, as the command line reports it."""
+
 
 class CheckResult:
-    """What a check run found: findings in report order, the inputs checked, and input errors
-    (files that could not be read as manifests), which make the command exit 2."""
+    """What a check run found: findings in report order, the inputs checked, input errors
+    (files that could not be read as manifests), which make the command exit 2, and the
+    messages of the unread inputs that could not be read (exit 2 too), in input order."""
 
-    __slots__ = ("findings", "input_errors", "inputs_checked")
+    __slots__ = ("findings", "input_errors", "inputs_checked", "unreadable")
 
     def __init__(
-        self, findings: list[Finding], inputs_checked: int, input_errors: list[Finding]
+        self,
+        findings: list[Finding],
+        inputs_checked: int,
+        input_errors: list[Finding],
+        unreadable: list[str] | None = None,
     ) -> None:
         self.findings = findings
         self.inputs_checked = inputs_checked
         self.input_errors = input_errors
+        self.unreadable = unreadable or []
 
     def count(self, severity: Severity) -> int:
         """How many findings have this severity."""
@@ -148,35 +177,56 @@ class Checker:
 
     # --- running --------------------------------------------------------------------------
 
-    def run(self, inputs: Sequence[Input], *, jobs: int = 1) -> CheckResult:
+    def run(
+        self,
+        inputs: Sequence[Input],
+        *,
+        jobs: int = 1,
+        read: Callable[[str], str] | None = None,
+    ) -> CheckResult:
         """Check every input; collect every finding. With ``jobs`` > 1, inputs are checked in
         that many worker processes (on Linux, when there is enough to check to pay for it): runs
-        of whole inputs, and runs of the queries of a large manifest."""
-        large = any(item.manifest and len(item.text) >= _SPLIT_CHARS for item in inputs)
+        of whole inputs, and runs of the queries of a large manifest. ``read`` gives the text
+        of an input left unread (from its path), or raises :class:`UnreadableError`."""
+        large = any(item.manifest and len(item.text or "") >= _SPLIT_CHARS for item in inputs)
         if jobs > 1 and (len(inputs) >= 2 * jobs or large) and _can_fork():
             units = _units(inputs, jobs * 4)
             if len(units) >= 2 * jobs:
-                return self._run_parallel(inputs, units, jobs)
+                return self._run_parallel(inputs, units, jobs, read)
         from flowql.checker.report import Finding
 
         findings: list[Finding] = []
         errors: list[Finding] = []
+        unreadable: list[str] = []
         for item in inputs:
-            for is_error, diagnostic in self._check_input(item):
-                (errors if is_error else findings).append(Finding(item.name, diagnostic, item.text))
+            text = _text_of(item, read)
+            if isinstance(text, UnreadableError):
+                unreadable.append(str(text))
+                continue
+            for is_error, diagnostic in self._check_input(item, text):
+                (errors if is_error else findings).append(Finding(item.name, diagnostic, text))
         findings.sort(key=_finding_order)
         errors.sort(key=_finding_order)
-        return CheckResult(findings, len(inputs), errors)
+        return CheckResult(findings, len(inputs) - len(unreadable), errors, unreadable)
 
-    def _check_input(self, item: Input) -> list[tuple[bool, Diagnostic]]:
-        """(is an input error, diagnostic) for one input."""
+    def _check_input(self, item: Input, text: str | None = None) -> list[tuple[bool, Diagnostic]]:
+        """(is an input error, diagnostic) for one input (``text``: its text, read)."""
+        if not item.loaded:
+            assert text is not None
+            item = Input(item.name, text, path=item.path)
         try:
             found = self.check_manifest(item) if item.manifest else self.check_filter(item)
         except FlowQLError as exc:
             return [(True, d) for d in exc.diagnostics]
         return [(False, d) for d in found]
 
-    def _run_parallel(self, inputs: Sequence[Input], units: list[_Unit], jobs: int) -> CheckResult:
+    def _run_parallel(
+        self,
+        inputs: Sequence[Input],
+        units: list[_Unit],
+        jobs: int,
+        read: Callable[[str], str] | None,
+    ) -> CheckResult:
         import multiprocessing
 
         from flowql.checker.report import Finding
@@ -186,7 +236,7 @@ class Checker:
         # tuples, so nothing but findings crosses between processes. The default model is
         # loaded first, so that each worker need not load it again.
         self.model_for(*_api_of(self.config.target, self.config.endpoint))
-        _shared = (self, inputs)
+        _shared = (self, inputs, read)
         done: list[_Done] = [None] * len(units)
         try:
             with multiprocessing.get_context("fork").Pool(jobs, _ignore_interrupts) as pool:
@@ -196,10 +246,11 @@ class Checker:
             _shared = None
         findings: list[Finding] = []
         errors: list[Finding] = []
+        unreadable: list[str] = []
         runs: list[tuple[tuple[int, int, int], _RunDone]] = []
         for (first, _last, run), part in zip(units, done, strict=True):
             if run is not None:
-                assert not isinstance(part, list)
+                assert part is None or len(part) == 3
                 runs.append((run, part))
                 item = inputs[first]
                 if run[1] < len(item.text):
@@ -210,14 +261,20 @@ class Checker:
                     )
                 runs = []
                 continue
-            assert isinstance(part, list)
-            for index, is_error, fields in part:
+            assert isinstance(part, tuple)
+            assert len(part) == 2
+            rows, texts = part
+            for index, is_error, fields in rows:
+                if isinstance(fields, str):
+                    unreadable.append(fields)
+                    continue
                 item = inputs[index]
-                finding = Finding(item.name, _diagnostic(fields), item.text)
+                text = item.text if item.loaded else texts[index]
+                finding = Finding(item.name, _diagnostic(fields), text)
                 (errors if is_error else findings).append(finding)
         findings.sort(key=_finding_order)
         errors.sort(key=_finding_order)
-        return CheckResult(findings, len(inputs), errors)
+        return CheckResult(findings, len(inputs) - len(unreadable), errors, unreadable)
 
     def _merge_runs(
         self, item: Input, runs: list[tuple[tuple[int, int, int], _RunDone]]
@@ -597,7 +654,7 @@ class Checker:
         )
 
 
-_shared: tuple[Checker, Sequence[Input]] | None = None
+_shared: tuple[Checker, Sequence[Input], Callable[[str], str] | None] | None = None
 
 if TYPE_CHECKING:
     # Work for a worker: inputs[first:last] whole, or the run (start, stop, index of its first
@@ -608,11 +665,16 @@ if TYPE_CHECKING:
     _RunDone: TypeAlias = (
         "tuple[list[tuple[int, list[_Fields]]], dict[str, int], dict[str, list[int]]] | None"
     )
-    _Done: TypeAlias = "list[tuple[int, bool, _Fields]] | _RunDone"
+    # For whole inputs: (index, is an input error, diagnostic) rows, an unread input that could
+    # not be read as its message in place of the diagnostic, and the texts read of the
+    # inputs with a row.
+    _WholeDone: TypeAlias = "tuple[list[tuple[int, bool, _Fields | str]], dict[int, str]]"
+    _Done: TypeAlias = "_WholeDone | _RunDone"
 
 # A manifest is checked in runs of its tables when it is at least this large (about 1,000
 # queries): below, one process checks it faster than work can be handed out.
 _SPLIT_CHARS = 200_000
+_UNREAD_SIZE = 200
 
 
 def _can_fork() -> bool:
@@ -650,7 +712,8 @@ def _units(inputs: Sequence[Input], count: int) -> list[_Unit]:
     """About ``count`` units of similar size, in input order: runs of whole inputs, and a
     manifest of at least ``_SPLIT_CHARS`` that is a plain series of tables cut into runs of
     them."""
-    sizes = [len(item.text) for item in inputs]
+    # An unread filter file counts as a typical one (a few lines).
+    sizes = [len(item.text) if item.loaded else _UNREAD_SIZE for item in inputs]
     share = max(sum(sizes) / count, 1)
     units: list[_Unit] = []
     start = 0
@@ -698,7 +761,7 @@ def _check_unit(job: tuple[int, _Unit]) -> tuple[int, _Done]:
     from flowql.checker.manifest import NotPlainError
 
     assert _shared is not None
-    checker, inputs = _shared
+    checker, inputs, read = _shared
     number, (first, last, run) = job
     if run is not None:
         names: dict[str, int] = {}
@@ -708,11 +771,32 @@ def _check_unit(job: tuple[int, _Unit]) -> tuple[int, _Done]:
         except NotPlainError:
             return number, None
         return number, ([(i, [_fields(d) for d in found]) for i, found in rows], names, repeats)
-    out: list[tuple[int, bool, _Fields]] = []
+    out: list[tuple[int, bool, _Fields | str]] = []
+    texts: dict[int, str] = {}
     for index in range(first, last):
-        for is_error, d in checker._check_input(inputs[index]):
+        item = inputs[index]
+        text = _text_of(item, read)
+        if isinstance(text, UnreadableError):
+            out.append((index, True, str(text)))
+            continue
+        found = checker._check_input(item, text)
+        for is_error, d in found:
             out.append((index, is_error, _fields(d)))
-    return number, out
+        if found and not item.loaded:
+            texts[index] = text
+    return number, (out, texts)
+
+
+def _text_of(item: Input, read: Callable[[str], str] | None) -> str | UnreadableError:
+    """The text of an input, read now if it was left unread; the error if it cannot be."""
+    if item.loaded:
+        return item.text
+    if read is None or item.path is None:
+        raise ValueError(f"{item.name}: left unread, and no way to read it was given")
+    try:
+        return read(item.path)
+    except UnreadableError as exc:
+        return exc
 
 
 def _diagnostic(fields: _Fields) -> Diagnostic:

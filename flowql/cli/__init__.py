@@ -124,15 +124,21 @@ def read_sources(
     suffixes: tuple[str, ...] = (".flowql",),
     excluded: Callable[[str], bool] | None = None,
     errors: list[str] | None = None,
+    unread: list[str] | None = None,
 ) -> list[Source]:
     """Collect the inputs of a verb: inline expressions, then paths in the order given.
 
     Directories are searched for files with one of ``suffixes``, skipping what ``excluded``
     says; files named explicitly are always read. A path that cannot be read raises
-    :class:`InputError`, or, given ``errors``, is added to it and the others are read.
+    :class:`InputError`, or, given ``errors``, is added to it and the others are read. Given
+    ``unread``, ``.flowql`` files are not read but added to it, for the caller to read (check
+    reads them in its worker processes).
     """
 
     def read(path: str) -> None:
+        if unread is not None and path.endswith(".flowql"):
+            unread.append(path)
+            return
         try:
             sources.append(Source(path, _read_file(path), path))
         except InputError as exc:
@@ -165,9 +171,20 @@ def read_sources(
                 read(found)
         else:
             read(path)
-    if not sources and not errors:
+    if not sources and not errors and not unread:
         raise InputError("nothing to read: give --expr TEXT, a file or directory, or - for stdin")
     return sources
+
+
+def read_filter_file(path: str) -> str:
+    """The text of a ``.flowql`` file that ``flowql check`` left unread, without a byte order
+    mark; :class:`~flowql.checker.check.UnreadableError` saying why it cannot be read."""
+    from flowql.checker.check import UnreadableError
+
+    try:
+        return _strip_bom(_read_file(path))[1]
+    except InputError as exc:
+        raise UnreadableError(str(exc)) from None
 
 
 def _strip_bom(text: str) -> tuple[str, str]:
@@ -413,13 +430,16 @@ def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     config = _check_config(args)
     unreadable: list[str] = []
-    sources = _read_inputs(args, config, manifests=True, errors=unreadable)
+    # Filter files are read as they are checked (in the workers), unless they are to be fixed.
+    unread: list[str] | None = None if args.fix or args.diff else []
+    sources = _read_inputs(args, config, manifests=True, errors=unreadable, unread=unread)
     # Directories hold other TOML files too; only those with queries are manifests.
     sources = [s for s in sources if not (s.name.endswith(".toml") and "[[query]]" not in s.text)]
     inputs = [
         Input(s.name, _strip_bom(s.text)[1], path=s.path, manifest=s.name.endswith(".toml"))
         for s in sources
     ]
+    inputs.extend(Input(path, None, path=path) for path in unread or ())
     jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 8)
     if args.read:
         _target(args.read, reading=True)
@@ -436,7 +456,8 @@ def _check_once(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_USAGE if unreadable else (EXIT_FINDINGS if fixed else EXIT_OK)
         if any(s.path is None for s in sources):
             report = err  # stdout holds the fixed text of standard input and --expr
-    result = checker.run(inputs, jobs=max(1, jobs))
+    result = checker.run(inputs, jobs=max(1, jobs), read=read_filter_file)
+    unreadable.extend(result.unreadable)
     if result.input_errors:
         err.write(
             render_findings(
@@ -498,7 +519,12 @@ def _write_report(path: str, report: str) -> None:
 
 
 def _read_inputs(
-    args: argparse.Namespace, config: Config, *, manifests: bool, errors: list[str]
+    args: argparse.Namespace,
+    config: Config,
+    *,
+    manifests: bool,
+    errors: list[str],
+    unread: list[str] | None = None,
 ) -> list[Source]:
     """The inputs of check and fmt: directories walked as the configuration says; with
     ``--force-exclude``, paths named on the command line are left out when ``exclude`` matches
@@ -518,6 +544,7 @@ def _read_inputs(
         _walk_paths(paths, config, manifests=manifests, errors=errors),
         stdin_filename=stdin_filename,
         errors=errors,
+        unread=unread,
     )
 
 
