@@ -64,12 +64,15 @@ def read_regular(path: str) -> bytes:
             raise NotRegularFileError(errno.EINVAL, f"{kind}, not a regular file", path)
         # A regular file never blocks, O_NONBLOCK or not. Read with os.read, sized by fstat
         # (a file object costs more than the read of a small file), to the end: the file may
-        # have grown since.
+        # have grown since. A read of a regular file returns less than asked only at its end.
         chunks: list[bytes] = []
-        size = status.st_size + 1
-        while chunk := os.read(descriptor, max(size, 65536) if chunks else size):
+        want = status.st_size + 1
+        while True:
+            chunk = os.read(descriptor, want)
             chunks.append(chunk)
-        return b"".join(chunks)
+            if len(chunk) < want:
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            want = max(want, 65536)
     finally:
         if descriptor >= 0:
             os.close(descriptor)
