@@ -131,14 +131,11 @@ def read_sources(
     Directories are searched for files with one of ``suffixes``, skipping what ``excluded``
     says; files named explicitly are always read. A path that cannot be read raises
     :class:`InputError`, or, given ``errors``, is added to it and the others are read. Given
-    ``unread``, ``.flowql`` files are not read but added to it, for the caller to read (check
-    reads them in its worker processes).
+    ``unread``, the ``.flowql`` paths (directories walked already) are not read but added to
+    it, for the caller to read (check reads them in its worker processes).
     """
 
     def read(path: str) -> None:
-        if unread is not None and path.endswith(".flowql"):
-            unread.append(path)
-            return
         try:
             sources.append(Source(path, _read_file(path), path))
         except InputError as exc:
@@ -166,6 +163,9 @@ def read_sources(
             buffer = getattr(stream, "buffer", None)
             text = _decode(buffer.read(), "<stdin>") if buffer else stream.read()
             sources.append(Source(stdin_filename or "<stdin>", text))
+        elif unread is not None and path.endswith(".flowql"):
+            # Its reader says so if it is a directory after all: check walks them first.
+            unread.append(path)
         elif os.path.isdir(path):
             for found in _find_files(path, suffixes, excluded, listing_failed):
                 read(found)
