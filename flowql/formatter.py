@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from flowql.ast import And, Boolean, Comparison, In, Node, Not, Number, Or, String, walk
+from flowql.ast import And, Boolean, Comparison, In, Key, Node, Not, Number, Op, Or, String, walk
 from flowql.diagnostics import clip
 from flowql.syntax import parse, tokenize
 
@@ -63,43 +63,70 @@ def excerpt(node: Node, limit: int = 40) -> str:
 
 def format(expr: Node) -> str:
     """Print an expression (or a key or value node) as canonical one-line FlowQL text."""
+    if type(expr) is Comparison or type(expr) is In:
+        return _leaf_text(expr)
+    if type(expr) is Key:
+        return expr.name
+    if type(expr) is not Not and type(expr) is not And and type(expr) is not Or:
+        return format_value(expr)  # type: ignore[arg-type]
     out: list[str] = []
+    append = out.append
     # An explicit stack of pending work, so trees of any depth print without recursion: each
     # entry is either literal text or a node to expand.
     stack: list[str | Node] = [expr]
+    push = stack.append
+    pop = stack.pop
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, Comparison):
-            out.append(f"{item.key.name} {item.op.value} {format_value(item.value)}")
-        elif isinstance(item, In):
-            keyword = " NOT IN (" if item.negated else " IN ("
-            values = ", ".join(format_value(v) for v in item.values)
-            out.append(f"{item.key.name}{keyword}{values})")
-        elif isinstance(item, Not):
-            operand = item.operand
-            if isinstance(operand, (And, Or)):
-                stack.extend((")", operand, "NOT ("))
+        item = pop()
+        if type(item) is str:
+            append(item)
+        elif type(item) is Comparison or type(item) is In:
+            append(_leaf_text(item))
+        elif type(item) is Not:
+            operand = item._operand
+            if type(operand) is And or type(operand) is Or:
+                push(")")
+                push(operand)
+                append("NOT (")
             else:
-                stack.extend((operand, "NOT "))
-        elif isinstance(item, (And, Or)):
-            separator = f" {item.keyword} "
-            parts: list[str | Node] = []
-            for i, operand in enumerate(item.operands):
-                if i:
-                    parts.append(separator)
-                if isinstance(operand, (And, Or)):
-                    parts.extend(("(", operand, ")"))
+                push(operand)
+                append("NOT ")
+        elif type(item) is And or type(item) is Or:
+            # Its operands, last first, groups in parentheses.
+            separator = _SEPARATORS[item.keyword]
+            operands = item._operands
+            for i in range(len(operands) - 1, -1, -1):
+                operand = operands[i]
+                if type(operand) is And or type(operand) is Or:
+                    push(")")
+                    push(operand)
+                    push("(")
                 else:
-                    parts.append(operand)
-            stack.extend(reversed(parts))
-        elif isinstance(item, (String, Number, Boolean)):
-            out.append(format_value(item))
+                    push(operand)
+                if i:
+                    push(separator)
         else:
-            # Key, the only other node.
-            out.append(item.name)  # type: ignore[attr-defined]
+            raise TypeError(f"not a FlowQL expression: {item!r}")
     return "".join(out)
+
+
+_SEPARATORS = {"AND": " AND ", "OR": " OR "}
+_OPS: dict[Op, str] = {op: op.value for op in Op}
+
+
+def _leaf_text(leaf: Comparison | In) -> str:
+    # The fields, not the properties: this runs for every comparison of every file formatted or
+    # checked, and a property costs several times an attribute.
+    if type(leaf) is Comparison:
+        value = leaf._value
+        text = quote(value._value) if type(value) is String else format_value(value)
+        return f"{leaf._key._name} {_OPS[leaf._op]} {text}"
+    assert type(leaf) is In
+    values = ", ".join(
+        quote(v._value) if type(v) is String else format_value(v) for v in leaf._values_
+    )
+    keyword = " NOT IN (" if leaf._negated else " IN ("
+    return f"{leaf._key._name}{keyword}{values})"
 
 
 # --- whole files: layout over several lines, comments kept -------------------------------------
