@@ -92,10 +92,21 @@ def format(expr: Node) -> str:
                 push(operand)
                 append("NOT ")
         elif type(item) is And or type(item) is Or:
-            # Its operands, last first, groups in parentheses.
             separator = _SEPARATORS[item.keyword]
             operands = item._operands
-            for i in range(len(operands) - 1, -1, -1):
+            count = len(operands)
+            # The leaves before its first group print at once; the rest waits on the stack, last
+            # first, groups in parentheses.
+            eager = 0
+            while eager < count:
+                operand = operands[eager]
+                if type(operand) is not Comparison and type(operand) is not In:
+                    break
+                if eager:
+                    append(separator)
+                append(_leaf_text(operand))
+                eager += 1
+            for i in range(count - 1, eager - 1, -1):
                 operand = operands[i]
                 if type(operand) is And or type(operand) is Or:
                     push(")")
@@ -119,8 +130,15 @@ def _leaf_text(leaf: Comparison | In) -> str:
     # checked, and a property costs several times an attribute.
     if type(leaf) is Comparison:
         value = leaf._value
-        text = quote(value._value) if type(value) is String else format_value(value)
-        return f"{leaf._key._name} {_OPS[leaf._op]} {text}"
+        if type(value) is String:
+            # quote, inlined.
+            text = value._value
+            if "\\" in text:
+                text = text.replace("\\", "\\\\")
+            if "'" in text:
+                text = text.replace("'", "\\'")
+            return f"{leaf._key._name} {_OPS[leaf._op]} '{text}'"
+        return f"{leaf._key._name} {_OPS[leaf._op]} {format_value(value)}"
     assert type(leaf) is In
     values = ", ".join(
         quote(v._value) if type(v) is String else format_value(v) for v in leaf._values_
@@ -297,10 +315,30 @@ def _measure(expr: Expr) -> tuple[str, dict[int, tuple[int, int, int, int]]]:
             out.append("NOT ")
             at += 4
         elif type(item) is And or type(item) is Or:
-            push((item, at, leaf))
             separator = _SEPARATORS[item.keyword]
             operands = item._operands
-            for i in range(len(operands) - 1, -1, -1):
+            count = len(operands)
+            start, first = at, leaf
+            # As in format, the leaves before its first group at once.
+            eager = 0
+            while eager < count:
+                operand = operands[eager]
+                if type(operand) is not Comparison and type(operand) is not In:
+                    break
+                if eager:
+                    out.append(separator)
+                    at += len(separator)
+                text = _leaf_text(operand)
+                out.append(text)
+                places[id(operand)] = (at, at + len(text), leaf, leaf)
+                at += len(text)
+                leaf += 1
+                eager += 1
+            if eager == count:
+                places[id(item)] = (start, at, first, leaf - 1)
+                continue
+            push((item, start, first))
+            for i in range(count - 1, eager - 1, -1):
                 operand = operands[i]
                 if type(operand) is And or type(operand) is Or:
                     push(")")
