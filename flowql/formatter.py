@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from flowql.ast import And, Boolean, Comparison, In, Node, Not, Number, Or, String, walk
+from flowql.ast import And, Boolean, Comparison, In, Key, Node, Not, Number, Op, Or, String, walk
 from flowql.diagnostics import clip
 from flowql.syntax import parse, tokenize
 
@@ -63,43 +63,88 @@ def excerpt(node: Node, limit: int = 40) -> str:
 
 def format(expr: Node) -> str:
     """Print an expression (or a key or value node) as canonical one-line FlowQL text."""
+    if type(expr) is Comparison or type(expr) is In:
+        return _leaf_text(expr)
+    if type(expr) is Key:
+        return expr.name
+    if type(expr) is not Not and type(expr) is not And and type(expr) is not Or:
+        return format_value(expr)  # type: ignore[arg-type]
     out: list[str] = []
+    append = out.append
     # An explicit stack of pending work, so trees of any depth print without recursion: each
     # entry is either literal text or a node to expand.
     stack: list[str | Node] = [expr]
+    push = stack.append
+    pop = stack.pop
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, Comparison):
-            out.append(f"{item.key.name} {item.op.value} {format_value(item.value)}")
-        elif isinstance(item, In):
-            keyword = " NOT IN (" if item.negated else " IN ("
-            values = ", ".join(format_value(v) for v in item.values)
-            out.append(f"{item.key.name}{keyword}{values})")
-        elif isinstance(item, Not):
-            operand = item.operand
-            if isinstance(operand, (And, Or)):
-                stack.extend((")", operand, "NOT ("))
+        item = pop()
+        if type(item) is str:
+            append(item)
+        elif type(item) is Comparison or type(item) is In:
+            append(_leaf_text(item))
+        elif type(item) is Not:
+            operand = item._operand
+            if type(operand) is And or type(operand) is Or:
+                push(")")
+                push(operand)
+                append("NOT (")
             else:
-                stack.extend((operand, "NOT "))
-        elif isinstance(item, (And, Or)):
-            separator = f" {item.keyword} "
-            parts: list[str | Node] = []
-            for i, operand in enumerate(item.operands):
-                if i:
-                    parts.append(separator)
-                if isinstance(operand, (And, Or)):
-                    parts.extend(("(", operand, ")"))
+                push(operand)
+                append("NOT ")
+        elif type(item) is And or type(item) is Or:
+            separator = _SEPARATORS[item.keyword]
+            operands = item._operands
+            count = len(operands)
+            # The leaves before its first group print at once; the rest waits on the stack, last
+            # first, groups in parentheses.
+            eager = 0
+            while eager < count:
+                operand = operands[eager]
+                if type(operand) is not Comparison and type(operand) is not In:
+                    break
+                if eager:
+                    append(separator)
+                append(_leaf_text(operand))
+                eager += 1
+            for i in range(count - 1, eager - 1, -1):
+                operand = operands[i]
+                if type(operand) is And or type(operand) is Or:
+                    push(")")
+                    push(operand)
+                    push("(")
                 else:
-                    parts.append(operand)
-            stack.extend(reversed(parts))
-        elif isinstance(item, (String, Number, Boolean)):
-            out.append(format_value(item))
+                    push(operand)
+                if i:
+                    push(separator)
         else:
-            # Key, the only other node.
-            out.append(item.name)  # type: ignore[attr-defined]
+            raise TypeError(f"not a FlowQL expression: {item!r}")
     return "".join(out)
+
+
+_SEPARATORS = {"AND": " AND ", "OR": " OR "}
+_OPS: dict[Op, str] = {op: op.value for op in Op}
+
+
+def _leaf_text(leaf: Comparison | In) -> str:
+    # The fields, not the properties: this runs for every comparison of every file formatted or
+    # checked, and a property costs several times an attribute.
+    if type(leaf) is Comparison:
+        value = leaf._value
+        if type(value) is String:
+            # quote, inlined.
+            text = value._value
+            if "\\" in text:
+                text = text.replace("\\", "\\\\")
+            if "'" in text:
+                text = text.replace("'", "\\'")
+            return f"{leaf._key._name} {_OPS[leaf._op]} '{text}'"
+        return f"{leaf._key._name} {_OPS[leaf._op]} {format_value(value)}"
+    assert type(leaf) is In
+    values = ", ".join(
+        quote(v._value) if type(v) is String else format_value(v) for v in leaf._values_
+    )
+    keyword = " NOT IN (" if leaf._negated else " IN ("
+    return f"{leaf._key._name}{keyword}{values})"
 
 
 # --- whole files: layout over several lines, comments kept -------------------------------------
@@ -126,12 +171,16 @@ def format_source(text: str, *, line_length: int = 88, parsed: Expr | None = Non
     that the text is not parsed again.
     """
     expr = parse(text) if parsed is None else parsed
-    leaves = [node for node in walk(expr) if isinstance(node, (Comparison, In))]
+    one_line, places = _measure(expr)
     # Without a '#' there is no comment to place: no need to tokenize the text.
-    comments = _attach_comments(text, leaves) if "#" in text else _Comments(len(leaves))
-    forced, widths, bounds = _measure(expr, comments)
-    lines = _lay_out(expr, line_length, forced, widths, bounds)
-    return _render(lines, comments)
+    if "#" in text:
+        leaves = [node for node in walk(expr) if isinstance(node, (Comparison, In))]
+        comments = _attach_comments(text, leaves)
+        if comments.count:
+            forced = _forced(expr, places, comments)
+            return _render(_lay_out(expr, line_length, forced, one_line, places), comments)
+    lines = _lay_out(expr, line_length, _NOTHING_FORCED, one_line, places)
+    return "\n".join([" " * line[0] + line[1] for line in lines]) + "\n"
 
 
 def format_file(text: str, *, line_length: int = 88, parsed: Expr | None = None) -> str:
@@ -225,102 +274,171 @@ def _attach_comments(text: str, leaves: list[Comparison | In]) -> _Comments:
     return comments
 
 
-def _measure(
-    expr: Expr, comments: _Comments
-) -> tuple[set[int], dict[int, int], dict[int, tuple[int, int]]]:
-    """For every node (by ``id``): its one-line width and its first and last leaf; and the ids of
-    the AND/OR groups that comments force to break. A post-order walk with an explicit stack."""
-    widths: dict[int, int] = {}
-    bounds: dict[int, tuple[int, int]] = {}
+def _measure(expr: Expr) -> tuple[str, dict[int, tuple[int, int, int, int]]]:
+    """The one-line text of ``expr`` (as :func:`format` prints it) and, for every expression node
+    in it (by ``id``), where its own one-line text is in that one (start and end offsets) and its
+    first and last leaf. A node's one-line text is the same inside its parent's, so a group that
+    fits on a line is a slice of the whole, printed once."""
+    out: list[str] = []
+    places: dict[int, tuple[int, int, int, int]] = {}
+    at = 0  # the length of the text so far
+    leaf = 0
+    # As in format, with an entry (node, start, first leaf) to close each NOT and AND/OR group
+    # once its operands are printed.
+    stack: list[str | Expr | tuple[Expr, int, int]] = [expr]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        item = pop()
+        if type(item) is str:
+            out.append(item)
+            at += len(item)
+        elif type(item) is Comparison or type(item) is In:
+            text = _leaf_text(item)
+            out.append(text)
+            places[id(item)] = (at, at + len(text), leaf, leaf)
+            at += len(text)
+            leaf += 1
+        elif type(item) is tuple:
+            node, start, first = item
+            places[id(node)] = (start, at, first, leaf - 1)
+        elif type(item) is Not:
+            operand = item._operand
+            if type(operand) is And or type(operand) is Or:
+                push((item, at, leaf))
+                push(")")
+                push(operand)
+                push("(")
+            else:
+                push((item, at, leaf))
+                push(operand)
+            out.append("NOT ")
+            at += 4
+        elif type(item) is And or type(item) is Or:
+            separator = _SEPARATORS[item.keyword]
+            operands = item._operands
+            count = len(operands)
+            start, first = at, leaf
+            # As in format, the leaves before its first group at once.
+            eager = 0
+            while eager < count:
+                operand = operands[eager]
+                if type(operand) is not Comparison and type(operand) is not In:
+                    break
+                if eager:
+                    out.append(separator)
+                    at += len(separator)
+                text = _leaf_text(operand)
+                out.append(text)
+                places[id(operand)] = (at, at + len(text), leaf, leaf)
+                at += len(text)
+                leaf += 1
+                eager += 1
+            if eager == count:
+                places[id(item)] = (start, at, first, leaf - 1)
+                continue
+            push((item, start, first))
+            for i in range(count - 1, eager - 1, -1):
+                operand = operands[i]
+                if type(operand) is And or type(operand) is Or:
+                    push(")")
+                    push(operand)
+                    push("(")
+                else:
+                    push(operand)
+                if i:
+                    push(separator)
+        else:
+            raise TypeError(f"not a FlowQL expression: {item!r}")
+    return "".join(out), places
+
+
+_NOTHING_FORCED: frozenset[int] = frozenset()
+
+
+def _forced(
+    expr: Expr, places: dict[int, tuple[int, int, int, int]], comments: _Comments
+) -> set[int]:
+    """The ids of the AND/OR groups (and NOTs around them) that comments force to break: a
+    post-order walk with an explicit stack."""
     forced: set[int] = set()
     outer, inner, trailing = comments.outer, comments.inner, comments.trailing
-    leaf_index = 0
     stack: list[tuple[Node, bool]] = [(expr, False)]
     while stack:
         node, done = stack.pop()
         if isinstance(node, (Comparison, In)):
-            widths[id(node)] = len(format(node))
-            bounds[id(node)] = (leaf_index, leaf_index)
-            leaf_index += 1
-        elif not done:
+            continue
+        if not done:
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(node.children()))
         elif isinstance(node, Not):
-            operand = node.operand
-            widths[id(node)] = 4 + _inline_width(operand, widths)
-            bounds[id(node)] = bounds[id(operand)]
-            if id(operand) in forced:
+            if id(node.operand) in forced:
                 forced.add(id(node))
         else:
             assert isinstance(node, (And, Or))
             operands = node.operands
-            width = (len(operands) - 1) * (len(node.keyword) + 2)
-            must_break = False
             for i, operand in enumerate(operands):
-                width += _inline_width(operand, widths)
-                must_break = must_break or id(operand) in forced
+                if id(operand) in forced:
+                    forced.add(id(node))
+                    break
                 if i:
                     # A comment after the previous operand's last leaf, or before this one's
                     # first leaf, needs a line break between the two.
-                    end = bounds[id(operands[i - 1])][1]
-                    start = bounds[id(operand)][0]
-                    must_break = must_break or bool(trailing[end] or outer[start] or inner[start])
-            widths[id(node)] = width
-            bounds[id(node)] = (bounds[id(operands[0])][0], bounds[id(operands[-1])][1])
-            if must_break:
-                forced.add(id(node))
-    return forced, widths, bounds
-
-
-def _inline_width(node: Node, widths: dict[int, int]) -> int:
-    # A group inside a group or a NOT is printed in parentheses.
-    return widths[id(node)] + (2 if isinstance(node, (And, Or)) else 0)
+                    end = places[id(operands[i - 1])][3]
+                    start = places[id(operand)][2]
+                    if trailing[end] or outer[start] or inner[start]:
+                        forced.add(id(node))
+                        break
+    return forced
 
 
 def _lay_out(
     expr: Expr,
     line_length: int,
-    forced: set[int],
-    widths: dict[int, int],
-    bounds: dict[int, tuple[int, int]],
+    forced: set[int] | frozenset[int],
+    one_line: str,
+    places: dict[int, tuple[int, int, int, int]],
 ) -> list[_Line]:
     """Break the tree into lines, top-down with an explicit stack: a group stays on one line
     when it fits and no comment forces it apart, else it takes one line per operand."""
     lines: list[_Line] = []
+    append = lines.append
     # Pending work, last first: (node, indent, prefix, parenthesised, operand), where `operand`
     # is the first leaf of the AND/OR operand that starts on this line (-1 if none starts here);
     # a None node is a closing ")" line.
-    stack: list[tuple[Node | None, int, str, bool, int]] = [(expr, 0, "", False, -1)]
+    stack: list[tuple[Expr | None, int, str, bool, int]] = [(expr, 0, "", False, -1)]
+    push = stack.append
     while stack:
         node, indent, prefix, parens, operand = stack.pop()
         if node is None:
-            lines.append((indent, prefix, -1, -1, -1))
-        elif isinstance(node, Not):
-            stack.append((node.operand, indent, prefix + "NOT ", True, operand))
-        elif isinstance(node, (And, Or)):
-            first, last = bounds[id(node)]
-            width = indent + len(prefix) + widths[id(node)] + (2 if parens else 0)
-            if id(node) not in forced and width <= line_length:
-                body = format(node)
-                body = f"{prefix}({body})" if parens else prefix + body
-                lines.append((indent, body, first, last, operand))
+            append((indent, prefix, -1, -1, -1))
+        elif type(node) is Not:
+            push((node._operand, indent, prefix + "NOT ", True, operand))
+        elif type(node) is And or type(node) is Or:
+            start, end, first, last = places[id(node)]
+            if parens:
+                # Its one-line text in parentheses, as it is in its parent's.
+                start -= 1
+                end += 1
+            if indent + len(prefix) + end - start <= line_length and id(node) not in forced:
+                append((indent, prefix + one_line[start:end], first, last, operand))
                 continue
             inner = indent + _INDENT if parens else indent
             if parens:
-                stack.append((None, indent, ")", False, -1))
+                push((None, indent, ")", False, -1))
             keyword = f"{node.keyword} "
-            operands = node.operands
+            operands = node._operands
             for i in range(len(operands) - 1, 0, -1):
                 child = operands[i]
-                stack.append((child, inner, keyword, True, bounds[id(child)][0]))
+                push((child, inner, keyword, True, places[id(child)][2]))
             if parens:
-                stack.append((operands[0], inner, "", True, -1))
-                lines.append((indent, prefix + "(", -1, -1, operand))
+                push((operands[0], inner, "", True, -1))
+                append((indent, prefix + "(", -1, -1, operand))
             else:
-                stack.append((operands[0], inner, prefix, True, operand))
+                push((operands[0], inner, prefix, True, operand))
         else:
-            first, last = bounds[id(node)]
-            lines.append((indent, prefix + format(node), first, last, operand))
+            start, end, first, last = places[id(node)]
+            append((indent, prefix + one_line[start:end], first, last, operand))
     return lines
 
 
