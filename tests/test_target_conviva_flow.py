@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import small_trees, string_values, text_matches
+from strategies import exprs, small_trees, string_values, text_matches
 
 import flowql
 from flowql import parse
@@ -18,7 +18,8 @@ from flowql.ast import And, Comparison, Expr, In, Key, Not, Op, Or, String, Valu
 from flowql.diagnostics import Severity
 from flowql.endpoints import Endpoint, request_url
 from flowql.errors import UnsupportedError
-from flowql.targets.conviva_flow import compile_filter, lower
+from flowql.targets.conviva_flow import compile_filter, encoded_length_bound, lower
+from flowql.urls import percent_encode
 
 
 def flow(text: str) -> str:
@@ -283,3 +284,42 @@ def test_hostile_values_survive_the_url(value: str, op: Op) -> None:
     assert back == lower(expr)
     first = back.operands[0]  # type: ignore[attr-defined]
     assert first.value == String(value)
+
+
+# --- the length bound flowql check budgets by ---------------------------------------------------
+
+
+_PLAIN = st.text("abcXYZ09 -_", max_size=8).map(String)
+_PLAIN_LEAVES = st.one_of(
+    st.builds(
+        Comparison, st.sampled_from([Key("cdn"), Key("geo_country")]), st.sampled_from(Op), _PLAIN
+    ),
+    st.builds(In, st.just(Key("k")), st.lists(_PLAIN, min_size=1, max_size=4), st.booleans()),
+)
+
+
+@given(st.one_of(small_trees(_PLAIN_LEAVES, max_leaves=12), exprs()))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_the_length_bound_holds_for_every_filter_it_is_given_for(expr: Expr) -> None:
+    # check skips compiling a filter with a bound that fits the budget: the bound must be
+    # above the real length, and given only for a filter compiled without a word to say.
+    bound = encoded_length_bound(expr)
+    try:
+        text, warnings = compile_filter(expr)
+    except UnsupportedError:
+        assert bound is None
+        return
+    if bound is not None:
+        assert warnings == []
+        assert len(percent_encode(text)) <= bound
+
+
+def test_the_length_bound_counts_what_lowering_repeats() -> None:
+    expr = parse("NOT (k IN ('a', 'b', 'c') OR NOT (x == 'y' AND z ~~ 'w'))")
+    text, _ = compile_filter(expr)
+    bound = encoded_length_bound(expr)
+    assert bound is not None
+    assert len(percent_encode(text)) <= bound <= 3 * 3 * len(text)
+    assert encoded_length_bound(parse("k == 'it''s'".replace("''", "\\'"))) is None
+    assert encoded_length_bound(parse("k == 1")) is None
+    assert encoded_length_bound(parse("k == 'é'")) is None

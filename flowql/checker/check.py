@@ -132,6 +132,7 @@ class Checker:
         self.read = read
         self._models: dict[str, DataModel] = {}
         self._longest: dict[tuple[str, int], Endpoint] = {}
+        self._unfiltered: dict[Endpoint, int] = {}  # URL lengths with an empty filter
         self._memo: dict[tuple[object, ...], list[Diagnostic]] | None = {} if memo else None
         self.manifest_memo: ManifestMemo | None = None
         """What the memo knows of manifests' tables (with ``memo``), or None."""
@@ -554,6 +555,16 @@ class Checker:
 
         found: list[Diagnostic] = []
         params: list[tuple[str, str]] | None = None
+        if api == Api.CONVIVA_FLOW and (target or endpoint or flow):
+            from flowql.targets.conviva_flow import encoded_length_bound
+
+            # A filter the target takes as it is, and that fits in the budget however long
+            # lowering makes it, is not compiled: nothing could be said about it.
+            bound = encoded_length_bound(expr)
+            if bound is not None:
+                request = self._endpoint(api, endpoint, flow, model, query)
+                if request is None or self._fits(request, bound):
+                    return found
         try:
             if api == Api.CONVIVA_FLOW and (target or endpoint or flow):
                 from flowql.targets.conviva_flow import compile_filter
@@ -576,6 +587,19 @@ class Checker:
                 url_budget(request, expr, limit=self.config.url_limit, filter_params=params)
             )
         return found
+
+    def _fits(self, request: Endpoint, filter_length: int) -> bool:
+        """Whether a request with a filter of that many characters (encoded) is within the
+        share of the URL limit past which url_budget warns."""
+        from flowql.endpoints import WARN_PERCENT, url_length
+
+        unfiltered = self._unfiltered.get(request)
+        if unfiltered is None:
+            if len(self._unfiltered) >= _MEMO_SIZE:
+                self._unfiltered.clear()
+            unfiltered = url_length(request, filter_params=[("filter", "")])
+            self._unfiltered[request] = unfiltered
+        return (unfiltered + filter_length) * 100 <= self.config.url_limit * WARN_PERCENT
 
     def _endpoint(
         self,

@@ -31,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from flowql.ast import Expr, Node, Span, Value
 
-__all__ = ["TARGET", "compile_filter", "lower", "read_filter"]
+__all__ = ["TARGET", "compile_filter", "encoded_length_bound", "lower", "read_filter"]
 
 TARGET = "conviva-flow"
 """The target's name."""
@@ -128,6 +128,40 @@ def compile_filter(expr: Expr) -> tuple[str, list[Diagnostic]]:
         refusals.sort(key=lambda d: (d.span.start, -d.span.end) if d.span else (-1, 0))
         raise UnsupportedError(refusals)
     return format(lowered), warnings
+
+
+def encoded_length_bound(expr: Expr) -> int | None:
+    """An upper bound on the length of :func:`compile_filter`'s text for ``expr`` once
+    percent-encoded, when compile_filter would accept ``expr`` without a warning (every value
+    ASCII text without a quote or a backslash); None otherwise. ``flowql check`` budgets a
+    filter by it and compiles only a filter whose bound comes near the URL limit.
+
+    Lowering repeats an IN's key for each value and may put any group in parentheses; the
+    bound counts both, and every character as three (``%XX``)."""
+    length = 0
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is Comparison or kind is In:
+            values = (node.value,) if kind is Comparison else node.values  # type: ignore[attr-defined]
+            key = len(node.key.name)  # type: ignore[attr-defined]
+            for value in values:
+                if type(value) is not String:
+                    return None
+                text = value.value
+                if not text.isascii() or "'" in text or "\\" in text:
+                    return None
+                # "key op 'text'", and " AND " or " OR " after it: 6 more at most, then 5.
+                length += key + len(text) + 11
+            length += 2  # an IN's parentheses
+        elif kind is Not:
+            stack.append(node.operand)  # type: ignore[attr-defined]
+        else:
+            operands = node.operands  # type: ignore[attr-defined]
+            length += 5 * len(operands) + 2
+            stack.extend(operands)
+    return 3 * length
 
 
 def _comparisons(lowered: Expr) -> list[Comparison]:
