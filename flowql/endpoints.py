@@ -117,6 +117,7 @@ class Endpoint:
         "_flow_id",
         "_granularity",
         "_group_by",
+        "_hash",
         "_interval",
         "_kind",
         "_limit",
@@ -180,6 +181,7 @@ class Endpoint:
         self._viewer_ip = viewer_ip
         self._days = days
         self._path: str | None = None  # made when first asked for
+        self._hash: int | None = None
 
     # --- constructors ---------------------------------------------------------------------
 
@@ -421,7 +423,10 @@ class Endpoint:
         return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        # Kept: flowql check looks an endpoint up for every query.
+        if self._hash is None:
+            self._hash = hash(self._key())
+        return self._hash
 
     def __repr__(self) -> str:
         fields = ", ".join(
