@@ -431,6 +431,9 @@ _END_STATE = _tables.END_STATE
 
 _ERROR = 1 << 30
 _COLUMNS = _PARSE.groupindex
+if len(_COLUMNS) != _PARSE.groups:
+    # A terminal with a capturing group of its own would make m.lastindex that group's.
+    raise RuntimeError("a terminal's regex has an unnamed capturing group: write (?:...)")
 _KIND_OF = {column: name for name, column in _COLUMNS.items()}
 _EOF_COLUMN = _COLUMNS[_EOF]
 _INVALID_COLUMN = _COLUMNS[_INVALID]
