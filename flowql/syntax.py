@@ -175,19 +175,22 @@ def tokenize(text: str) -> list[Token]:
 class _Positions:
     """Turns offsets into spans for one text."""
 
-    __slots__ = ("line_starts", "single_line", "text")
+    __slots__ = ("_line_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.single_line = "\n" not in text
-        self.line_starts = [0]
-        if not self.single_line:
-            self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        # Indexed on the first span asked for: most parses never make one.
+        self._line_starts: list[int] | None = None
 
     def span(self, start: int, end: int) -> Span:
-        if self.single_line:
+        starts = self._line_starts
+        if starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in re.finditer("\n", self.text))
+            # Assigned whole, so threads reading one tree's spans at worst index it twice.
+            self._line_starts = starts
+        if len(starts) == 1:
             return Span(start, end, 1, start + 1, 1, end + 1)
-        starts = self.line_starts
         line = bisect_right(starts, start)
         end_line = bisect_right(starts, end)
         return Span(
@@ -199,53 +202,97 @@ class _Positions:
 #
 # A builder gets the children Lark would give the tree (token values are re.Match objects; a
 # tree that always has exactly one child gets that child alone) and the node's span as a _SpanRef.
+#
+# They make nodes with _new and set their fields directly, skipping the public constructors'
+# checks: the grammar already guarantees them (a KEY token is a valid key, since the reserved
+# words lex as keywords; children are nodes of the right kinds; And/Or get two or more), and
+# the checks cost a sixth of a parse. number_value() keeps a Number finite and printable.
 
 
 def _build_start(child: object, span: _SpanRef) -> object:
     return child
 
 
-def _build_or(children: list[object], span: _SpanRef) -> object:
-    return Or(*children, span=span)  # type: ignore[arg-type]
+_new = object.__new__
 
 
-def _build_and(children: list[object], span: _SpanRef) -> object:
-    return And(*children, span=span)  # type: ignore[arg-type]
+def _connective(cls: type[And] | type[Or], children: list[Any], span: _SpanRef) -> object:
+    # What _Connective.__init__ does: operands of the node's own kind are flattened in.
+    flat: list[Expr] = []
+    for child in children:
+        if type(child) is cls:
+            flat.extend(child._operands)
+        else:
+            flat.append(child)
+    node = _new(cls)
+    node._operands = tuple(flat)
+    node._span = span
+    return node
 
 
-def _build_negation(children: list[object], span: _SpanRef) -> object:
-    return Not(children[0], span=span)  # type: ignore[arg-type]
+def _build_or(children: list[Any], span: _SpanRef) -> object:
+    return _connective(Or, children, span)
 
 
-def _build_comparison(children: list[object], span: _SpanRef) -> object:
+def _build_and(children: list[Any], span: _SpanRef) -> object:
+    return _connective(And, children, span)
+
+
+def _build_negation(children: list[Any], span: _SpanRef) -> object:
+    node = _new(Not)
+    node._operand = children[0]
+    node._span = span
+    return node
+
+
+def _build_comparison(children: list[Any], span: _SpanRef) -> object:
     key, op, value = children
-    assert isinstance(op, re.Match)
-    return Comparison(key, _OPS[_token_text(op)], value, span=span)  # type: ignore[arg-type]
+    node = _new(Comparison)
+    node._key = key
+    node._op = _OPS[op[op.lastindex]]
+    node._value = value
+    node._span = span
+    return node
 
 
-def _build_membership(children: list[object], span: _SpanRef) -> object:
-    return In(children[0], children[1:], False, span=span)  # type: ignore[arg-type]
+def _membership(children: list[Any], negated: bool, span: _SpanRef) -> object:
+    node = _new(In)
+    node._key = children[0]
+    node._values_ = tuple(children[1:])
+    node._negated = negated
+    node._span = span
+    return node
 
 
-def _build_negated_membership(children: list[object], span: _SpanRef) -> object:
-    return In(children[0], children[1:], True, span=span)  # type: ignore[arg-type]
+def _build_membership(children: list[Any], span: _SpanRef) -> object:
+    return _membership(children, False, span)
+
+
+def _build_negated_membership(children: list[Any], span: _SpanRef) -> object:
+    return _membership(children, True, span)
 
 
 def _token_text(token: re.Match[str]) -> str:
-    # The parser's pattern puts white space before the token's own group.
-    return token[token.lastgroup or 0]
+    # The parser's pattern puts white space before the token's own group, the last one to close.
+    return token[token.lastindex or 0]
 
 
 def _build_key(token: re.Match[str], span: _SpanRef) -> object:
-    return Key(_token_text(token), span=span)  # type: ignore[arg-type]
+    node = _new(Key)
+    node._name = token[token.lastindex or 0]
+    node._span = span
+    return node
 
 
 def _build_string(token: re.Match[str], span: _SpanRef) -> object:
-    body = _token_text(token)[1:-1]
+    body = token[token.lastindex or 0][1:-1]
     if "\\" in body:
         start, _, positions = span
         body = _decode_escapes(body, positions, start + 1)
-    return String(body, span=span)  # type: ignore[arg-type]
+    node = _new(String)
+    node._value = body
+    node._span = span
+    return node
 
 
 def _decode_escapes(body: str, pos: _Positions, offset: int) -> str:
@@ -300,18 +347,27 @@ def _build_number(token: re.Match[str], span: _SpanRef) -> object:
             ),
             positions.text,
         )
-    return Number(value, span=span)  # type: ignore[arg-type]
+    node = _new(Number)
+    node._value = value
+    node._span = span
+    return node
 
 
 _MAX_INT_DIGITS = 4000
 
 
 def _build_true(children: list[object], span: _SpanRef) -> object:
-    return Boolean(True, span=span)  # type: ignore[arg-type]
+    node = _new(Boolean)
+    node._value = True
+    node._span = span
+    return node
 
 
 def _build_false(children: list[object], span: _SpanRef) -> object:
-    return Boolean(False, span=span)  # type: ignore[arg-type]
+    node = _new(Boolean)
+    node._value = False
+    node._span = span
+    return node
 
 
 _BUILDERS = {
@@ -332,11 +388,12 @@ _BUILDERS = {
 # --- rules, compiled from the tables into the few shapes the driver handles ---------------
 
 _UNIT = 0  # `?a: b`: the value passes through, only the state changes
-_SINGLE = 5  # `a: b`: a tree of exactly one child, built in place on the stack
-_PICK = 1  # `?a: "(" b ")"`: one child passes through, the symbol covers all of them
-_LIST = 2  # `_a: ...`: a list that its parent splices in
-_BUILD = 3  # a tree: the builder of that name gets the children
-_MAYBE = 4  # `?a: b c*`: a tree, or the one child when there is only one
+_SINGLE = 1  # `a: b`: a tree of exactly one child, built in place on the stack
+_PICK = 2  # `?a: "(" b ")"`: one child passes through, the symbol covers all of them
+_LIST = 3  # `_a: ...`: a list that its parent splices in
+_BUILD = 4  # a tree: the builder of that name gets the children
+_MAYBE = 5  # `?a: b c*`: a tree, or the one child when there is only one
+_APPEND = 6  # `_a: _a x`: the list grows in place (only in the driver's own table, _LOOP_RULES)
 
 
 def _compile_rules() -> list[_Rule]:
@@ -366,6 +423,86 @@ def _compile_rules() -> list[_Rule]:
 _RULES = _compile_rules()
 _STATES = _tables.STATES
 _END_STATE = _tables.END_STATE
+
+# --- the same tables, laid out for the driver's hot loop --------------------------------------
+#
+# A terminal's column is its group number in _PARSE (m.lastindex), so an action is a list index,
+# not a dict look-up; EOF's column holds the $END actions. A missing action is _ERROR.
+
+_ERROR = 1 << 30
+_COLUMNS = _PARSE.groupindex
+if len(_COLUMNS) != _PARSE.groups:
+    # A terminal with a capturing group of its own would make m.lastindex that group's.
+    raise RuntimeError("a terminal's regex has an unnamed capturing group: write (?:...)")
+_KIND_OF = {column: name for name, column in _COLUMNS.items()}
+_EOF_COLUMN = _COLUMNS[_EOF]
+_INVALID_COLUMN = _COLUMNS[_INVALID]
+
+
+def _compile_actions() -> list[list[int]]:
+    width = _PARSE.groups + 1
+    actions = []
+    for row in _STATES:
+        line = [_ERROR] * width
+        for name, column in _COLUMNS.items():
+            line[column] = row.get(_END if name == _EOF else name, _ERROR)
+        if 0 <= line[_EOF_COLUMN] < _ERROR:
+            raise RuntimeError("the driver cannot shift $END")
+        actions.append(line)
+    return actions
+
+
+_ACTIONS = _compile_actions()
+_LHS_IDS = {lhs: i for i, lhs in enumerate(dict.fromkeys(rule[0] for rule in _RULES))}
+
+
+def _compile_after() -> list[list[Any]]:
+    """Per state and symbol a reduction made, per column: (state, next action) once the goto and
+    the `?a: b` reductions it leads to are done. Those only swap the top state for another goto
+    from the same state below, so where they end depends on that state, the symbol and the
+    column only, and the driver skips them."""
+    width = _PARSE.groups + 1
+    after: list[list[Any]] = []
+    for row in _STATES:
+        gotos: list[Any] = [None] * len(_LHS_IDS)
+        for lhs, i in _LHS_IDS.items():
+            if lhs not in row:
+                continue
+            ends = []
+            for column in range(width):
+                state = row[lhs]
+                code = _ACTIONS[state][column]
+                while code < 0 and _RULES[-code - 1][2] == _UNIT:
+                    state = row[_RULES[-code - 1][0]]
+                    code = _ACTIONS[state][column]
+                ends.append((state, code))
+            gotos[i] = ends
+        after.append(gotos)
+    return after
+
+
+_AFTER = _compile_after()
+
+
+def _compile_loop_rules() -> list[tuple[int, int, int, Any, Any]]:
+    """Per rule (kind, symbol id, length, builder, argument), in reverse order so that a reduce
+    action's code (-n - 1 for rule n) indexes it directly. Children are found by negative
+    offsets into the value stack."""
+    compiled = []
+    for lhs, size, kind, keep, builder, whole in _RULES:
+        arg: Any = tuple((i - size, splice) for i, splice in keep)
+        if kind == _PICK:
+            arg = keep[0][0] - size
+        elif kind == _LIST and keep[0] == (0, True) and not any(s for _, s in keep[1:]):
+            kind = _APPEND
+            arg = tuple(i - size for i, _ in keep[1:])
+        elif whole:
+            arg = None
+        compiled.append((kind, _LHS_IDS[lhs], size, builder, arg))
+    return compiled[::-1]
+
+
+_LOOP_RULES = _compile_loop_rules()
 
 
 def parse(text: str, *, max_length: int = MAX_SOURCE_LENGTH, max_depth: int = MAX_DEPTH) -> Expr:
@@ -405,87 +542,70 @@ class _Parse:
     def run(self) -> Expr:
         # The hot loop: locals only, reductions inlined, nothing done that only an error needs
         # (errors re-read the text instead). `values` holds each stack symbol's value (the
-        # re.Match of a token, an AST node, or a list for a `_rule`), `spans` its offsets.
+        # re.Match of a token, an AST node, or a list for a `_rule`), `spans` its _SpanRef.
         state = 0
         states = [0]
         values: list[Any] = []
-        spans: list[tuple[int, int]] = []
-        table = _STATES
-        rules = _RULES
+        spans: list[_SpanRef] = []
+        actions = _ACTIONS
+        after = _AFTER
+        rules = _LOOP_RULES
         pos = self.pos
-        kind: str | None = None
-        m = None
-        scanner = _PARSE.finditer(self.text)
-        while True:
-            if kind != _END:
-                m = next(scanner, None)
-                if m is None:
-                    kind = _END
-                else:
-                    kind = m.lastgroup
-                    if kind in _SPECIAL:
-                        if kind == _INVALID:
-                            raise self._invalid(m.start(kind))
-                        kind = _END
-            code = table[state].get(kind)  # type: ignore[arg-type]
-            while code is not None and code < 0:
-                lhs, size, rule_kind, keep, builder, whole = rules[-code - 1]
-                if rule_kind == _UNIT:
-                    state = table[states[-2]][lhs]
+        at = (pos,)
+        for m in _PARSE.finditer(self.text):
+            # Every alternative of _PARSE is a named group: lastindex is never None.
+            column: int = m.lastindex  # type: ignore[assignment]
+            code = actions[state][column]
+            while code < 0:
+                kind, lhs, size, builder, arg = rules[code]
+                if kind <= _SINGLE:
+                    if kind:
+                        values[-1] = builder(values[-1], spans[-1])
+                    state, code = after[states[-2]][lhs][column]
                     states[-1] = state
-                    code = table[state].get(kind)  # type: ignore[arg-type]
                     continue
-                if rule_kind == _SINGLE:
-                    where = spans[-1]
-                    values[-1] = builder(values[-1], (where[0], where[1], pos))
-                    state = table[states[-2]][lhs]
-                    states[-1] = state
-                    code = table[state].get(kind)  # type: ignore[arg-type]
-                    continue
-                first = spans[-size]
-                where = (first[0], spans[-1][1]) if size > 1 else first
-                popped = values[-size:]
-                del values[-size:], spans[-size:], states[-size:]
-                if rule_kind == _PICK:
-                    value = popped[keep[0][0]]
-                elif rule_kind == _LIST and keep[0][1]:
-                    items = popped[0]
-                    for i, _ in keep[1:]:
-                        items.append(popped[i])
-                    value = items
+                where = (spans[-size][0], spans[-1][1], pos)
+                if kind == _APPEND:
+                    value = values[-size]
+                    for i in arg:
+                        value.append(values[i])
+                elif kind == _PICK:
+                    value = values[arg]
                 else:
-                    if whole:
-                        children = popped
+                    if arg is None:
+                        children = values[-size:]
                     else:
                         children = []
-                        for i, splice in keep:
+                        for i, splice in arg:
                             if splice:
-                                children.extend(popped[i])
+                                children.extend(values[i])
                             else:
-                                children.append(popped[i])
-                    if rule_kind == _LIST:
+                                children.append(values[i])
+                    if kind == _LIST:
                         value = children
-                    elif rule_kind == _MAYBE and len(children) == 1:
+                    elif kind == _MAYBE and len(children) == 1:
                         value = children[0]
                     else:
-                        value = builder(children, (where[0], where[1], pos))
-                state = table[states[-1]][lhs]
+                        value = builder(children, where)
+                del states[-size:]
+                state, code = after[states[-1]][lhs][column]
                 states.append(state)
-                values.append(value)
-                spans.append(where)
-                code = table[state].get(kind)  # type: ignore[arg-type]
-            if kind == _END:
-                if state == _END_STATE:
-                    break
-                raise self._unexpected(_END, spans[-1][1] if spans else 0, states)
-            if code is None:
-                assert m is not None
-                assert kind is not None
-                raise self._unexpected(kind, m.start(kind), states)
+                values[-size:] = (value,)
+                spans[-size:] = (where,)
+            if code == _ERROR:
+                if column == _EOF_COLUMN:
+                    if state == _END_STATE:
+                        break
+                    raise self._unexpected(_END, spans[-1][1] if spans else 0, states)
+                if column == _INVALID_COLUMN:
+                    raise self._invalid(m.start(column))
+                raise self._unexpected(_KIND_OF[column], m.start(column), states)
             state = code
             states.append(code)
             values.append(m)
-            spans.append(m.span(kind))  # type: ignore[union-attr,arg-type]
+            spans.append(m.span(column) + at)
+        else:
+            raise AssertionError("the parser's pattern always ends with an EOF match")
         tree = values[-1]
         assert isinstance(tree, Expr)
         if not isinstance(tree, (And, Or, Not)):
