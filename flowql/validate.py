@@ -609,7 +609,10 @@ class _Checker:
             start, end = _past(text, span.start, "(", gap.group(1).count(")")), gap.end(2)
         if start is None or end is None:
             return None
-        return self.fix(f"remove {clip(format(operand), 60)}", [(start, end, "")])
+        # `a == 0 OR b == 1)or c`: what is left around the cut must not run together (`0or`).
+        joined = start > 0 and end < len(text) and not text[start - 1].isspace()
+        space = " " if joined and not text[end].isspace() and text[end] not in "()" else ""
+        return self.fix(f"remove {clip(format(operand), 60)}", [(start, end, space)])
 
     # --- style ----------------------------------------------------------------------------
 
