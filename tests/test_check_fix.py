@@ -144,3 +144,15 @@ def test_a_file_that_cannot_be_written_is_an_input_error(
     assert path.read_text() == "isp = 'x'\n"
     assert "f.flowql: not written" in err
     assert "error[FQ006]: [*]" in out  # reported as it still is
+
+
+def test_removing_a_repeated_operand_never_runs_two_tokens_together() -> None:
+    from flowql import parse
+    from flowql.checker.check import Checker, Input
+    from flowql.checker.config import Config
+
+    # Found by the property test: removing a repeat left `a== 0or NOT ...`.
+    text = 'not In-stock#\u200b+,(\x7f\'ש\n!=\t""OR noT  ( (\x0cNot\n\n(\r\n(\n\na\nIn("") )\n\n))\n\n)OR\r\na ==""\nAnd (\x0ba ==\x0c\'\'AND\x0ca =="")\tOR(a==#\\́Ʀé\U000e1b5b%+\n04553260803050964941 )\tOR a== \'\'\r\nAND  a ==\'\'and\na\r\n=="" AND a== ""or \n\t a =="" Or a== 0 OR  a in ("") \n\t or a\r\nin ( ""\n,"",\'\'\n\n)or\x0bNot\x0c( not In-stock in#\n(""\t,\' \' )) \n\t '  # noqa: E501
+    fixed, count = Checker(Config()).fix(Input("<stdin>", text))
+    assert count >= 1
+    parse(fixed)
