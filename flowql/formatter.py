@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     # A line of output: indentation, text, the first and last leaf on it, and the first leaf of
     # the AND/OR operand that starts on it (-1 for none).
     _Line: TypeAlias = "tuple[int, str, int, int, int]"
+    # Where a node's one-line text is in its filter's (start, end) and its first and last leaf.
+    _Place: TypeAlias = "tuple[int, int, int, int]"
 
 __all__ = ["excerpt", "format", "format_file", "format_source", "format_value", "quote"]
 
@@ -69,32 +71,55 @@ def format(expr: Node) -> str:
         return expr.name
     if type(expr) is not Not and type(expr) is not And and type(expr) is not Or:
         return format_value(expr)  # type: ignore[arg-type]
+    return _one_line(expr, None)
+
+
+def _one_line(expr: Expr, places: dict[int, _Place] | None) -> str:
+    """``expr`` on one line, as :func:`format` prints it. Given ``places``, it records for every
+    expression node (by ``id``) where its own one-line text is in the whole (start and end
+    offsets) and its first and last leaf: a node's text is the same inside its parent's."""
     out: list[str] = []
     append = out.append
-    # An explicit stack of pending work, so trees of any depth print without recursion: each
-    # entry is either literal text or a node to expand.
-    stack: list[str | Node] = [expr]
+    at = 0  # the length of the text so far
+    leaf = 0
+    # An explicit stack of pending work, so trees of any depth print without recursion: literal
+    # text, a node to expand, or (with places) a NOT or group to close once its operands are out.
+    stack: list[str | Expr | tuple[Expr, int, int]] = [expr]
     push = stack.append
     pop = stack.pop
     while stack:
         item = pop()
         if type(item) is str:
             append(item)
+            at += len(item)
         elif type(item) is Comparison or type(item) is In:
-            append(_leaf_text(item))
+            text = _leaf_text(item)
+            append(text)
+            if places is not None:
+                places[id(item)] = (at, at + len(text), leaf, leaf)
+                leaf += 1
+            at += len(text)
+        elif type(item) is tuple:
+            node, start, first = item
+            assert places is not None
+            places[id(node)] = (start, at, first, leaf - 1)
         elif type(item) is Not:
+            if places is not None:
+                push((item, at, leaf))
             operand = item._operand
             if type(operand) is And or type(operand) is Or:
                 push(")")
                 push(operand)
-                append("NOT (")
+                push("(")
             else:
                 push(operand)
-                append("NOT ")
+            append("NOT ")
+            at += 4
         elif type(item) is And or type(item) is Or:
             separator = _SEPARATORS[item.keyword]
             operands = item._operands
             count = len(operands)
+            start, first = at, leaf
             # The leaves before its first group print at once; the rest waits on the stack, last
             # first, groups in parentheses.
             eager = 0
@@ -104,8 +129,19 @@ def format(expr: Node) -> str:
                     break
                 if eager:
                     append(separator)
-                append(_leaf_text(operand))
+                    at += len(separator)
+                text = _leaf_text(operand)
+                append(text)
+                if places is not None:
+                    places[id(operand)] = (at, at + len(text), leaf, leaf)
+                    leaf += 1
+                at += len(text)
                 eager += 1
+            if places is not None:
+                if eager == count:
+                    places[id(item)] = (start, at, first, leaf - 1)
+                else:
+                    push((item, start, first))
             for i in range(count - 1, eager - 1, -1):
                 operand = operands[i]
                 if type(operand) is And or type(operand) is Or:
@@ -131,13 +167,7 @@ def _leaf_text(leaf: Comparison | In) -> str:
     if type(leaf) is Comparison:
         value = leaf._value
         if type(value) is String:
-            # quote, inlined.
-            text = value._value
-            if "\\" in text:
-                text = text.replace("\\", "\\\\")
-            if "'" in text:
-                text = text.replace("'", "\\'")
-            return f"{leaf._key._name} {_OPS[leaf._op]} '{text}'"
+            return f"{leaf._key._name} {_OPS[leaf._op]} {quote(value._value)}"
         return f"{leaf._key._name} {_OPS[leaf._op]} {format_value(value)}"
     assert type(leaf) is In
     values = ", ".join(
@@ -171,7 +201,8 @@ def format_source(text: str, *, line_length: int = 88, parsed: Expr | None = Non
     that the text is not parsed again.
     """
     expr = parse(text) if parsed is None else parsed
-    one_line, places = _measure(expr)
+    places: dict[int, _Place] = {}
+    one_line = _one_line(expr, places)
     # Without a '#' there is no comment to place: no need to tokenize the text.
     if "#" in text:
         leaves = [node for node in walk(expr) if isinstance(node, (Comparison, In))]
@@ -274,91 +305,10 @@ def _attach_comments(text: str, leaves: list[Comparison | In]) -> _Comments:
     return comments
 
 
-def _measure(expr: Expr) -> tuple[str, dict[int, tuple[int, int, int, int]]]:
-    """The one-line text of ``expr`` (as :func:`format` prints it) and, for every expression node
-    in it (by ``id``), where its own one-line text is in that one (start and end offsets) and its
-    first and last leaf. A node's one-line text is the same inside its parent's, so a group that
-    fits on a line is a slice of the whole, printed once."""
-    out: list[str] = []
-    places: dict[int, tuple[int, int, int, int]] = {}
-    at = 0  # the length of the text so far
-    leaf = 0
-    # As in format, with an entry (node, start, first leaf) to close each NOT and AND/OR group
-    # once its operands are printed.
-    stack: list[str | Expr | tuple[Expr, int, int]] = [expr]
-    push = stack.append
-    pop = stack.pop
-    while stack:
-        item = pop()
-        if type(item) is str:
-            out.append(item)
-            at += len(item)
-        elif type(item) is Comparison or type(item) is In:
-            text = _leaf_text(item)
-            out.append(text)
-            places[id(item)] = (at, at + len(text), leaf, leaf)
-            at += len(text)
-            leaf += 1
-        elif type(item) is tuple:
-            node, start, first = item
-            places[id(node)] = (start, at, first, leaf - 1)
-        elif type(item) is Not:
-            operand = item._operand
-            if type(operand) is And or type(operand) is Or:
-                push((item, at, leaf))
-                push(")")
-                push(operand)
-                push("(")
-            else:
-                push((item, at, leaf))
-                push(operand)
-            out.append("NOT ")
-            at += 4
-        elif type(item) is And or type(item) is Or:
-            separator = _SEPARATORS[item.keyword]
-            operands = item._operands
-            count = len(operands)
-            start, first = at, leaf
-            # As in format, the leaves before its first group at once.
-            eager = 0
-            while eager < count:
-                operand = operands[eager]
-                if type(operand) is not Comparison and type(operand) is not In:
-                    break
-                if eager:
-                    out.append(separator)
-                    at += len(separator)
-                text = _leaf_text(operand)
-                out.append(text)
-                places[id(operand)] = (at, at + len(text), leaf, leaf)
-                at += len(text)
-                leaf += 1
-                eager += 1
-            if eager == count:
-                places[id(item)] = (start, at, first, leaf - 1)
-                continue
-            push((item, start, first))
-            for i in range(count - 1, eager - 1, -1):
-                operand = operands[i]
-                if type(operand) is And or type(operand) is Or:
-                    push(")")
-                    push(operand)
-                    push("(")
-                else:
-                    push(operand)
-                if i:
-                    push(separator)
-        else:
-            raise TypeError(f"not a FlowQL expression: {item!r}")
-    return "".join(out), places
-
-
 _NOTHING_FORCED: frozenset[int] = frozenset()
 
 
-def _forced(
-    expr: Expr, places: dict[int, tuple[int, int, int, int]], comments: _Comments
-) -> set[int]:
+def _forced(expr: Expr, places: dict[int, _Place], comments: _Comments) -> set[int]:
     """The ids of the AND/OR groups (and NOTs around them) that comments force to break: a
     post-order walk with an explicit stack."""
     forced: set[int] = set()
@@ -397,7 +347,7 @@ def _lay_out(
     line_length: int,
     forced: set[int] | frozenset[int],
     one_line: str,
-    places: dict[int, tuple[int, int, int, int]],
+    places: dict[int, _Place],
 ) -> list[_Line]:
     """Break the tree into lines, top-down with an explicit stack: a group stays on one line
     when it fits and no comment forces it apart, else it takes one line per operand."""
