@@ -165,14 +165,9 @@ def _leaf_text(leaf: Comparison | In) -> str:
     # The fields, not the properties: this runs for every comparison of every file formatted or
     # checked, and a property costs several times an attribute.
     if type(leaf) is Comparison:
-        value = leaf._value
-        if type(value) is String:
-            return f"{leaf._key._name} {_OPS[leaf._op]} {quote(value._value)}"
-        return f"{leaf._key._name} {_OPS[leaf._op]} {format_value(value)}"
+        return f"{leaf._key._name} {_OPS[leaf._op]} {format_value(leaf._value)}"
     assert type(leaf) is In
-    values = ", ".join(
-        quote(v._value) if type(v) is String else format_value(v) for v in leaf._values_
-    )
+    values = ", ".join(format_value(v) for v in leaf._values_)
     keyword = " NOT IN (" if leaf._negated else " IN ("
     return f"{leaf._key._name}{keyword}{values})"
 

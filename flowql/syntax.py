@@ -279,13 +279,13 @@ def _token_text(token: re.Match[str]) -> str:
 
 def _build_key(token: re.Match[str], span: _SpanRef) -> object:
     node = _new(Key)
-    node._name = token[token.lastindex or 0]
+    node._name = _token_text(token)
     node._span = span
     return node
 
 
 def _build_string(token: re.Match[str], span: _SpanRef) -> object:
-    body = token[token.lastindex or 0][1:-1]
+    body = _token_text(token)[1:-1]
     if "\\" in body:
         start, _, positions = span
         body = _decode_escapes(body, positions, start + 1)
