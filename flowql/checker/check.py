@@ -189,7 +189,7 @@ class Checker:
         that many worker processes (on Linux, when there is enough to check to pay for it): runs
         of whole inputs, and runs of the queries of a large manifest. ``read`` gives the text
         of an input left unread (from its path), or raises :class:`UnreadableError`."""
-        large = any(item.manifest and len(item.text or "") >= _SPLIT_CHARS for item in inputs)
+        large = any(item.manifest and len(item.text) >= _SPLIT_CHARS for item in inputs)
         if jobs > 1 and (len(inputs) >= 2 * jobs or large) and _can_fork():
             units = _units(inputs, jobs * 4)
             if len(units) >= 2 * jobs:
@@ -555,31 +555,28 @@ class Checker:
 
         found: list[Diagnostic] = []
         params: list[tuple[str, str]] | None = None
-        if api == Api.CONVIVA_FLOW and (target or endpoint or flow):
-            from flowql.targets.conviva_flow import encoded_length_bound
-
-            # A filter the target takes as it is, and that fits in the budget however long
-            # lowering makes it, is not compiled: nothing could be said about it.
-            bound = encoded_length_bound(expr)
-            if bound is not None:
-                request = self._endpoint(api, endpoint, flow, model, query)
-                if request is None or self._fits(request, bound):
-                    return found
         try:
             if api == Api.CONVIVA_FLOW and (target or endpoint or flow):
-                from flowql.targets.conviva_flow import compile_filter
+                from flowql.targets.conviva_flow import compile_filter, encoded_length_bound
 
+                request = self._endpoint(api, endpoint, flow, model, query)
+                # A filter the target takes as it is, and that fits in the budget however long
+                # lowering makes it, is not compiled: nothing could be said about it.
+                bound = encoded_length_bound(expr)
+                if bound is not None and (request is None or self._fits(request, bound)):
+                    return found
                 text, warnings = compile_filter(expr)
                 found.extend(warnings)
                 params = [("filter", text)]
-            elif api == Api.CONVIVA_SESSIONS:
-                from flowql.targets.conviva_sessions import compile_params
+            else:
+                if api == Api.CONVIVA_SESSIONS:
+                    from flowql.targets.conviva_sessions import compile_params
 
-                params = compile_params(expr)
+                    params = compile_params(expr)
+                request = self._endpoint(api, endpoint, flow, model, query)
         except UnsupportedError as exc:
             # The refusal is the finding; a request that cannot be made has no URL to budget.
             return list(exc.diagnostics)
-        request = self._endpoint(api, endpoint, flow, model, query)
         if request is not None:
             from flowql.endpoints import url_budget
 
