@@ -641,7 +641,7 @@ class _LazyScan:
     made on first use: finding positions costs more than reading the TOML, and a clean query
     never needs them (only findings and problems do)."""
 
-    __slots__ = ("_bounds", "_scanner", "count", "memo", "table", "text")
+    __slots__ = ("_scanner", "memo", "table", "text")
 
     def __init__(
         self,
@@ -653,9 +653,6 @@ class _LazyScan:
         self.memo = memo
         self.table = table
         self._scanner: _Scanner | None = None
-        # The number of [[query]] tables tomllib read in the text, once known.
-        self.count: int | None = None
-        self._bounds: list[tuple[int, int]] | bool | None = False  # False: not looked for
 
     def get(self) -> _Scanner:
         if self._scanner is None:
@@ -664,22 +661,6 @@ class _LazyScan:
             else:
                 self._scanner = scan_manifest(self.text, self.memo)
         return self._scanner
-
-    def for_query(self, index: int) -> _LazyScan:
-        """The scan that finds the positions of the ``index``-th query: its table's alone when
-        the text is ``[[query]]`` tables only (a finding in one query of a large manifest
-        scans one table, not the file), else this one."""
-        if self.table is not None or self.memo is not None or self._scanner is not None:
-            return self
-        if self._bounds is False:
-            bounds = _tables_of(self.text)
-            # Every line that starts with '[' is a [[query]] header: with as many of them as
-            # tomllib read tables, each is a table's real header (none is inside a string).
-            self._bounds = bounds if bounds is not None and len(bounds) == self.count else None
-        if not isinstance(self._bounds, list):
-            return self
-        start, stop = self._bounds[index]
-        return _LazyScan(self.text, table=(start, stop, index))
 
 
 def entry_span(text: str, scanner: _Scanner, path: _Path, *, key: bool = False) -> Span | None:
@@ -1156,9 +1137,15 @@ def load_manifest_text(
     assert isinstance(tables, list)
     queries: list[Query] = []
     names: dict[str, int] = {}
-    scan.count = len(tables)
+    # A finding in one query of a manifest of [[query]] tables only scans its own table, not
+    # the file. Every line that starts with '[' is then a [[query]] header: with as many of
+    # them as tomllib read tables, each is a table's real header (none is inside a string).
+    bounds = _tables_of(text) if memo is None else None
+    if bounds is not None and len(bounds) != len(tables):
+        bounds = None
     for index, table in enumerate(tables):
-        query = _query(text, scan.for_query(index), index, table, path, names)
+        own = scan if bounds is None else _LazyScan(text, table=(*bounds[index], index))
+        query = _query(text, own, index, table, path, names)
         queries.append(query)
     return queries
 
