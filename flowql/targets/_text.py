@@ -12,24 +12,16 @@ from flowql.diagnostics import Diagnostic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from flowql.ast import Expr
 
-__all__ = ["unencodable", "unencodable_values"]
+__all__ = ["unencodable"]
 
 
 def unencodable(expr: Expr, target: str) -> list[Diagnostic]:
     """One FQ601 per string value of ``expr`` that has no UTF-8 form, in source order."""
-    return unencodable_values((n for n in walk(expr) if isinstance(n, String)), target)
-
-
-def unencodable_values(values: Iterable[String], target: str) -> list[Diagnostic]:
-    """One FQ601 per value of ``values`` that has no UTF-8 form, in their order (for a target
-    that looks at every value anyway)."""
     found: list[Diagnostic] = []
-    for node in values:
-        if not node.value.isascii():
+    for node in walk(expr):
+        if isinstance(node, String) and not node.value.isascii():
             try:
                 node.value.encode("utf-8")
             except UnicodeEncodeError as exc:

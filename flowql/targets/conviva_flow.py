@@ -104,26 +104,19 @@ def compile_filter(expr: Expr) -> tuple[str, list[Diagnostic]]:
     :class:`~flowql.errors.UnsupportedError` with one FQ601 diagnostic per number or boolean
     value, all of them collected first.
     """
+    from flowql.targets._text import unencodable
+
     lowered = lower(expr)
-    refusals: list[Diagnostic] = []
+    refusals: list[Diagnostic] = unencodable(expr, "conviva-flow")
     warnings: list[Diagnostic] = []
-    # Lowering keeps every value node (an IN's each once): the values of its comparisons are
-    # those of the filter.
-    wide: list[String] = []
     for comparison in _comparisons(lowered):
         value = comparison.value
         span = value.span or comparison.span
         if isinstance(value, String):
             if "'" in value.value or "\\" in value.value:
                 warnings.append(_escape_warning(comparison, value, span))
-            if not value.value.isascii():
-                wide.append(value)
         else:
             refusals.append(_refusal(value, span))
-    if wide:
-        from flowql.targets._text import unencodable_values
-
-        refusals.extend(unencodable_values(wide, "conviva-flow"))
     if refusals:
         refusals.sort(key=lambda d: (d.span.start, -d.span.end) if d.span else (-1, 0))
         raise UnsupportedError(refusals)
@@ -142,10 +135,9 @@ def encoded_length_bound(expr: Expr) -> int | None:
     stack: list[Expr] = [expr]
     while stack:
         node = stack.pop()
-        kind = type(node)
-        if kind is Comparison or kind is In:
-            values = (node.value,) if kind is Comparison else node.values  # type: ignore[attr-defined]
-            key = len(node.key.name)  # type: ignore[attr-defined]
+        if type(node) is Comparison or type(node) is In:
+            values = node.values if isinstance(node, In) else (node.value,)
+            key = len(node.key.name)
             for value in values:
                 if type(value) is not String:
                     return None
@@ -155,12 +147,11 @@ def encoded_length_bound(expr: Expr) -> int | None:
                 # "key op 'text'", and " AND " or " OR " after it: 6 more at most, then 5.
                 length += key + len(text) + 11
             length += 2  # an IN's parentheses
-        elif kind is Not:
-            stack.append(node.operand)  # type: ignore[attr-defined]
-        else:
-            operands = node.operands  # type: ignore[attr-defined]
-            length += 5 * len(operands) + 2
-            stack.extend(operands)
+        elif type(node) is Not:
+            stack.append(node.operand)
+        elif type(node) is And or type(node) is Or:
+            length += 5 * len(node.operands) + 2
+            stack.extend(node.operands)
     return 3 * length
 
 
