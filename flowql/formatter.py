@@ -118,31 +118,10 @@ def _one_line(expr: Expr, places: dict[int, _Place] | None) -> str:
         elif type(item) is And or type(item) is Or:
             separator = _SEPARATORS[item.keyword]
             operands = item._operands
-            count = len(operands)
-            start, first = at, leaf
-            # The leaves before its first group print at once; the rest waits on the stack, last
-            # first, groups in parentheses.
-            eager = 0
-            while eager < count:
-                operand = operands[eager]
-                if type(operand) is not Comparison and type(operand) is not In:
-                    break
-                if eager:
-                    append(separator)
-                    at += len(separator)
-                text = _leaf_text(operand)
-                append(text)
-                if places is not None:
-                    places[id(operand)] = (at, at + len(text), leaf, leaf)
-                    leaf += 1
-                at += len(text)
-                eager += 1
             if places is not None:
-                if eager == count:
-                    places[id(item)] = (start, at, first, leaf - 1)
-                else:
-                    push((item, start, first))
-            for i in range(count - 1, eager - 1, -1):
+                push((item, at, leaf))
+            # Last first, groups in parentheses.
+            for i in range(len(operands) - 1, -1, -1):
                 operand = operands[i]
                 if type(operand) is And or type(operand) is Or:
                     push(")")
