@@ -553,7 +553,8 @@ def test_the_clause_stays_the_python_targets() -> None:
 
 
 VALUES = st.one_of(
-    st.text(max_size=3).map(String),
+    # A NUL is refused (FQ601: SQL text cannot hold one), which is not what these tests are about.
+    st.text(st.characters(exclude_characters="\x00"), max_size=3).map(String),
     st.integers(-(2**70), 2**70).map(Number),
     st.floats(allow_nan=False, allow_infinity=False).map(Number),
     st.booleans().map(Boolean),
